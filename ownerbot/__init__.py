@@ -1,0 +1,1 @@
+"""ownerbot: every support customer is someone's."""

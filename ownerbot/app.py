@@ -1,0 +1,172 @@
+"""Composition root and CLI: settings, engine, web server, platforms, scheduler ticker.
+
+    ownerbot serve                 the aiohttp server (Slack, Teams, webhooks, dashboard, /healthz)
+    ownerbot chat --as U123        a terminal chat with the same commands, no platform needed
+    ownerbot db upgrade            migrate the database to the newest schema
+    ownerbot import customers.csv  onboard customers from a CRM export (name, tier, external id, owner)
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import logging
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from ownerbot.bot import console
+from ownerbot.bot.platforms import PlatformStatus
+from ownerbot.bot.web import health
+from ownerbot.db import migrate
+from ownerbot.db.engine import create_engine, create_session_factory
+from ownerbot.db.models import Platform
+from ownerbot.handlers import Handlers
+from ownerbot.ownership.errors import DomainError
+from ownerbot.ownership.onboarding import CustomerRow, import_customers
+from ownerbot.ownership.people import workspace_on_sight
+from ownerbot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("ownerbot")
+
+
+def safe_url(url: str) -> str:
+    """The database URL without its password, for logs."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def build_app(settings: Settings) -> tuple[web.Application, list[PlatformStatus]]:
+    engine = create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    handlers = Handlers(sessions, admins=settings.ownerbot_admins)
+    app = web.Application(client_max_size=1024 * 1024)
+    health.register(app, engine=engine)
+    statuses = [
+        PlatformStatus("console", True, "`ownerbot chat --as <user-id>` in a terminal"),
+    ]
+    app["ownerbot.handlers"] = handlers
+
+    async def close_engine(_: web.Application) -> None:
+        await engine.dispose()
+
+    app.on_cleanup.append(close_engine)
+    return app, statuses
+
+
+async def serve(settings: Settings) -> None:
+    app, statuses = await build_app(settings)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    log.info("ownerbot serving on http://%s:%s (database %s); /healthz checks the database",
+             settings.host, settings.port, safe_url(settings.database_url))
+    for status in statuses:
+        log.info("%s", status.line())
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+async def chat(settings: Settings, user_id: str, name: str) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        handlers = Handlers(create_session_factory(engine), admins=settings.ownerbot_admins)
+        await console.ConsoleChat(handlers, user_id=user_id, name=name).run(input)
+    finally:
+        await engine.dispose()
+
+
+def read_customer_csv(path: Path) -> list[CustomerRow]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        columns = {c.strip().lower().replace("_", " "): c for c in reader.fieldnames or []}
+        if "name" not in columns:
+            raise DomainError("The CSV needs a header row with at least a `name` column (and tier, external id, owner).")
+
+        def cell(record: dict[str, str], column: str) -> str:
+            original = columns.get(column)
+            return (record.get(original) or "") if original else ""
+
+        return [
+            CustomerRow(line=reader.line_num, name=cell(r, "name"), tier=cell(r, "tier"),
+                        external_id=cell(r, "external id"), owner=cell(r, "owner"))
+            for r in reader
+        ]
+
+
+async def import_file(settings: Settings, path: Path, workspace: str) -> int:
+    platform_name, _, external_id = workspace.partition(":")
+    engine = create_engine(settings.database_url)
+    try:
+        rows = read_customer_csv(path)
+        sessions = create_session_factory(engine)
+        from datetime import datetime, timezone
+
+        now = datetime.now(timezone.utc)
+        async with sessions() as session, session.begin():
+            ws = await workspace_on_sight(session, platform=Platform(platform_name), external_id=external_id, now=now)
+            return await import_customers(session, workspace=ws, rows=rows, platform=Platform.CONSOLE, now=now)
+    finally:
+        await engine.dispose()
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="ownerbot", description="Every support customer is someone's.")
+    commands = top.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the server")
+    chat_cmd = commands.add_parser("chat", help="a terminal chat with the same commands")
+    chat_cmd.add_argument("--as", dest="user_id", required=True, help="your user id, e.g. U1")
+    chat_cmd.add_argument("--name", help="your display name (default: the user id)")
+    db_cmd = commands.add_parser("db", help="database schema")
+    db_cmd.add_argument("action", choices=["upgrade", "check"])
+    import_cmd = commands.add_parser("import", help="import customers from a CSV file")
+    import_cmd.add_argument("csv", type=Path)
+    import_cmd.add_argument("--workspace", default=f"console:{console.CONSOLE_WORKSPACE}",
+                            help="platform:workspace-id to import into (default console:local)")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"ownerbot: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    if args.command == "db":
+        if args.action == "upgrade":
+            migrate.upgrade(settings.database_url)
+            print(f"Database at {safe_url(settings.database_url)} is at the newest schema.")
+        else:
+            migrate.check(settings.database_url)
+            print("Models and migrations agree.")
+        return 0
+    if args.command == "serve":
+        try:
+            asyncio.run(serve(settings))
+        except KeyboardInterrupt:
+            pass
+        return 0
+    if args.command == "chat":
+        asyncio.run(chat(settings, args.user_id, args.name or args.user_id))
+        return 0
+    if args.command == "import":
+        try:
+            count = asyncio.run(import_file(settings, args.csv, args.workspace))
+        except (DomainError, ValueError, OSError) as error:
+            print(getattr(error, "message", str(error)), file=sys.stderr)
+            return 1
+        print(f"Imported {count} customer(s).")
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""All tables. Import every model module here so alembic autogenerate sees them."""
+from .base import Base, UTCDateTime
+from .core import (
+    Customer,
+    EventKind,
+    HandoffRequest,
+    HandoffStatus,
+    Member,
+    Mood,
+    OwnershipEvent,
+    Platform,
+    Priority,
+    Role,
+    Team,
+    Ticket,
+    TicketStatus,
+    Tier,
+    Workspace,
+)
+
+__all__ = [
+    "Base",
+    "Customer",
+    "EventKind",
+    "HandoffRequest",
+    "HandoffStatus",
+    "Member",
+    "Mood",
+    "OwnershipEvent",
+    "Platform",
+    "Priority",
+    "Role",
+    "Team",
+    "Ticket",
+    "TicketStatus",
+    "Tier",
+    "UTCDateTime",
+    "Workspace",
+]

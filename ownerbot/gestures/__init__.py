@@ -1,0 +1,1 @@
+"""Domain: frugal-wow proposals, votes, deadlines, budget."""

@@ -1,0 +1,1 @@
+"""Domain: which nudges are due, escalation ladder, working hours, claim-due-and-mark-sent."""
