@@ -47,7 +47,8 @@ async def build_app(settings: Settings) -> tuple[web.Application, list[PlatformS
     statuses = [
         PlatformStatus("console", True, "`ownerbot chat --as <user-id>` in a terminal"),
     ]
-    app["ownerbot.handlers"] = handlers
+    # Each face mounts its routes here and reports whether it is on, and why not.
+    # (Slack, Teams, helpdesk webhooks and the dashboard add one line each.)
 
     async def close_engine(_: web.Application) -> None:
         await engine.dispose()

@@ -5,7 +5,7 @@ Bad settings fail at start with one line naming the setting (see `load_settings`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -50,13 +50,17 @@ class Settings(BaseSettings):
         return frozenset(value or ())  # type: ignore[arg-type]
 
 
+S = TypeVar("S", bound=BaseSettings)
+
+
 class SettingsError(Exception):
     """One clear line naming the setting that is wrong."""
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(cls: type[S] = Settings, **overrides: object) -> S:  # type: ignore[assignment]
+    """Build a settings class (ours, or a platform's own) or fail with one line naming the bad setting."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return cls(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"

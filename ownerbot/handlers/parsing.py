@@ -17,6 +17,7 @@ def tokenize(text: str) -> list[str]:
     lexer.whitespace_split = True
     lexer.commenters = ""
     lexer.escape = ""  # a backslash is just a backslash in chat
+    lexer.quotes = '"'  # only double quotes group words: "don't" and "team's" are plain text
     try:
         return list(lexer)
     except ValueError:

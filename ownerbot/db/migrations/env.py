@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -46,4 +47,10 @@ async def run_migrations_online() -> None:
 if context.is_offline_mode():
     run_migrations_offline()
 else:
-    asyncio.run(run_migrations_online())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(run_migrations_online())
+    else:  # called from async code (tests, a running server): migrate on a thread with its own loop
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            worker.submit(asyncio.run, run_migrations_online()).result()
