@@ -1,0 +1,1 @@
+"""Microsoft Teams: botbuilder; text commands and Adaptive Card submits funnel into handlers."""
