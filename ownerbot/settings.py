@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     ownerbot_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     log_level: str = "INFO"
+    console_inbox: Path = Field(default_factory=lambda: Path.cwd() / "ownerbot-inbox")
 
     @field_validator("database_url")
     @classmethod

@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import json
 import sys
+import uuid
 from collections.abc import Callable
-from typing import TextIO
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TextIO
 
 from ownerbot.db.models import Platform
 from ownerbot.handlers import ActionId, ActionInvocation, Handlers, Invocation, Reply
+from ownerbot.handlers.ports import MessageRef
 
 CONSOLE_WORKSPACE = "local"
 
@@ -18,6 +24,49 @@ def render(reply: Reply) -> str:
     if reply.buttons:
         lines.append("  buttons: " + "  ".join(f"[{b.label}: /{b.action_id.rsplit('.', 1)[-1]} {b.value}]" for b in reply.buttons))
     return "\n".join(lines)
+
+
+class ConsoleNotifier:
+    """The console's Notifier: messages land in an inbox folder, one JSON line per delivery.
+
+    `ownerbot chat --as U1` shows U1's inbox (direct messages and channel posts) when it starts, so a team can
+    try nudges and gesture votes with no Slack or Teams. Appends are locked, so several processes can share it.
+    """
+
+    platform = Platform.CONSOLE
+
+    def __init__(self, inbox: Path) -> None:
+        self.inbox = inbox
+
+    def _append(self, box: str, record: dict[str, Any]) -> None:
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        path = self.inbox / f"{box}.jsonl"
+        with path.open("a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.write(json.dumps(record, default=str) + "\n")
+            handle.flush()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+    async def _deliver(self, box: str, kind: str, reply: Reply, message_id: str | None = None) -> MessageRef:
+        message_id = message_id or uuid.uuid4().hex
+        record = {"kind": kind, "message_id": message_id, "box": box, "reply": asdict(reply)}
+        await asyncio.to_thread(self._append, box, record)
+        return MessageRef(Platform.CONSOLE, CONSOLE_WORKSPACE, box, message_id)
+
+    async def send_direct(self, *, workspace: str, user_id: str, reply: Reply) -> MessageRef:
+        return await self._deliver(f"user-{user_id}", "direct", reply)
+
+    async def post_channel(self, *, workspace: str, channel_id: str, reply: Reply) -> MessageRef:
+        return await self._deliver(f"channel-{channel_id}", "channel", reply)
+
+    async def update(self, *, ref: MessageRef, reply: Reply) -> None:
+        await self._deliver(ref.channel_id, "update", reply, message_id=ref.message_id)
+
+    def read(self, box: str) -> list[dict[str, Any]]:
+        path = self.inbox / f"{box}.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 class ConsoleChat:
