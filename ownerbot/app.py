@@ -77,6 +77,11 @@ async def chat(settings: Settings, user_id: str, name: str) -> None:
     engine = create_engine(settings.database_url)
     try:
         handlers = Handlers(create_session_factory(engine), admins=settings.ownerbot_admins)
+        inbox = console.ConsoleNotifier(settings.console_inbox).read(f"user-{user_id}")
+        if inbox:
+            print(f"Your last {min(len(inbox), 5)} message(s) from ownerbot:")
+            for entry in inbox[-5:]:
+                print("  " + entry["reply"]["text"])
         await console.ConsoleChat(handlers, user_id=user_id, name=name).run(input)
     finally:
         await engine.dispose()

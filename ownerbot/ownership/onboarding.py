@@ -37,6 +37,11 @@ async def import_customers(
     }
     members = list((await session.execute(select(Member).where(Member.workspace_id == workspace.id))).scalars())
     by_ref = {m.platform_user_id: m for m in members} | {m.display_name.casefold(): m for m in members}
+    taken_ids = {
+        ref for ref in (await session.execute(
+            select(Customer.external_id).where(Customer.workspace_id == workspace.id, Customer.external_id.is_not(None))
+        )).scalars()
+    }
     problems: list[str] = []
     seen: set[str] = set()
     planned: list[tuple[CustomerRow, str, Tier, Member | None]] = []
@@ -51,6 +56,11 @@ async def import_customers(
             problems.append(f'line {row.line}: a customer called "{name}" already exists')
             continue
         seen.add(key)
+        external_id = row.external_id.strip()
+        if external_id and external_id in taken_ids:
+            problems.append(f'line {row.line}: external id "{external_id}" is used twice')
+            continue
+        taken_ids.add(external_id)
         try:
             tier = Tier((row.tier or "standard").strip().lower())
         except ValueError:

@@ -1,0 +1,102 @@
+"""The commands a newcomer runs: `ownerbot db upgrade`, `serve`, `chat`, `import`, as real processes."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def run(args: list[str], cwd: Path, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "ownerbot.app", *args], cwd=cwd, input=stdin, capture_output=True, text=True,
+        env=full_env, timeout=120,
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    assert run(["db", "upgrade"], tmp_path).returncode == 0
+    assert (tmp_path / "ownerbot.sqlite3").exists()  # the default database lives in the working directory
+    return tmp_path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_bad_setting_fails_with_one_line_naming_it(tmp_path: Path) -> None:
+    result = run(["serve"], tmp_path, env={"PORT": "not-a-port"})
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "PORT" in result.stderr
+    bad_db = run(["db", "upgrade"], tmp_path, env={"DATABASE_URL": "mysql://x"})
+    assert bad_db.returncode == 2 and "DATABASE_URL" in bad_db.stderr
+
+
+def test_serve_answers_healthz_and_says_what_it_serves(workdir: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL"))}
+    env["PORT"] = str(port)
+    server = subprocess.Popen([sys.executable, "-m", "ownerbot.app", "serve"], cwd=workdir, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        body = ""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    body = response.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert '"status": "ok"' in body and "sqlite" in body
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert f"serving on http://127.0.0.1:{port}" in output
+    assert "console: on" in output
+
+
+def test_chat_add_claim_handoff_accept_history(workdir: Path) -> None:
+    admin = run(["chat", "--as", "U1", "--name", "Ana"], workdir, env={"OWNERBOT_ADMINS": "U1"},
+                stdin='customer add "Acme Corp" --tier premium\nclaim acme corp\nquit\n')
+    assert "Ana now owns Acme Corp." in admin.stdout, admin.stdout + admin.stderr
+    sam = run(["chat", "--as", "U2", "--name", "Sam"], workdir, stdin="mine\n")
+    assert "You own no customers yet" in sam.stdout
+    offer = run(["chat", "--as", "U1", "--name", "Ana"], workdir,
+                stdin='handoff "Acme Corp" @Sam\nshe speaks German with their CTO\n')
+    assert "Why should Sam take Acme Corp?" in offer.stdout
+    assert "Handoff of Acme Corp to Sam requested" in offer.stdout, offer.stdout
+    accept = run(["chat", "--as", "U2", "--name", "Sam"], workdir, stdin="accept\nhistory acme corp\n")
+    assert "You now own Acme Corp." in accept.stdout
+    assert "Sam accepted it from Ana: she speaks German with their CTO (via console)" in accept.stdout
+    assert "Traceback" not in accept.stdout + accept.stderr
+
+
+def test_import_is_all_or_nothing_and_reports_lines(workdir: Path) -> None:
+    run(["chat", "--as", "U1", "--name", "Ana"], workdir, stdin="mine\n")
+    bad = workdir / "bad.csv"
+    bad.write_text("name,tier,external id,owner\nAcme,premium,crm-1,Ana\nGlobex,gold,crm-2,\n,basic,,\n"
+                   "Initech,basic,crm-3,Nobody\n", encoding="utf-8")
+    result = run(["import", str(bad)], workdir)
+    assert result.returncode == 1
+    assert "line 3" in result.stderr and '"gold" is not a tier' in result.stderr
+    assert "line 4" in result.stderr and "line 5" in result.stderr and "Nobody" in result.stderr
+    listing = run(["chat", "--as", "U1", "--name", "Ana"], workdir, stdin="customers\n")
+    assert "No customers yet" in listing.stdout  # nothing half-imported
+
+    good = workdir / "good.csv"
+    good.write_text("Name,Tier,External ID,Owner\nAcme,premium,crm-1,Ana\nGlobex,,crm-2,\n", encoding="utf-8")
+    result = run(["import", str(good)], workdir)
+    assert result.returncode == 0 and "Imported 2 customer(s)" in result.stdout
+    who = run(["chat", "--as", "U2", "--name", "Sam"], workdir, stdin="whoowns crm-1\nwhoowns globex\n")
+    assert "Ana owns Acme." in who.stdout and "Nobody owns Globex." in who.stdout
