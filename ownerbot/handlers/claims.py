@@ -132,6 +132,12 @@ async def _waiting_handoff(ctx: Context, args: list[str]) -> HandoffRequest:
     raise InvalidInput(f"Several handoffs are waiting for you ({names}): name the customer.")
 
 
+async def _tell_offerers(ctx: Context, handoff_row: HandoffRequest, told: Reply) -> list[Notice]:
+    """The old owner and whoever asked for the handoff hear the outcome (once each, never the actor)."""
+    ids = {await member_user_id(ctx, handoff_row.from_member_id), await member_user_id(ctx, handoff_row.requested_by_id)}
+    return [Notice(uid, told) for uid in sorted(i for i in ids if i and i != ctx.actor.platform_user_id)]
+
+
 async def _accepted(ctx: Context, handoff_row: HandoffRequest) -> Reply:
     customer = await claims.accept_handoff(
         ctx.session, actor=ctx.actor, handoff=handoff_row, platform=ctx.platform, now=ctx.now
@@ -140,11 +146,7 @@ async def _accepted(ctx: Context, handoff_row: HandoffRequest) -> Reply:
         f"{ctx.actor.display_name} accepted {customer.name}; it is theirs now.",
         fields=[("Reason", handoff_row.reason)],
     )
-    notices = [
-        Notice(uid, told)
-        for uid in {await member_user_id(ctx, handoff_row.from_member_id), await member_user_id(ctx, handoff_row.requested_by_id)}
-        if uid and uid != ctx.actor.platform_user_id
-    ]
+    notices = await _tell_offerers(ctx, handoff_row, told)
     return Reply(f"You now own {customer.name}.", fields=[("Reason", handoff_row.reason)],
                  replace_original=True, ephemeral=False, notices=notices)
 
@@ -157,11 +159,7 @@ async def _declined(ctx: Context, handoff_row: HandoffRequest, reason: str | Non
         f"{ctx.actor.display_name} declined {customer.name}; it stays with its owner.",
         fields=[("Handoff reason", handoff_row.reason), ("Declined because", handoff_row.decline_reason or "")],
     )
-    notices = [
-        Notice(uid, told)
-        for uid in {await member_user_id(ctx, handoff_row.from_member_id), await member_user_id(ctx, handoff_row.requested_by_id)}
-        if uid and uid != ctx.actor.platform_user_id
-    ]
+    notices = await _tell_offerers(ctx, handoff_row, told)
     return Reply(f"You declined {customer.name}.", fields=[("Because", handoff_row.decline_reason or "")],
                  replace_original=True, notices=notices)
 
