@@ -147,10 +147,16 @@ def _rating(value: Any, what: str) -> str | None:
 
 
 def _plain(body: Any) -> str | None:
+    """Comment text without HTML, cut to what a note holds (a long email thread must not fail the delivery)."""
     text = _text(body)
     if text is None:
         return None
-    return " ".join(html.unescape(TAG.sub(" ", text)).split()) or None
+    return " ".join(html.unescape(TAG.sub(" ", text)).split())[: tickets.MAX_NOTE] or None
+
+
+def _subject(value: Any) -> str | None:
+    text = _text(value)
+    return " ".join(text.split())[: tickets.MAX_SUBJECT] if text else None
 
 
 def read_helpdesk_event(payload: Any, *, body_digest: str) -> HelpdeskEvent:
@@ -194,7 +200,7 @@ def _read_generic(payload: dict[str, Any]) -> HelpdeskEvent:
         ref=_id(payload.get("event_id"), "event_id") if payload.get("event_id") is not None else ticket_ref,
         updated=updated[:80],
         ticket_ref=ticket_ref,
-        subject=_text(ticket.get("subject")),
+        subject=_subject(ticket.get("subject")),
         status=status,
         priority=_priority(ticket.get("priority"), "ticket.priority"),
         occurred_at=_time(updated),
@@ -247,7 +253,7 @@ def _read_zendesk(payload: dict[str, Any]) -> HelpdeskEvent:
         ref=_id(payload.get("id"), "id") if payload.get("id") is not None else ticket_ref,
         updated=updated[:80],
         ticket_ref=ticket_ref,
-        subject=_text(detail.get("subject")),
+        subject=_subject(detail.get("subject")),
         status=status,
         priority=_priority(detail.get("priority"), "detail.priority"),
         occurred_at=_time(updated),
@@ -285,7 +291,7 @@ def _read_freshdesk(body: dict[str, Any], digest: str) -> HelpdeskEvent:
         ref=ticket_ref,
         updated=updated[:80],
         ticket_ref=ticket_ref,
-        subject=_text(body.get("ticket_subject")),
+        subject=_subject(body.get("ticket_subject")),
         status=status,
         priority=_priority(body.get("ticket_priority"), "freshdesk_webhook.ticket_priority"),
         occurred_at=_time(body.get("ticket_updated_at")),
@@ -397,7 +403,12 @@ async def apply_helpdesk_event(
         changes += await tickets.update_details(session, ticket=ticket, subject=event.subject,
                                                 priority=event.priority, actor=None, platform=platform, now=at)
     unhappy = False
-    if event.comment:
+    if event.comment and ticket.status == TicketStatus.CLOSED and event.status not in (None, TicketStatus.CLOSED):
+        changes.append(f"status closed → {event.status.value}")
+        await tickets.set_status(session, ticket=ticket, to=event.status, actor=None, platform=platform, now=at)
+    if event.comment and ticket.status == TicketStatus.CLOSED:
+        changes.append("comment not recorded: the ticket is closed")
+    elif event.comment:
         note = await tickets.add_note(session, ticket=ticket, text=event.comment,
                                       from_customer=event.comment_from_customer, actor=None, platform=platform,
                                       now=at, reopen=event.status is None)

@@ -298,3 +298,54 @@ async def test_concurrent_first_events_of_one_ticket_make_one_ticket(webhook: We
     assert all(status == 200 and body["status"] == "applied" for status, body in results), results
     assert (await count(db, Ticket), await count(db, Customer)) == (1, 1)
     assert await count(db, TicketEvent, TicketEvent.kind == TicketEventKind.NOTE) == 8
+
+
+async def test_long_texts_closed_tickets_and_future_times_do_not_fail_deliveries(webhook: Webhook, db: Database) -> None:
+    created = generic("created", f"{DAY}T09:00:00Z")
+    created["ticket"] = {"id": "T-100", "subject": "S" * 500, "status": "closed"}
+    status, body = await webhook.post(created)
+    assert status == 200, body
+    t = await ticket(db, body["ticket_id"])
+    assert len(t.subject) == 300 and t.status == TicketStatus.CLOSED and t.closed_at is not None
+    late = generic("commented", f"{DAY}T10:00:00Z", comment={"author": "customer", "body": "x " * 5000})
+    late["ticket"] = {"id": "T-100"}
+    status, body = await webhook.post(late)
+    assert status == 200 and "comment not recorded: the ticket is closed" in body["changes"]
+    reopened = generic("commented", f"{DAY}T11:00:00Z", comment={"author": "customer", "body": "y" * 5000})
+    reopened["ticket"] = {"id": "T-100", "status": "open"}
+    status, body = await webhook.post(reopened)
+    assert status == 200 and body["changes"][0] == "status closed → open", body
+    async with db.sessions() as session:
+        text = await session.scalar(select(TicketEvent.text).where(TicketEvent.kind == TicketEventKind.CUSTOMER_MESSAGE))
+    assert text is not None and len(text) == 4000
+    future = generic("updated", "2999-01-01T00:00:00Z")
+    future["ticket"] = {"id": "T-100", "status": "pending"}
+    before = datetime.now(timezone.utc)
+    assert (await webhook.post(future))[0] == 200
+    t = await ticket(db, t.id)
+    assert t.pending_since is not None and before <= t.pending_since <= datetime.now(timezone.utc)
+
+
+async def test_settings_and_start_status(db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from ownerbot.app import build_app
+    from ownerbot.settings import Settings, SettingsError
+
+    monkeypatch.setenv("TICKET_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("TICKET_WEBHOOK_WORKSPACE", "slack:T0123")
+    app, statuses = await build_app(Settings(database_url=db.url))
+    line = next(s.line() for s in statuses if s.name == "helpdesk webhook")
+    assert line == "helpdesk webhook: on (POST /api/webhooks/tickets into slack:T0123)"
+    assert SECRET not in " ".join(s.line() for s in statuses)
+    await app.cleanup()
+    monkeypatch.delenv("TICKET_WEBHOOK_SECRET")
+    app, statuses = await build_app(Settings(database_url=db.url))
+    line = next(s.line() for s in statuses if s.name == "helpdesk webhook")
+    assert line.startswith("helpdesk webhook: off (TICKET_WEBHOOK_SECRET is not set")
+    await app.cleanup()
+    monkeypatch.setenv("TICKET_WEBHOOK_WORKSPACE", "myspace")
+    try:
+        await build_app(Settings(database_url=db.url))
+    except SettingsError as error:
+        assert str(error).startswith("Setting TICKET_WEBHOOK_WORKSPACE is invalid")
+    else:
+        raise AssertionError("a bad TICKET_WEBHOOK_WORKSPACE must stop the start")
