@@ -83,7 +83,6 @@ async def ticket(ctx: Context, args: list[str]) -> Reply:
     if verb == "note":
         return await _note(ctx, rest)
     if verb in STATUS_VERBS:
-        need(rest, 1, USAGE[verb])
         found = await _ticket(ctx, rest[0])
         await ticket_domain.change_status(ctx.session, ticket=found, to=STATUS_VERBS[verb], actor=ctx.actor,
                                           platform=ctx.platform, now=ctx.now)

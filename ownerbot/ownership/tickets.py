@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -459,8 +459,3 @@ async def list_ideas(
     rows = await session.execute(query.order_by(CustomerIdea.created_at.desc(), CustomerIdea.id.desc()).limit(limit))
     return [IdeaRow(i, c, a) for i, c, a in rows.all()]
 
-
-async def count_events(session: AsyncSession, *, ticket: Ticket, kind: TicketEventKind) -> int:
-    return (await session.scalar(
-        select(func.count()).select_from(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == kind)
-    )) or 0

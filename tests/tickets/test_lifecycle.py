@@ -1,6 +1,7 @@
 """Tickets through the command layer, on SQLite and PostgreSQL, with time travel for the service levels."""
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -253,3 +254,18 @@ def test_split_options_takes_flags_without_values() -> None:
     assert positional == ["1", "we", "are", "upset"] and options == {"from-customer": "yes"}
     positional, options = split_options(["acme", "--tier", "premium"], {"tier": "t"}, flags={"x": "y"})
     assert positional == ["acme"] and options == {"tier": "premium"}
+
+
+async def test_concurrent_status_changes_and_first_notes_have_one_winner(chat: Chat, db: Database, clock: Clock) -> None:
+    await chat.say("U_LEAD", "customer add Acme")
+    await chat.say("U1", "claim acme")
+    await chat.say("U1", "ticket open acme Racing")
+    users = ["U1", "U2", "U3", "U_LEAD"] * 3
+    replies = await asyncio.gather(*(chat.say(user, "ticket pending 1") for user in users))
+    assert sum(not r.error for r in replies) == 1, [r.text for r in replies]
+    assert all("already pending" in r.text for r in replies if r.error)
+    assert await count(db, TicketEvent, TicketEvent.kind == TicketEventKind.PENDING) == 1
+    await chat.say("U1", "ticket reopen 1")
+    replies = await asyncio.gather(*(chat.say(user, f"ticket note 1 answer from {user}") for user in users))
+    assert sum("First response recorded" in r.text for r in replies) == 1, [r.text for r in replies]
+    assert await count(db, TicketEvent, TicketEvent.kind == TicketEventKind.NOTE) == len(users)
