@@ -56,7 +56,7 @@ class HelpdeskCustomer:
         if not self.email or "@" not in self.email:
             return None
         domain = self.email.rsplit("@", 1)[1].strip().lower()
-        return None if not domain or domain in FREE_MAIL else domain
+        return None if not domain or domain in FREE_MAIL or len(domain) > 200 else domain
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,10 @@ def _id(value: Any, what: str) -> str:
     if len(text) > MAX_REF:
         raise InvalidInput(f"{what} is longer than {MAX_REF} characters.")
     return text
+
+
+def _optional_id(value: Any, what: str) -> str | None:
+    return _id(value, what) if _text(value) is not None else None
 
 
 def _object(value: Any, what: str, required: bool = True) -> dict[str, Any]:
@@ -204,8 +208,8 @@ def _read_generic(payload: dict[str, Any]) -> HelpdeskEvent:
         status=status,
         priority=_priority(ticket.get("priority"), "ticket.priority"),
         occurred_at=_time(updated),
-        customer=HelpdeskCustomer(_text(customer.get("external_id")), _text(customer.get("name")),
-                                  _text(customer.get("email"))),
+        customer=HelpdeskCustomer(_optional_id(customer.get("external_id"), "customer.external_id"),
+                                  _text(customer.get("name")), _text(customer.get("email"))),
         comment=body,
         comment_from_customer=author == "customer",
         csat=_rating(csat.get("rating"), "csat.rating"),
@@ -237,8 +241,8 @@ def _read_zendesk(payload: dict[str, Any]) -> HelpdeskEvent:
     body = _plain(comment.get("body"))
     if kind == "commented" and body is None:
         raise InvalidInput("Missing field: event.comment.body.")
-    organization = _text(detail.get("organization_id"))
-    requester = _text(detail.get("requester_id"))
+    organization = _optional_id(detail.get("organization_id"), "detail.organization_id")
+    requester = _optional_id(detail.get("requester_id"), "detail.requester_id")
     if organization and organization != "0":
         customer = HelpdeskCustomer(external_id=organization)
     elif requester:
@@ -295,8 +299,8 @@ def _read_freshdesk(body: dict[str, Any], digest: str) -> HelpdeskEvent:
         status=status,
         priority=_priority(body.get("ticket_priority"), "freshdesk_webhook.ticket_priority"),
         occurred_at=_time(body.get("ticket_updated_at")),
-        customer=HelpdeskCustomer(_text(body.get("ticket_company_id")), _text(body.get("ticket_company_name")),
-                                  _text(body.get("ticket_requester_email"))),
+        customer=HelpdeskCustomer(_optional_id(body.get("ticket_company_id"), "freshdesk_webhook.ticket_company_id"),
+                                  _text(body.get("ticket_company_name")), _text(body.get("ticket_requester_email"))),
         comment=comment,
         comment_from_customer=event != "agent_replied" and event != "note_added",
         csat=_rating(body.get("ticket_satisfaction_rating"), "freshdesk_webhook.ticket_satisfaction_rating"),

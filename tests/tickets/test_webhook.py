@@ -266,6 +266,8 @@ async def test_malformed_missing_and_oversized_bodies_write_nothing(webhook: Web
          "Missing field: detail"),
         (json.dumps({"type": "zen:event-type:user.created", "id": "e", "detail": {}}).encode(), 400,
          "Only ticket events"),
+        (json.dumps({"event": "created", "ticket": {"id": 1}, "updated_at": "x",
+                     "customer": {"external_id": "9" * 200}}).encode(), 400, "customer.external_id is longer"),
         (json.dumps({"freshdesk_webhook": {"ticket_subject": "x"}}).encode(), 400,
          "Missing field: freshdesk_webhook.ticket_id"),
     ]
