@@ -18,7 +18,7 @@ from aiohttp import web
 
 from ownerbot.bot import console
 from ownerbot.bot.platforms import PlatformStatus
-from ownerbot.bot.web import health
+from ownerbot.bot.web import health, webhooks
 from ownerbot.db import migrate
 from ownerbot.db.engine import create_engine, create_session_factory
 from ownerbot.db.models import Platform
@@ -49,6 +49,7 @@ async def build_app(settings: Settings) -> tuple[web.Application, list[PlatformS
     ]
     # Each face mounts its routes here and reports whether it is on, and why not.
     # (Slack, Teams, helpdesk webhooks and the dashboard add one line each.)
+    statuses.append(webhooks.register(app, sessions=sessions))
 
     async def close_engine(_: web.Application) -> None:
         await engine.dispose()

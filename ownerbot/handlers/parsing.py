@@ -24,8 +24,14 @@ def tokenize(text: str) -> list[str]:
         raise InvalidInput('A quote was left open: close it, like `claim "Acme Corp"`.') from None
 
 
-def split_options(tokens: list[str], known: dict[str, str]) -> tuple[list[str], dict[str, str]]:
-    """Pull `--name value` options out of tokens; `known` maps option names to their descriptions."""
+def split_options(
+    tokens: list[str], known: dict[str, str], flags: dict[str, str] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """Pull `--name value` options out of tokens; `known` maps option names to their descriptions.
+
+    `flags` are options without a value (`--from-customer`): when present, `options[name] == "yes"`.
+    """
+    flags = flags or {}
     positional: list[str] = []
     options: dict[str, str] = {}
     index = 0
@@ -33,8 +39,13 @@ def split_options(tokens: list[str], known: dict[str, str]) -> tuple[list[str], 
         token = tokens[index]
         if token.startswith("--") and len(token) > 2:
             name = token[2:]
+            if name in flags:
+                options[name] = "yes"
+                index += 1
+                continue
             if name not in known:
-                raise InvalidInput(f"Unknown option --{name}. Options: {', '.join('--' + k for k in known)}.")
+                every = ", ".join("--" + k for k in [*known, *flags])
+                raise InvalidInput(f"Unknown option --{name}. Options: {every}.")
             if index + 1 >= len(tokens):
                 raise InvalidInput(f"--{name} needs a value ({known[name]}).")
             options[name] = tokens[index + 1]

@@ -17,10 +17,12 @@ from .core import (
     Tier,
     Workspace,
 )
+from .tickets import CustomerIdea, TicketEvent, TicketEventKind, WebhookDelivery
 
 __all__ = [
     "Base",
     "Customer",
+    "CustomerIdea",
     "EventKind",
     "HandoffRequest",
     "HandoffStatus",
@@ -32,8 +34,11 @@ __all__ = [
     "Role",
     "Team",
     "Ticket",
+    "TicketEvent",
+    "TicketEventKind",
     "TicketStatus",
     "Tier",
     "UTCDateTime",
+    "WebhookDelivery",
     "Workspace",
 ]
