@@ -17,11 +17,26 @@ from .core import (
     Tier,
     Workspace,
 )
+from .gestures import (
+    GestureComment,
+    GestureMessage,
+    GestureProposal,
+    GestureSettings,
+    GestureStatus,
+    GestureVote,
+    VoteChoice,
+)
 
 __all__ = [
     "Base",
     "Customer",
     "EventKind",
+    "GestureComment",
+    "GestureMessage",
+    "GestureProposal",
+    "GestureSettings",
+    "GestureStatus",
+    "GestureVote",
     "HandoffRequest",
     "HandoffStatus",
     "Member",
@@ -35,5 +50,6 @@ __all__ = [
     "TicketStatus",
     "Tier",
     "UTCDateTime",
+    "VoteChoice",
     "Workspace",
 ]
