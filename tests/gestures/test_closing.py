@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from ownerbot.bot.console import ConsoleNotifier
@@ -145,3 +146,33 @@ async def test_two_replicas_closing_at_once_close_once(
     )
     assert len(posts(inbox, "user-U1")) == 3 and len(posts(inbox, "user-U2")) == 3
     assert [r for r in inbox.read(CHANNEL_BOX) if r["kind"] == "channel"].__len__() == 6  # 3 cards + 3 outcomes
+
+
+async def test_votes_racing_the_close_are_counted_or_refused_never_lost(
+    team_chat: Chat, db: Database, inbox: ConsoleNotifier, clock: Clock
+) -> None:
+    """A replica whose clock runs a little behind still accepts votes while another replica closes the vote:
+    every vote stored is in the final count, and every vote not counted was refused."""
+    pid = await propose(team_chat, "U2", "wow acme a handwritten card --deadline 1h")
+    clock.advance(hours=1)
+    behind = Clock(clock() - timedelta(seconds=30))
+    engine = create_engine(db.url)
+    try:
+        late = Handlers(create_session_factory(engine), admins=frozenset({"U_ADMIN"}), clock=behind,
+                        notifiers={Platform.CONSOLE: inbox})
+        voters = ("U1", "U2", "U3", "U_LEAD")
+        results = await asyncio.gather(
+            *[Chat(late).click(user, ActionId.GESTURE_VOTE_YES, str(pid)) for user in voters],
+            tick(db, inbox, clock), tick(db, inbox, clock),
+        )
+    finally:
+        await engine.dispose()
+    while (await tick(db, inbox, clock)).closed:  # a closer that met a locked row skips it until the next tick
+        pass
+    vote_replies = results[: len(voters)]
+    accepted = [r for r in vote_replies if not r.error]
+    assert all("has closed" in r.text for r in vote_replies if r.error)
+    [proposal] = await rows(db, GestureProposal)
+    assert proposal.status != GestureStatus.OPEN
+    assert proposal.yes_votes == len(accepted) == await count(db, GestureVote)
+    assert len(outcomes(inbox)) == 1
