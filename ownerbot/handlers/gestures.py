@@ -372,9 +372,9 @@ async def _propose(ctx: Context, args: list[str]) -> Reply:
     fields = [("Cost", money(p.cost_cents, p.currency)), ("Voting closes", f"{when(p.deadline)} (in {describe(deadline)})"),
               ("Quorum", str(p.quorum))]
     if made.over_budget and made.budget_cents is not None:
-        fields.append(("Over budget", f"{format_amount(made.used_cents, p.currency)} of "
-                                      f"{format_amount(made.budget_cents, p.currency)} already used this month; "
-                                      "if approved, a lead must confirm it"))
+        fields.append(("Over budget", f"{money(p.cost_cents, p.currency)} would bring this month to "
+                                      f"{format_amount(made.used_cents + p.cost_cents, p.currency)} of "
+                                      f"{format_amount(made.budget_cents, p.currency)}; if approved, a lead must confirm it"))
     return Reply(f"Proposed gesture #{p.id} for {customer.name}: {p.gesture}. {made.team.name} votes on it in its channel.",
                  fields=fields)
 
