@@ -169,6 +169,8 @@ async def test_bad_input_is_refused_and_changes_nothing(team_chat: Chat, db: Dat
     for text, expected in cases.items():
         reply = await team_chat.say("U_LEAD", text)
         assert reply.error and expected in reply.text, (text, reply.text)
+    teamless = await team_chat.say("U_ADMIN", "wow acme handwritten card")  # neither Acme nor the admin has a team
+    assert teamless.error and "Neither Acme nor you belong to a team" in teamless.text
     assert await count(db, GestureProposal) == 0
     assert inbox.read(CHANNEL_BOX) == []
 
