@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,6 +13,7 @@ from ownerbot.ownership.errors import DomainError
 from ownerbot.ownership.people import member_on_sight, workspace_on_sight
 
 from .parsing import tokenize
+from .ports import Notifier
 from .registry import ACTIONS, COMMANDS, Context
 from .replies import ActionInvocation, Invocation, Reply
 
@@ -31,10 +32,12 @@ class Handlers:
         *,
         admins: frozenset[str] = frozenset(),
         clock: Callable[[], datetime] = utc_now,
+        notifiers: Mapping[Platform, Notifier] | None = None,
     ) -> None:
         self.sessions = sessions
         self.admins = admins
         self.clock = clock
+        self.notifiers: Mapping[Platform, Notifier] = notifiers or {}
 
     async def _context(
         self, session: AsyncSession, *, platform: Platform, workspace: str, workspace_name: str,
@@ -48,7 +51,15 @@ class Handlers:
             session, workspace=ws, platform_user_id=user_id, display_name=user_name,
             time_zone=time_zone, admins=self.admins, now=now,
         )
-        return Context(session=session, actor=actor, workspace=ws, platform=platform, now=now, channel_id=channel_id)
+        return Context(session=session, actor=actor, workspace=ws, platform=platform, now=now, channel_id=channel_id,
+                       sessions=self.sessions, notifiers=self.notifiers)
+
+    async def _after_commit(self, ctx: Context) -> None:
+        for work in ctx.after_commit:
+            try:
+                await work()
+            except Exception:  # the change is committed; what failed here is retried by the ticker
+                log.exception("work after commit failed")
 
     async def command(self, invocation: Invocation) -> Reply:
         try:
@@ -70,7 +81,9 @@ class Handlers:
                     user_name=invocation.user_name, time_zone=invocation.time_zone,
                     channel_id=invocation.channel_id,
                 )
-                return await found.run(ctx, args)
+                reply = await found.run(ctx, args)
+            await self._after_commit(ctx)
+            return reply
         except DomainError as error:
             return Reply(error.message, error=True)
         except Exception:
@@ -88,7 +101,9 @@ class Handlers:
                     user_id=act.user_id, user_name=act.user_name, time_zone=act.time_zone,
                     channel_id=act.channel_id,
                 )
-                return await run(ctx, act)
+                reply = await run(ctx, act)
+            await self._after_commit(ctx)
+            return reply
         except DomainError as error:
             return Reply(error.message, error=True)
         except Exception:

@@ -1,15 +1,19 @@
 """Commands and actions register here once; every platform reaches them through `Handlers`."""
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ownerbot.db.models import Member, Platform, Workspace
 
 from .replies import ActionInvocation, Reply
+
+if TYPE_CHECKING:
+    from .ports import Notifier
 
 
 @dataclass
@@ -22,6 +26,11 @@ class Context:
     platform: Platform
     now: datetime
     channel_id: str | None = None
+    # For work after the transaction commits (e.g. posting a gesture card through a Notifier): a command
+    # appends a coroutine function; Handlers awaits each one after commit, and never after a rollback.
+    sessions: async_sessionmaker[AsyncSession] | None = None
+    notifiers: Mapping[Platform, Notifier] = field(default_factory=dict)
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 CommandFn = Callable[[Context, list[str]], Awaitable[Reply]]

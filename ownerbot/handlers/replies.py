@@ -17,6 +17,14 @@ class ActionId:
     DECLINE_HANDOFF = "ownerbot.handoff.decline"
     HANDOFF_REASON = "ownerbot.handoff.reason"  # submit of the "why?" prompt for a handoff
     DECLINE_REASON = "ownerbot.handoff.decline_reason"  # submit of the "why?" prompt for a decline
+    # Frugal wow: every value is the gesture (proposal) id.
+    GESTURE_VOTE_YES = "ownerbot.gesture.vote_yes"
+    GESTURE_VOTE_NO = "ownerbot.gesture.vote_no"
+    GESTURE_COMMENT = "ownerbot.gesture.comment"  # opens a prompt for a short comment
+    GESTURE_COMMENT_SUBMIT = "ownerbot.gesture.comment_submit"  # submit of that prompt
+    GESTURE_CONFIRM_OVER_BUDGET = "ownerbot.gesture.confirm_over_budget"  # leads only
+    GESTURE_DECLINE_OVER_BUDGET = "ownerbot.gesture.decline_over_budget"  # leads only
+    GESTURE_DELIVERED = "ownerbot.gesture.delivered"
 
 
 @dataclass(frozen=True)

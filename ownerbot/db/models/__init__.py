@@ -18,12 +18,27 @@ from .core import (
     Workspace,
 )
 from .tickets import CustomerIdea, TicketEvent, TicketEventKind, WebhookDelivery
+from .gestures import (
+    GestureComment,
+    GestureMessage,
+    GestureProposal,
+    GestureSettings,
+    GestureStatus,
+    GestureVote,
+    VoteChoice,
+)
 
 __all__ = [
     "Base",
     "Customer",
     "CustomerIdea",
     "EventKind",
+    "GestureComment",
+    "GestureMessage",
+    "GestureProposal",
+    "GestureSettings",
+    "GestureStatus",
+    "GestureVote",
     "HandoffRequest",
     "HandoffStatus",
     "Member",
@@ -40,5 +55,6 @@ __all__ = [
     "Tier",
     "UTCDateTime",
     "WebhookDelivery",
+    "VoteChoice",
     "Workspace",
 ]
