@@ -17,6 +17,7 @@ from .core import (
     Tier,
     Workspace,
 )
+from .slack import SlackEvent
 
 __all__ = [
     "Base",
@@ -30,6 +31,7 @@ __all__ = [
     "Platform",
     "Priority",
     "Role",
+    "SlackEvent",
     "Team",
     "Ticket",
     "TicketStatus",
