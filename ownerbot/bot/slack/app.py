@@ -33,7 +33,7 @@ from ownerbot.handlers import ActionInvocation, Handlers, Invocation, Reply
 from ownerbot.handlers.ports import DeliveryFailed
 
 from . import dedupe, members, render
-from .notifier import SlackNotifier, web_client, webhook_client
+from .notifier import SlackNotifier, post_to_response_url, web_client
 from .settings import SlackSettings
 
 log = logging.getLogger(__name__)
@@ -251,7 +251,7 @@ class SlackFace:
                 payload = {**body, "response_type": "ephemeral" if reply.ephemeral else "in_channel"}
                 if where.message_ts is not None:  # a button on a message: replace it, or answer beside it
                     payload["replace_original"] = reply.replace_original and not reply.error
-                await webhook_client(where.response_url).send_dict(payload)
+                await post_to_response_url(where.response_url, payload)
             elif reply.replace_original and where.channel_id and where.message_ts and not reply.error:
                 await client.chat_update(channel=where.channel_id, ts=where.message_ts, **body)
             elif where.channel_id and not where.home and (where.direct or not reply.ephemeral):

@@ -19,7 +19,7 @@ from ownerbot.db.models import Member, Platform, Workspace
 from ownerbot.ownership.people import member_on_sight, workspace_on_sight
 
 log = logging.getLogger(__name__)
-MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>")
+MENTION = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>")
 
 
 @dataclass(frozen=True)

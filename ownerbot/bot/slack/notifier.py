@@ -6,6 +6,7 @@ a message is always committed before anything is sent.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -62,6 +63,22 @@ def web_client(api_url: str, token: str | None = None) -> AsyncWebClient:
 
 def webhook_client(url: str) -> AsyncWebhookClient:
     return AsyncWebhookClient(url, retry_handlers=retry_handlers())
+
+
+async def post_to_response_url(url: str, payload: dict[str, Any], *, attempts: int = 4) -> None:
+    """POST to a response_url. slack_sdk's webhook client retries 429s and connection errors; 5xx answers are
+    retried here, with back-off."""
+    client = webhook_client(url)
+    for attempt in range(attempts):
+        response = await client.send_dict(payload)
+        if response.status_code < 500:
+            if response.status_code != 200:
+                raise DeliveryFailed(f"response_url said {response.status_code} {response.body[:60]}",
+                                     permanent=True)
+            return
+        if attempt + 1 < attempts:
+            await asyncio.sleep(0.25 * 2**attempt)
+    raise DeliveryFailed(f"response_url kept failing ({response.status_code})", retry_after=30.0)
 
 
 def delivery_failed(error: Exception) -> DeliveryFailed:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +33,13 @@ MAX_FIELD = 1900
 MAX_FIELDS = 10
 
 
+USER_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]+)&gt;")
+
+
 def escape(text: str) -> str:
-    """User-typed text shown as mrkdwn: no accidental <links> or <@mentions>."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text shown as mrkdwn: no <links>, <!channel> pings or <@U1|fake names>; plain `<@U123>` mentions stay."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return USER_MENTION.sub(r"<@\1>", escaped)
 
 
 def clip(text: str, limit: int) -> str:
