@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
@@ -43,6 +43,7 @@ PEOPLE = {
     "U5": ("T1", "Ola", "UTC"),
     "U6": ("T1", "Pat", "UTC"),
     "V1": ("T2", "Vic", "UTC"),
+    "U9": ("T7", "Nina", "UTC"),
 }
 
 
@@ -65,6 +66,8 @@ class FakeSlack:
     failures: dict[str, list[tuple[int, str | None]]] = field(default_factory=dict)
     ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     installs: dict[str, dict[str, Any]] = field(default_factory=dict)  # oauth code -> oauth.v2.access answer
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)  # Socket Mode connections
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)  # what ownerbot answered over them
 
     @property
     def api_url(self) -> str:
@@ -143,6 +146,8 @@ class FakeSlack:
         if method in ("views.open", "views.publish", "views.update"):
             view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
             return {"ok": True, "view": {**view, "id": f"V{next(self.ts)}", "team_id": "T1"}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.base.replace("http://", "ws://") + "/socket"}
         if method == "oauth.v2.access":
             found = self.installs.get(args.get("code", ""))
             return found if found else {"ok": False, "error": "invalid_code"}
@@ -158,6 +163,19 @@ class FakeSlack:
             return web.Response(status=status, text="service_unavailable")
         self.posts.append({"key": key, "body": body, "status": 200})
         return web.Response(text="ok")
+
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then record every envelope acknowledgement ownerbot sends back."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake-slack"},
+                            "connection_info": {"app_id": "A0OWNERBOT"}})
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+        return ws
 
 
 def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
@@ -299,6 +317,7 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
     app = web.Application()
     app.router.add_route("*", "/api/{method}", fake.api)
     app.router.add_post("/respond/{key}", fake.respond)
+    app.router.add_get("/socket", fake.socket)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     fake.base = str(server.make_url("")).rstrip("/")
