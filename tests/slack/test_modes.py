@@ -135,3 +135,24 @@ async def test_socket_mode_takes_commands_over_the_websocket(
         assert "You own no customers yet" in text_of(fake_slack.posts_to("sock")[0])
     finally:
         await client.close()
+
+
+def test_the_manifest_creates_what_the_code_serves() -> None:
+    from pathlib import Path
+
+    from ownerbot.bot.slack import app as slack_app
+
+    lines = (Path(slack_app.__file__).parent / "manifest.yml").read_text().splitlines()
+    commands = [line.split("/", 1)[1].strip() for line in lines if line.strip().startswith("- command: /")]
+    assert commands == list(slack_app.SLASH_COMMANDS)
+    start = lines.index("    bot:")
+    scopes = []
+    for line in lines[start + 1:]:
+        if not line.strip().startswith("- "):
+            break
+        scopes.append(line.strip()[2:])
+    assert scopes == slack_app.BOT_SCOPES
+    text = "\n".join(lines)
+    for needed in ("home_tab_enabled: true", "app_home_opened", "app_mention", "message.im",
+                   "request_url: https://ownerbot.example.com/slack/events", "/slack/oauth_redirect"):
+        assert needed in text
