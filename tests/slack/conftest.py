@@ -6,6 +6,7 @@ plus `response_url` endpoints; it records every call. `SlackDriver` posts signed
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import itertools
@@ -68,6 +69,12 @@ class FakeSlack:
     installs: dict[str, dict[str, Any]] = field(default_factory=dict)  # oauth code -> oauth.v2.access answer
     sockets: list[web.WebSocketResponse] = field(default_factory=list)  # Socket Mode connections
     socket_acks: list[dict[str, Any]] = field(default_factory=list)  # what ownerbot answered over them
+    holds: dict[str, asyncio.Event] = field(default_factory=dict)  # methods that wait until released
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Make `method` hang until the returned event is set (a slow Slack)."""
+        self.holds[method] = asyncio.Event()
+        return self.holds[method]
 
     @property
     def api_url(self) -> str:
@@ -100,6 +107,8 @@ class FakeSlack:
 
     async def api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if method in self.holds:
+            await self.holds[method].wait()
         args: dict[str, Any] = dict(request.query)
         if request.can_read_body:
             if request.content_type == "application/json":
@@ -224,7 +233,8 @@ class SlackDriver:
         self.triggers = itertools.count(1)
 
     async def post(self, body: str, content_type: str, *, timestamp: int | None = None,
-                   signature: str | None = None, headers: dict[str, str] | None = None) -> web.Response:
+                   signature: str | None = None, headers: dict[str, str] | None = None,
+                   drain: bool = True) -> web.Response:
         timestamp = int(time.time()) if timestamp is None else timestamp
         response = await self.client.post("/slack/events", data=body.encode(), headers={
             "Content-Type": content_type,
@@ -233,7 +243,8 @@ class SlackDriver:
             **(headers or {}),
         })
         await response.read()
-        await self.face.work.drain()
+        if drain:
+            await self.face.work.drain()
         return response
 
     async def command(self, user: str, command: str, text: str = "", *, team: str = "T1", channel: str = "C1",

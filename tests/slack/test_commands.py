@@ -59,3 +59,15 @@ async def test_two_agents_claiming_at_once_leaves_exactly_one_owner(slack: Slack
     async with db.sessions() as session:
         claims = await session.scalar(select(func.count()).select_from(OwnershipEvent))
     assert claims == 1
+
+
+async def test_the_ack_comes_before_the_slow_work(slack: SlackDriver, db: Database) -> None:
+    await seeded(slack, "Acme")
+    slow = slack.fake.hold("users.info")  # Slack takes its time telling us who U1 is
+    response, key = await slack.command("U1", "/claim", "acme", drain=False)
+    assert response.status == 200 and await response.text() == ""  # acked while the work waits
+    assert slack.fake.posts_to(key) == [] and await owner_of(db, "Acme") is None
+    slow.set()
+    await slack.face.work.drain()
+    assert await owner_of(db, "Acme") == "U1"
+    assert "Uma now owns Acme." in text_of(slack.fake.posts_to(key)[0])
