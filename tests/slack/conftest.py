@@ -83,8 +83,10 @@ class FakeSlack:
     def response_url(self, key: str) -> str:
         return f"{self.base}/respond/{key}"
 
-    def fail(self, method: str, status: int = 429, times: int = 1, retry_after: str | None = "0") -> None:
-        self.failures.setdefault(method, []).extend([(status, retry_after)] * times)
+    def fail(self, method: str, status: int = 429, times: int = 1, retry_after: str | None = "0",
+             error: str | None = None) -> None:
+        """The next `times` calls fail: HTTP `status`, or with status 200 Slack's `{"ok": false, "error": ...}`."""
+        self.failures.setdefault(method, []).extend([(status, error if status == 200 else retry_after)] * times)
 
     def called(self, method: str, *, ok_only: bool = True) -> list[dict[str, Any]]:
         return [c.args for c in self.calls if c.method == method and (c.status == 200 or not ok_only)]
@@ -121,6 +123,8 @@ class FakeSlack:
         if queued:
             status, retry_after = queued.pop(0)
             self.calls.append(Call(method, args, token, status))
+            if status == 200:
+                return web.json_response({"ok": False, "error": retry_after})
             headers = {"Retry-After": retry_after} if retry_after is not None else {}
             error = "ratelimited" if status == 429 else "fatal_error"
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from sqlalchemy import func, select
 
 from ownerbot.db.models import HandoffRequest, HandoffStatus, Member, OwnershipEvent, Workspace
+
+from ownerbot.handlers.ports import DeliveryFailed
 
 from ..conftest import Database
 from .conftest import SlackDriver, buttons_of, owner_of, seeded, sign, text_of
@@ -100,3 +104,30 @@ async def test_a_dm_that_never_gets_through_is_reported_to_the_invoker(slack: Sl
     assert "I could not message <@U2>" in answers[1]
     async with db.sessions() as session:  # the handoff stands; Sam still finds it in /mine and App Home
         assert (await session.execute(select(HandoffRequest.status))).scalar_one() == HandoffStatus.PENDING
+
+
+async def test_the_notifier_posts_updates_in_place_and_says_when_to_give_up(slack: SlackDriver) -> None:
+    from ownerbot.bot.slack.app import SLACK_NOTIFIER
+    from ownerbot.handlers import Button, Reply
+
+    notifier = slack.client.server.app[SLACK_NOTIFIER]
+    nudge = Reply("Acme's ticket #7 waits for a first answer.", buttons=[Button("Done", "ownerbot.nudge.done", "7")])
+    ref = await notifier.post_channel(workspace="T1", channel_id="C1", reply=nudge)
+    [posted] = slack.fake.called("chat.postMessage")
+    assert posted["channel"] == "C1" and set(buttons_of(posted)) == {"Done"}
+
+    slack.fake.fail("chat.update", status=429, retry_after="0")
+    await notifier.update(ref=ref, reply=Reply("Acme's ticket #7 is answered."))
+    [updated] = slack.fake.called("chat.update")
+    assert (updated["channel"], updated["ts"]) == ("C1", ref.message_id)
+    assert "is answered" in text_of(updated) and buttons_of(updated) == {}
+    assert len(slack.fake.attempts("chat.update")) == 2
+
+    slack.fake.fail("chat.postMessage", status=429, times=5, retry_after="0")
+    with pytest.raises(DeliveryFailed) as limited:  # still limited after the retries: try later, not never
+        await notifier.post_channel(workspace="T1", channel_id="C1", reply=nudge)
+    assert limited.value.retry_after is not None and not limited.value.permanent
+    slack.fake.fail("chat.postMessage", status=200, error="channel_not_found")
+    with pytest.raises(DeliveryFailed) as gone:  # no retry will fix this one
+        await notifier.post_channel(workspace="T1", channel_id="C404", reply=nudge)
+    assert gone.value.permanent and "channel_not_found" in str(gone.value)

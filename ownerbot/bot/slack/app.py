@@ -108,13 +108,15 @@ class SlackFace:
         return await members.invoker_profile(self.sessions, client, team_id=team_id, user_id=user_id,
                                              fallback_name=fallback)
 
-    async def run_command(self, client: AsyncWebClient, text: str, where: Where, fallback_name: str = "") -> Reply:
+    async def run_command(self, client: AsyncWebClient, text: str, where: Where, fallback_name: str = "",
+                          workspace_name: str = "") -> Reply:
         profile = await self._invoker(client, where.team_id, where.user_id, fallback_name)
         await members.introduce_mentioned(self.sessions, client, team_id=where.team_id, text=text, now=self.now(),
                                           admins=self.handlers.admins)
         return await self.handlers.command(Invocation(
             platform=Platform.SLACK, workspace=where.team_id, user_id=where.user_id, text=text,
             user_name=profile.name, channel_id=where.channel_id, time_zone=profile.time_zone,
+            workspace_name=workspace_name,
         ))
 
     async def run_action(self, client: AsyncWebClient, where: Where, action_id: str, value: str,
@@ -137,7 +139,8 @@ class SlackFace:
             where = Where(team_id=body["team_id"], user_id=body["user_id"], channel_id=body.get("channel_id"),
                           response_url=body.get("response_url"), trigger_id=body.get("trigger_id"),
                           direct=str(body.get("channel_name", "")) == "directmessage")
-            reply = await self.run_command(client, text, where, body.get("user_name", ""))
+            reply = await self.run_command(client, text, where, body.get("user_name", ""),
+                                           workspace_name=str(body.get("team_domain", "")))
             await self.deliver(client, reply, where)
 
     async def on_action(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
