@@ -101,3 +101,17 @@ async def test_app_home_shows_customers_stale_tickets_and_waiting_handoffs(slack
     assert "You own 2 customer(s)" in text_of(refreshed["view"]) and buttons_of(refreshed["view"]) == {}
     [told] = slack.fake.dms_to("U2")
     assert "Uma accepted Globex" in text_of(told)
+
+
+async def test_profile_changes_keep_known_members_current_and_ignore_strangers(slack: SlackDriver, db: Database) -> None:
+    await slack.command("U1", "/mine")
+    changed = {"type": "user_change", "event_ts": "1700000500.1", "user": {
+        "id": "U1", "team_id": "T1", "name": "uma", "real_name": "Uma Real", "tz": "America/Chicago",
+        "profile": {"display_name": "Uma B.", "real_name": "Uma Real"}}}
+    await slack.event(changed, "Ev0USER1")
+    stranger = {**changed, "user": {**changed["user"], "id": "U6"}}
+    await slack.event(stranger, "Ev0USER2")
+    async with db.sessions() as session:
+        people = {m.platform_user_id: (m.display_name, m.time_zone)
+                  for m in (await session.execute(select(Member))).scalars()}
+    assert people == {"U1": ("Uma B.", "America/Chicago")}

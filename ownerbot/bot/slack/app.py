@@ -209,6 +209,12 @@ class SlackFace:
                 return
             await self.publish_home(client, _team(body), event["user"])
 
+    async def on_user_change(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        async with self.work:
+            if await self._first_delivery(body):
+                await members.refresh_known(self.sessions, team_id=_team(body), user=event.get("user") or {},
+                                            now=self.now())
+
     async def _first_delivery(self, body: dict[str, Any]) -> bool:
         event_id = body.get("event_id")
         if not event_id:
@@ -311,11 +317,13 @@ def build_bolt_app(face: SlackFace, settings: SlackSettings, engine: AsyncEngine
     bolt.event("app_home_opened")(face.on_home_opened)
     bolt.event("app_mention")(face.on_message_event)
     bolt.event("message")(face.on_message_event)
+    bolt.event("user_change")(face.on_user_change)
     return bolt
 
 
 SLACK_FACE = web.AppKey("slack_face", SlackFace)
 SLACK_NOTIFIER = web.AppKey("slack_notifier", SlackNotifier)
+SLACK_SOCKET = web.AppKey("slack_socket", object)
 
 
 def mount(app: web.Application, *, handlers: Handlers, sessions: async_sessionmaker[AsyncSession],
@@ -392,4 +400,3 @@ async def _connect_socket(socket: Any) -> None:
         log.error("Slack Socket Mode could not connect: %s", error)
 
 
-SLACK_SOCKET = web.AppKey("slack_socket", object)

@@ -79,3 +79,20 @@ async def introduce_mentioned(sessions: async_sessionmaker[AsyncSession], client
             workspace = await workspace_on_sight(session, platform=Platform.SLACK, external_id=team_id, now=now)
             await member_on_sight(session, workspace=workspace, platform_user_id=user_id,
                                   display_name=profile.name, time_zone=profile.time_zone, admins=admins, now=now)
+
+
+async def refresh_known(sessions: async_sessionmaker[AsyncSession], *, team_id: str, user: dict[str, object],
+                        now: datetime) -> bool:
+    """A `user_change` event: keep a known member's name and time zone current; strangers stay strangers."""
+    user_id = str(user.get("id", ""))
+    if not user_id or await known_profile(sessions, team_id=team_id, user_id=user_id) is None:
+        return False
+    profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
+    name = (profile.get("display_name") or profile.get("real_name") or user.get("real_name")  # type: ignore[union-attr]
+            or user.get("name") or user_id)
+    tz = user.get("tz")
+    async with sessions() as session, session.begin():
+        workspace = await workspace_on_sight(session, platform=Platform.SLACK, external_id=team_id, now=now)
+        await member_on_sight(session, workspace=workspace, platform_user_id=user_id, display_name=str(name)[:200],
+                              time_zone=str(tz) if tz else None, now=now)
+    return True
