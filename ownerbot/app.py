@@ -18,6 +18,8 @@ from aiohttp import web
 
 from ownerbot.bot import console
 from ownerbot.bot.platforms import PlatformStatus
+from ownerbot.bot.slack.app import mount as mount_slack
+from ownerbot.bot.slack.settings import SlackSettings
 from ownerbot.bot.web import health, webhooks
 from ownerbot.db import migrate
 from ownerbot.db.engine import create_engine, create_session_factory
@@ -50,6 +52,7 @@ async def build_app(settings: Settings) -> tuple[web.Application, list[PlatformS
     # Each face mounts its routes here and reports whether it is on, and why not.
     # (Slack, Teams, helpdesk webhooks and the dashboard add one line each.)
     statuses.append(webhooks.register(app, sessions=sessions))
+    statuses.append(mount_slack(app, handlers=handlers, sessions=sessions, settings=load_settings(SlackSettings)))
 
     async def close_engine(_: web.Application) -> None:
         await engine.dispose()
@@ -160,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(serve(settings))
         except KeyboardInterrupt:
             pass
+        except SettingsError as error:  # a platform's own settings (e.g. SLACK_BOT_TOKEN) are wrong
+            print(f"ownerbot: {error}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "chat":
         asyncio.run(chat(settings, args.user_id, args.name or args.user_id))

@@ -1,11 +1,11 @@
 """claim, handoff, accept, decline, reassign, release, whoowns, history, mine."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from ownerbot.db.models import Customer, EventKind, HandoffRequest, Member
+from ownerbot.db.models import Customer, EventKind, HandoffRequest, Member, Ticket
 from ownerbot.ownership import claims
 from ownerbot.ownership.customers import find_customer
 from ownerbot.ownership.errors import InvalidInput, NotFound, quote
@@ -281,14 +281,27 @@ async def history(ctx: Context, args: list[str]) -> Reply:
     return Reply(f"Ownership history of {customer.name}", fields=fields)
 
 
+STALE_AFTER = timedelta(hours=24)
+
+
+def stale_mark(ticket: Ticket, now: datetime) -> str:
+    """` · stale (no activity for 2 days)` when a ticket has been quiet for longer than STALE_AFTER."""
+    quiet = now - ticket.last_activity_at
+    if quiet <= STALE_AFTER:
+        return ""
+    days, hours = quiet.days, quiet.seconds // 3600
+    return f" · stale (no activity for {f'{days} day(s)' if days else f'{hours} hour(s)'})"
+
+
 @command("mine", usage="mine", summary="Your customers, open tickets, and handoffs waiting for you.", group=GROUP)
 async def mine(ctx: Context, args: list[str]) -> Reply:
     owned = await claims.my_customers(ctx.session, member=ctx.actor)
     tickets = await claims.my_open_tickets(ctx.session, member=ctx.actor)
     waiting = await claims.handoffs_waiting_for(ctx.session, member=ctx.actor)
     fields = [(c.customer.name, f"{c.customer.tier.value}, {c.open_tickets} open ticket(s)") for c in owned]
-    fields += [(f"#{t.id} {c.name}", f"{t.subject} [{t.status.value}, {t.priority.value}]") for t, c in tickets]
-    buttons = [b for h, _ in waiting for b in handoff_buttons(h)]
+    fields += [(f"#{t.id} {c.name}", f"{t.subject} [{t.status.value}, {t.priority.value}]{stale_mark(t, ctx.now)}")
+               for t, c in tickets]
+    buttons = [Button(f"{b.label} {c.name}", b.action_id, b.value, b.style) for h, c in waiting for b in handoff_buttons(h)]
     fields += [(f"Waiting for you: {c.name}", h.reason) for h, c in waiting]
     if not fields:
         return Reply("You own no customers yet. `claim <customer>` to take one.")

@@ -27,6 +27,7 @@ from .gestures import (
     GestureVote,
     VoteChoice,
 )
+from .slack import SlackEvent
 
 __all__ = [
     "Base",
@@ -47,6 +48,7 @@ __all__ = [
     "Platform",
     "Priority",
     "Role",
+    "SlackEvent",
     "Team",
     "Ticket",
     "TicketEvent",

@@ -1,0 +1,73 @@
+"""Slash commands through the real /slack/events endpoint, answered via response_url."""
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from ownerbot.db.models import Customer, Member, OwnershipEvent
+
+from ..conftest import Database
+from .conftest import SlackDriver, owner_of, seeded, text_of
+
+
+async def test_claim_is_one_slash_command_and_names_come_from_users_info(slack: SlackDriver, db: Database) -> None:
+    await seeded(slack, "Acme Corp")
+    response, key = await slack.command("U1", "/claim", '"acme corp"')
+    assert response.status == 200 and await response.text() == ""  # the ack: empty and immediate
+    [answer] = slack.fake.posts_to(key)
+    assert answer["response_type"] == "in_channel"
+    assert "Uma now owns Acme Corp." in text_of(answer) and "Uma now owns Acme Corp." in answer["text"]
+    assert await owner_of(db, "Acme Corp") == "U1"
+    assert [c["user"] for c in slack.fake.called("users.info")] == ["U1"]
+    async with db.sessions() as session:
+        uma = (await session.execute(select(Member).where(Member.platform_user_id == "U1"))).scalar_one()
+    assert (uma.display_name, uma.time_zone) == ("Uma", "Europe/Berlin")
+
+    _, key = await slack.command("U1", "/whoowns", "acme corp")
+    [answer] = slack.fake.posts_to(key)
+    assert answer["response_type"] == "ephemeral" and "Uma owns Acme Corp." in text_of(answer)
+    assert len(slack.fake.called("users.info")) == 1  # a known member costs no users.info call
+
+
+async def test_unknown_customer_gets_a_suggestion_and_changes_nothing(slack: SlackDriver, db: Database) -> None:
+    await seeded(slack, "Globex")
+    _, key = await slack.command("U1", "/claim", "globx")
+    [answer] = slack.fake.posts_to(key)
+    assert answer["response_type"] == "ephemeral"
+    assert 'I don\'t know a customer called "globx". Did you mean "Globex"?' in text_of(answer)
+    assert await owner_of(db, "Globex") is None
+    _, key = await slack.command("U1", "/ownerbot", "frobnicate")
+    assert "don't know the command `frobnicate`" in text_of(slack.fake.posts_to(key)[0])
+
+
+async def test_two_agents_claiming_at_once_leaves_exactly_one_owner(slack: SlackDriver, db: Database) -> None:
+    await seeded(slack, "Initech")
+    agents = ["U1", "U2", "U3", "U4", "U5", "U6"]
+    results = await asyncio.gather(*(slack.command(user, "/claim", "initech") for user in agents))
+    await slack.face.work.drain()
+    answers = [slack.fake.posts_to(key) for _, key in results]
+    assert all(len(a) == 1 for a in answers), answers
+    winners = [a[0] for a in answers if a[0]["response_type"] == "in_channel"]
+    losers = [a[0] for a in answers if a[0]["response_type"] == "ephemeral"]
+    assert len(winners) == 1 and len(losers) == len(agents) - 1
+    owner = await owner_of(db, "Initech")
+    assert owner in agents
+    owner_name = {"U1": "Uma", "U2": "Sam", "U3": "Kim", "U4": "Noor", "U5": "Ola", "U6": "Pat"}[owner]
+    assert f"{owner_name} now owns Initech." in text_of(winners[0])
+    assert all(f"Initech is already owned by {owner_name}" in text_of(a) for a in losers)
+    async with db.sessions() as session:
+        claims = await session.scalar(select(func.count()).select_from(OwnershipEvent))
+    assert claims == 1
+
+
+async def test_the_ack_comes_before_the_slow_work(slack: SlackDriver, db: Database) -> None:
+    await seeded(slack, "Acme")
+    slow = slack.fake.hold("users.info")  # Slack takes its time telling us who U1 is
+    response, key = await slack.command("U1", "/claim", "acme", drain=False)
+    assert response.status == 200 and await response.text() == ""  # acked while the work waits
+    assert slack.fake.posts_to(key) == [] and await owner_of(db, "Acme") is None
+    slow.set()
+    await slack.face.work.drain()
+    assert await owner_of(db, "Acme") == "U1"
+    assert "Uma now owns Acme." in text_of(slack.fake.posts_to(key)[0])

@@ -1,0 +1,133 @@
+"""Signatures and timestamps, workspace isolation, and Slack Web API rate limits / outages."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from sqlalchemy import func, select
+
+from ownerbot.db.models import HandoffRequest, HandoffStatus, Member, OwnershipEvent, Workspace
+
+from ownerbot.handlers.ports import DeliveryFailed
+
+from ..conftest import Database
+from .conftest import SlackDriver, buttons_of, owner_of, seeded, sign, text_of
+
+
+async def rows(db: Database) -> tuple[int, int, int]:
+    async with db.sessions() as session:
+        return tuple([await session.scalar(select(func.count()).select_from(m)) or 0  # type: ignore[misc]
+                      for m in (Member, OwnershipEvent, HandoffRequest)])
+
+
+async def test_forged_signature_and_stale_timestamp_are_refused(slack: SlackDriver, db: Database) -> None:
+    await seeded(slack, "Acme")
+    before = await rows(db)
+    forged, key1 = await slack.command("U1", "/claim", "acme",
+                                       signature=sign("team_id=T1&command=%2Fclaim&text=acme", int(time.time())))
+    wrong_secret, key2 = await slack.command("U1", "/claim", "acme", signature="v0=" + "0" * 64)
+    stale_ts = int(time.time()) - 301
+    stale, key3 = await slack.command("U1", "/claim", "acme", timestamp=stale_ts)  # correctly signed, too old
+    assert (forged.status, wrong_secret.status, stale.status) == (401, 401, 401)
+    event = {"type": "app_mention", "user": "U1", "text": "<@UBOT> claim acme", "ts": "1.1", "channel": "C1"}
+    forged_event = await slack.event(event, "Ev0FORGED", signature="v0=" + "f" * 64)
+    assert forged_event.status == 401
+    assert await rows(db) == before and await owner_of(db, "Acme") is None
+    assert slack.fake.calls == [] and slack.fake.posts == []  # not a word to anyone
+
+
+async def test_a_user_from_another_workspace_sees_nothing_of_the_first(slack: SlackDriver, db: Database) -> None:
+    await seeded(slack, "Acme")
+    await slack.command("U1", "/claim", "acme")
+    _, key = await slack.command("U1", "/handoff", "acme <@U2|sam> they speak German with the customer")
+    [offer] = slack.fake.dms_to("U2")
+    accept_id, handoff_id = buttons_of(offer)["Accept"]
+    slack.fake.reset()
+
+    _, who = await slack.command("V1", "/whoowns", "acme", team="T2", channel="C9")
+    _, mine = await slack.command("V1", "/mine", team="T2", channel="C9")
+    _, customers = await slack.command("V1", "/ownerbot", "customers", team="T2", channel="C9")
+    _, steal = await slack.command("V1", "/claim", "acme", team="T2", channel="C9")
+    _, click = await slack.click("V1", accept_id, handoff_id, team="T2", channel="DV1")
+    await slack.event({"type": "app_home_opened", "user": "V1", "channel": "DV1", "tab": "home"}, "Ev0T2HOME",
+                      team="T2")
+
+    assert 'I don\'t know a customer called "acme"' in text_of(slack.fake.posts_to(who)[0])
+    assert "You own no customers yet" in text_of(slack.fake.posts_to(mine)[0])
+    assert "No customers yet" in text_of(slack.fake.posts_to(customers)[0])
+    assert 'I don\'t know a customer called "acme"' in text_of(slack.fake.posts_to(steal)[0])
+    [answer] = slack.fake.posts_to(click)
+    assert "That handoff no longer exists." in text_of(answer) and answer["replace_original"] is False
+    [home] = slack.fake.called("views.publish")
+    shown = text_of(home["view"]) + "".join(text_of(p["body"]) for p in slack.fake.posts)
+    for secret in ("Acme", "Uma", "Sam", "German"):
+        assert secret not in shown
+    assert await owner_of(db, "Acme") == "U1"
+    async with db.sessions() as session:
+        [pending] = list((await session.execute(select(HandoffRequest))).scalars())
+        teams = set((await session.execute(select(Workspace.external_id))).scalars())
+        vic = (await session.execute(select(Member).where(Member.platform_user_id == "V1"))).scalar_one()
+    assert pending.status == HandoffStatus.PENDING and teams == {"T1", "T2"}
+    assert vic.workspace_id != pending.workspace_id
+
+
+async def test_rate_limits_and_outages_are_retried_without_losing_the_change(slack: SlackDriver, db: Database) -> None:
+    await seeded(slack, "Acme")
+    await slack.command("U1", "/claim", "acme")
+    slack.fake.reset()
+    slack.fake.fail("chat.postMessage", status=429, retry_after="0")  # Slack: slow down
+    slack.fake.fail("conversations.open", status=503, retry_after=None)  # Slack: hiccup
+    slack.fake.fail("response_url", status=500)
+    _, key = await slack.command("U1", "/handoff", "acme <@U2|sam> they speak German with the customer")
+
+    async with db.sessions() as session:
+        [handoff] = list((await session.execute(select(HandoffRequest))).scalars())
+    assert handoff.status == HandoffStatus.PENDING and handoff.reason == "they speak German with the customer"
+    assert [c.status for c in slack.fake.attempts("conversations.open")] == [503, 200]
+    assert [c.status for c in slack.fake.attempts("chat.postMessage")] == [429, 200]
+    [offer] = slack.fake.dms_to("U2")
+    assert "Uma wants to hand Acme over to you." in text_of(offer)
+    assert [p["status"] for p in slack.fake.posts if p["key"] == key] == [500, 200]
+    assert "Handoff of Acme to Sam requested." in text_of(slack.fake.posts_to(key)[0])
+
+
+async def test_a_dm_that_never_gets_through_is_reported_to_the_invoker(slack: SlackDriver, db: Database) -> None:
+    await seeded(slack, "Acme")
+    await slack.command("U1", "/claim", "acme")
+    slack.fake.reset()
+    slack.fake.fail("chat.postMessage", status=429, times=5, retry_after="0")
+    _, key = await slack.command("U1", "/handoff", "acme <@U2|sam> they speak German with the customer")
+    assert len(slack.fake.attempts("chat.postMessage")) == 5  # the first try and four retries
+    answers = [text_of(p) for p in slack.fake.posts_to(key)]
+    assert "Handoff of Acme to Sam requested." in answers[0]
+    assert "I could not message <@U2>" in answers[1]
+    async with db.sessions() as session:  # the handoff stands; Sam still finds it in /mine and App Home
+        assert (await session.execute(select(HandoffRequest.status))).scalar_one() == HandoffStatus.PENDING
+
+
+async def test_the_notifier_posts_updates_in_place_and_says_when_to_give_up(slack: SlackDriver) -> None:
+    from ownerbot.bot.slack.app import SLACK_NOTIFIER
+    from ownerbot.handlers import Button, Reply
+
+    notifier = slack.client.server.app[SLACK_NOTIFIER]
+    nudge = Reply("Acme's ticket #7 waits for a first answer.", buttons=[Button("Done", "ownerbot.nudge.done", "7")])
+    ref = await notifier.post_channel(workspace="T1", channel_id="C1", reply=nudge)
+    [posted] = slack.fake.called("chat.postMessage")
+    assert posted["channel"] == "C1" and set(buttons_of(posted)) == {"Done"}
+
+    slack.fake.fail("chat.update", status=429, retry_after="0")
+    await notifier.update(ref=ref, reply=Reply("Acme's ticket #7 is answered."))
+    [updated] = slack.fake.called("chat.update")
+    assert (updated["channel"], updated["ts"]) == ("C1", ref.message_id)
+    assert "is answered" in text_of(updated) and buttons_of(updated) == {}
+    assert len(slack.fake.attempts("chat.update")) == 2
+
+    slack.fake.fail("chat.postMessage", status=429, times=5, retry_after="0")
+    with pytest.raises(DeliveryFailed) as limited:  # still limited after the retries: try later, not never
+        await notifier.post_channel(workspace="T1", channel_id="C1", reply=nudge)
+    assert limited.value.retry_after is not None and not limited.value.permanent
+    slack.fake.fail("chat.postMessage", status=200, error="channel_not_found")
+    with pytest.raises(DeliveryFailed) as gone:  # no retry will fix this one
+        await notifier.post_channel(workspace="T1", channel_id="C404", reply=nudge)
+    assert gone.value.permanent and "channel_not_found" in str(gone.value)
