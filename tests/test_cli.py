@@ -64,6 +64,8 @@ def test_serve_answers_healthz_and_says_what_it_serves(workdir: Path) -> None:
         output, _ = server.communicate(timeout=30)
     assert f"serving on http://127.0.0.1:{port}" in output
     assert "console: on" in output
+    assert "slack: off" in output  # no Slack settings: says so, and why
+    assert "helpdesk webhook: off" in output
 
 
 def test_chat_add_claim_handoff_accept_history(workdir: Path) -> None:
