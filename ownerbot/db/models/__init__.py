@@ -17,6 +17,7 @@ from .core import (
     Tier,
     Workspace,
 )
+from .teams import TeamsConversation, TeamsMember
 
 __all__ = [
     "Base",
@@ -33,6 +34,8 @@ __all__ = [
     "Team",
     "Ticket",
     "TicketStatus",
+    "TeamsConversation",
+    "TeamsMember",
     "Tier",
     "UTCDateTime",
     "Workspace",
