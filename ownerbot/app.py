@@ -16,7 +16,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ownerbot.bot import console
+from ownerbot.bot import console, teams
 from ownerbot.bot.platforms import PlatformStatus
 from ownerbot.bot.web import health
 from ownerbot.db import migrate
@@ -49,6 +49,7 @@ async def build_app(settings: Settings) -> tuple[web.Application, list[PlatformS
     ]
     # Each face mounts its routes here and reports whether it is on, and why not.
     # (Slack, Teams, helpdesk webhooks and the dashboard add one line each.)
+    statuses.append(teams.register(app, handlers=handlers, sessions=sessions))
 
     async def close_engine(_: web.Application) -> None:
         await engine.dispose()
@@ -154,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(serve(settings))
         except KeyboardInterrupt:
             pass
+        except SettingsError as error:  # a platform's settings are wrong: one line, no traceback
+            print(f"ownerbot: {error}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "chat":
         asyncio.run(chat(settings, args.user_id, args.name or args.user_id))
