@@ -15,7 +15,7 @@ from ownerbot.db.models import (
     TeamsMember,
     Workspace,
 )
-from ownerbot.handlers import ActionId
+from ownerbot.handlers import ActionId, Reply
 
 from ..conftest import Database
 from .conftest import CHANNEL, OTHER_TENANT, PEOPLE, TEAM, TENANT, TeamsWire, actions_of, card_of, count, text_of
@@ -220,7 +220,7 @@ async def test_conversation_update_stores_channel_and_member_references(wire: Te
 
     # later, a channel post goes out through the stored reference
     ref = await wire.notifier.post_channel(workspace=TENANT, channel_id=CHANNEL,
-                                           reply=__import__("ownerbot.handlers", fromlist=["Reply"]).Reply("Daily digest"))
+                                           reply=Reply("Daily digest"))
     posted = wire.connector.sent("POST", f"/v3/conversations/{CHANNEL}/activities")
     assert len(posted) == 1 and posted[0].body["text"] == "Daily digest"
     assert ref.channel_id == CHANNEL and ref.message_id

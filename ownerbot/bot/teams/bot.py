@@ -159,7 +159,7 @@ class OwnerbotTeamsBot(ActivityHandler):
             try:
                 await self.notifier.send_direct(workspace=tenant, user_id=notice.to_user_id, reply=notice.reply)
             except DeliveryFailed as failed:
-                await self._send(turn_context, Reply(failed.message, error=True))
+                await self._send(turn_context, Reply(str(failed), error=True))
 
 
 def card_after(reply: Reply, prompt: Prompt | None) -> Reply | None:

@@ -60,16 +60,29 @@ class TeamsNotifier:
         sent: dict[str, str] = {}
 
         async def send(context: TurnContext) -> None:
+            context.activity.id = None  # a new message, not a reply to the made-up continuation activity
             response = await self._retrying(lambda: context.send_activity(reply_activity(reply)), f"a message to {who}")
             sent["id"] = response.id if response and response.id else ""
 
-        try:
-            await self.adapter.continue_conversation(reference, send, self.app_id)
-        except DeliveryFailed:
-            raise
-        except Exception as error:
-            raise self._failed(error, who) from error
+        await self._continue(reference, send, who)
         return sent.get("id", "")
+
+    async def _continue(self, reference: ConversationReference, logic, who: str) -> None:  # type: ignore[no-untyped-def]
+        """Run `logic` in the conversation; its failure becomes a DeliveryFailed (botbuilder would swallow it)."""
+        failure: list[Exception] = []
+
+        async def guarded(context: TurnContext) -> None:
+            try:
+                await logic(context)
+            except Exception as error:
+                failure.append(error)
+
+        try:
+            await self.adapter.continue_conversation(reference, guarded, self.app_id)
+        except Exception as error:
+            failure.append(error)
+        if failure:
+            raise self._failed(failure[0], who) from failure[0]
 
     async def send_direct(self, *, workspace: str, user_id: str, reply: Reply) -> MessageRef:
         async with self.sessions() as session:
@@ -106,6 +119,8 @@ class TeamsNotifier:
                 self.app_id, opened, parameters, TEAMS_CHANNEL, person.service_url), f"a chat with {name}")
         except Exception as error:
             raise self._failed(error, name) from error
+        if not created.get("id"):
+            raise DeliveryFailed(f"Teams did not open a chat with {name}.", retry_after=60.0)
         reference = ConversationReference(
             channel_id=TEAMS_CHANNEL, service_url=person.service_url,
             conversation=ConversationAccount(id=created["id"], tenant_id=tenant, conversation_type="personal"),
@@ -138,7 +153,4 @@ class TeamsNotifier:
             await self._retrying(lambda: context.update_activity(reply_activity(reply, activity_id=ref.message_id)),
                                  "a card update")
 
-        try:
-            await self.adapter.continue_conversation(reference, change, self.app_id)
-        except Exception as error:
-            raise self._failed(error, "the conversation") from error
+        await self._continue(reference, change, "the conversation")
