@@ -45,6 +45,7 @@ class Failure:
 class FakeBotConnector:
     requests: list[Recorded] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    key_fetches: list[str] = field(default_factory=list)  # OpenID metadata and JWKS requests
     key_id: str = "fake-connector-key"
 
     def __post_init__(self) -> None:
@@ -123,10 +124,14 @@ class FakeBotConnector:
         return app
 
     async def _openid(self, request: web.Request) -> web.Response:
+        with self._lock:
+            self.key_fetches.append(request.path)
         return web.json_response({"issuer": ISSUER, "jwks_uri": self.url + "openid/keys",
                                   "id_token_signing_alg_values_supported": ["RS256"]})
 
     async def _keys(self, request: web.Request) -> web.Response:
+        with self._lock:
+            self.key_fetches.append(request.path)
         return web.json_response({"keys": [self.jwk()]})
 
     def _failure_for(self, path: str) -> Failure | None:
