@@ -9,6 +9,7 @@ from botbuilder.schema import Activity
 
 EMULATOR_TENANT = "emulator"  # the Bot Framework Emulator sends no tenant; it gets a workspace of its own
 TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+PLACEHOLDER = re.compile("\x02(\\d+)\x03")
 
 
 def tenant_of(activity: Activity) -> str | None:
@@ -67,8 +68,9 @@ def command_text(activity: Activity, known_users: Mapping[str, str]) -> str:
     `known_users` maps Bot Framework ids (29:...) of members seen before to their Entra ids; a mention of someone
     never seen keeps its Bot Framework id (the handlers then say they are unknown).
     """
-    text = activity.text or ""
+    text = (activity.text or "").replace("\x02", "").replace("\x03", "")  # our placeholder marks
     bot_id = activity.recipient.id if activity.recipient else None
+    tokens: list[str] = []
     for shown, mentioned_id, name, aad in _mentions(activity):
         if mentioned_id == bot_id:
             text = text.replace(shown, " ", 1)
@@ -76,10 +78,11 @@ def command_text(activity: Activity, known_users: Mapping[str, str]) -> str:
         user = aad or known_users.get(mentioned_id) or mentioned_id
         # the command parser splits on spaces: keep a multi-word name in one token
         label = "\u00a0".join(name.split()).replace(">", "").replace("|", "")
-        text = text.replace(shown, f" <@{user}|{label}> " if label else f" <@{user}> ", 1)
-    text = TAG.sub(" ", text.replace("<@", "\x00"))  # drop leftover markup, keep our mentions
-    text = html.unescape(text.replace("\x00", "<@"))
-    return " ".join(text.replace("\u00a0", "\x01").split()).replace("\x01", "\u00a0")
+        tokens.append(f"<@{user}|{label}>" if label else f"<@{user}>")
+        text = text.replace(shown, f" \x02{len(tokens) - 1}\x03 ", 1)
+    text = html.unescape(TAG.sub(" ", text)).replace("\u00a0", " ")  # markup and &nbsp; are just spaces
+    text = " ".join(text.split())
+    return PLACEHOLDER.sub(lambda match: tokens[int(match.group(1))], text)
 
 
 def mentioned_bot_ids(activity: Activity) -> list[str]:
