@@ -250,3 +250,36 @@ async def test_malformed_requests_are_refused(wire: TeamsWire) -> None:
     wrong_type = await wire.client.post("/api/messages", data="claim", headers={"Content-Type": "text/plain"})
     assert wrong_type.status == 415
     assert not wire.connector.sent()
+
+
+async def test_install_and_uninstall_in_a_personal_chat(wire: TeamsWire, db: Database) -> None:
+    install = wire._base("ann", tenant=TENANT, channel=False, kind="installationUpdate")
+    install["action"] = "add"
+    assert (await wire.post(install)).status == 200
+    async with db.sessions() as session:
+        assert (await session.execute(select(TeamsConversation.user_id))).scalar_one() == PEOPLE["ann"][0]
+
+    uninstall = wire._base("ann", tenant=TENANT, channel=False, kind="installationUpdate")
+    uninstall["action"] = "remove"
+    assert (await wire.post(uninstall)).status == 200
+    assert await count(db, TeamsConversation) == 0
+    assert not wire.connector.sent()
+
+
+async def test_activity_without_a_tenant_is_ignored(wire: TeamsWire, db: Database) -> None:
+    activity = wire._base("ann", tenant=TENANT, channel=False)
+    activity.update(text="customer add Acme", channelData={})
+    del activity["conversation"]["tenantId"]
+    assert (await wire.post(activity)).status == 200
+    assert not wire.connector.sent()
+    assert await count(db, Workspace) == 0 and await count(db, TeamsConversation) == 0
+
+
+async def test_bot_framework_emulator_gets_a_workspace_of_its_own(wire: TeamsWire, db: Database) -> None:
+    activity = wire._base("admin", tenant=TENANT, channel=False)
+    activity.update(text="customer add Acme", channelId="emulator", channelData={})
+    del activity["conversation"]["tenantId"]
+    assert (await wire.post(activity)).status == 200
+    assert "Added Acme" in wire.dm("admin")[-1]["text"]
+    async with db.sessions() as session:
+        assert (await session.execute(select(Workspace.external_id))).scalar_one() == "emulator"

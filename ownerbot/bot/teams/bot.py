@@ -102,6 +102,11 @@ class OwnerbotTeamsBot(ActivityHandler):
     async def on_installation_update(self, turn_context: TurnContext) -> None:
         if turn_context.activity.action in ("add", "add-upgrade"):
             await self._remember(turn_context)
+        elif turn_context.activity.action in ("remove", "remove-upgrade"):
+            # uninstalled: that conversation can't be reached any more, so later sends fail clearly, not silently
+            async with self.sessions() as session, session.begin():
+                await references.forget_conversation(session, tenant=turn_context.turn_state[TENANT_KEY],
+                                                     conversation_id=conversation_id_of(turn_context.activity))
 
     # --- card actions --------------------------------------------------------------------------------------
     async def _card_action(self, turn_context: TurnContext, data: dict[str, Any], *, via_invoke: bool) -> dict | None:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ChannelAccount, ConversationReference
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ownerbot.db.models import Member, Platform, TeamsConversation, TeamsMember, Workspace
@@ -116,3 +116,8 @@ async def display_name(session: AsyncSession, *, tenant: str, user: str) -> str:
     name = await session.scalar(select(Member.display_name).join(Workspace, Workspace.id == Member.workspace_id).where(
         Workspace.platform == Platform.TEAMS, Workspace.external_id == tenant, Member.platform_user_id == user))
     return name or user
+
+
+async def forget_conversation(session: AsyncSession, *, tenant: str, conversation_id: str) -> None:
+    await session.execute(delete(TeamsConversation).where(
+        TeamsConversation.tenant_id == tenant, TeamsConversation.conversation_id == conversation_id))
