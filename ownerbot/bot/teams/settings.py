@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AppType = Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"]
@@ -28,12 +28,14 @@ def is_loopback(host: str) -> bool:
 
 
 class TeamsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      validate_default=True)
 
+    # (order matters: the password and tenant checks read the app id and type validated before them)
     microsoft_app_id: str = ""
+    microsoft_app_type: AppType = "MultiTenant"
     microsoft_app_password: SecretStr = SecretStr("")
     microsoft_app_tenant_id: str = ""
-    microsoft_app_type: AppType = "MultiTenant"
     host: str = "127.0.0.1"  # the server's bind address (shared HOST setting): decides if emulator mode is allowed
     # Where the Bot Connector's token signing keys are published. Leave empty for the public cloud; set it for a
     # sovereign/private cloud (or a local test double).
@@ -59,15 +61,26 @@ class TeamsSettings(BaseSettings):
             raise ValueError("must be an https:// URL")
         return value
 
-    @model_validator(mode="after")
-    def _complete(self) -> TeamsSettings:
-        if not self.microsoft_app_id:
-            return self
-        if self.microsoft_app_type != "UserAssignedMSI" and not self.microsoft_app_password.get_secret_value():
-            raise ValueError("MICROSOFT_APP_PASSWORD is required when MICROSOFT_APP_ID is set")
-        if self.microsoft_app_type != "MultiTenant" and not self.microsoft_app_tenant_id:
-            raise ValueError(f"MICROSOFT_APP_TENANT_ID is required for MICROSOFT_APP_TYPE={self.microsoft_app_type}")
-        return self
+    @field_validator("microsoft_app_id")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("microsoft_app_password")
+    @classmethod
+    def _password(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        if info.data.get("microsoft_app_id") and info.data.get("microsoft_app_type") != "UserAssignedMSI" \
+                and not value.get_secret_value():
+            raise ValueError("required when MICROSOFT_APP_ID is set")
+        return value
+
+    @field_validator("microsoft_app_tenant_id")
+    @classmethod
+    def _tenant(cls, value: str, info: ValidationInfo) -> str:
+        app_type = info.data.get("microsoft_app_type")
+        if info.data.get("microsoft_app_id") and app_type not in (None, "MultiTenant") and not value.strip():
+            raise ValueError(f"required for MICROSOFT_APP_TYPE={app_type}")
+        return value.strip()
 
     @property
     def authenticated(self) -> bool:
