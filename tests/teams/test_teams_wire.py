@@ -283,3 +283,25 @@ async def test_bot_framework_emulator_gets_a_workspace_of_its_own(wire: TeamsWir
     assert "Added Acme" in wire.dm("admin")[-1]["text"]
     async with db.sessions() as session:
         assert (await session.execute(select(Workspace.external_id))).scalar_one() == "emulator"
+
+
+async def test_decline_through_invokes_turns_the_card_into_a_prompt_then_the_answer(wire: TeamsWire,
+                                                                                    db: Database) -> None:
+    buttons = await offer_acme_to_sam(wire)
+    asked = await (await wire.invoke("sam", buttons["Decline"])).json()
+    assert asked["type"] == "application/vnd.microsoft.card.adaptive"
+    field = next(item for item in asked["value"]["body"] if item["type"] == "Input.Text")
+    assert field["isRequired"] is True
+    send = actions_of(asked["value"])["Send"]
+
+    again = await (await wire.invoke("sam", {**send, "input": "no"})).json()
+    assert "at least 10 characters" in text_of(again["value"])  # the prompt again, with the error
+    async with db.sessions() as session:
+        assert (await session.execute(select(HandoffRequest.status))).scalar_one() == HandoffStatus.PENDING
+
+    done = await (await wire.invoke("sam", {**send, "input": "I am on leave from Monday"})).json()
+    assert "You declined Acme." in text_of(done["value"])
+    async with db.sessions() as session:
+        handoff = (await session.execute(select(HandoffRequest))).scalar_one()
+    assert handoff.status == HandoffStatus.DECLINED and handoff.decline_reason == "I am on leave from Monday"
+    assert await owner_of(db, "Acme") == PEOPLE["ann"][0]
