@@ -121,3 +121,20 @@ async def test_single_tenant_app_refuses_other_tenants(sqlite_db: Database, cloc
         assert response.status == 200 and await count(sqlite_db, TeamsMember) == 2
     finally:
         await client.close()
+
+
+async def test_emulator_mode_refuses_requests_from_other_machines(sqlite_db: Database) -> None:
+    from unittest import mock
+
+    from aiohttp.test_utils import make_mocked_request
+
+    app = web.Application()
+    teams.register(app, handlers=Handlers(sqlite_db.sessions), sessions=sqlite_db.sessions, settings=teams_settings())
+    route = next(r for r in app.router.routes() if r.resource and r.resource.canonical == teams.ROUTE)
+    transport = mock.Mock()
+    transport.get_extra_info.side_effect = lambda name, default=None: ("10.1.2.3", 50000) if name == "peername" else default
+    request = make_mocked_request("POST", teams.ROUTE, headers={"Content-Type": "application/json"},
+                                  transport=transport, app=app)
+    response = await route.handler(request)
+    assert response.status == 403
+    assert await nothing_written(sqlite_db)
