@@ -7,7 +7,7 @@ message whose `value` holds the card's data (Action.Submit; the card is replaced
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
@@ -56,6 +56,9 @@ class OwnerbotTeamsBot(ActivityHandler):
             log.warning("Teams activity from another tenant refused (single-tenant app)")
             if activity.type == "message":
                 await self._send(turn_context, Reply(OTHER_TENANT, error=True))
+            return
+        if activity.type in ("message", "invoke") and not (activity.from_property and activity.from_property.id):
+            log.warning("Teams %s activity without a sender ignored", activity.type)
             return
         turn_context.turn_state[TENANT_KEY] = tenant
         await super().on_turn(turn_context)
@@ -136,8 +139,8 @@ class OwnerbotTeamsBot(ActivityHandler):
         return body
 
     # --- plumbing ------------------------------------------------------------------------------------------
-    async def _remember(self, turn_context: TurnContext, *, members: list[ChannelAccount] = (),  # type: ignore[assignment]
-                        lookup: list[str] = ()) -> dict[str, str]:  # type: ignore[assignment]
+    async def _remember(self, turn_context: TurnContext, *, members: Sequence[ChannelAccount] = (),
+                        lookup: Sequence[str] = ()) -> dict[str, str]:
         """Store this conversation's reference and the people in it; return Entra ids for `lookup` ids."""
         activity = turn_context.activity
         tenant = turn_context.turn_state[TENANT_KEY]
