@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint-imports db-upgrade clean
+.PHONY: run test lint-imports db-upgrade clean teams-package
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The Teams app package for sideloading: MICROSOFT_APP_ID=<app id> [OWNERBOT_URL=https://...] make teams-package
+teams-package: $(STAMP)
+	$(BIN)/python -m ownerbot.bot.teams.package --out dist/ownerbot-teams.zip
 
 clean:
 	rm -rf $(VENV) .pytest_cache

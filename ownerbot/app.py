@@ -16,7 +16,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ownerbot.bot import console
+from ownerbot.bot import console, teams
 from ownerbot.bot.platforms import PlatformStatus
 from ownerbot.bot.slack.app import mount as mount_slack
 from ownerbot.bot.slack.settings import SlackSettings
@@ -53,6 +53,7 @@ async def build_app(settings: Settings) -> tuple[web.Application, list[PlatformS
     # (Slack, Teams, helpdesk webhooks and the dashboard add one line each.)
     statuses.append(webhooks.register(app, sessions=sessions))
     statuses.append(mount_slack(app, handlers=handlers, sessions=sessions, settings=load_settings(SlackSettings)))
+    statuses.append(teams.register(app, handlers=handlers, sessions=sessions))
 
     async def close_engine(_: web.Application) -> None:
         await engine.dispose()
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(serve(settings))
         except KeyboardInterrupt:
             pass
-        except SettingsError as error:  # a platform's own settings (e.g. SLACK_BOT_TOKEN) are wrong
+        except SettingsError as error:  # a platform's settings are wrong: one line, no traceback
             print(f"ownerbot: {error}", file=sys.stderr)
             return 2
         return 0

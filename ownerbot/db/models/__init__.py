@@ -28,6 +28,7 @@ from .gestures import (
     VoteChoice,
 )
 from .slack import SlackEvent
+from .teams import TeamsConversation, TeamsMember
 
 __all__ = [
     "Base",
@@ -54,6 +55,8 @@ __all__ = [
     "TicketEvent",
     "TicketEventKind",
     "TicketStatus",
+    "TeamsConversation",
+    "TeamsMember",
     "Tier",
     "UTCDateTime",
     "WebhookDelivery",
