@@ -18,6 +18,7 @@ from aiohttp import web
 
 from ownerbot.bot import console, teams
 from ownerbot.bot.platforms import PlatformStatus
+from ownerbot.bot.slack.app import SLACK_NOTIFIER
 from ownerbot.bot.slack.app import mount as mount_slack
 from ownerbot.bot.slack.settings import SlackSettings
 from ownerbot.bot.web import health, webhooks
@@ -25,12 +26,14 @@ from ownerbot.db import migrate
 from ownerbot.db.engine import create_engine, create_session_factory
 from ownerbot.db.models import Platform
 from ownerbot.handlers import Handlers
+from ownerbot.handlers.ports import Notifier
 from ownerbot.ownership.errors import DomainError
 from ownerbot.ownership.onboarding import CustomerRow, import_customers
 from ownerbot.ownership.people import workspace_on_sight
 from ownerbot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("ownerbot")
+NOTIFIERS = web.AppKey("notifiers", dict)
 
 
 def safe_url(url: str) -> str:
@@ -43,7 +46,9 @@ def safe_url(url: str) -> str:
 async def build_app(settings: Settings) -> tuple[web.Application, list[PlatformStatus]]:
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
-    handlers = Handlers(sessions, admins=settings.ownerbot_admins)
+    # Filled as each face mounts: how the bot speaks first (announcements, nudges) on each platform.
+    notifiers: dict[Platform, Notifier] = {Platform.CONSOLE: console.ConsoleNotifier(settings.console_inbox)}
+    handlers = Handlers(sessions, admins=settings.ownerbot_admins, notifiers=notifiers)
     app = web.Application(client_max_size=1024 * 1024)
     health.register(app, engine=engine)
     statuses = [
@@ -54,6 +59,11 @@ async def build_app(settings: Settings) -> tuple[web.Application, list[PlatformS
     statuses.append(webhooks.register(app, sessions=sessions))
     statuses.append(mount_slack(app, handlers=handlers, sessions=sessions, settings=load_settings(SlackSettings)))
     statuses.append(teams.register(app, handlers=handlers, sessions=sessions))
+    if SLACK_NOTIFIER in app:
+        notifiers[Platform.SLACK] = app[SLACK_NOTIFIER]
+    if teams.NOTIFIER_KEY in app:
+        notifiers[Platform.TEAMS] = app[teams.NOTIFIER_KEY]
+    app[NOTIFIERS] = notifiers
 
     async def close_engine(_: web.Application) -> None:
         await engine.dispose()
