@@ -434,7 +434,8 @@ async def decide_over_budget(
     await session.refresh(proposal)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"Gesture #{proposal.id} is not waiting for a lead; it is {proposal.status.value}.")
-    await outbox.touch(session, proposal_id=proposal.id, purposes=(outbox.CARD, outbox.OUTCOME))
+    # The proposer and the owner were told it waits for a lead: tell them what became of it.
+    await outbox.touch(session, proposal_id=proposal.id, purposes=(outbox.CARD, outbox.OUTCOME, outbox.OUTCOME_DM))
     return proposal
 
 
