@@ -48,6 +48,13 @@ def channel_updates(slack: SlackDriver) -> list[dict[str, Any]]:
     return [c for c in slack.fake.called("chat.update") if c.get("channel") == CHANNEL]
 
 
+def card_now(slack: SlackDriver, ts: str) -> str:
+    """What the card with timestamp `ts` shows after its last chat.update."""
+    updates = [u for u in channel_updates(slack) if u["ts"] == ts]
+    assert updates, f"the card {ts} was never updated"
+    return text_of(updates[-1])
+
+
 async def card_ts(db: Database, proposal_id: int) -> str:
     [card] = await rows(db, GestureMessage, proposal_id=proposal_id, purpose="card")
     assert card.message_id
@@ -101,10 +108,51 @@ async def test_propose_vote_anonymously_and_close_once_on_slack(slack: SlackDriv
     assert (proposal.status, proposal.yes_votes, proposal.no_votes) == (GestureStatus.APPROVED, 3, 1)
     [outcome] = channel_posts(slack)
     assert "Gesture #1 for Acme (handwritten thank-you card) is approved (3 yes, 1 no)" in outcome["text"]
-    assert text_of(channel_updates(slack)[-1]).count("approved") >= 1
-    assert "Yes" not in buttons_of(channel_updates(slack)[-1])
+    assert "approved; Uma delivers it" in card_now(slack, ts)
+    assert "Yes" not in buttons_of([u for u in channel_updates(slack) if u["ts"] == ts][-1])
     for user in ("U2", "U1"):  # the proposer and Acme's owner
         told = slack.fake.dms_to(user)
         assert told and "is approved" in told[-1]["text"], user
     again = await tick(slack, db, hours=26)
     assert again.closed == [] and len(channel_posts(slack)) == 1
+
+
+async def test_over_budget_needs_a_lead_button_then_delivered_on_slack(slack: SlackDriver, db: Database) -> None:
+    await support_team(slack)
+    assert "10.00" in await answer(slack, "U_LEAD", "wow budget 10 --team support")
+    said = await answer(slack, "U3", "wow acme small gift basket --cost 15 --deadline 24h")
+    assert "Proposed gesture #1" in said and "Over budget" in said
+    [card] = channel_posts(slack)
+    assert "Over budget" in text_of(card)
+    ts = await card_ts(db, 1)
+    message = {"ts": ts, "blocks": card["blocks"]}
+    for user in ("U1", "U2", "U3"):
+        await slack.click(user, ActionId.GESTURE_VOTE_YES, "1", channel=CHANNEL, message=message)
+
+    # An agent cannot confirm an over-budget approval; the lead can, with the button the bot sent.
+    slack.fake.reset()
+    assert (await tick(slack, db, hours=25)).closed == [1]
+    [proposal] = await rows(db, GestureProposal)
+    assert proposal.status == GestureStatus.AWAITING_LEAD
+    [outcome] = channel_posts(slack)
+    assert "a lead must confirm it" in outcome["text"]
+    asked = slack.fake.dms_to("U_LEAD")
+    assert asked and buttons_of(asked[-1])["Confirm over budget"] == (ActionId.GESTURE_CONFIRM_OVER_BUDGET, "1")
+    _, key = await slack.click("U1", ActionId.GESTURE_CONFIRM_OVER_BUDGET, "1", channel=CHANNEL, message=message)
+    assert (await rows(db, GestureProposal))[0].status == GestureStatus.AWAITING_LEAD
+    assert key is not None and any("lead" in (text_of(p) + str(p.get("text"))).lower() for p in slack.fake.posts_to(key))
+    await slack.click("U_LEAD", *buttons_of(asked[-1])["Confirm over budget"], channel="DU_LEAD", message=asked[-1])
+    [proposal] = await rows(db, GestureProposal)
+    assert proposal.status == GestureStatus.APPROVED
+    assert "approved, confirmed over budget by Lee" in card_now(slack, ts)
+    told = slack.fake.dms_to("U1")  # the owner hears what became of it, with the button to finish it
+    assert told and "is approved" in told[-1]["text"] and "Uma delivers it" in told[-1]["text"]
+    assert buttons_of(told[-1])["Mark delivered"] == (ActionId.GESTURE_DELIVERED, "1")
+
+    # The owner delivers it.
+    assert "marked delivered" in await answer(slack, "U1", "wow delivered 1")
+    [proposal] = await rows(db, GestureProposal)
+    assert proposal.status == GestureStatus.DELIVERED and proposal.delivered_at is not None
+    assert "delivered by Uma" in card_now(slack, ts) and not buttons_of(
+        [u for u in channel_updates(slack) if u["ts"] == ts][-1])
+    assert not [p for p in channel_posts(slack) if "Frugal wow #1" in text_of(p)]  # updated, not re-posted
