@@ -124,15 +124,20 @@ class OwnerbotTeamsBot(ActivityHandler):
         ))
         shown = card_after(reply, prompt_from_data(action_id, value, data.get("prompt")))
         body = None
+        # A click on a card in a channel (a gesture vote) is answered to the clicker alone, never in the channel.
+        private = reply.ephemeral and in_channel(activity)
         if via_invoke:
             if shown is not None:
                 body = invoke_card_response(shown)
             else:
-                await self._send(turn_context, reply)
-                body = invoke_message_response(reply.text)
+                if not private:
+                    await self._send(turn_context, reply)
+                body = invoke_message_response(reply.text)  # shown to the clicker only
         elif shown is not None and activity.reply_to_id:
             await self._retrying(lambda: turn_context.update_activity(
                 reply_activity(shown, activity_id=activity.reply_to_id)), "a card update")
+        elif private:
+            await self._send_privately(turn_context, reply)
         else:
             await self._send(turn_context, reply)
         await self._deliver_notices(turn_context, reply)
@@ -160,6 +165,14 @@ class OwnerbotTeamsBot(ActivityHandler):
     async def _send(self, turn_context: TurnContext, reply: Reply) -> None:
         await self._retrying(lambda: turn_context.send_activity(reply_activity(reply)), "a reply")
 
+    async def _send_privately(self, turn_context: TurnContext, reply: Reply) -> None:
+        """Answer the sender in their personal chat (Teams has no ephemeral messages in a channel)."""
+        try:
+            await self.notifier.send_direct(workspace=turn_context.turn_state[TENANT_KEY],
+                                            user_id=user_id_of(turn_context.activity.from_property), reply=reply)
+        except DeliveryFailed as failed:
+            log.warning("could not answer a channel card click privately: %s", failed)
+
     async def _deliver_notices(self, turn_context: TurnContext, reply: Reply) -> None:
         """Notices are DMs to other people; when one can't be delivered, the invoker is told who and why."""
         tenant = turn_context.turn_state[TENANT_KEY]
@@ -168,6 +181,10 @@ class OwnerbotTeamsBot(ActivityHandler):
                 await self.notifier.send_direct(workspace=tenant, user_id=notice.to_user_id, reply=notice.reply)
             except DeliveryFailed as failed:
                 await self._send(turn_context, Reply(str(failed), error=True))
+
+
+def in_channel(activity: Activity) -> bool:
+    return bool(activity.conversation and activity.conversation.conversation_type == "channel")
 
 
 def card_after(reply: Reply, prompt: Prompt | None) -> Reply | None:
