@@ -28,6 +28,8 @@ PEOPLE = {  # key -> (Entra object id, Bot Framework id, display name)
     "ann": ("aad-ann-0002", "29:ann-bf", "Ann Agent"),
     "sam": ("aad-sam-0003", "29:sam-bf", "Sam Jones"),
     "eve": ("aad-eve-0004", "29:eve-bf", "Eve Elsewhere"),
+    "kim": ("aad-kim-0005", "29:kim-bf", "Kim Park"),
+    "lee": ("aad-lee-0006", "29:lee-bf", "Lee Lead"),
 }
 
 
@@ -107,9 +109,9 @@ class TeamsWire:
         return await self.post(activity)
 
     async def invoke(self, who: str, data: dict[str, Any], *, tenant: str = TENANT, verb: str | None = None,
-                     reply_to: str = "card-1") -> web.Response:
-        """An Action.Execute click: an `adaptiveCard/action` invoke."""
-        activity = self._base(who, tenant=tenant, channel=False, kind="invoke")
+                     reply_to: str = "card-1", channel: bool = False) -> web.Response:
+        """An Action.Execute click: an `adaptiveCard/action` invoke (on a card in a channel when `channel`)."""
+        activity = self._base(who, tenant=tenant, channel=channel, kind="invoke")
         activity.update(name="adaptiveCard/action", replyToId=reply_to, value={
             "action": {"type": "Action.Execute", "verb": verb or data.get("action_id"), "data": data},
             "trigger": "manual"})
