@@ -139,3 +139,45 @@ async def test_propose_vote_anonymously_and_close_once_on_teams(wire: TeamsWire,
         assert "is approved" in text_of(wire.dm(who)[-1]), who
     again = await tick(wire, db, hours=26)
     assert again.closed == [] and len([p for p in channel_posts(wire) if "is approved" in text_of(p)]) == 1
+
+
+async def test_over_budget_needs_a_lead_button_then_delivered_on_teams(wire: TeamsWire, db: Database) -> None:
+    await support_team(wire)
+    await wire.say("lee", "wow budget 10 --team support")
+    assert "10.00" in said_to(wire, "lee")
+    await wire.say("kim", "wow acme small gift basket --cost 15 --deadline 24h")
+    assert "Proposed gesture #1" in said_to(wire, "kim") and "Over budget" in said_to(wire, "kim")
+    [card_post] = channel_posts(wire)
+    assert "Over budget" in text_of(card_post)
+    posted = await card_id(db, 1)
+    yes = actions_of(card_of(card_post))["Yes"]
+    for who in ("ann", "sam", "kim"):
+        assert (await wire.submit(who, yes, reply_to=posted, channel=True)).status == 200
+
+    assert (await tick(wire, db, hours=25)).closed == [1]
+    [proposal] = await rows(db, GestureProposal)
+    assert proposal.status == GestureStatus.AWAITING_LEAD
+    assert [p for p in channel_posts(wire) if "a lead must confirm it" in text_of(p)]
+    asked = wire.dm("lee")[-1]  # the lead is asked, with buttons
+    confirm = actions_of(card_of(asked))["Confirm over budget"]
+    assert confirm["action_id"] == ActionId.GESTURE_CONFIRM_OVER_BUDGET and confirm["value"] == "1"
+
+    # An agent's click is refused and changes nothing; the lead's click (an invoke in their chat) approves it.
+    await wire.submit("ann", confirm, reply_to=posted, channel=True)
+    assert (await rows(db, GestureProposal))[0].status == GestureStatus.AWAITING_LEAD
+    assert "lead" in text_of(wire.dm("ann")[-1]).lower()
+    assert (await wire.invoke("lee", confirm, reply_to="lead-card-1")).status == 200
+    [proposal] = await rows(db, GestureProposal)
+    assert proposal.status == GestureStatus.APPROVED
+    assert "approved, confirmed over budget by Lee Lead" in text_of(card_updates(wire, posted)[-1])
+    told = wire.dm("ann")[-1]  # the owner hears what became of it, with the button to finish it
+    assert "is approved" in text_of(told) and "Ann Agent delivers it" in text_of(told)
+    assert actions_of(card_of(told))["Mark delivered"]["action_id"] == ActionId.GESTURE_DELIVERED
+
+    await wire.say("ann", "wow delivered 1")
+    assert "marked delivered" in said_to(wire, "ann")
+    [proposal] = await rows(db, GestureProposal)
+    assert proposal.status == GestureStatus.DELIVERED and proposal.delivered_at is not None
+    final = card_of(card_updates(wire, posted)[-1])
+    assert "delivered by Ann Agent" in text_of(final) and not actions_of(final)
+    assert len([p for p in channel_posts(wire) if "Frugal wow #1" in text_of(p)]) == 1  # updated, not re-posted
