@@ -20,7 +20,7 @@ from ownerbot.settings import Settings
 
 from ..conftest import Database
 from ..slack.conftest import SLACK_ENV
-from ..teams.conftest import CHANNEL, PEOPLE, TENANT, TeamsWire, actions_of, card_of, connector, text_of  # noqa: F401
+from ..teams.conftest import CHANNEL, PEOPLE, TeamsWire, actions_of, card_of, connector, text_of  # noqa: F401 (fixture)
 from ..teams.fake_connector import FakeBotConnector
 from .conftest import rows
 
