@@ -17,6 +17,15 @@ from .core import (
     Tier,
     Workspace,
 )
+from .nudges import (
+    DeliveryStatus,
+    NudgeCheck,
+    NudgeDelivery,
+    NudgeEpisode,
+    NudgeKind,
+    ServiceLevel,
+    SubjectKind,
+)
 
 __all__ = [
     "Base",
@@ -36,4 +45,11 @@ __all__ = [
     "Tier",
     "UTCDateTime",
     "Workspace",
+    "DeliveryStatus",
+    "NudgeCheck",
+    "NudgeDelivery",
+    "NudgeEpisode",
+    "NudgeKind",
+    "ServiceLevel",
+    "SubjectKind",
 ]
