@@ -18,17 +18,23 @@ from aiohttp import web
 
 from ownerbot.bot import console
 from ownerbot.bot.platforms import PlatformStatus
+from ownerbot.bot.ticker import Ticker
 from ownerbot.bot.web import health
 from ownerbot.db import migrate
 from ownerbot.db.engine import create_engine, create_session_factory
 from ownerbot.db.models import Platform
 from ownerbot.handlers import Handlers
+from ownerbot.handlers import nudges as nudge_handlers
+from ownerbot.handlers.ports import Notifier
+from ownerbot.nudges.settings import NudgeSettings
 from ownerbot.ownership.errors import DomainError
 from ownerbot.ownership.onboarding import CustomerRow, import_customers
 from ownerbot.ownership.people import workspace_on_sight
 from ownerbot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("ownerbot")
+TICKS = web.AppKey("ticks", list)  # async functions the ticker calls every NUDGE_TICK_SECONDS
+NUDGE_SETTINGS = web.AppKey("nudge_settings", NudgeSettings)
 
 
 def safe_url(url: str) -> str:
@@ -49,6 +55,13 @@ async def build_app(settings: Settings) -> tuple[web.Application, list[PlatformS
     ]
     # Each face mounts its routes here and reports whether it is on, and why not.
     # (Slack, Teams, helpdesk webhooks and the dashboard add one line each.)
+    # Each face that can send on its own adds its Notifier here; nudges reach people through them.
+    notifiers: dict[Platform, Notifier] = {Platform.CONSOLE: console.ConsoleNotifier(settings.console_inbox)}
+    nudge_settings = load_settings(NudgeSettings)
+    nudge_handlers.use_policy(nudge_settings)
+    sweeper = nudge_handlers.NudgeSweeper(sessions, notifiers, policy=nudge_settings)
+    app[NUDGE_SETTINGS] = nudge_settings
+    app[TICKS] = [sweeper.tick]
 
     async def close_engine(_: web.Application) -> None:
         await engine.dispose()
@@ -67,9 +80,12 @@ async def serve(settings: Settings) -> None:
              settings.host, settings.port, safe_url(settings.database_url))
     for status in statuses:
         log.info("%s", status.line())
+    ticker = Ticker(app[TICKS], seconds=app[NUDGE_SETTINGS].tick_seconds)
+    ticker.start()
     try:
         await asyncio.Event().wait()
     finally:
+        ticker.shutdown()
         await runner.cleanup()
 
 
@@ -154,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(serve(settings))
         except KeyboardInterrupt:
             pass
+        except SettingsError as error:
+            print(f"ownerbot: {error}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "chat":
         asyncio.run(chat(settings, args.user_id, args.name or args.user_id))

@@ -3,6 +3,7 @@
 Importing this package registers every command and action module.
 """
 from . import admin, claims  # noqa: F401  (registers commands)
+from . import nudges  # noqa: F401  (registers commands)
 from .dispatch import Handlers
 from .replies import ActionId, ActionInvocation, Button, Invocation, Notice, Prompt, Reply
 

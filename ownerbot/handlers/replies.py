@@ -17,6 +17,12 @@ class ActionId:
     DECLINE_HANDOFF = "ownerbot.handoff.decline"
     HANDOFF_REASON = "ownerbot.handoff.reason"  # submit of the "why?" prompt for a handoff
     DECLINE_REASON = "ownerbot.handoff.decline_reason"  # submit of the "why?" prompt for a decline
+    NUDGE_DONE = "ownerbot.nudge.done"  # value: delivery id
+    NUDGE_SNOOZE = "ownerbot.nudge.snooze"  # value: "<delivery id>:1h|4h|morning"
+    NUDGE_HANDOFF = "ownerbot.nudge.handoff"  # value: delivery id; answers with a prompt for @person + reason
+    NUDGE_HANDOFF_SUBMIT = "ownerbot.nudge.handoff_submit"  # submit of that prompt
+    NUDGE_NOT_HAPPY = "ownerbot.nudge.not_happy"  # a check-in answered "not happy"; prompts for what is wrong
+    NUDGE_NOT_HAPPY_SUBMIT = "ownerbot.nudge.not_happy_submit"
 
 
 @dataclass(frozen=True)
