@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ownerbot.db.models import Member, Priority, ServiceLevel, Tier
-from ownerbot.ownership.errors import InvalidInput, NotFound
+from ownerbot.ownership.errors import InvalidInput
 from ownerbot.ownership.people import require_admin
 
 PRIORITY_SCALE = {Priority.URGENT: 0.25, Priority.HIGH: 0.5, Priority.NORMAL: 1.0, Priority.LOW: 2.0}
@@ -26,6 +26,12 @@ TARGETS = {
     "admins-after": "admins_after_minutes",
 }
 MAX_MINUTES = 60 * 24 * 90
+# The same defaults the migration seeds; used when the rows are missing (a wiped table must not stop nudges).
+DEFAULTS = {
+    Tier.PREMIUM: (60, 240, 1440, 30, 60),
+    Tier.STANDARD: (240, 1440, 4320, 120, 240),
+    Tier.BASIC: (1440, 2880, 10080, 480, 960),
+}
 
 
 @dataclass(frozen=True)
@@ -78,9 +84,9 @@ async def service_levels(session: AsyncSession, *, workspace_id: int) -> dict[Ti
     result: dict[Tier, Targets] = {}
     for row in sorted(rows, key=lambda r: r.workspace_id is not None):  # the workspace's own rows win
         result[row.tier] = _targets(row)
-    missing = [tier for tier in Tier if tier not in result]
-    if missing:
-        raise NotFound(f"No service level is set for {', '.join(t.value for t in missing)}; run `ownerbot db upgrade`.")
+    for tier in Tier:
+        if tier not in result:
+            result[tier] = Targets(tier, *DEFAULTS[tier], custom=False)
     return result
 
 
