@@ -78,7 +78,8 @@ async def build_digest(session: AsyncSession, *, lead: Member, now: datetime, po
             digest.stale.append((ticket, customer))
             late = True
         if NudgeKind.SLA_BREACH in kinds:
-            digest.breaches.append((ticket, customer, kinds[NudgeKind.SLA_BREACH].detail))
+            details = [n.detail for n in evaluation.needs if n.kind == NudgeKind.SLA_BREACH]
+            digest.breaches.append((ticket, customer, "; ".join(details)))
             late = True
         if NudgeKind.UNHAPPY in kinds:
             digest.unhappy.append((ticket, customer, kinds[NudgeKind.UNHAPPY].detail))
