@@ -85,7 +85,7 @@ async def serve(settings: Settings) -> None:
     try:
         await asyncio.Event().wait()
     finally:
-        ticker.shutdown()
+        await ticker.shutdown()
         await runner.cleanup()
 
 

@@ -5,6 +5,7 @@ coalesce + max_instances=1: a slow tick is never run twice at once, and missed t
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -21,14 +22,17 @@ class Ticker:
         self.ticks = list(ticks)
         self.seconds = seconds
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._round = asyncio.Lock()
 
     async def run_once(self) -> None:
         """One round: every tick function, each failure logged and contained."""
-        for tick in self.ticks:
-            try:
-                await tick()
-            except Exception:
-                log.exception("tick %s failed; it runs again at the next interval", getattr(tick, "__qualname__", tick))
+        async with self._round:
+            for tick in self.ticks:
+                try:
+                    await tick()
+                except Exception:
+                    log.exception("tick %s failed; it runs again at the next interval",
+                                  getattr(tick, "__qualname__", tick))
 
     def start(self) -> None:
         self.scheduler.add_job(
@@ -38,6 +42,10 @@ class Ticker:
         self.scheduler.start()
         log.info("ticker: every %gs (%d tick function(s))", self.seconds, len(self.ticks))
 
-    def shutdown(self) -> None:
+    async def shutdown(self) -> None:
+        """Stop ticking and let a round in progress finish (its claims are then marked, not left to lease)."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler shuts down on its loop's next turn
+        async with self._round:
+            pass

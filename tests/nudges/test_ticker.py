@@ -31,7 +31,7 @@ async def test_ticker_calls_every_tick_function_and_survives_a_failing_one() -> 
                 break
             await asyncio.sleep(0.02)
     finally:
-        ticker.shutdown()
+        await ticker.shutdown()
     assert calls.count("healthy") >= 3 and calls.count("failing") >= 3
     assert not ticker.scheduler.running
     settled = len(calls)
