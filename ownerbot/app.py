@@ -93,7 +93,8 @@ async def chat(settings: Settings, user_id: str, name: str) -> None:
     engine = create_engine(settings.database_url)
     try:
         handlers = Handlers(create_session_factory(engine), admins=settings.ownerbot_admins)
-        await console.ConsoleChat(handlers, user_id=user_id, name=name).run(input)
+        inbox = console.ConsoleNotifier(settings.console_inbox)
+        await console.ConsoleChat(handlers, user_id=user_id, name=name, inbox=inbox).run(input)
     finally:
         await engine.dispose()
 
