@@ -160,6 +160,11 @@ async def run(args: argparse.Namespace) -> int:
         engine = create_engine(url)
         results = {}
         for size in (args.small, args.large):
+            if args.db == "sqlite":  # a fresh file per size (PostgreSQL truncates instead)
+                await engine.dispose()
+                url = f"sqlite+aiosqlite:///{workdir / f'bench-{size}.sqlite3'}"
+                await asyncio.to_thread(migrate.upgrade, url)
+                engine = create_engine(url)
             started = time.perf_counter()
             await build(engine, size, args.due)
             built = time.perf_counter() - started
