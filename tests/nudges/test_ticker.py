@@ -56,6 +56,6 @@ def test_bad_nudge_setting_fails_naming_it(monkeypatch) -> None:  # type: ignore
     try:
         load_settings(NudgeSettings)
     except SettingsError as error:
-        assert "DAILY_CAP" in str(error)
+        assert str(error).startswith("Setting NUDGE_DAILY_CAP is invalid")
     else:
         raise AssertionError("a bad NUDGE_DAILY_CAP must fail at start")
