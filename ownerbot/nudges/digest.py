@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ownerbot.db.models import Customer, Member, NudgeKind, OwnershipEvent, Role, Team, Ticket, TicketStatus
+from ownerbot.db.models import Customer, Member, NudgeKind, OwnershipEvent, Team, Ticket, TicketStatus
 from ownerbot.ownership.claims import REASSIGN_KINDS
 
 from .levels import ServiceLevels
