@@ -21,12 +21,16 @@ from ownerbot.bot.platforms import PlatformStatus
 from ownerbot.bot.slack.app import SLACK_NOTIFIER
 from ownerbot.bot.slack.app import mount as mount_slack
 from ownerbot.bot.slack.settings import SlackSettings
+from ownerbot.bot.ticker import Ticker
 from ownerbot.bot.web import health, webhooks
 from ownerbot.db import migrate
 from ownerbot.db.engine import create_engine, create_session_factory
 from ownerbot.db.models import Platform
 from ownerbot.handlers import Handlers
+from ownerbot.handlers import nudges as nudge_handlers
+from ownerbot.handlers.gestures import close_due_proposals
 from ownerbot.handlers.ports import Notifier
+from ownerbot.nudges.settings import NudgeSettings
 from ownerbot.ownership.errors import DomainError
 from ownerbot.ownership.onboarding import CustomerRow, import_customers
 from ownerbot.ownership.people import workspace_on_sight
@@ -34,6 +38,8 @@ from ownerbot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("ownerbot")
 NOTIFIERS = web.AppKey("notifiers", dict)
+TICKS = web.AppKey("ticks", list)  # async functions the ticker calls every NUDGE_TICK_SECONDS
+NUDGE_SETTINGS = web.AppKey("nudge_settings", NudgeSettings)
 
 
 def safe_url(url: str) -> str:
@@ -64,6 +70,15 @@ async def build_app(settings: Settings) -> tuple[web.Application, list[PlatformS
     if teams.NOTIFIER_KEY in app:
         notifiers[Platform.TEAMS] = app[teams.NOTIFIER_KEY]
     app[NOTIFIERS] = notifiers
+    nudge_settings = load_settings(NudgeSettings)
+    nudge_handlers.use_policy(nudge_settings)
+    sweeper = nudge_handlers.NudgeSweeper(sessions, notifiers, policy=nudge_settings)
+    app[NUDGE_SETTINGS] = nudge_settings
+
+    async def close_gestures() -> None:
+        await close_due_proposals(sessions=sessions, notifiers=notifiers, now=handlers.clock())
+
+    app[TICKS] = [sweeper.tick, close_gestures]
 
     async def close_engine(_: web.Application) -> None:
         await engine.dispose()
@@ -82,22 +97,22 @@ async def serve(settings: Settings) -> None:
              settings.host, settings.port, safe_url(settings.database_url))
     for status in statuses:
         log.info("%s", status.line())
+    ticker = Ticker(app[TICKS], seconds=app[NUDGE_SETTINGS].tick_seconds)
+    ticker.start()
     try:
         await asyncio.Event().wait()
     finally:
+        await ticker.shutdown()
         await runner.cleanup()
 
 
 async def chat(settings: Settings, user_id: str, name: str) -> None:
     engine = create_engine(settings.database_url)
     try:
-        handlers = Handlers(create_session_factory(engine), admins=settings.ownerbot_admins)
-        inbox = console.ConsoleNotifier(settings.console_inbox).read(f"user-{user_id}")
-        if inbox:
-            print(f"Your last {min(len(inbox), 5)} message(s) from ownerbot:")
-            for entry in inbox[-5:]:
-                print("  " + entry["reply"]["text"])
-        await console.ConsoleChat(handlers, user_id=user_id, name=name).run(input)
+        inbox = console.ConsoleNotifier(settings.console_inbox)
+        handlers = Handlers(create_session_factory(engine), admins=settings.ownerbot_admins,
+                            notifiers={Platform.CONSOLE: inbox})
+        await console.ConsoleChat(handlers, user_id=user_id, name=name, inbox=inbox).run(input)
     finally:
         await engine.dispose()
 
@@ -161,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)  # not a line per tick
     if args.command == "db":
         if args.action == "upgrade":
             migrate.upgrade(settings.database_url)

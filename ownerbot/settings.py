@@ -64,5 +64,6 @@ def load_settings(cls: type[S] = Settings, **overrides: object) -> S:  # type: i
         return cls(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        prefix = str(cls.model_config.get("env_prefix") or "")
+        name = (prefix + str(first["loc"][0])).upper() if first["loc"] else "settings"
         raise SettingsError(f"Setting {name} is invalid: {first['msg']}") from None

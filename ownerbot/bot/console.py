@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ownerbot.db.models import Platform
-from ownerbot.handlers import ActionId, ActionInvocation, Handlers, Invocation, Reply
+from ownerbot.handlers import ActionId, ActionInvocation, Button, Handlers, Invocation, Reply
 from ownerbot.handlers.ports import MessageRef
 
 CONSOLE_WORKSPACE = "local"
+# Buttons by the last part of their action id, as `render` shows them: [Done: /done 12]
+BUTTONS = {value.rsplit(".", 1)[-1]: value for name, value in vars(ActionId).items() if name.isupper()}
 
 
 def render(reply: Reply) -> str:
@@ -72,12 +74,24 @@ class ConsoleNotifier:
 class ConsoleChat:
     """Reads commands from a stream, prints replies; notices for other people are shown as 'to <id>'."""
 
-    def __init__(self, handlers: Handlers, *, user_id: str, name: str, out: TextIO = sys.stdout) -> None:
+    def __init__(self, handlers: Handlers, *, user_id: str, name: str, out: TextIO = sys.stdout,
+                 inbox: ConsoleNotifier | None = None) -> None:
         self.handlers = handlers
         self.user_id = user_id
         self.name = name
         self.out = out
         self.pending_prompt: tuple[str, str] | None = None
+        self.inbox = inbox
+
+    def show_inbox(self) -> int:
+        """Print the nudges and messages delivered to this user (the console's direct messages)."""
+        records = self.inbox.read(f"user-{self.user_id}") if self.inbox else []
+        for record in records:
+            reply = Reply(**{k: v for k, v in record["reply"].items() if k in ("text", "fields", "error")})
+            reply.fields = [tuple(f) for f in reply.fields]  # type: ignore[misc]
+            reply.buttons = [Button(**b) for b in record["reply"].get("buttons", [])]
+            self._print("📬 " + render(reply).replace("\n", "\n   "))
+        return len(records)
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -105,6 +119,11 @@ class ConsoleChat:
             verb, value = line[1:].split(maxsplit=1)
             action = ActionId.ACCEPT_HANDOFF if verb == "accept" else ActionId.DECLINE_HANDOFF
             return await self._act(action, value.strip(), None)
+        if line.startswith("/") and " " in line:  # any other button, as rendered: `/snooze 12:1h`, `/done 12`
+            verb, value = line[1:].split(maxsplit=1)
+            action = BUTTONS.get(verb)
+            if action is not None:
+                return await self._act(action, value.strip(), None)
         reply = await self.handlers.command(
             Invocation(platform=Platform.CONSOLE, workspace=CONSOLE_WORKSPACE, user_id=self.user_id,
                        user_name=self.name, text=line, channel_id="console")
@@ -122,6 +141,7 @@ class ConsoleChat:
 
     async def run(self, read_line: Callable[[], str]) -> None:
         self._print(f"ownerbot console as {self.name} ({self.user_id}). Type `help`, or `quit` to leave.")
+        self.show_inbox()
         while True:
             try:
                 line = await asyncio.to_thread(read_line)

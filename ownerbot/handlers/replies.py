@@ -25,6 +25,12 @@ class ActionId:
     GESTURE_CONFIRM_OVER_BUDGET = "ownerbot.gesture.confirm_over_budget"  # leads only
     GESTURE_DECLINE_OVER_BUDGET = "ownerbot.gesture.decline_over_budget"  # leads only
     GESTURE_DELIVERED = "ownerbot.gesture.delivered"
+    NUDGE_DONE = "ownerbot.nudge.done"  # value: delivery id
+    NUDGE_SNOOZE = "ownerbot.nudge.snooze"  # value: "<delivery id>:1h|4h|morning"
+    NUDGE_HANDOFF = "ownerbot.nudge.handoff"  # value: delivery id; answers with a prompt for @person + reason
+    NUDGE_HANDOFF_SUBMIT = "ownerbot.nudge.handoff_submit"  # submit of that prompt
+    NUDGE_NOT_HAPPY = "ownerbot.nudge.not_happy"  # a check-in answered "not happy"; prompts for what is wrong
+    NUDGE_NOT_HAPPY_SUBMIT = "ownerbot.nudge.not_happy_submit"
 
 
 @dataclass(frozen=True)

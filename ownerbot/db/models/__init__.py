@@ -29,6 +29,15 @@ from .gestures import (
 )
 from .slack import SlackEvent
 from .teams import TeamsConversation, TeamsMember
+from .nudges import (
+    DeliveryStatus,
+    NudgeCheck,
+    NudgeDelivery,
+    NudgeEpisode,
+    NudgeKind,
+    ServiceLevel,
+    SubjectKind,
+)
 
 __all__ = [
     "Base",
@@ -62,4 +71,11 @@ __all__ = [
     "WebhookDelivery",
     "VoteChoice",
     "Workspace",
+    "DeliveryStatus",
+    "NudgeCheck",
+    "NudgeDelivery",
+    "NudgeEpisode",
+    "NudgeKind",
+    "ServiceLevel",
+    "SubjectKind",
 ]

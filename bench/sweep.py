@@ -1,0 +1,199 @@
+"""Sweep cost against the number of tickets: the same number of due nudges among 10k and 1M tickets.
+
+    .venv/bin/python bench/sweep.py                      # PostgreSQL on 127.0.0.1 (database ownerbot_bench)
+    .venv/bin/python bench/sweep.py --db sqlite          # a SQLite file in a temporary folder
+    .venv/bin/python bench/sweep.py --small 10000 --large 1000000 --due 200
+
+For each size it builds a steady state in bulk (INSERT .. SELECT over a generated series): one workspace, ten
+agents, the tickets spread over customers, every ticket on the planner's schedule with its next check in the
+next day, and `--due` of them stale with their check due now. Then it times one full sweep (plan, claim,
+render, send into a ConsoleNotifier inbox, mark sent) and one idle sweep (nothing due), and prints both and
+the ratio large / small. A sweep whose cost followed the ticket count would show a ratio near 100.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ownerbot.bot.console import ConsoleNotifier
+from ownerbot.db import migrate
+from ownerbot.db.engine import create_engine, create_session_factory
+from ownerbot.db.models import Platform
+from ownerbot.handlers.nudges import NudgeSweeper
+from ownerbot.nudges.settings import NudgeSettings
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)  # a Tuesday noon: everyone is at work
+PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+AGENTS = 10
+
+
+def stamp(moment: datetime, dialect: str) -> object:
+    return moment.replace(tzinfo=None) if dialect == "sqlite" else moment
+
+
+def series(dialect: str, count: int) -> str:
+    """A row source `g(x)` with x = 1..count."""
+    if dialect == "postgresql":
+        return f"generate_series(1, {count}) AS g(x)"
+    return f"(WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < {count}) SELECT x FROM s) AS g"
+
+
+def minutes_after(dialect: str, column: str) -> str:
+    if dialect == "postgresql":
+        return f"CAST(:now AS timestamptz) + ({column} % 1440 + 60) * INTERVAL '1 minute'"
+    return f"strftime('%Y-%m-%d %H:%M:%f', :now, '+' || ({column} % 1440 + 60) || ' minutes')"
+
+
+async def build(engine: AsyncEngine, tickets: int, due: int) -> None:
+    dialect = engine.dialect.name
+    now = stamp(NOW, dialect)
+    opened = stamp(NOW - timedelta(hours=5), dialect)
+    customers = max(1, tickets // 10)
+
+    def ts(sql: str) -> str:  # asyncpg wants one type per parameter
+        if dialect != "postgresql":
+            return sql
+        return sql.replace(":now", "CAST(:now AS timestamptz)").replace(":opened", "CAST(:opened AS timestamptz)")
+
+    async with engine.begin() as db:
+        if dialect == "postgresql":
+            names = (await db.execute(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' "
+                "AND tablename <> 'service_levels'"))).scalars().all()
+            await db.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        await db.execute(text(ts("INSERT INTO workspaces (id, platform, external_id, name, created_at) "
+                              "VALUES (1, 'console', 'bench', 'bench', :now)")), {"now": now})
+        await db.execute(text(ts(
+            "INSERT INTO members (id, workspace_id, platform_user_id, display_name, role, time_zone, work_start, "
+            f"work_end, work_days, away, created_at) SELECT x, 1, 'A' || x, 'agent ' || x, "
+            f"CASE WHEN x = 1 THEN 'admin' ELSE 'agent' END, 'UTC', '09:00', '17:00', '12345', false, :now "
+            f"FROM {series(dialect, AGENTS)}")), {"now": now})
+        await db.execute(text(ts(
+            "INSERT INTO customers (id, workspace_id, name, name_key, tier, owner_id, owned_since, created_at) "
+            f"SELECT x, 1, 'Customer ' || x, 'customer ' || x, 'premium', x % {AGENTS} + 1, :now, :now "
+            f"FROM {series(dialect, customers)}")), {"now": now})
+        await db.execute(text(ts(
+            "INSERT INTO tickets (id, workspace_id, customer_id, source, subject, status, priority, owner_id, "
+            "opened_at, first_response_at, last_activity_at, pending_seconds, mood, reassign_count) "
+            f"SELECT x, 1, x % {customers} + 1, 'bench', 'Ticket ' || x, 'open', 'normal', "
+            f"(x % {customers}) % {AGENTS} + 1, :opened, :opened, "
+            f"CASE WHEN x <= {due} THEN :opened ELSE :now END, 0, 'neutral', 0 FROM {series(dialect, tickets)}")),
+            {"now": now, "opened": opened})
+        # Steady state: every ticket is on the schedule; only the stale ones are due now.
+        await db.execute(text(ts(
+            "INSERT INTO nudge_checks (subject_kind, subject_id, check_at) "
+            f"SELECT 'ticket', x, CASE WHEN x <= {due} THEN :now ELSE {minutes_after(dialect, 'x')} END "
+            f"FROM {series(dialect, tickets)}")), {"now": now})
+        if dialect == "postgresql":
+            await db.execute(text("SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))"))
+    async with engine.connect() as db:
+        await db.execute(text("ANALYZE"))
+        await db.commit()
+
+
+async def rearm(engine: AsyncEngine, due: int) -> None:
+    """Forget what the last sweep did, so the same nudges are due again (for repeated measurements)."""
+    now = stamp(NOW, engine.dialect.name)
+    cast = "CAST(:now AS timestamptz)" if engine.dialect.name == "postgresql" else ":now"
+    async with engine.begin() as db:
+        await db.execute(text("DELETE FROM nudge_deliveries"))
+        await db.execute(text("DELETE FROM nudge_episodes"))
+        await db.execute(text(f"UPDATE nudge_checks SET check_at = {cast} "
+                              f"WHERE subject_kind = 'ticket' AND subject_id <= {due}"), {"now": now})
+
+
+async def sweep_once(engine: AsyncEngine, inbox: Path, due: int) -> tuple[float, float, int]:
+    policy = NudgeSettings(daily_cap=200, batch_size=max(200, due))
+    notifier = ConsoleNotifier(inbox)
+    sweeper = NudgeSweeper(create_session_factory(engine), {Platform.CONSOLE: notifier}, policy=policy,
+                           clock=lambda: NOW, worker="bench")
+    started = time.perf_counter()
+    sent = 0
+    while True:
+        result = await sweeper.tick()
+        sent += result.sent
+        if not (result.checked or result.sent):
+            break
+    busy = time.perf_counter() - started
+    idle_runs = []
+    for _ in range(5):
+        started = time.perf_counter()
+        await sweeper.tick()
+        idle_runs.append(time.perf_counter() - started)
+    return busy, statistics.median(idle_runs), sent
+
+
+async def measure(engine: AsyncEngine, inbox: Path, due: int, repeat: int) -> tuple[float, float, int, list[float]]:
+    """The median of `repeat` sweeps over the same data (the first one also warms the caches)."""
+    runs = []
+    for index in range(repeat):
+        if index:
+            await rearm(engine, due)
+        runs.append(await sweep_once(engine, inbox / str(index), due))
+    sent = min(run[2] for run in runs)
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), sent, [r[0] for r in runs]
+
+
+async def run(args: argparse.Namespace) -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="ownerbot-bench-"))
+    try:
+        if args.db == "postgres":
+            admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
+            async with admin.connect() as db:
+                await db.execute(text("DROP DATABASE IF EXISTS ownerbot_bench WITH (FORCE)"))
+                await db.execute(text("CREATE DATABASE ownerbot_bench"))
+            await admin.dispose()
+            url = f"{PG_SERVER}/ownerbot_bench"
+        else:
+            url = f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
+        await asyncio.to_thread(migrate.upgrade, url)
+        engine = create_engine(url)
+        results = {}
+        for size in (args.small, args.large):
+            if args.db == "sqlite":  # a fresh file per size (PostgreSQL truncates instead)
+                await engine.dispose()
+                url = f"sqlite+aiosqlite:///{workdir / f'bench-{size}.sqlite3'}"
+                await asyncio.to_thread(migrate.upgrade, url)
+                engine = create_engine(url)
+            started = time.perf_counter()
+            await build(engine, size, args.due)
+            built = time.perf_counter() - started
+            busy, idle, sent, runs = await measure(engine, workdir / f"inbox-{size}", args.due, args.repeat)
+            if sent != args.due:
+                print(f"expected {args.due} nudges sent, got {sent}", file=sys.stderr)
+                return 1
+            results[size] = (busy, idle)
+            print(f"{engine.dialect.name}: {size:>9,} tickets (built in {built:.1f}s): sweep of {sent} due nudges "
+                  f"{busy * 1000:.0f} ms (median of {', '.join(f'{r * 1000:.0f}' for r in runs)}), "
+                  f"idle sweep {idle * 1000:.1f} ms", flush=True)
+        small, large = results[args.small], results[args.large]
+        print(f"ratio {args.large:,} / {args.small:,} tickets: due sweep {large[0] / small[0]:.2f}x, "
+              f"idle sweep {large[1] / small[1]:.2f}x (tickets grew {args.large / args.small:.0f}x)")
+        await engine.dispose()
+        return 0
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--due", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3)
+    sys.exit(asyncio.run(run(parser.parse_args())))
+
+
+if __name__ == "__main__":
+    main()

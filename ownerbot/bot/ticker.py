@@ -1,0 +1,51 @@
+"""The scheduler only ticks: every NUDGE_TICK_SECONDS it runs a list of async tick functions, each of which
+re-checks the database under a lock (nudges now; the gestures' proposal deadlines join at merge).
+
+coalesce + max_instances=1: a slow tick is never run twice at once, and missed ticks collapse into one.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+log = logging.getLogger(__name__)
+TickFn = Callable[[], Awaitable[Any]]
+
+
+class Ticker:
+    def __init__(self, ticks: Sequence[TickFn], *, seconds: float) -> None:
+        self.ticks = list(ticks)
+        self.seconds = seconds
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._round = asyncio.Lock()
+
+    async def run_once(self) -> None:
+        """One round: every tick function, each failure logged and contained."""
+        async with self._round:
+            for tick in self.ticks:
+                try:
+                    await tick()
+                except Exception:
+                    log.exception("tick %s failed; it runs again at the next interval",
+                                  getattr(tick, "__qualname__", tick))
+
+    def start(self) -> None:
+        self.scheduler.add_job(
+            self.run_once, IntervalTrigger(seconds=self.seconds), id="ownerbot-tick",
+            coalesce=True, max_instances=1, replace_existing=True,
+        )
+        self.scheduler.start()
+        log.info("ticker: every %gs (%d tick function(s))", self.seconds, len(self.ticks))
+
+    async def shutdown(self) -> None:
+        """Stop ticking and let a round in progress finish (its claims are then marked, not left to lease)."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler shuts down on its loop's next turn
+        async with self._round:
+            pass

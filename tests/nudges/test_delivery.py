@@ -1,0 +1,127 @@
+"""Delivery that never loses or doubles: retries, permanent failures, expired leases, concurrent sweepers.
+
+The platform stand-in below is the only fake: it plays Slack answering 429 or Teams saying "this user never
+talked to the bot" at the Notifier port, and otherwise delivers into the real ConsoleNotifier inbox.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from sqlalchemy import select
+
+from ownerbot.bot.console import ConsoleNotifier
+from ownerbot.db.models import DeliveryStatus, NudgeDelivery, NudgeKind, Platform
+from ownerbot.handlers import Reply
+from ownerbot.handlers.nudges import NudgeSweeper
+from ownerbot.handlers.ports import DeliveryFailed, MessageRef
+from ownerbot.nudges.delivery import mark_sent
+from ownerbot.nudges.settings import NudgeSettings
+
+from ..conftest import Clock, Database
+from .conftest import Desk
+
+
+class ScriptedPlatform:
+    """Refuses the first deliveries as scripted (per user), then delivers into the inbox."""
+
+    platform = Platform.CONSOLE
+
+    def __init__(self, inbox: ConsoleNotifier, script: dict[str, list[DeliveryFailed | Exception]]) -> None:
+        self.inbox = inbox
+        self.script = script
+
+    async def send_direct(self, *, workspace: str, user_id: str, reply: Reply) -> MessageRef:
+        queue = self.script.get(user_id) or []
+        if queue:
+            raise queue.pop(0)
+        return await self.inbox.send_direct(workspace=workspace, user_id=user_id, reply=reply)
+
+    async def post_channel(self, *, workspace: str, channel_id: str, reply: Reply) -> MessageRef:
+        return await self.inbox.post_channel(workspace=workspace, channel_id=channel_id, reply=reply)
+
+    async def update(self, *, ref: MessageRef, reply: Reply) -> None:
+        await self.inbox.update(ref=ref, reply=reply)
+
+
+async def test_rate_limits_and_errors_are_retried_later_not_dropped(desk: Desk, db: Database, clock: Clock,
+                                                                   policy: NudgeSettings) -> None:
+    platform = ScriptedPlatform(desk.inbox, {"U1": [DeliveryFailed("429 rate_limited", retry_after=30),
+                                                    ConnectionResetError("connection reset by peer")]})
+    desk.sweeper = NudgeSweeper(db.sessions, {Platform.CONSOLE: platform}, policy=policy, clock=clock, worker="w1")
+    await desk.ticket("Acme", tier="premium")
+    first = await desk.tick(hours=4)
+    assert first.retried == 1 and desk.got("U1") == []
+    [row] = [d for d in await desk.deliveries() if d.kind == NudgeKind.STALE]
+    assert row.status == DeliveryStatus.PLANNED and row.error == "429 rate_limited"
+    assert (row.due_at - clock.now).total_seconds() == 30
+    await desk.tick(seconds=29)
+    assert desk.got("U1") == []
+    second = await desk.tick(seconds=1)
+    assert second.retried == 1 and desk.got("U1") == []  # the network error: again in a minute
+    await desk.tick(seconds=60)
+    assert len(desk.got("U1", "no update")) == 1
+    [row] = [d for d in await desk.deliveries() if d.kind == NudgeKind.STALE]
+    assert row.status == DeliveryStatus.SENT and row.attempts == 3 and row.message_id
+
+
+async def test_permanent_failure_is_recorded_and_the_lead_is_told(desk: Desk, db: Database, clock: Clock,
+                                                                 policy: NudgeSettings) -> None:
+    platform = ScriptedPlatform(desk.inbox, {"U1": [DeliveryFailed("user never installed the app", permanent=True)]})
+    desk.sweeper = NudgeSweeper(db.sessions, {Platform.CONSOLE: platform}, policy=policy, clock=clock, worker="w1")
+    ticket = await desk.ticket("Acme", tier="premium")
+    result = await desk.tick(hours=4)
+    assert result.failed == 1
+    await desk.tick()
+    [told] = desk.got("U_LEAD", "could not be delivered")
+    assert "user never installed the app" in dict(told["reply"]["fields"])["Delivery"]
+    history = await desk.chat.say("U_LEAD", f"nudges #{ticket}")
+    lines = [v for _, v in history.fields]
+    assert any("→ u1 (owner, step 1/3): failed (user never installed the app)" in line for line in lines)
+    assert any("→ u_lead (lead, delivery failed, told instead): sent" in line for line in lines)
+
+
+async def test_platform_without_a_notifier_waits_instead_of_dropping(desk: Desk, db: Database, clock: Clock,
+                                                                    policy: NudgeSettings) -> None:
+    desk.sweeper = NudgeSweeper(db.sessions, {}, policy=policy, clock=clock, worker="w1")
+    await desk.ticket("Acme", tier="premium")
+    result = await desk.tick(hours=4)
+    assert result.retried >= 1 and result.sent == 0
+    assert {d.status for d in await desk.deliveries()} == {DeliveryStatus.PLANNED}
+
+
+async def test_a_sweeper_that_dies_after_claiming_loses_nothing(desk: Desk, db: Database, clock: Clock,
+                                                              policy: NudgeSettings) -> None:
+    await desk.ticket("Acme", tier="premium")
+    await desk.ticket("Globex", tier="premium", owner="U2")
+    clock.advance(hours=4)
+    doomed = NudgeSweeper(db.sessions, {Platform.CONSOLE: desk.inbox}, policy=policy, clock=clock, worker="doomed")
+    await doomed.plan(clock.now)
+    claimed, _, _ = await doomed.claim(clock.now)  # ...and then it dies before sending
+    assert len(claimed) >= 2
+    survivor = NudgeSweeper(db.sessions, {Platform.CONSOLE: desk.inbox}, policy=policy, clock=clock, worker="survivor")
+    assert (await survivor.tick()).sent == 0  # the lease still holds
+    clock.advance(seconds=policy.lease_seconds)
+    result = await survivor.tick()
+    assert result.sent == len(claimed)
+    assert len(desk.got("U1", "no update")) == 1 and len(desk.got("U2", "no update")) == 1
+    async with db.sessions() as session, session.begin():  # the dead sweeper's late word changes nothing
+        assert await mark_sent(session, ids=claimed[0][0].ids, worker="doomed", now=clock.now,
+                               platform="console", channel="x", message_id="late") == 0
+    async with db.sessions() as session:
+        rows = (await session.execute(select(NudgeDelivery).where(NudgeDelivery.id.in_(claimed[0][0].ids)))).scalars()
+        assert {(r.claimed_by, r.status) for r in rows} == {("survivor", DeliveryStatus.SENT)}
+
+
+async def test_concurrent_sweepers_in_one_process_send_each_nudge_once(desk: Desk, db: Database, clock: Clock,
+                                                                      policy: NudgeSettings) -> None:
+    for index in range(12):
+        await desk.ticket(f"Customer {index}", tier="premium", owner=("U1", "U2", "U3")[index % 3])
+    clock.advance(hours=4)
+    sweepers = [NudgeSweeper(db.sessions, {Platform.CONSOLE: desk.inbox}, policy=policy, clock=clock, worker=f"s{i}")
+                for i in range(6)]
+    results = await asyncio.gather(*(s.tick() for s in sweepers))
+    sent_ids = Counter(b["value"] for u in ("U1", "U2", "U3") for r in desk.got(u, "no update")
+                       for b in r["reply"]["buttons"] if b["label"] == "Done")
+    assert len(sent_ids) == 12 and set(sent_ids.values()) == {1}
+    assert sum(r.sent for r in results) >= 12
