@@ -22,7 +22,7 @@ from ownerbot.bot.slack.app import SLACK_NOTIFIER
 from ownerbot.bot.slack.app import mount as mount_slack
 from ownerbot.bot.slack.settings import SlackSettings
 from ownerbot.bot.ticker import Ticker
-from ownerbot.bot.web import health, webhooks
+from ownerbot.bot.web import dashboard, health, webhooks
 from ownerbot.db import migrate
 from ownerbot.db.engine import create_engine, create_session_factory
 from ownerbot.db.models import Platform
@@ -65,6 +65,7 @@ async def build_app(settings: Settings) -> tuple[web.Application, list[PlatformS
     statuses.append(webhooks.register(app, sessions=sessions))
     statuses.append(mount_slack(app, handlers=handlers, sessions=sessions, settings=load_settings(SlackSettings)))
     statuses.append(teams.register(app, handlers=handlers, sessions=sessions))
+    statuses.append(dashboard.register(app, sessions=sessions))
     if SLACK_NOTIFIER in app:
         notifiers[Platform.SLACK] = app[SLACK_NOTIFIER]
     if teams.NOTIFIER_KEY in app:

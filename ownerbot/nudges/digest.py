@@ -5,7 +5,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ownerbot.db.models import Customer, Member, NudgeKind, OwnershipEvent, Team, Ticket, TicketStatus
@@ -29,9 +29,9 @@ class AgentLoad:
 
 
 @dataclass
-class Digest:
-    lead: Member
-    team: str
+class Survey:
+    """What needs attention among some people's tickets and customers (a lead's team, or a whole workspace)."""
+
     stale: list[tuple[Ticket, Customer]] = field(default_factory=list)
     breaches: list[tuple[Ticket, Customer, str]] = field(default_factory=list)
     unhappy: list[tuple[Ticket, Customer, str]] = field(default_factory=list)
@@ -39,6 +39,12 @@ class Digest:
     hot_potatoes: list[tuple[str, int]] = field(default_factory=list)
     load: list[AgentLoad] = field(default_factory=list)
     median_open: float = 0.0
+
+
+@dataclass(kw_only=True)
+class Digest(Survey):
+    lead: Member
+    team: str
 
 
 async def team_of(session: AsyncSession, lead: Member) -> tuple[str, list[Member]]:
@@ -57,13 +63,22 @@ async def team_of(session: AsyncSession, lead: Member) -> tuple[str, list[Member
 async def build_digest(session: AsyncSession, *, lead: Member, now: datetime, policy: NudgeSettings) -> Digest:
     team_name, members = await team_of(session, lead)
     agents = [m for m in members if m.id != lead.id]
-    ids = [m.id for m in members]
-    digest = Digest(lead, team_name)
+    digest = Digest(lead=lead, team=team_name)
+    await survey(session, digest, workspace_id=lead.workspace_id, member_ids=[m.id for m in members], agents=agents,
+                 now=now, policy=policy)
+    return digest
+
+
+async def survey(session: AsyncSession, digest: Survey, *, workspace_id: int, member_ids: list[int] | None,
+                 agents: list[Member], now: datetime, policy: NudgeSettings) -> Survey:
+    """Fill `digest` with the tickets of `member_ids` (and unowned ones; None: everyone's) and each agent's load."""
+    ids = member_ids if member_ids is not None else [m.id for m in agents]
     levels = ServiceLevels(session)
+    owner_test = or_(Ticket.owner_id.in_(ids), Ticket.owner_id.is_(None)) if member_ids is not None else true()
     rows = (await session.execute(
         select(Ticket, Customer).join(Customer, Customer.id == Ticket.customer_id).where(
-            Ticket.workspace_id == lead.workspace_id,
-            or_(Ticket.owner_id.in_(ids), Ticket.owner_id.is_(None)),
+            Ticket.workspace_id == workspace_id,
+            owner_test,
             Ticket.status.in_((TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.RESOLVED)),
         ).order_by(Ticket.id)
     )).all()
@@ -90,12 +105,12 @@ async def build_digest(session: AsyncSession, *, lead: Member, now: datetime, po
             if late:
                 overdue[ticket.owner_id] = overdue.get(ticket.owner_id, 0) + 1
     digest.unowned = list((await session.execute(
-        select(Customer).where(Customer.workspace_id == lead.workspace_id, Customer.owner_id.is_(None)).order_by(Customer.name)
+        select(Customer).where(Customer.workspace_id == workspace_id, Customer.owner_id.is_(None)).order_by(Customer.name)
     )).scalars())
     moves = await session.execute(
         select(Customer.name, func.count(OwnershipEvent.id))
         .join(OwnershipEvent, OwnershipEvent.customer_id == Customer.id)
-        .where(Customer.workspace_id == lead.workspace_id, OwnershipEvent.kind.in_(REASSIGN_KINDS))
+        .where(Customer.workspace_id == workspace_id, OwnershipEvent.kind.in_(REASSIGN_KINDS))
         .group_by(Customer.name)
         .having(func.count(OwnershipEvent.id) > policy.hot_potato_after)
     )
