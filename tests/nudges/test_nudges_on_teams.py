@@ -184,3 +184,31 @@ async def test_a_nudge_to_someone_who_never_talked_to_the_bot_fails_for_good_and
     assert list(actions_of(card_of(told))) == ["Done"]
     await tick(wire, clock, minutes=30)
     assert len(nudges_to(wire, "lee", "could not be delivered")) == 1
+
+
+async def test_hand_off_from_a_nudge_card_to_someone_with_a_full_teams_name(
+        wire: TeamsWire, db: Database, clock: Clock) -> None:
+    await desk(wire, clock)
+    await wire.say("sam", "mine")
+    await wire.say("lee", "customer add Acme --tier premium")
+    await wire.say("ann", "claim acme")
+    await open_ticket(wire, db, "ann", "acme", "Export times out")
+    await tick(wire, clock, hours=4)
+    [nudge] = nudges_to(wire, "ann")
+    response = await wire.invoke("ann", actions_of(card_of(nudge))["Hand off"])
+    prompt = (await response.json())["value"]  # the invoke answers with the prompt card
+    assert "the reason they should take Acme" in text_of(prompt)
+    send = actions_of(prompt)["Send"]
+    assert send["action_id"] == ActionId.NUDGE_HANDOFF_SUBMIT
+
+    # Teams names have spaces, and a card's text input can't @mention: the full name must work, quoted or not.
+    response = await wire.invoke("ann", {**send, "input": "@Sam Jones needs a German speaker for the migration"})
+    assert response.status == 200
+    answer = await response.json()
+    assert "Sam Jones" in str(answer["value"]) and "know" not in str(answer["value"]), answer
+    from ownerbot.db.models import HandoffRequest, Member
+    async with db.sessions() as session:
+        [offer] = (await session.execute(select(HandoffRequest))).scalars().all()
+        to = await session.get(Member, offer.to_member_id)
+    assert to is not None and to.display_name == "Sam Jones" and offer.reason == "needs a German speaker for the migration"
+    assert any("Acme" in text_of(a) for a in wire.dm("sam"))
