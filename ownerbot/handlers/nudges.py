@@ -35,7 +35,7 @@ from ownerbot.nudges.planner import plan_due, recheck_tier
 from ownerbot.nudges.rules import LADDERS
 from ownerbot.nudges.settings import NudgeSettings
 from ownerbot.ownership.customers import find_customer, parse_tier
-from ownerbot.ownership.errors import InvalidInput, NotFound, quote
+from ownerbot.ownership.errors import InvalidInput, MemberNotFound, NotFound, quote
 from ownerbot.ownership.people import find_member
 
 from .claims import _offer, need, when
@@ -319,11 +319,28 @@ async def handoff_submit(ctx: Context, act: ActionInvocation) -> Reply:
     customer = await ctx.session.get(Customer, customer_id)
     if customer is None or customer.workspace_id != ctx.workspace.id:
         raise NotFound("That customer no longer exists.")
-    words = (act.input or "").split(maxsplit=1)
-    if not words:
-        raise InvalidInput(f"Name the person first, then the reason: `@sam needs a German speaker`.")
-    to = await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=words[0])
-    return await _offer(ctx, customer, to, words[1] if len(words) > 1 else "")
+    to, reason = await _receiver_and_reason(ctx, act.input or "")
+    return await _offer(ctx, customer, to, reason)
+
+
+async def _receiver_and_reason(ctx: Context, typed: str) -> tuple[Member, str]:
+    """`@sam reason`, `"Sam Jones" reason` or `@Sam Jones reason`: a form's text input can't @mention, and
+    display names (always on Teams) have spaces, so the longest leading name that is someone's wins."""
+    text = typed.strip()
+    if not text:
+        raise InvalidInput("Name the person first, then the reason: `@sam needs a German speaker`.")
+    if text[0] in "\"“":
+        name, closed, rest = text[1:].partition("”" if text[0] == "“" else '"')
+        if closed:
+            return await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=name), rest.strip()
+    words = text.split()
+    for count in range(min(len(words), 4), 1, -1):
+        try:
+            found = await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=" ".join(words[:count]))
+        except MemberNotFound:
+            continue
+        return found, " ".join(words[count:])
+    return await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=words[0]), " ".join(words[1:])
 
 
 @action(ActionId.NUDGE_NOT_HAPPY)
