@@ -12,9 +12,11 @@ import asyncio
 import csv
 import logging
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.engine import make_url
 
 from ownerbot.bot import console, teams
 from ownerbot.bot.platforms import PlatformStatus
@@ -44,8 +46,6 @@ NUDGE_SETTINGS = web.AppKey("nudge_settings", NudgeSettings)
 
 def safe_url(url: str) -> str:
     """The database URL without its password, for logs."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -142,8 +142,6 @@ async def import_file(settings: Settings, path: Path, workspace: str) -> int:
     try:
         rows = read_customer_csv(path)
         sessions = create_session_factory(engine)
-        from datetime import datetime, timezone
-
         now = datetime.now(timezone.utc)
         async with sessions() as session, session.begin():
             ws = await workspace_on_sight(session, platform=Platform(platform_name), external_id=external_id, now=now)

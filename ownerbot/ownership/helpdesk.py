@@ -116,24 +116,23 @@ def _time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _status(value: Any, what: str) -> TicketStatus | None:
+def _lookup(value: Any, what: str, words: dict[str, Any], codes: dict[str, Any], kind: str, known: str) -> Any:
+    """A helpdesk's word (any case) or Freshdesk's numeric code for a status or priority; None when absent."""
     text = _text(value)
     if text is None:
         return None
-    found = STATUS_WORDS.get(text.lower()) or FRESHDESK_STATUS_CODES.get(text)
+    found = words.get(text.lower()) or codes.get(text)
     if found is None:
-        raise InvalidInput(f'{what} "{text[:40]}" is not a status we know (open, pending, solved, closed).')
+        raise InvalidInput(f'{what} "{text[:40]}" is not a {kind} we know ({known}).')
     return found
+
+
+def _status(value: Any, what: str) -> TicketStatus | None:
+    return _lookup(value, what, STATUS_WORDS, FRESHDESK_STATUS_CODES, "status", "open, pending, solved, closed")  # type: ignore[no-any-return]
 
 
 def _priority(value: Any, what: str) -> Priority | None:
-    text = _text(value)
-    if text is None:
-        return None
-    found = PRIORITY_WORDS.get(text.lower()) or FRESHDESK_PRIORITY_CODES.get(text)
-    if found is None:
-        raise InvalidInput(f'{what} "{text[:40]}" is not a priority we know (urgent, high, normal, low).')
-    return found
+    return _lookup(value, what, PRIORITY_WORDS, FRESHDESK_PRIORITY_CODES, "priority", "urgent, high, normal, low")  # type: ignore[no-any-return]
 
 
 def _rating(value: Any, what: str) -> str | None:
