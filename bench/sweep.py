@@ -1,8 +1,8 @@
 """Sweep cost against the number of tickets: the same number of due nudges among 10k and 1M tickets.
 
-    .venv/bin/python bench/sweep.py                      # PostgreSQL on 127.0.0.1 (database ownerbot_bench)
-    .venv/bin/python bench/sweep.py --db sqlite          # a SQLite file in a temporary folder
-    .venv/bin/python bench/sweep.py --small 10000 --large 1000000 --due 200
+    .venv/bin/python -m bench.sweep                      # PostgreSQL on 127.0.0.1 (database ownerbot_bench)
+    .venv/bin/python -m bench.sweep --db sqlite          # a SQLite file in a temporary folder
+    .venv/bin/python -m bench.sweep --small 10000 --large 1000000 --due 200
 
 For each size it builds a steady state in bulk (INSERT .. SELECT over a generated series): one workspace, ten
 agents, the tickets spread over customers, every ticket on the planner's schedule with its next check in the
@@ -25,12 +25,12 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ownerbot.bot.console import ConsoleNotifier
-from ownerbot.db import migrate
-from ownerbot.db.engine import create_engine, create_session_factory
-from ownerbot.db.models import Platform
-from ownerbot.handlers.nudges import NudgeSweeper
-from ownerbot.nudges.settings import NudgeSettings
+from bot.console import ConsoleNotifier
+from db import migrate
+from db.engine import create_engine, create_session_factory
+from db.models import Platform
+from handlers.nudges import NudgeSweeper
+from nudges.settings import NudgeSettings
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)  # a Tuesday noon: everyone is at work
 PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"

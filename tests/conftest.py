@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ownerbot.db import migrate
-from ownerbot.db.engine import create_engine, create_session_factory
-from ownerbot.handlers import Handlers
+from db import migrate
+from db.engine import create_engine, create_session_factory
+from handlers import Handlers
 
 PG_SERVER = os.environ.get("OWNERBOT_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 PG_ADMIN_DB = "test"
@@ -143,14 +143,14 @@ class Chat:
     """Drives the handlers layer the way a platform does: one person typing, or clicking a button."""
 
     def __init__(self, handlers: Handlers, workspace: str = "T1") -> None:
-        from ownerbot.db.models import Platform
+        from db.models import Platform
 
         self.handlers = handlers
         self.workspace = workspace
         self.platform = Platform.CONSOLE
 
     async def say(self, user: str, text: str, name: str | None = None):  # type: ignore[no-untyped-def]
-        from ownerbot.handlers import Invocation
+        from handlers import Invocation
 
         return await self.handlers.command(
             Invocation(platform=self.platform, workspace=self.workspace, user_id=user,
@@ -158,7 +158,7 @@ class Chat:
         )
 
     async def click(self, user: str, action_id: str, value: str, typed: str | None = None):  # type: ignore[no-untyped-def]
-        from ownerbot.handlers import ActionInvocation
+        from handlers import ActionInvocation
 
         return await self.handlers.action(
             ActionInvocation(platform=self.platform, workspace=self.workspace, user_id=user,

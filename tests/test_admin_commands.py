@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ownerbot.db.models import Customer, Member, Role, Team, Tier
+from db.models import Customer, Member, Role, Team, Tier
 
 from .conftest import Chat, Database
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ownerbot.db.models import Customer, EventKind, HandoffRequest, Member, OwnershipEvent
-from ownerbot.handlers import ActionId
+from db.models import Customer, EventKind, HandoffRequest, Member, OwnershipEvent
+from handlers import ActionId
 
 from .conftest import Chat, Clock, Database
 

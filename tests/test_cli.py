@@ -11,12 +11,15 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[1]
+OWNERBOT = str(ROOT / "ownerbot")  # the command line README documents: ./ownerbot serve | chat | db | import
+
 
 def run(args: list[str], cwd: Path, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL"))}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "ownerbot.app", *args], cwd=cwd, input=stdin, capture_output=True, text=True,
+        [OWNERBOT, *args], cwd=cwd, input=stdin, capture_output=True, text=True,
         env=full_env, timeout=120,
     )
 
@@ -47,7 +50,7 @@ def test_serve_answers_healthz_and_says_what_it_serves(workdir: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL"))}
     env["PORT"] = str(port)
-    server = subprocess.Popen([sys.executable, "-m", "ownerbot.app", "serve"], cwd=workdir, env=env,
+    server = subprocess.Popen([OWNERBOT, "serve"], cwd=workdir, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         body = ""

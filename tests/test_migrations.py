@@ -5,7 +5,7 @@ import asyncio
 
 from alembic import command
 
-from ownerbot.db import migrate
+from db import migrate
 
 from .conftest import Database
 

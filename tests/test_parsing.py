@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ownerbot.handlers.parsing import split_options, tokenize
-from ownerbot.ownership.errors import InvalidInput
+from handlers.parsing import split_options, tokenize
+from ownership.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from ownerbot.db.models import Customer, EventKind, Member, OwnershipEvent, Ticket
-from ownerbot.handlers import ActionId
+from db.models import Customer, EventKind, Member, OwnershipEvent, Ticket
+from handlers import ActionId
 
 from .conftest import Chat, Database
 

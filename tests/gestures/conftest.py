@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from ownerbot.bot.console import ConsoleNotifier
-from ownerbot.db.engine import create_engine, create_session_factory
-from ownerbot.db.models import Platform
-from ownerbot.handlers import Handlers
-from ownerbot.handlers.gestures import CloseReport, close_due_proposals
+from bot.console import ConsoleNotifier
+from db.engine import create_engine, create_session_factory
+from db.models import Platform
+from handlers import Handlers
+from handlers.gestures import CloseReport, close_due_proposals
 
 from ..conftest import Chat, Clock, Database
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import asyncio
 
-from ownerbot.bot.console import ConsoleNotifier
-from ownerbot.db.models import GestureMessage, GestureProposal, GestureSettings, GestureStatus, Team
-from ownerbot.gestures import proposals as wow
-from ownerbot.handlers import ActionId
+from bot.console import ConsoleNotifier
+from db.models import GestureMessage, GestureProposal, GestureSettings, GestureStatus, Team
+from gestures import proposals as wow
+from handlers import ActionId
 
 from ..conftest import Chat, Clock, Database
 from .conftest import button_ids, card_of, count, fields, posts, propose, rows, tick

@@ -5,11 +5,11 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from ownerbot.bot.console import ConsoleNotifier
-from ownerbot.db.engine import create_engine, create_session_factory
-from ownerbot.db.models import GestureMessage, GestureProposal, GestureStatus, GestureVote, Platform
-from ownerbot.handlers import ActionId, Handlers
-from ownerbot.handlers.gestures import close_due_proposals
+from bot.console import ConsoleNotifier
+from db.engine import create_engine, create_session_factory
+from db.models import GestureMessage, GestureProposal, GestureStatus, GestureVote, Platform
+from handlers import ActionId, Handlers
+from handlers.gestures import close_due_proposals
 
 from ..conftest import Chat, Clock, Database
 from .conftest import CHANNEL_BOX, button_ids, card_of, count, fields, posts, propose, rows, tick

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ownerbot.bot.console import ConsoleNotifier
-from ownerbot.db.models import GestureMessage, Platform
-from ownerbot.handlers import ActionId
-from ownerbot.handlers.gestures import close_due_proposals
-from ownerbot.handlers.ports import DeliveryFailed, MessageRef
-from ownerbot.handlers.replies import Reply
+from bot.console import ConsoleNotifier
+from db.models import GestureMessage, Platform
+from handlers import ActionId
+from handlers.gestures import close_due_proposals
+from handlers.ports import DeliveryFailed, MessageRef
+from handlers.replies import Reply
 
 from ..conftest import Chat, Clock, Database
 from .conftest import card_of, fields, posts, propose, rows

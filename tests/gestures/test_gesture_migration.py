@@ -1,4 +1,4 @@
-"""Migration 0006_gestures: models and migrations agree (alembic check) on SQLite and PostgreSQL; it goes down
+"""Migration 0003_gestures: models and migrations agree (alembic check) on SQLite and PostgreSQL; it goes down
 and up again."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 from alembic import command
 from sqlalchemy import inspect
 
-from ownerbot.db import migrate
+from db import migrate
 
 from ..conftest import Database
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import asyncio
 import json
 
-from ownerbot.bot.console import ConsoleNotifier
-from ownerbot.db.models import GestureComment, GestureMessage, GestureProposal, GestureStatus, GestureVote, VoteChoice
-from ownerbot.handlers import ActionId, ActionInvocation, Handlers
+from bot.console import ConsoleNotifier
+from db.models import GestureComment, GestureMessage, GestureProposal, GestureStatus, GestureVote, VoteChoice
+from handlers import ActionId, ActionInvocation, Handlers
 
 from ..conftest import Chat, Clock, Database
 from .conftest import CHANNEL_BOX, button_ids, card_of, count, fields, posts, propose, rows

@@ -1,5 +1,5 @@
 """Frugal wow on Slack, end to end through POST /slack/events: signed slash commands and `payload=` button
-clicks into the real server (ownerbot.app.build_app), a fake Slack recording every Web API call, and the database
+clicks into the real server (app.build_app), a fake Slack recording every Web API call, and the database
 checked afterwards. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ownerbot.app import NOTIFIERS
-from ownerbot.db.models import GestureMessage, GestureProposal, GestureStatus, GestureVote
-from ownerbot.handlers import ActionId
-from ownerbot.handlers.gestures import CloseReport, close_due_proposals
+from app import NOTIFIERS
+from db.models import GestureMessage, GestureProposal, GestureStatus, GestureVote
+from handlers import ActionId
+from handlers.gestures import CloseReport, close_due_proposals
 
 from ..conftest import Database
 from ..slack.conftest import SlackDriver, buttons_of, fake_slack, slack, text_of  # noqa: F401  (fixtures)

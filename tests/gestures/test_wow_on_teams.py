@@ -1,5 +1,5 @@
 """Frugal wow on Teams, end to end through POST /api/messages: real Teams activity JSON (messages, Action.Submit
-clicks and `adaptiveCard/action` invokes) into the real server (ownerbot.app.build_app), a fake Bot Connector
+clicks and `adaptiveCard/action` invokes) into the real server (app.build_app), a fake Bot Connector
 recording what the bot sent, and the database checked afterwards. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from ownerbot.app import NOTIFIERS, build_app
-from ownerbot.bot import teams
-from ownerbot.db.models import GestureMessage, GestureProposal, GestureStatus, GestureVote
-from ownerbot.handlers import ActionId
-from ownerbot.handlers.gestures import CloseReport, close_due_proposals
-from ownerbot.settings import Settings
+from app import NOTIFIERS, build_app
+from bot import teams
+from db.models import GestureMessage, GestureProposal, GestureStatus, GestureVote
+from handlers import ActionId
+from handlers.gestures import CloseReport, close_due_proposals
+from bot.settings import Settings
 
 from ..conftest import Database
 from ..slack.conftest import SLACK_ENV

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ownerbot.bot.console import ConsoleNotifier
-from ownerbot.db.models import (
+from bot.console import ConsoleNotifier
+from db.models import (
     Customer,
     Member,
     NudgeDelivery,
@@ -20,9 +20,9 @@ from ownerbot.db.models import (
     TicketStatus,
     Tier,
 )
-from ownerbot.handlers import nudges as nudge_handlers
-from ownerbot.handlers.nudges import NudgeSweeper, TickResult
-from ownerbot.nudges.settings import NudgeSettings
+from handlers import nudges as nudge_handlers
+from handlers.nudges import NudgeSweeper, TickResult
+from nudges.settings import NudgeSettings
 
 from ..conftest import Chat, Clock, Database
 

@@ -12,13 +12,13 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from ownerbot.bot.console import ConsoleNotifier
-from ownerbot.db.engine import create_engine, create_session_factory
-from ownerbot.db.models import Platform
-from ownerbot.handlers import Reply
-from ownerbot.handlers.nudges import NudgeSweeper
-from ownerbot.handlers.ports import MessageRef
-from ownerbot.nudges.settings import NudgeSettings
+from bot.console import ConsoleNotifier
+from db.engine import create_engine, create_session_factory
+from db.models import Platform
+from handlers import Reply
+from handlers.nudges import NudgeSweeper
+from handlers.ports import MessageRef
+from nudges.settings import NudgeSettings
 
 
 class HangsAtFirstDelivery(ConsoleNotifier):

@@ -5,9 +5,9 @@ import io
 
 from sqlalchemy import select
 
-from ownerbot.bot.console import CONSOLE_WORKSPACE, ConsoleChat
-from ownerbot.db.models import NudgeEpisode, NudgeKind
-from ownerbot.handlers import Handlers
+from bot.console import CONSOLE_WORKSPACE, ConsoleChat
+from db.models import NudgeEpisode, NudgeKind
+from handlers import Handlers
 
 from ..conftest import Chat, Clock, Database
 from .conftest import Desk

@@ -10,13 +10,13 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from ownerbot.bot.console import ConsoleNotifier
-from ownerbot.db.models import DeliveryStatus, NudgeDelivery, NudgeKind, Platform
-from ownerbot.handlers import Reply
-from ownerbot.handlers.nudges import NudgeSweeper
-from ownerbot.handlers.ports import DeliveryFailed, MessageRef
-from ownerbot.nudges.delivery import mark_sent
-from ownerbot.nudges.settings import NudgeSettings
+from bot.console import ConsoleNotifier
+from db.models import DeliveryStatus, NudgeDelivery, NudgeKind, Platform
+from handlers import Reply
+from handlers.nudges import NudgeSweeper
+from handlers.ports import DeliveryFailed, MessageRef
+from nudges.delivery import mark_sent
+from nudges.settings import NudgeSettings
 
 from ..conftest import Clock, Database
 from .conftest import Desk

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ownerbot.db.models import HandoffRequest, Member, Mood, ServiceLevel, Tier
-from ownerbot.handlers import ActionId
+from db.models import HandoffRequest, Member, Mood, ServiceLevel, Tier
+from handlers import ActionId
 
 from .conftest import Desk, at, button, fields
 

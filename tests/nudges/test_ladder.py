@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ownerbot.db.models import DeliveryStatus, Mood, NudgeEpisode, NudgeKind, Priority, Ticket, TicketStatus
-from ownerbot.handlers import ActionId
+from db.models import DeliveryStatus, Mood, NudgeEpisode, NudgeKind, Priority, Ticket, TicketStatus
+from handlers import ActionId
 
 from .conftest import Desk, at, button, fields
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from ownerbot.db import migrate
-from ownerbot.db.engine import create_engine
+from db import migrate
+from db.engine import create_engine
 
 from ..conftest import Database
 

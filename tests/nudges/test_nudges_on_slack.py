@@ -1,5 +1,5 @@
 """Nudges on Slack, at the wire: signed slash commands and `payload=` button clicks into the real server
-(ownerbot.app.build_app), the server's own nudge sweeper (from app[TICKS]) ticking with a time-travel clock,
+(app.build_app), the server's own nudge sweeper (from app[TICKS]) ticking with a time-travel clock,
 and a fake Slack Web API recording every DM. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ownerbot.app import TICKS
-from ownerbot.db.models import DeliveryStatus, HandoffRequest, NudgeDelivery, NudgeEpisode, NudgeKind, Ticket
-from ownerbot.handlers import ActionId
-from ownerbot.handlers.nudges import NudgeSweeper, TickResult
+from app import TICKS
+from db.models import DeliveryStatus, HandoffRequest, NudgeDelivery, NudgeEpisode, NudgeKind, Ticket
+from handlers import ActionId
+from handlers.nudges import NudgeSweeper, TickResult
 
 from ..conftest import Clock, Database
 from ..slack.conftest import SlackDriver, buttons_of, fake_slack, slack, text_of  # noqa: F401  (fixtures)

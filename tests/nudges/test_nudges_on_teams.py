@@ -1,5 +1,5 @@
 """Nudges on Teams, at the wire: real Teams activity JSON (messages, Action.Submit clicks, `adaptiveCard/action`
-invokes) into the real server (ownerbot.app.build_app), the server's own nudge sweeper (from app[TICKS]) ticking
+invokes) into the real server (app.build_app), the server's own nudge sweeper (from app[TICKS]) ticking
 with a time-travel clock, and a fake Bot Connector recording the proactive DMs. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-import ownerbot.app
-from ownerbot.app import TICKS, build_app
-from ownerbot.bot import teams
-from ownerbot.db.models import DeliveryStatus, NudgeDelivery, NudgeEpisode, NudgeKind, Platform, Ticket
-from ownerbot.handlers import ActionId, Handlers
-from ownerbot.handlers.nudges import NudgeSweeper, TickResult
-from ownerbot.ownership.onboarding import CustomerRow, import_customers
-from ownerbot.ownership.people import member_on_sight, workspace_on_sight
-from ownerbot.settings import Settings
+import app as composition_root
+from app import TICKS, build_app
+from bot import teams
+from db.models import DeliveryStatus, NudgeDelivery, NudgeEpisode, NudgeKind, Platform, Ticket
+from handlers import ActionId, Handlers
+from handlers.nudges import NudgeSweeper, TickResult
+from ownership.onboarding import CustomerRow, import_customers
+from ownership.people import member_on_sight, workspace_on_sight
+from bot.settings import Settings
 
 from ..conftest import Clock, Database
 from ..slack.conftest import SLACK_ENV
@@ -39,7 +39,7 @@ async def wire(db: Database, connector: FakeBotConnector, clock: Clock,
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TEAMS_RETRY_BASE_SECONDS", "0")
     clock.now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-    monkeypatch.setattr(ownerbot.app, "Handlers", functools.partial(Handlers, clock=clock))
+    monkeypatch.setattr(composition_root, "Handlers", functools.partial(Handlers, clock=clock))
     app, statuses = await build_app(Settings(database_url=db.url, ownerbot_admins=frozenset({PEOPLE["admin"][0]})))
     assert any(s.name == "teams" and s.enabled for s in statuses), statuses
     [tick, *_] = app[TICKS]
@@ -206,7 +206,7 @@ async def test_hand_off_from_a_nudge_card_to_someone_with_a_full_teams_name(
     assert response.status == 200
     answer = await response.json()
     assert "Sam Jones" in str(answer["value"]) and "know" not in str(answer["value"]), answer
-    from ownerbot.db.models import HandoffRequest, Member
+    from db.models import HandoffRequest, Member
     async with db.sessions() as session:
         [offer] = (await session.execute(select(HandoffRequest))).scalars().all()
         to = await session.get(Member, offer.to_member_id)

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from ownerbot.db.models import DeliveryStatus, Member, NudgeDelivery, Priority
-from ownerbot.nudges.settings import NudgeSettings
+from db.models import DeliveryStatus, Member, NudgeDelivery, Priority
+from nudges.settings import NudgeSettings
 
 from .conftest import Desk, at, button, fields
 

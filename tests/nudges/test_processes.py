@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from ownerbot.db.models import DeliveryStatus, NudgeDelivery
+from db.models import DeliveryStatus, NudgeDelivery
 
 from ..conftest import Clock, Database
 from .conftest import Desk

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from ownerbot.app import NUDGE_SETTINGS, TICKS, build_app
-from ownerbot.bot.ticker import Ticker
-from ownerbot.handlers.nudges import TickResult
-from ownerbot.settings import Settings, SettingsError, load_settings
+from app import NUDGE_SETTINGS, TICKS, build_app
+from bot.ticker import Ticker
+from handlers.nudges import TickResult
+from bot.settings import Settings, SettingsError, load_settings
 
 from ..conftest import Database
 
@@ -50,7 +50,7 @@ async def test_app_wires_nudges_and_gesture_deadlines_into_the_ticker(sqlite_db:
 
 
 def test_bad_nudge_setting_fails_naming_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from ownerbot.nudges.settings import NudgeSettings
+    from nudges.settings import NudgeSettings
 
     monkeypatch.setenv("NUDGE_DAILY_CAP", "zero")
     try:

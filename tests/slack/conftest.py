@@ -2,7 +2,7 @@
 
 `FakeSlack` is a local aiohttp server speaking the Slack Web API methods ownerbot calls (real-shaped JSON),
 plus `response_url` endpoints; it records every call. `SlackDriver` posts signed requests (v0 HMAC-SHA256 of
-`v0:{timestamp}:{body}`) in Slack's formats to the real ownerbot server built by `ownerbot.app.build_app`.
+`v0:{timestamp}:{body}`) in Slack's formats to the real ownerbot server built by app.build_app.
 """
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from ownerbot.app import build_app
-from ownerbot.bot.slack.app import SLACK_FACE
-from ownerbot.db.models import Customer, Member
-from ownerbot.settings import Settings
+from app import build_app
+from bot.slack.app import SLACK_FACE
+from db.models import Customer, Member
+from bot.settings import Settings
 
 from ..conftest import Database
 

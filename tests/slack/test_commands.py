@@ -5,7 +5,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from ownerbot.db.models import Customer, Member, OwnershipEvent
+from db.models import Customer, Member, OwnershipEvent
 
 from ..conftest import Database
 from .conftest import SlackDriver, owner_of, seeded, text_of

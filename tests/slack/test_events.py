@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from ownerbot.db.models import Customer, Member, OwnershipEvent, SlackEvent, Ticket, TicketStatus
+from db.models import Customer, Member, OwnershipEvent, SlackEvent, Ticket, TicketStatus
 
 from ..conftest import Database
 from .conftest import SlackDriver, buttons_of, owner_of, seeded, text_of

@@ -1,7 +1,7 @@
 """Commands registered once in the handlers layer reach Slack: `/ownerbot help` lists them."""
 from __future__ import annotations
 
-from ownerbot.db.models import GestureProposal, Ticket
+from db.models import GestureProposal, Ticket
 
 from ..gestures.conftest import count
 from .conftest import SlackDriver, text_of

@@ -5,8 +5,8 @@ import json
 
 from sqlalchemy import func, select
 
-from ownerbot.db.models import HandoffRequest, HandoffStatus, Member, OwnershipEvent
-from ownerbot.handlers import ActionId
+from db.models import HandoffRequest, HandoffStatus, Member, OwnershipEvent
+from handlers import ActionId
 
 from ..conftest import Database
 from .conftest import SlackDriver, buttons_of, owner_of, seeded, text_of

@@ -9,20 +9,20 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import func, select
 
-from ownerbot.bot.slack.app import SLACK_NOTIFIER
-from ownerbot.db import migrate
-from ownerbot.db.models import Member
-from ownerbot.db.models.slack import slack_bots, slack_installations, slack_oauth_states
-from ownerbot.handlers import Reply
-from ownerbot.handlers.ports import DeliveryFailed
-from ownerbot.settings import SettingsError
+from bot.slack.app import SLACK_NOTIFIER
+from db import migrate
+from db.models import Member
+from db.models.slack import slack_bots, slack_installations, slack_oauth_states
+from handlers import Reply
+from handlers.ports import DeliveryFailed
+from bot.settings import SettingsError
 
 from ..conftest import Database
 from .conftest import FakeSlack, SlackDriver, slack_env, start_ownerbot, text_of
 
 
 async def test_models_and_migrations_agree(db: Database) -> None:
-    await asyncio.to_thread(migrate.check, db.url)  # raises if the Slack tables drifted from 0003_slack
+    await asyncio.to_thread(migrate.check, db.url)  # raises if the Slack tables drifted from 0004_slack
 
 
 async def test_without_slack_settings_the_server_starts_and_says_slack_is_off(
@@ -140,7 +140,7 @@ async def test_socket_mode_takes_commands_over_the_websocket(
 def test_the_manifest_creates_what_the_code_serves() -> None:
     from pathlib import Path
 
-    from ownerbot.bot.slack import app as slack_app
+    from bot.slack import app as slack_app
 
     lines = (Path(slack_app.__file__).parent / "manifest.yml").read_text().splitlines()
     commands = [line.split("/", 1)[1].strip() for line in lines if line.strip().startswith("- command: /")]

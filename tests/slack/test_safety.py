@@ -7,9 +7,9 @@ import pytest
 
 from sqlalchemy import func, select
 
-from ownerbot.db.models import HandoffRequest, HandoffStatus, Member, OwnershipEvent, Workspace
+from db.models import HandoffRequest, HandoffStatus, Member, OwnershipEvent, Workspace
 
-from ownerbot.handlers.ports import DeliveryFailed
+from handlers.ports import DeliveryFailed
 
 from ..conftest import Database
 from .conftest import SlackDriver, buttons_of, owner_of, seeded, sign, text_of
@@ -107,8 +107,8 @@ async def test_a_dm_that_never_gets_through_is_reported_to_the_invoker(slack: Sl
 
 
 async def test_the_notifier_posts_updates_in_place_and_says_when_to_give_up(slack: SlackDriver) -> None:
-    from ownerbot.bot.slack.app import SLACK_NOTIFIER
-    from ownerbot.handlers import Button, Reply
+    from bot.slack.app import SLACK_NOTIFIER
+    from handlers import Button, Reply
 
     notifier = slack.client.server.app[SLACK_NOTIFIER]
     nudge = Reply("Acme's ticket #7 waits for a first answer.", buttons=[Button("Done", "ownerbot.nudge.done", "7")])

@@ -10,10 +10,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from ownerbot.bot import teams
-from ownerbot.bot.teams.notifier import TeamsNotifier
-from ownerbot.bot.teams.settings import TeamsSettings
-from ownerbot.handlers import Handlers
+from bot import teams
+from bot.teams.notifier import TeamsNotifier
+from bot.teams.settings import TeamsSettings
+from handlers import Handlers
 
 from ..conftest import Clock, Database
 from .fake_connector import FakeBotConnector

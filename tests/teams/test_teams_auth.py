@@ -8,10 +8,10 @@ import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ownerbot.bot import teams
-from ownerbot.db.models import Member, TeamsConversation, TeamsMember, Workspace
-from ownerbot.handlers import Handlers
-from ownerbot.settings import SettingsError, load_settings
+from bot import teams
+from db.models import Member, TeamsConversation, TeamsMember, Workspace
+from handlers import Handlers
+from bot.settings import SettingsError, load_settings
 
 from ..conftest import Clock, Database
 from .conftest import TeamsWire, count, start_wire, teams_settings

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ownerbot.bot.teams.package import MANIFEST_DIR, PackageError, build_package, main
-from ownerbot.handlers.registry import COMMANDS
+from bot.teams.package import MANIFEST_DIR, PackageError, build_package, main
+from handlers.registry import COMMANDS
 
 APP_ID = "1b2c3d4e-0000-4000-8000-000000000001"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select
 
-from ownerbot.db.models import Customer, HandoffRequest, Member, Platform, TeamsConversation, TeamsMember
-from ownerbot.handlers import Button, Invocation, Reply
-from ownerbot.handlers.ports import DeliveryFailed
+from db.models import Customer, HandoffRequest, Member, Platform, TeamsConversation, TeamsMember
+from handlers import Button, Invocation, Reply
+from handlers.ports import DeliveryFailed
 
 from ..conftest import Database
 from .conftest import CHANNEL, PEOPLE, TENANT, TeamsWire, actions_of, card_of, count, text_of
@@ -56,7 +56,7 @@ async def test_dm_to_someone_only_seen_in_a_team_opens_a_chat_first(wire: TeamsW
 async def test_someone_who_never_talked_to_the_bot_is_a_clear_permanent_failure(wire: TeamsWire, db: Database) -> None:
     # Sam is known to ownerbot's domain (e.g. imported), but never talked to the bot on Teams.
     async with db.sessions() as session, session.begin():
-        from ownerbot.ownership.people import member_on_sight, workspace_on_sight
+        from ownership.people import member_on_sight, workspace_on_sight
         from datetime import datetime, timezone
         now = datetime(2026, 11, 23, tzinfo=timezone.utc)
         ws = await workspace_on_sight(session, platform=Platform.TEAMS, external_id=TENANT, now=now)
@@ -116,7 +116,7 @@ async def test_connector_that_stays_throttled_gives_a_retryable_failure(wire: Te
 
 
 async def test_retry_waits_follow_retry_after_then_double() -> None:
-    from ownerbot.bot.teams.backoff import with_backoff
+    from bot.teams.backoff import with_backoff
 
     class Response:
         def __init__(self, status: int, headers: dict[str, str]) -> None:

@@ -6,8 +6,8 @@ import asyncio
 from alembic import command
 from sqlalchemy import select
 
-from ownerbot.db import migrate
-from ownerbot.db.models import Member, TeamsConversation, TeamsMember
+from db import migrate
+from db.models import Member, TeamsConversation, TeamsMember
 
 from ..conftest import Database
 from .conftest import PEOPLE, TeamsWire, count

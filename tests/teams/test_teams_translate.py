@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from botbuilder.schema import Activity
 
-from ownerbot.bot.teams.translate import command_text, conversation_id_of, tenant_of, user_id_of
+from bot.teams.translate import command_text, conversation_id_of, tenant_of, user_id_of
 
 
 def activity(text: str, mentions: list[tuple[str, str]], **extra: object) -> Activity:

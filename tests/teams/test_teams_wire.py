@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ownerbot.db.models import (
+from db.models import (
     Customer,
     HandoffRequest,
     HandoffStatus,
@@ -15,7 +15,7 @@ from ownerbot.db.models import (
     TeamsMember,
     Workspace,
 )
-from ownerbot.handlers import ActionId, Reply
+from handlers import ActionId, Reply
 
 from ..conftest import Database
 from .conftest import CHANNEL, OTHER_TENANT, PEOPLE, TEAM, TENANT, TeamsWire, actions_of, card_of, count, text_of

@@ -10,10 +10,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from ownerbot.app import build_app
-from ownerbot.bot.web.webhooks import PATH, sign
-from ownerbot.db.models import Ticket
-from ownerbot.settings import Settings
+from app import build_app
+from bot.web.webhooks import PATH, sign
+from db.models import Ticket
+from bot.settings import Settings
 
 from ..conftest import Database
 

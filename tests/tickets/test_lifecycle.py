@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ownerbot.db.models import CustomerIdea, Mood, Priority, Ticket, TicketEvent, TicketEventKind, TicketStatus
-from ownerbot.handlers.parsing import split_options
+from db.models import CustomerIdea, Mood, Priority, Ticket, TicketEvent, TicketEventKind, TicketStatus
+from handlers.parsing import split_options
 
 from ..conftest import Chat, Clock, Database
 from .conftest import count, ticket

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ownerbot.db import migrate
+from db import migrate
 
 from ..conftest import Database
 

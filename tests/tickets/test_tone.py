@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ownerbot.ownership.tone import NEGATIVE_THRESHOLD, score_tone
+from ownership.tone import NEGATIVE_THRESHOLD, score_tone
 
 from .tone_samples import LABELLED
 

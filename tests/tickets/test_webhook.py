@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from ownerbot.bot.web.webhooks import MAX_BODY, sign, sign_zendesk
-from ownerbot.db.models import (
+from bot.web.webhooks import MAX_BODY, sign, sign_zendesk
+from db.models import (
     Customer,
     Mood,
     Platform,
@@ -329,8 +329,8 @@ async def test_long_texts_closed_tickets_and_future_times_do_not_fail_deliveries
 
 
 async def test_settings_and_start_status(db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from ownerbot.app import build_app
-    from ownerbot.settings import Settings, SettingsError
+    from app import build_app
+    from bot.settings import Settings, SettingsError
 
     monkeypatch.setenv("TICKET_WEBHOOK_SECRET", SECRET)
     monkeypatch.setenv("TICKET_WEBHOOK_WORKSPACE", "slack:T0123")

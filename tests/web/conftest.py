@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from ownerbot.app import build_app
-from ownerbot.bot.platforms import PlatformStatus
-from ownerbot.bot.web import dashboard
-from ownerbot.settings import Settings
+from app import build_app
+from bot.platforms import PlatformStatus
+from bot.web import dashboard
+from bot.settings import Settings
 
 from ..conftest import Clock, Database
 

@@ -6,8 +6,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from ownerbot.bot.web import dashboard
-from ownerbot.db.models import OwnershipEvent
+from bot.web import dashboard
+from db.models import OwnershipEvent
 
 from ..conftest import Chat, Clock, Database
 from .conftest import TOKEN, start
@@ -157,7 +157,7 @@ async def test_field_in_chat_for_leads_only(chat: Chat, clock: Clock, db: Databa
 
 
 def test_token_settings() -> None:
-    from ownerbot.settings import SettingsError, load_settings
+    from bot.settings import SettingsError, load_settings
 
     with pytest.raises(SettingsError, match="DASHBOARD_TOKEN"):
         load_settings(dashboard.DashboardSettings, dashboard_token="short")

@@ -1,0 +1,152 @@
+"""`ownerbot chat --as <user-id>`: a terminal chat with the same commands against the same database."""
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TextIO
+
+from db.models import Platform
+from handlers import ActionId, ActionInvocation, Button, Handlers, Invocation, Reply
+from handlers.ports import MessageRef
+
+CONSOLE_WORKSPACE = "local"
+# Buttons by the last part of their action id, as `render` shows them: [Done: /done 12]
+BUTTONS = {value.rsplit(".", 1)[-1]: value for name, value in vars(ActionId).items() if name.isupper()}
+
+
+def render(reply: Reply) -> str:
+    lines = [("! " if reply.error else "") + reply.text]
+    lines += [f"  {label}: {value}" for label, value in reply.fields]
+    if reply.buttons:
+        lines.append("  buttons: " + "  ".join(f"[{b.label}: /{b.action_id.rsplit('.', 1)[-1]} {b.value}]" for b in reply.buttons))
+    return "\n".join(lines)
+
+
+class ConsoleNotifier:
+    """The console's Notifier: messages land in an inbox folder, one JSON line per delivery.
+
+    `ownerbot chat --as U1` shows U1's inbox (direct messages and channel posts) when it starts, so a team can
+    try nudges and gesture votes with no Slack or Teams. Appends are locked, so several processes can share it.
+    """
+
+    platform = Platform.CONSOLE
+
+    def __init__(self, inbox: Path) -> None:
+        self.inbox = inbox
+
+    def _append(self, box: str, record: dict[str, Any]) -> None:
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        path = self.inbox / f"{box}.jsonl"
+        with path.open("a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.write(json.dumps(record, default=str) + "\n")
+            handle.flush()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+    async def _deliver(self, box: str, kind: str, reply: Reply, message_id: str | None = None) -> MessageRef:
+        message_id = message_id or uuid.uuid4().hex
+        record = {"kind": kind, "message_id": message_id, "box": box, "reply": asdict(reply)}
+        await asyncio.to_thread(self._append, box, record)
+        return MessageRef(Platform.CONSOLE, CONSOLE_WORKSPACE, box, message_id)
+
+    async def send_direct(self, *, workspace: str, user_id: str, reply: Reply) -> MessageRef:
+        return await self._deliver(f"user-{user_id}", "direct", reply)
+
+    async def post_channel(self, *, workspace: str, channel_id: str, reply: Reply) -> MessageRef:
+        return await self._deliver(f"channel-{channel_id}", "channel", reply)
+
+    async def update(self, *, ref: MessageRef, reply: Reply) -> None:
+        await self._deliver(ref.channel_id, "update", reply, message_id=ref.message_id)
+
+    def read(self, box: str) -> list[dict[str, Any]]:
+        path = self.inbox / f"{box}.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+class ConsoleChat:
+    """Reads commands from a stream, prints replies; notices for other people are shown as 'to <id>'."""
+
+    def __init__(self, handlers: Handlers, *, user_id: str, name: str, out: TextIO = sys.stdout,
+                 inbox: ConsoleNotifier | None = None) -> None:
+        self.handlers = handlers
+        self.user_id = user_id
+        self.name = name
+        self.out = out
+        self.pending_prompt: tuple[str, str] | None = None
+        self.inbox = inbox
+
+    def show_inbox(self) -> int:
+        """Print the nudges and messages delivered to this user (the console's direct messages)."""
+        records = self.inbox.read(f"user-{self.user_id}") if self.inbox else []
+        for record in records:
+            reply = Reply(**{k: v for k, v in record["reply"].items() if k in ("text", "fields", "error")})
+            reply.fields = [tuple(f) for f in reply.fields]  # type: ignore[misc]
+            reply.buttons = [Button(**b) for b in record["reply"].get("buttons", [])]
+            self._print("📬 " + render(reply).replace("\n", "\n   "))
+        return len(records)
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def _show(self, reply: Reply) -> None:
+        self._print(render(reply))
+        for notice in reply.notices:
+            self._print(f"  → to {notice.to_user_id}: " + render(notice.reply).replace("\n", "\n    "))
+        if reply.prompt:
+            self.pending_prompt = (reply.prompt.submit_action_id, reply.prompt.value)
+            self._print(f"  ? {reply.prompt.label} (type the answer, or an empty line to cancel)")
+
+    async def say(self, line: str) -> Reply | None:
+        line = line.strip()
+        if self.pending_prompt is not None:
+            action_id, value = self.pending_prompt
+            self.pending_prompt = None
+            if not line:
+                self._print("Cancelled.")
+                return None
+            return await self._act(action_id, value, line)
+        if not line:
+            return None
+        if line.startswith("/accept ") or line.startswith("/decline "):
+            verb, value = line[1:].split(maxsplit=1)
+            action = ActionId.ACCEPT_HANDOFF if verb == "accept" else ActionId.DECLINE_HANDOFF
+            return await self._act(action, value.strip(), None)
+        if line.startswith("/") and " " in line:  # any other button, as rendered: `/snooze 12:1h`, `/done 12`
+            verb, value = line[1:].split(maxsplit=1)
+            action = BUTTONS.get(verb)
+            if action is not None:
+                return await self._act(action, value.strip(), None)
+        reply = await self.handlers.command(
+            Invocation(platform=Platform.CONSOLE, workspace=CONSOLE_WORKSPACE, user_id=self.user_id,
+                       user_name=self.name, text=line, channel_id="console")
+        )
+        self._show(reply)
+        return reply
+
+    async def _act(self, action_id: str, value: str, typed: str | None) -> Reply:
+        reply = await self.handlers.action(
+            ActionInvocation(platform=Platform.CONSOLE, workspace=CONSOLE_WORKSPACE, user_id=self.user_id,
+                             user_name=self.name, action_id=action_id, value=value, input=typed)
+        )
+        self._show(reply)
+        return reply
+
+    async def run(self, read_line: Callable[[], str]) -> None:
+        self._print(f"ownerbot console as {self.name} ({self.user_id}). Type `help`, or `quit` to leave.")
+        self.show_inbox()
+        while True:
+            try:
+                line = await asyncio.to_thread(read_line)
+            except EOFError:
+                return
+            if line.strip().lower() in ("quit", "exit"):
+                return
+            await self.say(line)

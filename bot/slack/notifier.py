@@ -1,0 +1,147 @@
+"""The Notifier port for Slack: DMs, channel posts and in-place updates, retried on 429 / 5xx with back-off.
+
+Every Web API client ownerbot builds (bolt's, the notifier's, response_url posts) carries the same retry
+handlers, so a rate limit or a Slack hiccup delays a message instead of losing it. The state change behind
+a message is always committed before anything is sent.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from db.models import Platform
+from handlers import Reply
+from handlers.ports import DeliveryFailed, MessageRef
+
+from . import render
+
+log = logging.getLogger(__name__)
+
+# Errors that no retry will fix: the person or channel is gone, or the bot may not post there.
+PERMANENT_ERRORS = frozenset({
+    "user_not_found", "users_not_found", "channel_not_found", "not_in_channel", "is_archived",
+    "account_inactive", "user_disabled", "cannot_dm_bot", "invalid_auth", "not_authed", "token_revoked",
+    "message_not_found", "cant_update_message", "restricted_action", "missing_scope",
+})
+
+
+class AsyncServerErrorRetryHandler(AsyncRetryHandler):
+    """Retries any 5xx answer (slack_sdk's built-in one only retries 500 and 503), with back-off."""
+
+    async def _can_retry_async(self, *, state: RetryState, request: HttpRequest,
+                               response: HttpResponse | None = None, error: Exception | None = None) -> bool:
+        return response is not None and 500 <= response.status_code < 600
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=4),  # waits Retry-After (+ jitter) each time
+        AsyncServerErrorRetryHandler(max_retry_count=3, interval_calculator=backoff),
+    ]
+
+
+def web_client(api_url: str, token: str | None = None) -> AsyncWebClient:
+    return AsyncWebClient(token=token, base_url=api_url, retry_handlers=retry_handlers())
+
+
+def webhook_client(url: str) -> AsyncWebhookClient:
+    return AsyncWebhookClient(url, retry_handlers=retry_handlers())
+
+
+async def post_to_response_url(url: str, payload: dict[str, Any], *, attempts: int = 4) -> None:
+    """POST to a response_url. slack_sdk's webhook client retries 429s and connection errors; 5xx answers are
+    retried here, with back-off."""
+    client = webhook_client(url)
+    for attempt in range(attempts):
+        response = await client.send_dict(payload)
+        if response.status_code < 500:
+            if response.status_code != 200:
+                raise DeliveryFailed(f"response_url said {response.status_code} {response.body[:60]}",
+                                     permanent=True)
+            return
+        if attempt + 1 < attempts:
+            await asyncio.sleep(0.25 * 2**attempt)
+    raise DeliveryFailed(f"response_url kept failing ({response.status_code})", retry_after=30.0)
+
+
+def delivery_failed(error: Exception) -> DeliveryFailed:
+    if isinstance(error, SlackApiError):
+        code = str(error.response.get("error", "")) if error.response is not None else ""
+        status = error.response.status_code if error.response is not None else 0
+        retry_after = None
+        if status == 429:
+            raw = (error.response.headers or {}).get("Retry-After") or (error.response.headers or {}).get("retry-after")
+            raw = raw[0] if isinstance(raw, list) else raw
+            retry_after = float(raw) if raw else 1.0
+        elif status >= 500 or not code:
+            retry_after = 30.0
+        return DeliveryFailed(f"Slack said {code or status}", retry_after=retry_after,
+                              permanent=code in PERMANENT_ERRORS)
+    return DeliveryFailed(f"Slack unreachable: {type(error).__name__}", retry_after=30.0)
+
+
+class SlackNotifier:
+    """`Notifier` for Slack. One workspace (a bot token) or many (tokens from the installation store)."""
+
+    platform = Platform.SLACK
+
+    def __init__(self, *, api_url: str, bot_token: str | None = None,
+                 installation_store: AsyncInstallationStore | None = None) -> None:
+        self.api_url = api_url
+        self.bot_token = bot_token
+        self.installation_store = installation_store
+        self._single = web_client(api_url, bot_token) if bot_token else None
+
+    async def client_for(self, workspace: str) -> AsyncWebClient:
+        if self._single is not None:
+            return self._single
+        if self.installation_store is not None:
+            bot = await self.installation_store.async_find_bot(enterprise_id=None, team_id=workspace)
+            if bot is not None and bot.bot_token:
+                return web_client(self.api_url, bot.bot_token)
+        raise DeliveryFailed(f"ownerbot is not installed in Slack workspace {workspace}", permanent=True)
+
+    async def send_direct(self, *, workspace: str, user_id: str, reply: Reply,
+                          client: AsyncWebClient | None = None) -> MessageRef:
+        client = client or await self.client_for(workspace)
+        try:
+            opened = await client.conversations_open(users=user_id)
+            channel = opened["channel"]["id"]
+            sent = await client.chat_postMessage(channel=channel, **render.message(reply))
+        except Exception as error:  # SlackApiError after the retries, or the network
+            raise delivery_failed(error) from error
+        return MessageRef(Platform.SLACK, workspace, sent["channel"], sent["ts"])
+
+    async def post_channel(self, *, workspace: str, channel_id: str, reply: Reply,
+                           client: AsyncWebClient | None = None, thread_ts: str | None = None) -> MessageRef:
+        client = client or await self.client_for(workspace)
+        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        try:
+            sent = await client.chat_postMessage(channel=channel_id, **render.message(reply), **extra)
+        except Exception as error:
+            raise delivery_failed(error) from error
+        return MessageRef(Platform.SLACK, workspace, sent["channel"], sent["ts"])
+
+    async def update(self, *, ref: MessageRef, reply: Reply, client: AsyncWebClient | None = None) -> None:
+        client = client or await self.client_for(ref.workspace)
+        try:
+            await client.chat_update(channel=ref.channel_id, ts=ref.message_id, **render.message(reply))
+        except Exception as error:
+            raise delivery_failed(error) from error

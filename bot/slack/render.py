@@ -1,0 +1,162 @@
+"""Block Kit for ownerbot's neutral Replies, built with slack_sdk.models (the only Block Kit in the project)."""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from handlers import Button, Prompt, Reply
+
+PROMPT_CALLBACK = "ownerbot.prompt"
+PROMPT_BLOCK = "ownerbot_prompt"
+PROMPT_INPUT = "answer"
+ACTION_SUFFIX = "#"  # Slack wants unique action_ids per block: `ownerbot.handoff.accept#2`
+MAX_SECTION = 2900
+MAX_FIELD = 1900
+MAX_FIELDS = 10
+
+
+USER_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]+)&gt;")
+
+
+def escape(text: str) -> str:
+    """Text shown as mrkdwn: no <links>, <!channel> pings or <@U1|fake names>; plain `<@U123>` mentions stay."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return USER_MENTION.sub(r"<@\1>", escaped)
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def action_id_of(slack_action_id: str) -> str:
+    """Our ActionId from a Block Kit action_id (drops the uniqueness suffix)."""
+    return slack_action_id.split(ACTION_SUFFIX, 1)[0]
+
+
+def fallback_text(reply: Reply) -> str:
+    """Notification text (and what screen readers read)."""
+    return clip(("⚠️ " if reply.error else "") + escape(reply.plain_text()), 3000)
+
+
+def _buttons(buttons: list[Button]) -> list[Block]:
+    seen: Counter[str] = Counter()
+    elements = []
+    for button in buttons:
+        seen[button.action_id] += 1
+        suffix = f"{ACTION_SUFFIX}{seen[button.action_id]}" if seen[button.action_id] > 1 else ""
+        elements.append(
+            ButtonElement(text=PlainTextObject(text=clip(button.label, 75)), action_id=button.action_id + suffix,
+                          value=clip(button.value, 2000), style=button.style)
+        )
+    return [ActionsBlock(elements=elements[i : i + 25]) for i in range(0, len(elements), 25)]
+
+
+def _fields(fields: list[tuple[str, str]]) -> list[Block]:
+    if not fields:
+        return []
+    short = len(fields) <= MAX_FIELDS and all(len(label) + len(value) < 300 for label, value in fields)
+    if short:
+        return [SectionBlock(fields=[MarkdownTextObject(text=f"*{escape(label)}*\n{escape(value) or ' '}")
+                                     for label, value in fields])]
+    blocks: list[Block] = []
+    chunk = ""
+    for label, value in fields:
+        line = clip(f"*{escape(label)}*  {escape(value)}", MAX_FIELD) + "\n"
+        if len(chunk) + len(line) > MAX_SECTION:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+            chunk = ""
+        chunk += line
+    if chunk:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+    return blocks
+
+
+def message_blocks(reply: Reply) -> list[dict[str, Any]]:
+    text = ("⚠️ " if reply.error else "") + escape(reply.text)
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=clip(text, MAX_SECTION)))]
+    blocks += _fields(reply.fields)
+    blocks += _buttons(reply.buttons)
+    return [block.to_dict() for block in blocks[:50]]
+
+
+def message(reply: Reply) -> dict[str, Any]:
+    """The `text` + `blocks` of a chat.postMessage / response_url body."""
+    return {"text": fallback_text(reply), "blocks": message_blocks(reply)}
+
+
+@dataclass(frozen=True)
+class PromptContext:
+    """What a modal's submit needs back, kept in the view's private_metadata (no server-side state)."""
+
+    action_id: str
+    value: str
+    channel_id: str | None = None
+    response_url: str | None = None
+    message_ts: str | None = None
+
+    def dump(self) -> str:
+        return json.dumps({"a": self.action_id, "v": self.value, "c": self.channel_id, "r": self.response_url,
+                           "t": self.message_ts}, separators=(",", ":"))
+
+    @classmethod
+    def load(cls, raw: str) -> PromptContext:
+        data = json.loads(raw or "{}")
+        return cls(action_id=str(data.get("a", "")), value=str(data.get("v", "")), channel_id=data.get("c"),
+                   response_url=data.get("r"), message_ts=data.get("t"))
+
+
+def prompt_modal(prompt: Prompt, context: PromptContext) -> dict[str, Any]:
+    element = PlainTextInputElement(
+        action_id=PROMPT_INPUT,
+        multiline=True,
+        min_length=prompt.min_length or None,
+        max_length=prompt.max_length,
+        placeholder=PlainTextObject(text=clip(prompt.placeholder, 150)) if prompt.placeholder else None,
+    )
+    view = View(
+        type="modal",
+        callback_id=PROMPT_CALLBACK,
+        title=PlainTextObject(text=clip(prompt.title, 24)),
+        submit=PlainTextObject(text="Send"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=context.dump(),
+        blocks=[InputBlock(block_id=PROMPT_BLOCK, label=PlainTextObject(text=clip(prompt.label, 2000)),
+                           element=element)],
+    )
+    return view.to_dict()
+
+
+def prompt_answer(view: dict[str, Any]) -> str:
+    state = view.get("state", {}).get("values", {})
+    return (state.get(PROMPT_BLOCK, {}).get(PROMPT_INPUT, {}) or {}).get("value") or ""
+
+
+def home_view(reply: Reply, *, updated: str) -> dict[str, Any]:
+    """The App Home tab: the `mine` overview, with Accept / Decline for handoffs waiting."""
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="Your customers"))]
+    blocks += [SectionBlock(text=MarkdownTextObject(text=clip(escape(reply.text), MAX_SECTION)))]
+    if reply.fields:
+        blocks.append(DividerBlock())
+        blocks += _fields(reply.fields)
+    blocks += _buttons(reply.buttons)
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text=f"Updated {updated}. Commands: `/claim`, `/handoff`, `/release`, `/whoowns`, `/mine`, `/ownerbot help`.")]))
+    return View(type="home", blocks=blocks[:100]).to_dict()

@@ -1,0 +1,121 @@
+"""Microsoft Teams: botbuilder; text commands and Adaptive Card submits funnel into handlers.
+
+`register(app, ...)` mounts POST /api/messages and returns whether Teams is on, and why not. All botbuilder code
+lives in this package, so a move to the Microsoft 365 Agents SDK stays local.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import serializer_helper
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
+from botframework.connector.auth import AuthenticationConstants
+from msrest.serialization import Model
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.platforms import PlatformStatus
+from handlers import Handlers
+from bot.settings import load_settings
+
+from .bot import OwnerbotTeamsBot, on_turn_error
+from .notifier import TeamsNotifier
+from .settings import TeamsSettings, is_loopback
+
+log = logging.getLogger(__name__)
+ROUTE = "/api/messages"
+NOTIFIER_KEY = web.AppKey("teams_notifier", TeamsNotifier)
+MAX_ACTIVITY_BYTES = 256 * 1024
+
+
+class BotConfiguration:
+    """The attribute bag botbuilder's ConfigurationBotFrameworkAuthentication reads."""
+
+    def __init__(self, settings: TeamsSettings) -> None:
+        self.APP_ID = settings.microsoft_app_id or None
+        self.APP_PASSWORD = settings.microsoft_app_password.get_secret_value() or None
+        self.APP_TENANTID = settings.microsoft_app_tenant_id or None
+        self.APP_TYPE = settings.microsoft_app_type
+        if settings.teams_openid_metadata_url:
+            # A non-public cloud (or a local test double) publishes its own signing keys; everything else stays
+            # the public cloud's.
+            tenant = settings.microsoft_app_tenant_id or AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT
+            self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.teams_openid_metadata_url
+            self.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = settings.teams_openid_metadata_url
+            self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+            self.TO_CHANNEL_FROM_BOT_LOGIN_URL = AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX + tenant
+            self.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+            self.OAUTH_URL = AuthenticationConstants.OAUTH_URL
+            self.VALIDATE_AUTHORITY = True
+            self.CALLER_ID = "urn:botframework:azure"
+
+
+def invoke_body(body: Any) -> Any:
+    """An invoke response body as JSON data: botbuilder hands us either a model or already-serialized data."""
+    return serializer_helper(body) if isinstance(body, Model) else body
+
+
+def messages_handler(adapter: CloudAdapter, bot: OwnerbotTeamsBot, *, authenticated: bool):  # type: ignore[no-untyped-def]
+    async def messages(request: web.Request) -> web.StreamResponse:
+        if not authenticated and not is_loopback(request.remote or ""):
+            return web.json_response({"error": "emulator mode accepts local requests only"}, status=403)
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "expected application/json"}, status=415)
+        try:
+            body = await request.json()
+            activity = Activity().deserialize(body)
+        except Exception:
+            return web.json_response({"error": "the body is not an activity"}, status=400)
+        if not isinstance(body, dict) or not activity.type:
+            return web.json_response({"error": "the activity has no type"}, status=400)
+        auth_header = request.headers.get("Authorization")  # None, not "", when absent: emulator mode needs that
+        try:
+            authenticated_request = await adapter.bot_framework_authentication.authenticate_request(
+                activity, auth_header)
+        except Exception as error:  # PermissionError, or a token that does not even decode / verify
+            log.warning("Teams activity refused: %s", type(error).__name__)
+            return web.json_response({"error": "unauthorized"}, status=401)
+        # botbuilder 4.17.1's CloudAdapter.process serializes invoke bodies twice (HTTP 500); answer ourselves.
+        invoke = await adapter.process_activity(authenticated_request, activity, bot.on_turn)
+        if invoke is not None:
+            return web.json_response(invoke_body(invoke.body), status=int(invoke.status))
+        return web.Response(status=200)
+
+    return messages
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def register(
+    app: web.Application,
+    *,
+    handlers: Handlers,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: TeamsSettings | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> PlatformStatus:
+    """Mount POST /api/messages; returns whether Teams is on, and why not."""
+    settings = settings or load_settings(TeamsSettings)
+    if not settings.authenticated and not is_loopback(settings.host):
+        return PlatformStatus("teams", False, (
+            f"MICROSOFT_APP_ID is not set and HOST={settings.host} is not a loopback address: refusing to accept "
+            "unauthenticated activities; set MICROSOFT_APP_ID/MICROSOFT_APP_PASSWORD, or bind to 127.0.0.1 for "
+            "the Bot Framework Emulator"))
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(BotConfiguration(settings)))
+    adapter.on_turn_error = on_turn_error
+    notifier = TeamsNotifier(adapter, sessions, settings, clock)
+    bot = OwnerbotTeamsBot(handlers=handlers, sessions=sessions, notifier=notifier, settings=settings, clock=clock)
+    app[NOTIFIER_KEY] = notifier
+    app.router.add_post(ROUTE, messages_handler(adapter, bot, authenticated=settings.authenticated))
+    if settings.authenticated:
+        return PlatformStatus("teams", True, f"POST {ROUTE}, app {settings.microsoft_app_id} "
+                                             f"({settings.microsoft_app_type}), every activity's token is verified")
+    return PlatformStatus("teams", True, (
+        f"POST {ROUTE} in EMULATOR MODE: MICROSOFT_APP_ID is not set, so activities are NOT authenticated; "
+        f"accepted only because HOST={settings.host} is loopback"))

@@ -1,0 +1,211 @@
+"""The Teams turn: verify the tenant, remember where the person is, translate, one handlers call, render, send.
+
+Text commands come as messages (a personal chat, or an @mention in a channel). Card buttons come either as an
+`adaptiveCard/action` invoke (Action.Execute; the answer replaces the card through the invoke response) or as a
+message whose `value` holds the card's data (Action.Submit; the card is replaced with update_activity).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from http import HTTPStatus
+from typing import Any
+
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from botbuilder.schema import Activity, ChannelAccount
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import Platform
+from handlers import ActionInvocation, Handlers, Invocation, Prompt, Reply
+from handlers.ports import DeliveryFailed
+
+from . import references
+from .backoff import with_backoff
+from .cards import INPUT_ID, invoke_card_response, invoke_message_response, prompt_from_data, reply_activity
+from .notifier import TeamsNotifier
+from .settings import TeamsSettings
+from .translate import command_text, conversation_id_of, conversation_kind, mentioned_bot_ids, tenant_of, user_id_of
+
+log = logging.getLogger(__name__)
+TENANT_KEY = "ownerbot.tenant"
+CARD_ACTION = "adaptiveCard/action"
+WELCOME = ("Hi, I'm ownerbot: I make every support customer someone's. Type `help` for the commands, "
+           "e.g. `claim acme` or `handoff acme @Sam the reason`.")
+OTHER_TENANT = "This ownerbot serves one organisation only, and it is not yours; nothing was read or changed."
+
+
+class OwnerbotTeamsBot(ActivityHandler):
+    def __init__(self, *, handlers: Handlers, sessions: async_sessionmaker[AsyncSession], notifier: TeamsNotifier,
+                 settings: TeamsSettings, clock: Callable[[], datetime]) -> None:
+        self.handlers = handlers
+        self.sessions = sessions
+        self.notifier = notifier
+        self.settings = settings
+        self.clock = clock
+
+    # --- the turn -------------------------------------------------------------------------------------------
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        tenant = tenant_of(activity)
+        if tenant is None:
+            log.warning("Teams %s activity without a tenant id ignored", activity.type)
+            return
+        allowed = self.settings.single_tenant
+        if allowed and tenant != allowed:
+            log.warning("Teams activity from another tenant refused (single-tenant app)")
+            if activity.type == "message":
+                await self._send(turn_context, Reply(OTHER_TENANT, error=True))
+            return
+        if activity.type in ("message", "invoke") and not (activity.from_property and activity.from_property.id):
+            log.warning("Teams %s activity without a sender ignored", activity.type)
+            return
+        turn_context.turn_state[TENANT_KEY] = tenant
+        await super().on_turn(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        tenant = turn_context.turn_state[TENANT_KEY]
+        known = await self._remember(turn_context, lookup=mentioned_bot_ids(activity))
+        if isinstance(activity.value, dict) and activity.value.get("action_id"):
+            await self._card_action(turn_context, activity.value, via_invoke=False)
+            return
+        text = command_text(activity, known)
+        reply = await self.handlers.command(Invocation(
+            platform=Platform.TEAMS, workspace=tenant, user_id=user_id_of(activity.from_property), text=text,
+            user_name=activity.from_property.name or "", channel_id=conversation_id_of(activity),
+            time_zone=activity.local_timezone,
+        ))
+        await self._send(turn_context, reply)
+        await self._deliver_notices(turn_context, reply)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        activity = turn_context.activity
+        if activity.name != CARD_ACTION:
+            return await super().on_invoke_activity(turn_context)
+        await self._remember(turn_context)
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        if not data.get("action_id"):
+            return InvokeResponse(status=int(HTTPStatus.BAD_REQUEST), body={
+                "statusCode": 400, "type": "application/vnd.microsoft.error",
+                "value": {"code": "BadRequest", "message": "This card action carries no ownerbot action."}})
+        body = await self._card_action(turn_context, data, via_invoke=True)
+        return InvokeResponse(status=int(HTTPStatus.OK), body=body)
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        added = list(activity.members_added or [])
+        await self._remember(turn_context, members=added)
+        bot_id = activity.recipient.id if activity.recipient else None
+        if conversation_kind(activity) == "personal" and any(m.id == bot_id for m in added):
+            await self._send(turn_context, Reply(WELCOME))
+
+    async def on_installation_update(self, turn_context: TurnContext) -> None:
+        if turn_context.activity.action in ("add", "add-upgrade"):
+            await self._remember(turn_context)
+        elif turn_context.activity.action in ("remove", "remove-upgrade"):
+            # uninstalled: that conversation can't be reached any more, so later sends fail clearly, not silently
+            async with self.sessions() as session, session.begin():
+                await references.forget_conversation(session, tenant=turn_context.turn_state[TENANT_KEY],
+                                                     conversation_id=conversation_id_of(turn_context.activity))
+
+    # --- card actions --------------------------------------------------------------------------------------
+    async def _card_action(self, turn_context: TurnContext, data: dict[str, Any], *, via_invoke: bool) -> dict | None:
+        activity = turn_context.activity
+        action_id, value = str(data.get("action_id")), str(data.get("value") or "")
+        typed = data.get(INPUT_ID)
+        reply = await self.handlers.action(ActionInvocation(
+            platform=Platform.TEAMS, workspace=turn_context.turn_state[TENANT_KEY],
+            user_id=user_id_of(activity.from_property), action_id=action_id, value=value,
+            input=str(typed) if typed is not None else None, user_name=activity.from_property.name or "",
+            channel_id=conversation_id_of(activity), time_zone=activity.local_timezone,
+        ))
+        shown = card_after(reply, prompt_from_data(action_id, value, data.get("prompt")))
+        body = None
+        # A click on a card in a channel (a gesture vote) is answered to the clicker alone, never in the channel.
+        private = reply.ephemeral and in_channel(activity)
+        if via_invoke:
+            if shown is not None:
+                body = invoke_card_response(shown)
+            else:
+                if not private:
+                    await self._send(turn_context, reply)
+                body = invoke_message_response(reply.text)  # shown to the clicker only
+        elif shown is not None and activity.reply_to_id:
+            await self._retrying(lambda: turn_context.update_activity(
+                reply_activity(shown, activity_id=activity.reply_to_id)), "a card update")
+        elif private:
+            await self._send_privately(turn_context, reply)
+        else:
+            await self._send(turn_context, reply)
+        await self._deliver_notices(turn_context, reply)
+        return body
+
+    # --- plumbing ------------------------------------------------------------------------------------------
+    async def _remember(self, turn_context: TurnContext, *, members: Sequence[ChannelAccount] = (),
+                        lookup: Sequence[str] = ()) -> dict[str, str]:
+        """Store this conversation's reference and the people in it; return Entra ids for `lookup` ids."""
+        activity = turn_context.activity
+        tenant = turn_context.turn_state[TENANT_KEY]
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            await references.remember_conversation(session, tenant=tenant, activity=activity, now=now)
+            for account in [activity.from_property, *members]:
+                if account is not None:
+                    await references.remember_member(session, tenant=tenant, account=account, activity=activity,
+                                                     now=now)
+            return await references.known_users(session, tenant=tenant, bot_user_ids=list(lookup))
+
+    async def _retrying(self, call, what: str):  # type: ignore[no-untyped-def]
+        return await with_backoff(call, attempts=self.settings.teams_send_attempts,
+                                  base_seconds=self.settings.teams_retry_base_seconds, what=what)
+
+    async def _send(self, turn_context: TurnContext, reply: Reply) -> None:
+        await self._retrying(lambda: turn_context.send_activity(reply_activity(reply)), "a reply")
+
+    async def _send_privately(self, turn_context: TurnContext, reply: Reply) -> None:
+        """Answer the sender in their personal chat (Teams has no ephemeral messages in a channel)."""
+        try:
+            await self.notifier.send_direct(workspace=turn_context.turn_state[TENANT_KEY],
+                                            user_id=user_id_of(turn_context.activity.from_property), reply=reply)
+        except DeliveryFailed as failed:
+            log.warning("could not answer a channel card click privately: %s", failed)
+
+    async def _deliver_notices(self, turn_context: TurnContext, reply: Reply) -> None:
+        """Notices are DMs to other people; when one can't be delivered, the invoker is told who and why."""
+        tenant = turn_context.turn_state[TENANT_KEY]
+        for notice in reply.notices:
+            try:
+                await self.notifier.send_direct(workspace=tenant, user_id=notice.to_user_id, reply=notice.reply)
+            except DeliveryFailed as failed:
+                await self._send(turn_context, Reply(str(failed), error=True))
+
+
+def in_channel(activity: Activity) -> bool:
+    return bool(activity.conversation and activity.conversation.conversation_type == "channel")
+
+
+def card_after(reply: Reply, prompt: Prompt | None) -> Reply | None:
+    """What the clicked card should turn into, or None to leave it and answer with a new message.
+
+    A prompt card always turns into its answer (or into itself again, with the error, so the person can fix it);
+    another card turns into the answer when the answer replaces it or asks a follow-up question.
+    """
+    if prompt is not None:
+        if reply.error and reply.prompt is None:
+            return Reply(reply.text, error=True, prompt=prompt)
+        return reply
+    if reply.replace_original or reply.prompt is not None:
+        return reply
+    return None
+
+
+async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+    log.error("Teams turn failed: %s", type(error).__name__, exc_info=error)
+    try:
+        await turn_context.send_activity(Activity(type="message", text=(
+            "Something went wrong on our side and nothing was changed. Please try again.")))
+    except Exception:  # the connector itself may be what failed
+        log.warning("could not tell the person about the failed turn")

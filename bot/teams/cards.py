@@ -1,0 +1,117 @@
+"""Reply -> Adaptive Card, with the adaptive-cards-py builder. The only place Teams cards are made.
+
+Buttons are `Action.Execute` (Teams answers them with an `adaptiveCard/action` invoke, and the card can be
+replaced in place by the invoke response), with an `Action.Submit` fallback for hosts without Universal Actions
+(those arrive as a message whose `value` carries the same data). Both carry `{action_id, value}`.
+A prompt is a card with one required `Input.Text` (id `input`) whose submit also carries the prompt itself, so a
+too-short answer can show the same card again with the error.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from adaptive_cards.card import (
+    ActionExecute,
+    ActionSubmit,
+    AdaptiveCard,
+    Fact,
+    FactSet,
+    InputText,
+    TextBlock,
+)
+from adaptive_cards.types import ActionStyle, Colors
+from botbuilder.core import MessageFactory
+from botbuilder.schema import Activity, Attachment
+
+from handlers import Button, Prompt, Reply
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_VERSION = "1.4"  # Action.Execute (Universal Actions) needs 1.4
+INPUT_ID = "input"
+STYLES = {"primary": ActionStyle.POSITIVE, "danger": ActionStyle.DESTRUCTIVE}
+
+
+def needs_card(reply: Reply) -> bool:
+    return bool(reply.fields or reply.buttons or reply.prompt)
+
+
+def _action(title: str, data: dict[str, Any], style: str | None = None) -> ActionExecute:
+    """A button: Action.Execute, falling back to Action.Submit with the same data."""
+    return ActionExecute(
+        title=title, verb=str(data["action_id"]), data=data, style=STYLES.get(style or ""), mode=None,
+        fallback=ActionSubmit(title=title, data=data, style=STYLES.get(style or ""), mode=None),
+    )
+
+
+def button_data(button: Button) -> dict[str, Any]:
+    return {"action_id": button.action_id, "value": button.value}
+
+
+def prompt_data(prompt: Prompt) -> dict[str, Any]:
+    return {
+        "action_id": prompt.submit_action_id,
+        "value": prompt.value,
+        "prompt": {"title": prompt.title, "label": prompt.label, "min_length": prompt.min_length,
+                   "max_length": prompt.max_length, "placeholder": prompt.placeholder},
+    }
+
+
+def prompt_from_data(action_id: str, value: str, data: object) -> Prompt | None:
+    """The prompt a submit came from (carried in its data), so it can be shown again with an error."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Prompt(title=str(data["title"]), label=str(data["label"]), submit_action_id=action_id, value=value,
+                      min_length=int(data.get("min_length", 0)), max_length=int(data.get("max_length", 2000)),
+                      placeholder=str(data.get("placeholder", "")))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def render_card(reply: Reply) -> dict[str, Any]:
+    """The reply as Adaptive Card JSON (a dict ready for an attachment or an invoke response)."""
+    builder = AdaptiveCard.new().version(CARD_VERSION).fallback_text(reply.plain_text()[:1000])
+    builder.add_item(TextBlock(text=reply.text, wrap=True, color=Colors.ATTENTION if reply.error else None,
+                               weight=None))
+    if reply.fields:
+        builder.add_item(FactSet(facts=[Fact(title=label, value=value or "-") for label, value in reply.fields]))
+    prompt = reply.prompt
+    if prompt is not None:
+        builder.add_item(TextBlock(text=prompt.title, wrap=True, weight="bolder"))
+        at_least = max(prompt.min_length, 1)
+        builder.add_item(InputText(
+            id=INPUT_ID, label=prompt.label, is_required=True, is_multiline=True, max_length=prompt.max_length,
+            placeholder=prompt.placeholder or None, regex=rf"^[\s\S]{{{at_least},{prompt.max_length}}}$",
+            error_message=f"Please write at least {at_least} characters.",
+        ))
+        builder.add_action(_action("Send", prompt_data(prompt), "primary"))
+    for button in reply.buttons:
+        builder.add_action(_action(button.label, button_data(button), button.style))
+    return json.loads(builder.create().to_json())
+
+
+def card_attachment(reply: Reply) -> dict[str, Any]:
+    return {"contentType": CARD_CONTENT_TYPE, "content": render_card(reply)}
+
+
+def invoke_card_response(reply: Reply) -> dict[str, Any]:
+    """The body of an `adaptiveCard/action` invoke response that replaces the clicked card in place."""
+    return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": render_card(reply)}
+
+
+def invoke_message_response(text: str) -> dict[str, Any]:
+    """The body of an `adaptiveCard/action` invoke response that leaves the card as it is."""
+    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text[:280]}
+
+
+def reply_activity(reply: Reply, *, activity_id: str | None = None) -> Activity:
+    """A message activity for the reply: an Adaptive Card when it has fields, buttons or a prompt, else text."""
+    if needs_card(reply):
+        activity = MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=render_card(reply)))
+    else:
+        activity = MessageFactory.text(reply.plain_text())
+        activity.text_format = "markdown"
+    if activity_id:
+        activity.id = activity_id
+    return activity

@@ -1,0 +1,131 @@
+"""POST /api/webhooks/tickets: helpdesk events (generic JSON, Zendesk, Freshdesk), signed with a shared secret.
+
+Answers: 200 applied / duplicate · 400 malformed JSON or missing fields · 401 wrong or missing signature ·
+413 body over 256 KiB · 503 when TICKET_WEBHOOK_SECRET is not set. Nothing is written unless the answer is 200.
+Signatures (either one):
+  X-Ownerbot-Signature: sha256=<hex HMAC-SHA256 of the raw body, keyed with TICKET_WEBHOOK_SECRET>
+  X-Zendesk-Webhook-Signature: <base64 HMAC-SHA256 of timestamp + raw body>, with
+  X-Zendesk-Webhook-Signature-Timestamp: <timestamp>   (Zendesk's own scheme; paste its signing secret)
+See docs/webhooks.md.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Mapping
+
+from aiohttp import web
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.platforms import PlatformStatus
+from db.models import Platform
+from handlers.helpdesk import HelpdeskIntake
+from ownership.errors import DomainError
+from bot.settings import load_settings
+
+log = logging.getLogger(__name__)
+PATH = "/api/webhooks/tickets"
+MAX_BODY = 256 * 1024
+SIGNATURE_HEADER = "X-Ownerbot-Signature"
+ZENDESK_SIGNATURE = "X-Zendesk-Webhook-Signature"
+ZENDESK_TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
+
+
+class TicketWebhookSettings(BaseSettings):
+    """TICKET_WEBHOOK_SECRET turns the endpoint on; TICKET_WEBHOOK_WORKSPACE picks the workspace it writes into."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    ticket_webhook_secret: SecretStr | None = None
+    ticket_webhook_workspace: str = "console:local"
+
+    @field_validator("ticket_webhook_secret", mode="before")
+    @classmethod
+    def _secret(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("ticket_webhook_workspace")
+    @classmethod
+    def _workspace(cls, value: str) -> str:
+        platform, _, external_id = value.strip().partition(":")
+        if platform not in {p.value for p in Platform} or not external_id:
+            raise ValueError("must be platform:workspace-id, e.g. slack:T0123 or console:local")
+        return value.strip()
+
+    @property
+    def workspace(self) -> tuple[Platform, str]:
+        platform, _, external_id = self.ticket_webhook_workspace.partition(":")
+        return Platform(platform), external_id
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The value of X-Ownerbot-Signature for a body (senders and tests use this)."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def sign_zendesk(secret: str, timestamp: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest()).decode()
+
+
+def signature_ok(secret: str, headers: Mapping[str, str], body: bytes) -> bool:
+    ours = headers.get(SIGNATURE_HEADER)
+    if ours is not None:
+        return hmac.compare_digest(ours.strip().encode(), sign(secret, body).encode())
+    zendesk, timestamp = headers.get(ZENDESK_SIGNATURE), headers.get(ZENDESK_TIMESTAMP)
+    if zendesk is not None and timestamp is not None:
+        return hmac.compare_digest(zendesk.strip().encode(), sign_zendesk(secret, timestamp, body).encode())
+    return False
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+INTAKE = web.AppKey("ticket_webhook_intake", HelpdeskIntake)
+SECRET = web.AppKey("ticket_webhook_secret", str)
+
+
+async def receive(request: web.Request) -> web.Response:
+    if not request.app[SECRET]:
+        return _error(503, "webhook disabled: set TICKET_WEBHOOK_SECRET to turn it on")
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return _error(413, f"body too large: the limit is {MAX_BODY // 1024} KiB")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return _error(413, f"body too large: the limit is {MAX_BODY // 1024} KiB")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not signature_ok(request.app[SECRET], request.headers, body):
+        return _error(401, f"missing or wrong signature: send {SIGNATURE_HEADER}: sha256=<HMAC-SHA256 of the body>")
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as error:
+        return _error(400, f"malformed JSON: {str(error)[:120]}")
+    try:
+        result = await request.app[INTAKE].receive(payload, body_digest=hashlib.sha256(body).hexdigest())
+    except DomainError as error:
+        return _error(400, error.message)
+    if result.status == "applied":
+        log.info("helpdesk webhook: %s ticket #%s %s", result.source, result.ticket_id, ", ".join(result.changes))
+    return web.json_response(result.as_json())
+
+
+def register(app: web.Application, *, sessions: async_sessionmaker[AsyncSession]) -> PlatformStatus:
+    settings = load_settings(TicketWebhookSettings)
+    platform, workspace = settings.workspace
+    secret = settings.ticket_webhook_secret.get_secret_value() if settings.ticket_webhook_secret else ""
+    app[SECRET] = secret
+    app[INTAKE] = HelpdeskIntake(sessions, platform=platform, workspace=workspace)
+    app.router.add_post(PATH, receive)
+    name = "helpdesk webhook"
+    if not secret:
+        return PlatformStatus(name, False, f"TICKET_WEBHOOK_SECRET is not set; POST {PATH} answers 503")
+    return PlatformStatus(name, True, f"POST {PATH} into {settings.ticket_webhook_workspace}")

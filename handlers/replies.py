@@ -1,0 +1,109 @@
+"""The neutral language between the platforms and the handlers: what came in, and what to say back.
+
+Platforms translate their payloads into `Invocation` / `ActionInvocation`, and render `Reply` their own way
+(Block Kit, Adaptive Cards, console text). Nothing here knows any platform.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from db.models import Platform
+
+
+class ActionId:
+    """Button and form action ids: defined once, shared by every renderer."""
+
+    ACCEPT_HANDOFF = "ownerbot.handoff.accept"
+    DECLINE_HANDOFF = "ownerbot.handoff.decline"
+    HANDOFF_REASON = "ownerbot.handoff.reason"  # submit of the "why?" prompt for a handoff
+    DECLINE_REASON = "ownerbot.handoff.decline_reason"  # submit of the "why?" prompt for a decline
+    # Frugal wow: every value is the gesture (proposal) id.
+    GESTURE_VOTE_YES = "ownerbot.gesture.vote_yes"
+    GESTURE_VOTE_NO = "ownerbot.gesture.vote_no"
+    GESTURE_COMMENT = "ownerbot.gesture.comment"  # opens a prompt for a short comment
+    GESTURE_COMMENT_SUBMIT = "ownerbot.gesture.comment_submit"  # submit of that prompt
+    GESTURE_CONFIRM_OVER_BUDGET = "ownerbot.gesture.confirm_over_budget"  # leads only
+    GESTURE_DECLINE_OVER_BUDGET = "ownerbot.gesture.decline_over_budget"  # leads only
+    GESTURE_DELIVERED = "ownerbot.gesture.delivered"
+    NUDGE_DONE = "ownerbot.nudge.done"  # value: delivery id
+    NUDGE_SNOOZE = "ownerbot.nudge.snooze"  # value: "<delivery id>:1h|4h|morning"
+    NUDGE_HANDOFF = "ownerbot.nudge.handoff"  # value: delivery id; answers with a prompt for @person + reason
+    NUDGE_HANDOFF_SUBMIT = "ownerbot.nudge.handoff_submit"  # submit of that prompt
+    NUDGE_NOT_HAPPY = "ownerbot.nudge.not_happy"  # a check-in answered "not happy"; prompts for what is wrong
+    NUDGE_NOT_HAPPY_SUBMIT = "ownerbot.nudge.not_happy_submit"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A typed command: `claim acme`, from one person in one workspace."""
+
+    platform: Platform
+    workspace: str  # the platform's workspace / tenant id
+    user_id: str  # the platform's user id
+    text: str  # the command and its arguments, mentions normalized to `<@USERID>` or `<@USERID|name>`
+    user_name: str = ""
+    channel_id: str | None = None
+    time_zone: str | None = None
+    workspace_name: str = ""
+
+
+@dataclass(frozen=True)
+class ActionInvocation:
+    """A button click or a form submit."""
+
+    platform: Platform
+    workspace: str
+    user_id: str
+    action_id: str
+    value: str = ""
+    input: str | None = None  # the text typed into a prompt, when the action is a prompt's submit
+    user_name: str = ""
+    channel_id: str | None = None
+    time_zone: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action_id: str
+    value: str = ""
+    style: str | None = None  # "primary" | "danger" | None
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Ask for one required line of text (a modal on Slack, a card with a required input on Teams)."""
+
+    title: str
+    label: str
+    submit_action_id: str
+    value: str  # context handed back with the submit
+    min_length: int = 0
+    max_length: int = 2000
+    placeholder: str = ""
+
+
+@dataclass
+class Reply:
+    text: str
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    buttons: list[Button] = field(default_factory=list)
+    ephemeral: bool = True  # only the invoker sees it; False: the channel sees it
+    error: bool = False
+    replace_original: bool = False  # a button's answer updates the message the button was on
+    prompt: Prompt | None = None
+    notices: list[Notice] = field(default_factory=list)  # messages for other people (DMs)
+
+    def plain_text(self) -> str:
+        """The whole reply as plain text (console, logs, notifications' fallback text)."""
+        lines = [self.text]
+        lines += [f"  {label}: {value}" for label, value in self.fields]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for someone other than the invoker, delivered by the platform as a DM."""
+
+    to_user_id: str  # the platform's user id
+    reply: Reply

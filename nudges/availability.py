@@ -1,0 +1,72 @@
+"""Working hours, time zone, away and delegate: when and to whom a person's nudges go."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Member
+from ownership.errors import InvalidInput
+from ownership.people import valid_time_zone
+
+CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+DAY_NAMES = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
+
+
+def _clock(raw: str) -> str:
+    match = CLOCK.match(raw.strip())
+    if not match:
+        raise InvalidInput(f'"{raw}" is not a time of day. Use 24-hour HH:MM, like 09:00.')
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def parse_days(raw: str) -> str:
+    """`mon-fri`, `mon,wed,fri`, `12345` (ISO weekdays, Monday = 1)."""
+    text = raw.strip().lower()
+    if text.isdigit() and all(ch in "1234567" for ch in text):
+        return "".join(sorted(set(text)))
+    days: set[int] = set()
+    for part in text.split(","):
+        if "-" in part:
+            first, _, last = part.partition("-")
+            if first[:3] not in DAY_NAMES or last[:3] not in DAY_NAMES:
+                raise InvalidInput(f'"{raw}" is not a list of days. Use e.g. mon-fri or mon,wed,fri.')
+            start, end = DAY_NAMES[first[:3]], DAY_NAMES[last[:3]]
+            days.update(range(start, end + 1) if start <= end else list(range(start, 8)) + list(range(1, end + 1)))
+        elif part[:3] in DAY_NAMES:
+            days.add(DAY_NAMES[part[:3]])
+        else:
+            raise InvalidInput(f'"{raw}" is not a list of days. Use e.g. mon-fri or mon,wed,fri.')
+    return "".join(str(d) for d in sorted(days))
+
+
+def set_work_hours(
+    member: Member, *, start: str, end: str, days: str | None = None, time_zone: str | None = None
+) -> Member:
+    start_clock, end_clock = _clock(start), _clock(end)
+    if end_clock <= start_clock:
+        raise InvalidInput("The working day must end after it starts (e.g. 09:00-17:00).")
+    if time_zone is not None and not valid_time_zone(time_zone):
+        raise InvalidInput(f'"{time_zone}" is not a time zone. Use a name like Europe/Berlin or America/New_York.')
+    work_days = parse_days(days) if days is not None else member.work_days
+    if not work_days:
+        raise InvalidInput("Name at least one working day.")
+    member.work_start, member.work_end, member.work_days = start_clock, end_clock, work_days
+    if time_zone is not None:
+        member.time_zone = time_zone
+    return member
+
+
+def set_away(member: Member, *, away: bool) -> Member:
+    member.away = away
+    return member
+
+
+async def set_delegate(session: AsyncSession, *, member: Member, delegate: Member | None) -> Member:
+    if delegate is not None:
+        if delegate.id == member.id:
+            raise InvalidInput("You can't be your own delegate; name a colleague, or `delegate none`.")
+        if delegate.workspace_id != member.workspace_id:
+            raise InvalidInput("Your delegate must be in this workspace.")
+    member.delegate_id = delegate.id if delegate else None
+    return member

@@ -1,0 +1,245 @@
+"""Claim due deliveries under a lease, then mark them sent, retried or failed: never lost, never doubled.
+
+1. `claim_due` (one short transaction): lock the due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several
+   replicas take disjoint rows; SQLite's IMMEDIATE transactions serialize), re-check that each problem still
+   exists (else cancel), apply the daily cap (the rest go into one bundle), and set status=sending with
+   `claimed_by` and `lease_until`. Commit.
+2. The caller sends each `Message` through the platform Notifier (outside any transaction).
+3. `mark_sent` / `mark_retry` / `mark_failed` (another short transaction), fenced by `claimed_by` and status,
+   so a sweeper whose lease was taken over cannot overwrite the new owner's result.
+A sweeper that dies between 1 and 3 leaves rows in `sending`; once `lease_until` passes they are due again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    DeliveryStatus,
+    Member,
+    NudgeDelivery,
+    NudgeEpisode,
+    NudgeKind,
+    Workspace,
+)
+from db.upsert import insert_or_ignore
+
+from .hours import local_day_bounds, next_work_start
+from .levels import ServiceLevels
+from .planner import lead_of
+from .rules import evaluate
+from .settings import NudgeSettings
+
+UNCAPPED = (NudgeKind.DIGEST, NudgeKind.DELIVERY_FAILED)
+
+
+@dataclass
+class Message:
+    """One message to one person: a single nudge, or a bundle of several once the daily cap is reached."""
+
+    recipient: Member
+    workspace: Workspace
+    deliveries: list[NudgeDelivery]
+    episodes: dict[int, NudgeEpisode] = field(default_factory=dict)
+    bundle: bool = False
+
+    @property
+    def ids(self) -> list[int]:
+        return [d.id for d in self.deliveries]
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    messages: list[Message]
+    cancelled: int
+    held: int
+
+
+def claimable(now: datetime):  # type: ignore[no-untyped-def]
+    return or_(
+        and_(NudgeDelivery.status == DeliveryStatus.PLANNED, NudgeDelivery.due_at <= now),
+        and_(NudgeDelivery.status == DeliveryStatus.SENDING, NudgeDelivery.lease_until <= now),
+    )
+
+
+async def still_needed(
+    session: AsyncSession, delivery: NudgeDelivery, episode: NudgeEpisode, *, now: datetime,
+    policy: NudgeSettings, levels: ServiceLevels, cache: dict[tuple[str, int], set[tuple[str, str]]],
+) -> bool:
+    if delivery.kind == NudgeKind.DELIVERY_FAILED:
+        return True
+    if episode.done_at is not None:
+        return False
+    key = (episode.subject_kind.value, episode.subject_id)
+    if key not in cache:
+        evaluation = await evaluate(session, episode.subject_kind, episode.subject_id, now=now, policy=policy, levels=levels)
+        cache[key] = set() if evaluation.gone else {(n.kind.value, n.episode) for n in evaluation.needs}
+    return (episode.kind.value, episode.episode) in cache[key]
+
+
+async def _messages_today(session: AsyncSession, member: Member, now: datetime) -> tuple[int, bool]:
+    """How many single nudges the member got today (their local day), and whether a bundle went out."""
+    start, end = local_day_bounds(member, now)
+    rows = await session.execute(
+        select(NudgeDelivery.id, NudgeDelivery.bundle_id, NudgeDelivery.urgent, NudgeDelivery.kind).where(
+            NudgeDelivery.recipient_id == member.id, NudgeDelivery.sent_at >= start, NudgeDelivery.sent_at < end,
+            NudgeDelivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.BUNDLED)),
+        )
+    )
+    singles, bundled = 0, False
+    for _id, bundle_id, urgent, kind in rows.all():
+        if kind in UNCAPPED or urgent:
+            continue
+        if bundle_id is None:
+            singles += 1
+        else:
+            bundled = True
+    return singles, bundled
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, worker: str, policy: NudgeSettings
+) -> ClaimResult:
+    rows = (
+        await session.execute(
+            select(NudgeDelivery)
+            .where(claimable(now))
+            .order_by(NudgeDelivery.due_at, NudgeDelivery.id)
+            .limit(policy.batch_size)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+    ).scalars().all()
+    levels = ServiceLevels(session)
+    cache: dict[tuple[str, int], set[tuple[str, str]]] = {}
+    episodes: dict[int, NudgeEpisode] = {}
+    keep: list[NudgeDelivery] = []
+    cancelled = 0
+    for delivery in rows:
+        episode = episodes.get(delivery.episode_id) or await session.get(NudgeEpisode, delivery.episode_id, populate_existing=True)
+        assert episode is not None
+        episodes[episode.id] = episode
+        if delivery.status == DeliveryStatus.SENDING:
+            delivery.error = f"lease of {delivery.claimed_by} expired; sending again"
+        if await still_needed(session, delivery, episode, now=now, policy=policy, levels=levels, cache=cache):
+            keep.append(delivery)
+        else:
+            delivery.status = DeliveryStatus.CANCELLED
+            delivery.claimed_by = None
+            delivery.lease_until = None
+            cancelled += 1
+    by_person: dict[int, list[NudgeDelivery]] = {}
+    for delivery in keep:
+        by_person.setdefault(delivery.recipient_id, []).append(delivery)
+    messages: list[Message] = []
+    held = 0
+    lease = now + timedelta(seconds=policy.lease_seconds)
+    for member_id, deliveries in by_person.items():
+        member = await session.get(Member, member_id)
+        assert member is not None
+        workspace = await session.get(Workspace, member.workspace_id)
+        assert workspace is not None
+        capped = [d for d in deliveries if d.kind not in UNCAPPED and not d.urgent]
+        free = [d for d in deliveries if d not in capped]
+        singles, bundled = await _messages_today(session, member, now)
+        slots = max(0, policy.daily_cap - singles)
+        single_ones, rest = capped[:slots], capped[slots:]
+        groups = [([d], False) for d in free + single_ones]
+        if rest and not bundled:
+            groups.append((rest, True))
+        elif rest:  # today's bundle already went out: the rest wait for the next working morning
+            morning = next_work_start(member, now)
+            for d in rest:
+                d.status = DeliveryStatus.PLANNED
+                d.due_at = morning
+                d.claimed_by = None
+                d.lease_until = None
+                held += 1
+        for group, is_bundle in groups:
+            for d in group:
+                d.status = DeliveryStatus.SENDING
+                d.claimed_by = worker
+                d.lease_until = lease
+                d.attempts += 1
+                d.bundle_id = group[0].id if is_bundle else None
+            messages.append(Message(member, workspace, group, {d.episode_id: episodes[d.episode_id] for d in group},
+                                    bundle=is_bundle))
+    await session.flush()
+    return ClaimResult(messages, cancelled, held)
+
+
+async def mark_sent(
+    session: AsyncSession, *, ids: list[int], worker: str, now: datetime,
+    platform: str, channel: str, message_id: str,
+) -> int:
+    """Sent: only rows this worker still holds (a taken-over lease is not overwritten)."""
+    result = await session.execute(
+        update(NudgeDelivery)
+        .where(NudgeDelivery.id.in_(ids), NudgeDelivery.claimed_by == worker,
+               NudgeDelivery.status == DeliveryStatus.SENDING)
+        .values(status=DeliveryStatus.SENT, sent_at=now, lease_until=None, error=None,
+                message_platform=platform, message_channel=channel, message_id=message_id)
+        .execution_options(synchronize_session=False)
+    )
+    if len(ids) > 1:  # a bundle: the first row carries the message, the others went inside it
+        await session.execute(
+            update(NudgeDelivery).where(NudgeDelivery.id.in_(ids[1:]), NudgeDelivery.claimed_by == worker,
+                                        NudgeDelivery.status == DeliveryStatus.SENT)
+            .values(status=DeliveryStatus.BUNDLED).execution_options(synchronize_session=False)
+        )
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+async def mark_retry(
+    session: AsyncSession, *, ids: list[int], worker: str, now: datetime, retry_after: float, error: str
+) -> int:
+    """The platform said "later" (Slack 429, a Bot Connector hiccup): due again after `retry_after`."""
+    result = await session.execute(
+        update(NudgeDelivery)
+        .where(NudgeDelivery.id.in_(ids), NudgeDelivery.claimed_by == worker,
+               NudgeDelivery.status == DeliveryStatus.SENDING)
+        .values(status=DeliveryStatus.PLANNED, due_at=now + timedelta(seconds=max(1.0, retry_after)),
+                claimed_by=None, lease_until=None, bundle_id=None, error=error[:500])
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+async def mark_failed(
+    session: AsyncSession, *, ids: list[int], worker: str, now: datetime, error: str
+) -> list[NudgeDelivery]:
+    """The platform will never take it: record why, and tell the recipient's lead (or the admins) instead.
+    Returns the deliveries created for them (they go out with the next claim)."""
+    failed = list((await session.execute(
+        select(NudgeDelivery).where(NudgeDelivery.id.in_(ids), NudgeDelivery.claimed_by == worker,
+                                    NudgeDelivery.status == DeliveryStatus.SENDING)
+        .with_for_update().execution_options(populate_existing=True)
+    )).scalars())
+    created: list[NudgeDelivery] = []
+    for delivery in failed:
+        delivery.status = DeliveryStatus.FAILED
+        delivery.error = error[:500]
+        delivery.lease_until = None
+        if delivery.kind == NudgeKind.DELIVERY_FAILED:
+            continue  # telling the lead failed too: it stays recorded as failed, for the history and the logs
+        recipient = await session.get(Member, delivery.recipient_id)
+        for person, role in await lead_of(session, delivery.workspace_id, recipient, None):
+            values = {
+                "workspace_id": delivery.workspace_id, "episode_id": delivery.episode_id,
+                "kind": NudgeKind.DELIVERY_FAILED, "step": delivery.step, "round": -delivery.id,
+                "recipient_id": person.id, "audience": role, "urgent": False,
+                "status": DeliveryStatus.PLANNED, "planned_at": now, "due_at": now, "attempts": 0,
+                "error": f"could not reach recipient #{delivery.recipient_id}: {error[:300]}",
+            }
+            await insert_or_ignore(session, NudgeDelivery, values, ["episode_id", "step", "recipient_id", "round"])
+            created.append(NudgeDelivery(**values))
+    await session.flush()
+    return created
+
+
+async def delivery_counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(NudgeDelivery.status, func.count()).group_by(NudgeDelivery.status))
+    return {status.value: count for status, count in rows.all()}

@@ -1,0 +1,83 @@
+"""Working hours in each person's own time zone: when may a nudge reach them."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from db.models import Member
+
+
+def zone(member: Member) -> ZoneInfo:
+    try:
+        return ZoneInfo(member.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def parse_clock(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _work_days(member: Member) -> set[int]:
+    days = {int(ch) for ch in (member.work_days or "") if ch.isdigit() and 1 <= int(ch) <= 7}
+    return days or set(range(1, 8))
+
+
+def _window(member: Member, day: date) -> tuple[datetime, datetime] | None:
+    """The member's working window on a local calendar day, in UTC, or None on a day off."""
+    if day.isoweekday() not in _work_days(member):
+        return None
+    tz = zone(member)
+    start = datetime.combine(day, parse_clock(member.work_start), tz).astimezone(timezone.utc)
+    end = datetime.combine(day, parse_clock(member.work_end), tz).astimezone(timezone.utc)
+    if end <= start:  # misconfigured: treat as a whole day rather than never
+        end = start + timedelta(hours=24)
+    return start, end
+
+
+def local_day(member: Member, moment: datetime) -> date:
+    return moment.astimezone(zone(member)).date()
+
+
+def is_working(member: Member, moment: datetime) -> bool:
+    window = _window(member, local_day(member, moment))
+    return window is not None and window[0] <= moment < window[1]
+
+
+def next_working_moment(member: Member, moment: datetime) -> datetime:
+    """`moment` itself when the member is at work then, otherwise the start of their next working window."""
+    day = local_day(member, moment)
+    for offset in range(9):
+        window = _window(member, day + timedelta(days=offset))
+        if window is None:
+            continue
+        start, end = window
+        if moment < start:
+            return start
+        if moment < end:
+            return moment
+    return moment
+
+
+def next_work_start(member: Member, after: datetime) -> datetime:
+    """The first start of a working window strictly after `after` ("next working morning")."""
+    day = local_day(member, after)
+    for offset in range(9):
+        window = _window(member, day + timedelta(days=offset))
+        if window is not None and window[0] > after:
+            return window[0]
+    return after + timedelta(days=1)
+
+
+def today_window(member: Member, moment: datetime) -> tuple[datetime, datetime] | None:
+    return _window(member, local_day(member, moment))
+
+
+def local_day_bounds(member: Member, moment: datetime) -> tuple[datetime, datetime]:
+    """Midnight to midnight of the member's local day containing `moment`, in UTC."""
+    tz = zone(member)
+    day = local_day(member, moment)
+    start = datetime.combine(day, time(0, 0), tz).astimezone(timezone.utc)
+    end = datetime.combine(day + timedelta(days=1), time(0, 0), tz).astimezone(timezone.utc)
+    return start, end

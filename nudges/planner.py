@@ -1,0 +1,275 @@
+"""The planner: look at the subjects whose check is due, write their episodes and the ladder's due deliveries.
+
+Cost: one indexed range read of `nudge_checks` (check_at <= now), then a handful of primary-key reads per due
+subject. Subjects whose next moment lies in the future are not touched; subjects with nothing left to watch
+leave the schedule until a write puts them back (see the ORM hooks in ownerbot/db/models/nudges.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    Customer,
+    DeliveryStatus,
+    Member,
+    NudgeCheck,
+    NudgeDelivery,
+    NudgeEpisode,
+    Role,
+    SubjectKind,
+    Team,
+    Ticket,
+    TicketStatus,
+    Tier,
+)
+from db.models.nudges import EPOCH
+from db.upsert import insert_or_ignore
+
+from .hours import next_working_moment
+from .levels import ServiceLevels
+from .rules import LADDERS, Evaluation, Need, evaluate
+from .settings import NudgeSettings
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    checked: int
+    deliveries: int
+
+
+async def plan_due(session: AsyncSession, *, now: datetime, policy: NudgeSettings) -> PlanResult:
+    """Plan the subjects whose check is due. Rows are locked (SKIP LOCKED on PostgreSQL), so replicas split
+    the work and never plan one subject twice at once; on SQLite the IMMEDIATE transaction serializes."""
+    checks = (
+        await session.execute(
+            select(NudgeCheck)
+            .where(NudgeCheck.check_at <= now)
+            .order_by(NudgeCheck.check_at)
+            .limit(policy.batch_size)
+            .with_for_update(skip_locked=True)
+        )
+    ).scalars().all()
+    levels = ServiceLevels(session)
+    planned = 0
+    for check in checks:
+        evaluation = await evaluate(session, check.subject_kind, check.subject_id, now=now, policy=policy, levels=levels)
+        if not evaluation.gone:
+            for need in evaluation.needs:
+                episode = await open_episode(session, check.subject_kind, check.subject_id, evaluation, need)
+                if episode.done_at is None:
+                    count, next_step = await climb(session, episode, evaluation, now=now, policy=policy, levels=levels)
+                    planned += count
+                    evaluation.later(next_step)
+        if evaluation.gone or evaluation.next_check is None:
+            await session.delete(check)
+        else:
+            check.check_at = evaluation.next_check
+    await session.flush()
+    return PlanResult(len(checks), planned)
+
+
+async def open_episode(
+    session: AsyncSession, subject_kind: SubjectKind, subject_id: int, evaluation: Evaluation, need: Need
+) -> NudgeEpisode:
+    ticket, customer = evaluation.ticket, evaluation.customer
+    values = {
+        "workspace_id": evaluation.workspace_id,
+        "subject_kind": subject_kind,
+        "subject_id": subject_id,
+        "kind": need.kind,
+        "episode": need.episode,
+        "ticket_id": ticket.id if ticket else None,
+        "customer_id": customer.id if customer else None,
+        "detail": need.detail,
+        "started_at": need.starts_at,
+        "snoozes": 0,
+    }
+    await insert_or_ignore(session, NudgeEpisode, values, ["subject_kind", "subject_id", "kind", "episode"])
+    return (
+        await session.execute(
+            select(NudgeEpisode)
+            .where(NudgeEpisode.subject_kind == subject_kind, NudgeEpisode.subject_id == subject_id,
+                   NudgeEpisode.kind == need.kind, NudgeEpisode.episode == need.episode)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one()
+
+
+def step_delay(step: int, lead_after: int, admins_after: int) -> timedelta:
+    return timedelta(minutes=lead_after if step == 1 else admins_after)
+
+
+def escalation_time(
+    base: datetime, episode: NudgeEpisode, policy: NudgeSettings
+) -> datetime:
+    """A snooze pushes the next step back, but never more than the snooze limit past its own time."""
+    if episode.snoozed_until is not None and episode.snoozed_until > base:
+        return min(episode.snoozed_until, base + timedelta(minutes=policy.snooze_limit_minutes))
+    return base
+
+
+async def ladder_state(session: AsyncSession, episode_id: int) -> dict[int, datetime]:
+    """When each planned step (first round) is due: the next step's clock starts there."""
+    rows = await session.execute(
+        select(NudgeDelivery.step, func.max(NudgeDelivery.due_at))
+        .where(NudgeDelivery.episode_id == episode_id, NudgeDelivery.round == 0)
+        .group_by(NudgeDelivery.step)
+    )
+    return {step: due for step, due in rows.all()}
+
+
+async def next_step_time(
+    session: AsyncSession, episode: NudgeEpisode, *, policy: NudgeSettings, levels: ServiceLevels, tier: Tier
+) -> tuple[int, datetime] | None:
+    """The next ladder step not yet planned and when it is due, or None when the ladder is complete."""
+    ladder = LADDERS[episode.kind]
+    steps = await ladder_state(session, episode.id)
+    targets = await levels.get(episode.workspace_id, tier)
+    previous: datetime | None = None
+    for step in range(len(ladder)):
+        if step == 0:
+            at = episode.started_at
+        else:
+            if previous is None:
+                return None
+            base = previous + step_delay(step, targets.lead_after, targets.admins_after)
+            at = escalation_time(base, episode, policy)
+        if step in steps:
+            previous = steps[step]
+            continue
+        return step, at
+    return None
+
+
+async def climb(
+    session: AsyncSession, episode: NudgeEpisode, evaluation: Evaluation, *, now: datetime,
+    policy: NudgeSettings, levels: ServiceLevels,
+) -> tuple[int, datetime | None]:
+    """Plan every ladder step that is due by now; return how many deliveries and when the next step is due."""
+    planned = 0
+    urgent = any(n.urgent for n in evaluation.needs if n.kind == episode.kind and n.episode == episode.episode)
+    while True:
+        nxt = await next_step_time(session, episode, policy=policy, levels=levels, tier=evaluation.tier)
+        if nxt is None:
+            return planned, None
+        step, at = nxt
+        if at > now:
+            return planned, at
+        audience = LADDERS[episode.kind][step]
+        people = await recipients(session, audience, evaluation)
+        if not people:
+            return planned, None  # nobody to tell (no lead, no admin): the history still shows the episode
+        for person, role in people:
+            due = at if urgent else next_working_moment(person, max(at, now))
+            await insert_or_ignore(session, NudgeDelivery, {
+                "workspace_id": episode.workspace_id, "episode_id": episode.id, "kind": episode.kind,
+                "step": step, "round": 0, "recipient_id": person.id, "audience": role, "urgent": urgent,
+                "status": DeliveryStatus.PLANNED, "planned_at": now, "due_at": due, "attempts": 0,
+            }, ["episode_id", "step", "recipient_id", "round"])
+            planned += 1
+
+
+# --- who hears it ---------------------------------------------------------------------------------------
+
+async def admins_of(session: AsyncSession, workspace_id: int) -> list[Member]:
+    return list(
+        (await session.execute(
+            select(Member).where(Member.workspace_id == workspace_id, Member.role == Role.ADMIN).order_by(Member.id)
+        )).scalars()
+    )
+
+
+async def lead_of(session: AsyncSession, workspace_id: int, anchor: Member | None, customer: Customer | None) -> list[tuple[Member, str]]:
+    """The anchor's team lead (or the customer's team's), else the workspace's first lead, else the admins.
+    An away lead's nudges go to their delegate."""
+    team_id = anchor.team_id if anchor is not None else (customer.team_id if customer is not None else None)
+    lead: Member | None = None
+    if team_id is not None:
+        lead_id = await session.scalar(select(Team.lead_id).where(Team.id == team_id))
+        lead = await session.get(Member, lead_id) if lead_id else None
+    if lead is None:
+        lead = (await session.execute(
+            select(Member).where(Member.workspace_id == workspace_id, Member.role == Role.LEAD).order_by(Member.id).limit(1)
+        )).scalar_one_or_none()
+    if lead is not None and anchor is not None and lead.id == anchor.id:
+        lead = None
+    if lead is not None and lead.away:
+        stand_in = await session.get(Member, lead.delegate_id) if lead.delegate_id else None
+        if stand_in is not None and not stand_in.away and (anchor is None or stand_in.id != anchor.id):
+            return [(stand_in, "delegate")]
+        lead = None
+    if lead is None:
+        return [(m, "admin") for m in await admins_of(session, workspace_id) if anchor is None or m.id != anchor.id]
+    return [(lead, "lead")]
+
+
+async def person_or_stand_in(session: AsyncSession, workspace_id: int, person: Member, role: str,
+                             customer: Customer | None) -> list[tuple[Member, str]]:
+    """An away person's nudges go to their delegate or, without one, their lead, at once."""
+    if not person.away:
+        return [(person, role)]
+    stand_in = await session.get(Member, person.delegate_id) if person.delegate_id else None
+    if stand_in is not None and not stand_in.away:
+        return [(stand_in, "delegate")]
+    return await lead_of(session, workspace_id, person, customer)
+
+
+async def recipients(session: AsyncSession, audience: str, evaluation: Evaluation) -> list[tuple[Member, str]]:
+    workspace_id = evaluation.workspace_id
+    assert workspace_id is not None
+    customer = evaluation.customer
+    if audience == "self":
+        return [(evaluation.member, "lead")] if evaluation.member is not None else []
+    owner_id = None
+    if evaluation.ticket is not None:
+        owner_id = evaluation.ticket.owner_id
+    elif evaluation.handoff is not None:
+        owner_id = evaluation.handoff.from_member_id
+    elif customer is not None:
+        owner_id = customer.owner_id
+    owner = await session.get(Member, owner_id) if owner_id else None
+    if audience == "admins":
+        return [(m, "admin") for m in await admins_of(session, workspace_id)]
+    if audience == "lead":
+        return await lead_of(session, workspace_id, owner, customer)
+    if audience == "receiver" and evaluation.handoff is not None:
+        receiver = await session.get(Member, evaluation.handoff.to_member_id)
+        if receiver is not None:
+            return await person_or_stand_in(session, workspace_id, receiver, "receiver", customer)
+    if audience == "owner" and owner is not None:
+        return await person_or_stand_in(session, workspace_id, owner, "owner", customer)
+    return await lead_of(session, workspace_id, None, customer)
+
+
+# --- putting subjects back on the schedule from code (e.g. after bulk UPDATEs the ORM hooks cannot see) ---
+
+async def recheck(session: AsyncSession, kind: SubjectKind, subject_id: int) -> None:
+    """Ask the planner to look at this subject at the next tick."""
+    connection = await session.connection()
+    from db.models.nudges import recheck as mark
+
+    await connection.run_sync(lambda sync: mark(sync, kind, subject_id))
+
+
+async def recheck_tier(session: AsyncSession, *, workspace_id: int, tier: Tier) -> int:
+    """After a service level changes: every active ticket of that tier gets re-planned."""
+    ids = list((await session.execute(
+        select(Ticket.id).join(Customer, Customer.id == Ticket.customer_id).where(
+            Ticket.workspace_id == workspace_id, Customer.tier == tier,
+            Ticket.status.in_((TicketStatus.OPEN, TicketStatus.PENDING)),
+        )
+    )).scalars())
+    for ticket_id in ids:
+        await recheck(session, SubjectKind.TICKET, ticket_id)
+    return len(ids)
+
+
+async def forget_subject(session: AsyncSession, kind: SubjectKind, subject_id: int) -> None:
+    await session.execute(delete(NudgeCheck).where(NudgeCheck.subject_kind == kind, NudgeCheck.subject_id == subject_id))
+
+
+__all__ = ["EPOCH", "PlanResult", "plan_due", "recheck", "recheck_tier", "recipients"]

@@ -1,0 +1,261 @@
+"""Which nudges a subject needs right now, and when to look at it again: pure reads, no writes.
+
+Each rule turns a ticket, customer, handoff or lead into `Need`s (one per problem, keyed by an `episode`
+string that changes when a new occurrence of the problem starts) and the earliest future moment at which a
+new need could appear (`next_check`). The planner writes needs as episodes; the sender re-runs the same
+rules before sending, so a nudge whose problem went away is cancelled instead of sent.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    Customer,
+    EventKind,
+    HandoffRequest,
+    HandoffStatus,
+    Member,
+    Mood,
+    NudgeKind,
+    OwnershipEvent,
+    Priority,
+    Role,
+    SubjectKind,
+    Team,
+    Ticket,
+    TicketStatus,
+    Tier,
+)
+from ownership.claims import REASSIGN_KINDS
+
+from .hours import today_window
+from .levels import ServiceLevels, Targets
+from .settings import NudgeSettings
+
+# Who hears about each kind, step by step. "owner" falls back to the lead when nobody owns the subject.
+LADDERS: dict[NudgeKind, tuple[str, ...]] = {
+    NudgeKind.STALE: ("owner", "lead", "admins"),
+    NudgeKind.SLA_WARNING: ("owner", "lead"),
+    NudgeKind.SLA_BREACH: ("owner", "lead", "admins"),
+    NudgeKind.UNHAPPY: ("owner", "lead", "admins"),
+    NudgeKind.CHECK_IN: ("owner", "lead"),
+    NudgeKind.HANDOFF_NOT_ACCEPTED: ("receiver", "lead", "admins"),
+    NudgeKind.UNOWNED_CUSTOMER: ("lead", "admins"),
+    NudgeKind.HOT_POTATO: ("lead", "admins"),
+    NudgeKind.DIGEST: ("self",),
+}
+BAD_CSAT = {"1", "2", "bad", "unhappy", "negative", "-1", "👎", "dissatisfied"}
+
+
+@dataclass(frozen=True)
+class Need:
+    kind: NudgeKind
+    episode: str
+    starts_at: datetime  # when the problem became due; for problems found "now" the first sighting wins
+    detail: str
+    urgent: bool = False  # premium + urgent breach: ignores working hours and the daily cap
+
+
+@dataclass
+class Evaluation:
+    workspace_id: int | None
+    needs: list[Need] = field(default_factory=list)
+    next_check: datetime | None = None
+    tier: Tier = Tier.STANDARD
+    ticket: Ticket | None = None
+    customer: Customer | None = None
+    handoff: HandoffRequest | None = None
+    member: Member | None = None
+    gone: bool = False  # the subject no longer exists
+
+    def later(self, moment: datetime | None) -> None:
+        if moment is not None and (self.next_check is None or moment < self.next_check):
+            self.next_check = moment
+
+
+def bad_csat(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in BAD_CSAT
+
+
+def short_hash(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:16]
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def paused_seconds(ticket: Ticket, now: datetime) -> float:
+    """The service-level clock stops while a ticket waits on the customer."""
+    paused = float(ticket.pending_seconds or 0)
+    if ticket.status == TicketStatus.PENDING and ticket.pending_since is not None:
+        paused += max(0.0, (now - ticket.pending_since).total_seconds())
+    return paused
+
+
+def _target_rule(
+    out: Evaluation, *, ticket: Ticket, name: str, minutes: int, targets: Targets, policy: NudgeSettings,
+    now: datetime, urgent_breach: bool,
+) -> None:
+    if ticket.status != TicketStatus.OPEN:
+        return  # pending: the clock is stopped; the change back to open re-checks the ticket
+    target = targets.scaled(minutes, ticket.priority)
+    paused = timedelta(seconds=paused_seconds(ticket, now))
+    deadline = ticket.opened_at + target + paused
+    warn_at = ticket.opened_at + target * (policy.warning_percent / 100) + paused
+    label = name.replace("-", " ")
+    if now >= deadline:
+        out.needs.append(Need(NudgeKind.SLA_BREACH, name, deadline,
+                              f"{label} target of {_words(target)} breached", urgent=urgent_breach))
+    elif now >= warn_at:
+        out.needs.append(Need(NudgeKind.SLA_WARNING, name, warn_at,
+                              f"{label} target of {_words(target)} is due {deadline:%Y-%m-%d %H:%M} UTC"))
+        out.later(deadline)
+    else:
+        out.later(warn_at)
+
+
+def _words(delta: timedelta) -> str:
+    from .levels import timedelta_words
+
+    return timedelta_words(delta)
+
+
+async def evaluate_ticket(
+    session: AsyncSession, ticket_id: int, *, now: datetime, policy: NudgeSettings, levels: ServiceLevels
+) -> Evaluation:
+    row = (
+        await session.execute(select(Ticket, Customer).join(Customer, Customer.id == Ticket.customer_id).where(Ticket.id == ticket_id)
+        .execution_options(populate_existing=True))
+    ).first()
+    if row is None:
+        return Evaluation(None, gone=True)
+    ticket, customer = row
+    out = Evaluation(ticket.workspace_id, tier=customer.tier, ticket=ticket, customer=customer)
+    ticket_needs(out, ticket, customer, await levels.get(ticket.workspace_id, customer.tier), policy=policy, now=now)
+    return out
+
+
+def ticket_needs(
+    out: Evaluation, ticket: Ticket, customer: Customer, targets: Targets, *, policy: NudgeSettings, now: datetime
+) -> Evaluation:
+    """The ticket rules, on rows already loaded (the digest uses them for many tickets at once)."""
+    if ticket.status in (TicketStatus.OPEN, TicketStatus.PENDING):
+        urgent = customer.tier == Tier.PREMIUM and ticket.priority == Priority.URGENT
+        if ticket.first_response_at is None:
+            _target_rule(out, ticket=ticket, name="first-response", minutes=targets.first_response,
+                         targets=targets, policy=policy, now=now, urgent_breach=urgent)
+        _target_rule(out, ticket=ticket, name="resolution", minutes=targets.resolution,
+                     targets=targets, policy=policy, now=now, urgent_breach=urgent)
+        if ticket.status == TicketStatus.OPEN:
+            stale_at = ticket.last_activity_at + targets.scaled(targets.update, ticket.priority)
+            if now >= stale_at:
+                out.needs.append(Need(NudgeKind.STALE, iso(ticket.last_activity_at), stale_at,
+                                      f"no update since {ticket.last_activity_at:%Y-%m-%d %H:%M} UTC"))
+            else:
+                out.later(stale_at)
+        if ticket.reassign_count > policy.hot_potato_after:
+            out.needs.append(Need(NudgeKind.HOT_POTATO, f"reassigned>{policy.hot_potato_after}", now,
+                                  f"ticket re-assigned {ticket.reassign_count} times"))
+    if ticket.status != TicketStatus.CLOSED and (ticket.mood == Mood.UNHAPPY or bad_csat(ticket.csat)):
+        why = ticket.mood_reason or (f"CSAT {ticket.csat}" if bad_csat(ticket.csat) else "marked unhappy")
+        out.needs.append(Need(NudgeKind.UNHAPPY, short_hash(ticket.mood.value, ticket.mood_reason, ticket.csat),
+                              now, why))
+    if ticket.status == TicketStatus.RESOLVED and ticket.resolved_at is not None and ticket.mood != Mood.UNHAPPY:
+        check_at = ticket.resolved_at + timedelta(days=policy.check_in_days)
+        too_old = ticket.resolved_at + timedelta(days=policy.check_in_days + policy.check_in_window_days)
+        if now < check_at:
+            out.later(check_at)
+        elif now < too_old:
+            out.needs.append(Need(NudgeKind.CHECK_IN, iso(ticket.resolved_at), check_at,
+                                  f"resolved {ticket.resolved_at:%Y-%m-%d}; is the customer really happy?"))
+    return out
+
+
+async def evaluate_customer(
+    session: AsyncSession, customer_id: int, *, now: datetime, policy: NudgeSettings
+) -> Evaluation:
+    customer = await session.get(Customer, customer_id, populate_existing=True)
+    if customer is None:
+        return Evaluation(None, gone=True)
+    out = Evaluation(customer.workspace_id, tier=customer.tier, customer=customer)
+    if customer.owner_id is None:
+        released = await session.scalar(
+            select(func.max(OwnershipEvent.at)).where(
+                OwnershipEvent.customer_id == customer.id, OwnershipEvent.kind == EventKind.RELEASE
+            )
+        )
+        since = released or customer.created_at
+        due = since + timedelta(minutes=policy.unowned_grace_minutes)
+        if now >= due:
+            out.needs.append(Need(NudgeKind.UNOWNED_CUSTOMER, iso(since), due,
+                                  f"nobody has owned it since {since:%Y-%m-%d %H:%M} UTC"))
+        else:
+            out.later(due)
+    moves = await session.scalar(
+        select(func.count()).select_from(OwnershipEvent).where(
+            OwnershipEvent.customer_id == customer.id, OwnershipEvent.kind.in_(REASSIGN_KINDS)
+        )
+    ) or 0
+    if moves > policy.hot_potato_after:
+        out.needs.append(Need(NudgeKind.HOT_POTATO, f"reassigned>{policy.hot_potato_after}", now,
+                              f"customer changed hands {moves} times"))
+    return out
+
+
+async def evaluate_handoff(
+    session: AsyncSession, handoff_id: int, *, now: datetime, policy: NudgeSettings
+) -> Evaluation:
+    handoff = await session.get(HandoffRequest, handoff_id, populate_existing=True)
+    if handoff is None:
+        return Evaluation(None, gone=True)
+    customer = await session.get(Customer, handoff.customer_id)
+    out = Evaluation(handoff.workspace_id, tier=customer.tier if customer else Tier.STANDARD,
+                     handoff=handoff, customer=customer)
+    if handoff.status == HandoffStatus.PENDING:
+        due = handoff.requested_at + timedelta(minutes=policy.handoff_accept_minutes)
+        if now >= due:
+            out.needs.append(Need(NudgeKind.HANDOFF_NOT_ACCEPTED, "pending", due,
+                                  f"offered {handoff.requested_at:%Y-%m-%d %H:%M} UTC, not answered: {handoff.reason}"))
+        else:
+            out.later(due)
+    return out
+
+
+async def leads_a_team(session: AsyncSession, member: Member) -> bool:
+    return (await session.scalar(select(Team.id).where(Team.lead_id == member.id).limit(1))) is not None
+
+
+async def evaluate_member(session: AsyncSession, member_id: int, *, now: datetime) -> Evaluation:
+    """A lead's daily digest, at the start of their working day."""
+    member = await session.get(Member, member_id, populate_existing=True)
+    if member is None:
+        return Evaluation(None, gone=True)
+    out = Evaluation(member.workspace_id, member=member)
+    if member.role != Role.LEAD and not await leads_a_team(session, member):
+        return out
+    from .hours import local_day, next_work_start
+
+    window = today_window(member, now)
+    if window is not None and window[0] <= now < window[1]:
+        out.needs.append(Need(NudgeKind.DIGEST, local_day(member, now).isoformat(), window[0], "daily digest"))
+    out.later(next_work_start(member, now))
+    return out
+
+
+async def evaluate(
+    session: AsyncSession, kind: SubjectKind, subject_id: int, *, now: datetime, policy: NudgeSettings,
+    levels: ServiceLevels,
+) -> Evaluation:
+    if kind == SubjectKind.TICKET:
+        return await evaluate_ticket(session, subject_id, now=now, policy=policy, levels=levels)
+    if kind == SubjectKind.CUSTOMER:
+        return await evaluate_customer(session, subject_id, now=now, policy=policy)
+    if kind == SubjectKind.HANDOFF:
+        return await evaluate_handoff(session, subject_id, now=now, policy=policy)
+    return await evaluate_member(session, subject_id, now=now)

@@ -1,1 +1,0 @@
-"""ownerbot: every support customer is someone's."""

@@ -1,0 +1,417 @@
+"""Claim, warm handoff (accept / decline), reassign and release, each written with its audit event.
+
+Ownership changes are conditional UPDATEs (`... WHERE owner_id IS NULL`, `... WHERE status = 'pending'`), so
+concurrent claims, double clicks and two replicas resolve to exactly one winner on SQLite and PostgreSQL.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from db.models import (
+    Customer,
+    EventKind,
+    HandoffRequest,
+    HandoffStatus,
+    Member,
+    OwnershipEvent,
+    Platform,
+    Ticket,
+    TicketStatus,
+)
+
+from .errors import AlreadyOwned, Conflict, InvalidInput, NotFound, NotOwner, ReasonRequired
+from .people import is_lead
+
+MIN_REASON = 10
+MAX_REASON = 2000
+ACTIVE_STATUSES = (TicketStatus.OPEN, TicketStatus.PENDING)
+REASSIGN_KINDS = (EventKind.HANDOFF_ACCEPTED, EventKind.REASSIGN, EventKind.RELEASE)
+
+
+def require_reason(reason: str | None, what: str) -> str:
+    text = " ".join((reason or "").split())
+    if len(text) < MIN_REASON:
+        raise ReasonRequired(
+            f"{what} needs a reason of at least {MIN_REASON} characters, so the next person knows why."
+        )
+    if len(text) > MAX_REASON:
+        raise InvalidInput(f"That reason is {len(text)} characters long; keep it under {MAX_REASON}.")
+    return text
+
+
+def _event(
+    customer: Customer,
+    kind: EventKind,
+    *,
+    actor: Member,
+    platform: Platform,
+    now: datetime,
+    from_id: int | None = None,
+    to_id: int | None = None,
+    reason: str | None = None,
+    handoff: HandoffRequest | None = None,
+) -> OwnershipEvent:
+    return OwnershipEvent(
+        workspace_id=customer.workspace_id,
+        kind=kind,
+        customer_id=customer.id,
+        from_member_id=from_id,
+        to_member_id=to_id,
+        actor_id=actor.id,
+        reason=reason,
+        handoff_id=handoff.id if handoff else None,
+        platform=platform,
+        at=now,
+    )
+
+
+async def _move_tickets(session: AsyncSession, customer: Customer, to_id: int | None, *, counts: bool) -> None:
+    """Open and pending tickets follow the customer's owner; a move between people counts as a re-assign."""
+    values: dict[str, object] = {"owner_id": to_id}
+    if counts:
+        values["reassign_count"] = Ticket.reassign_count + 1
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.customer_id == customer.id, Ticket.status.in_(ACTIVE_STATUSES))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _set_owner(
+    session: AsyncSession, customer: Customer, *, expected: int | None, to_id: int | None, now: datetime
+) -> bool:
+    owner_test = Customer.owner_id.is_(None) if expected is None else Customer.owner_id == expected
+    result = await session.execute(
+        update(Customer)
+        .where(Customer.id == customer.id, owner_test)
+        .values(owner_id=to_id, owned_since=now if to_id else None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    await session.refresh(customer)
+    return True
+
+
+async def _owner_name(session: AsyncSession, member_id: int | None) -> str:
+    if member_id is None:
+        return "nobody"
+    return (await session.scalar(select(Member.display_name).where(Member.id == member_id))) or "someone"
+
+
+async def _cancel_pending(session: AsyncSession, customer: Customer, *, actor: Member, platform: Platform, now: datetime, why: str) -> None:
+    pending = await pending_handoff(session, customer=customer)
+    if pending is None:
+        return
+    pending.status = HandoffStatus.CANCELLED
+    pending.decided_at = now
+    pending.decline_reason = why
+    session.add(
+        _event(customer, EventKind.HANDOFF_CANCELLED, actor=actor, platform=platform, now=now,
+               from_id=pending.from_member_id, to_id=pending.to_member_id, reason=why, handoff=pending)
+    )
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    customer: Customer
+    already_yours: bool
+    tickets_moved: int
+
+
+async def claim_customer(
+    session: AsyncSession, *, actor: Member, customer: Customer, platform: Platform, now: datetime
+) -> ClaimResult:
+    if not await _set_owner(session, customer, expected=None, to_id=actor.id, now=now):
+        await session.refresh(customer)
+        if customer.owner_id == actor.id:
+            return ClaimResult(customer, already_yours=True, tickets_moved=0)
+        raise AlreadyOwned(customer.name, await _owner_name(session, customer.owner_id))
+    moved = await session.scalar(
+        select(func.count()).select_from(Ticket).where(
+            Ticket.customer_id == customer.id, Ticket.status.in_(ACTIVE_STATUSES)
+        )
+    )
+    await _move_tickets(session, customer, actor.id, counts=False)
+    session.add(_event(customer, EventKind.CLAIM, actor=actor, platform=platform, now=now, to_id=actor.id))
+    await session.flush()
+    return ClaimResult(customer, already_yours=False, tickets_moved=moved or 0)
+
+
+async def pending_handoff(session: AsyncSession, *, customer: Customer) -> HandoffRequest | None:
+    return (
+        await session.execute(
+            select(HandoffRequest).where(
+                HandoffRequest.customer_id == customer.id, HandoffRequest.status == HandoffStatus.PENDING
+            )
+        )
+    ).scalar_one_or_none()
+
+
+def _require_owner_or_lead(actor: Member, customer: Customer, what: str) -> None:
+    if customer.owner_id != actor.id and not is_lead(actor):
+        raise NotOwner(f"Only {customer.name}'s owner or a lead can {what}.")
+
+
+async def request_handoff(
+    session: AsyncSession,
+    *,
+    actor: Member,
+    customer: Customer,
+    to: Member,
+    reason: str | None,
+    platform: Platform,
+    now: datetime,
+) -> HandoffRequest:
+    """Ask `to` to take the customer over. Until they accept, the current owner still owns it."""
+    reason_text = require_reason(reason, "A handoff")
+    if customer.owner_id is None:
+        raise Conflict(f"Nobody owns {customer.name} yet, so there is nothing to hand off: `claim` it instead.")
+    _require_owner_or_lead(actor, customer, "hand it off")
+    if to.workspace_id != customer.workspace_id:
+        raise NotFound("That person is not in this workspace.")
+    if to.id == customer.owner_id:
+        raise Conflict(f"{to.display_name} already owns {customer.name}.")
+    waiting = await pending_handoff(session, customer=customer)
+    if waiting is not None:
+        raise Conflict(
+            f"A handoff of {customer.name} to {await _owner_name(session, waiting.to_member_id)} is already "
+            "waiting for an answer."
+        )
+    handoff = HandoffRequest(
+        workspace_id=customer.workspace_id,
+        customer_id=customer.id,
+        from_member_id=customer.owner_id,
+        to_member_id=to.id,
+        requested_by_id=actor.id,
+        reason=reason_text,
+        status=HandoffStatus.PENDING,
+        platform=platform,
+        requested_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(handoff)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(f"Another handoff of {customer.name} was just requested; look again in a moment.") from None
+    session.add(
+        _event(customer, EventKind.HANDOFF_REQUESTED, actor=actor, platform=platform, now=now,
+               from_id=customer.owner_id, to_id=to.id, reason=reason_text, handoff=handoff)
+    )
+    await session.flush()
+    return handoff
+
+
+async def get_handoff(session: AsyncSession, *, workspace_id: int, handoff_id: int) -> HandoffRequest:
+    handoff = await session.get(HandoffRequest, handoff_id)
+    if handoff is None or handoff.workspace_id != workspace_id:
+        raise NotFound("That handoff no longer exists.")
+    return handoff
+
+
+async def handoffs_waiting_for(session: AsyncSession, *, member: Member) -> list[tuple[HandoffRequest, Customer]]:
+    rows = await session.execute(
+        select(HandoffRequest, Customer)
+        .join(Customer, Customer.id == HandoffRequest.customer_id)
+        .where(HandoffRequest.to_member_id == member.id, HandoffRequest.status == HandoffStatus.PENDING)
+        .order_by(HandoffRequest.requested_at)
+    )
+    return [(h, c) for h, c in rows.all()]
+
+
+async def _decide(session: AsyncSession, handoff: HandoffRequest, actor: Member, status: HandoffStatus, now: datetime) -> None:
+    if handoff.to_member_id != actor.id:
+        raise NotOwner("Only the person this handoff was offered to can answer it.")
+    result = await session.execute(
+        update(HandoffRequest)
+        .where(HandoffRequest.id == handoff.id, HandoffRequest.status == HandoffStatus.PENDING)
+        .values(status=status, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        await session.refresh(handoff)
+        raise Conflict(f"This handoff was already {handoff.status.value}.")
+    await session.refresh(handoff)
+
+
+async def accept_handoff(
+    session: AsyncSession, *, actor: Member, handoff: HandoffRequest, platform: Platform, now: datetime
+) -> Customer:
+    await _decide(session, handoff, actor, HandoffStatus.ACCEPTED, now)
+    customer = await session.get(Customer, handoff.customer_id, populate_existing=True)
+    assert customer is not None
+    if not await _set_owner(session, customer, expected=handoff.from_member_id, to_id=actor.id, now=now):
+        raise Conflict(f"{customer.name} changed hands since this handoff was offered; it no longer applies.")
+    await _move_tickets(session, customer, actor.id, counts=True)
+    session.add(
+        _event(customer, EventKind.HANDOFF_ACCEPTED, actor=actor, platform=platform, now=now,
+               from_id=handoff.from_member_id, to_id=actor.id, reason=handoff.reason, handoff=handoff)
+    )
+    await session.flush()
+    return customer
+
+
+async def decline_handoff(
+    session: AsyncSession,
+    *,
+    actor: Member,
+    handoff: HandoffRequest,
+    reason: str | None,
+    platform: Platform,
+    now: datetime,
+) -> Customer:
+    reason_text = require_reason(reason, "Declining a handoff")
+    await _decide(session, handoff, actor, HandoffStatus.DECLINED, now)
+    handoff.decline_reason = reason_text
+    customer = await session.get(Customer, handoff.customer_id)
+    assert customer is not None
+    session.add(
+        _event(customer, EventKind.HANDOFF_DECLINED, actor=actor, platform=platform, now=now,
+               from_id=handoff.from_member_id, to_id=actor.id, reason=reason_text, handoff=handoff)
+    )
+    await session.flush()
+    return customer
+
+
+async def reassign_customer(
+    session: AsyncSession,
+    *,
+    actor: Member,
+    customer: Customer,
+    to: Member,
+    reason: str | None,
+    platform: Platform,
+    now: datetime,
+) -> Customer:
+    """A lead moves a customer directly, no acceptance needed; the reason is still required."""
+    reason_text = require_reason(reason, "A reassignment")
+    if not is_lead(actor):
+        raise NotOwner("Only leads and admins can reassign directly. Use `handoff` to ask someone to take over.")
+    if to.id == customer.owner_id:
+        raise Conflict(f"{to.display_name} already owns {customer.name}.")
+    previous = customer.owner_id
+    await _cancel_pending(session, customer, actor=actor, platform=platform, now=now, why="superseded by a reassignment")
+    if not await _set_owner(session, customer, expected=previous, to_id=to.id, now=now):
+        raise Conflict(f"{customer.name} changed hands just now; look again and retry.")
+    await _move_tickets(session, customer, to.id, counts=previous is not None)
+    session.add(_event(customer, EventKind.REASSIGN, actor=actor, platform=platform, now=now,
+                       from_id=previous, to_id=to.id, reason=reason_text))
+    await session.flush()
+    return customer
+
+
+async def release_customer(
+    session: AsyncSession,
+    *,
+    actor: Member,
+    customer: Customer,
+    reason: str | None,
+    platform: Platform,
+    now: datetime,
+) -> Customer:
+    """Back to the team queue: nobody owns it until someone claims it."""
+    reason_text = require_reason(reason, "A release")
+    if customer.owner_id is None:
+        raise Conflict(f"Nobody owns {customer.name}; it is already in the team queue.")
+    _require_owner_or_lead(actor, customer, "release it")
+    previous = customer.owner_id
+    await _cancel_pending(session, customer, actor=actor, platform=platform, now=now, why="customer released")
+    if not await _set_owner(session, customer, expected=previous, to_id=None, now=now):
+        raise Conflict(f"{customer.name} changed hands just now; look again and retry.")
+    await _move_tickets(session, customer, None, counts=True)
+    session.add(_event(customer, EventKind.RELEASE, actor=actor, platform=platform, now=now,
+                       from_id=previous, reason=reason_text))
+    await session.flush()
+    return customer
+
+
+@dataclass(frozen=True)
+class Ownership:
+    customer: Customer
+    owner: Member | None
+    pending: HandoffRequest | None
+    pending_to: Member | None
+    reassigns: int
+
+
+async def who_owns(session: AsyncSession, *, customer: Customer) -> Ownership:
+    owner = await session.get(Member, customer.owner_id) if customer.owner_id else None
+    pending = await pending_handoff(session, customer=customer)
+    pending_to = await session.get(Member, pending.to_member_id) if pending else None
+    return Ownership(customer, owner, pending, pending_to, await customer_reassign_count(session, customer=customer))
+
+
+async def customer_reassign_count(session: AsyncSession, *, customer: Customer) -> int:
+    """How often the customer moved between people: accepted handoffs, reassignments and releases."""
+    return (
+        await session.scalar(
+            select(func.count()).select_from(OwnershipEvent).where(
+                OwnershipEvent.customer_id == customer.id, OwnershipEvent.kind.in_(REASSIGN_KINDS)
+            )
+        )
+    ) or 0
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: datetime
+    kind: EventKind
+    actor: str | None
+    from_name: str | None
+    to_name: str | None
+    reason: str | None
+    platform: Platform
+
+
+async def customer_history(session: AsyncSession, *, customer: Customer, limit: int = 50) -> list[HistoryLine]:
+    actor, source, target = aliased(Member), aliased(Member), aliased(Member)
+    rows = await session.execute(
+        select(OwnershipEvent, actor.display_name, source.display_name, target.display_name)
+        .outerjoin(actor, actor.id == OwnershipEvent.actor_id)
+        .outerjoin(source, source.id == OwnershipEvent.from_member_id)
+        .outerjoin(target, target.id == OwnershipEvent.to_member_id)
+        .where(OwnershipEvent.customer_id == customer.id)
+        .order_by(OwnershipEvent.at.desc(), OwnershipEvent.id.desc())
+        .limit(limit)
+    )
+    lines = [HistoryLine(e.at, e.kind, a, f, t, e.reason, e.platform) for e, a, f, t in rows.all()]
+    return list(reversed(lines))
+
+
+@dataclass(frozen=True)
+class MyCustomer:
+    customer: Customer
+    open_tickets: int
+
+
+async def my_customers(session: AsyncSession, *, member: Member) -> list[MyCustomer]:
+    open_count = (
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.customer_id == Customer.id, Ticket.status.in_(ACTIVE_STATUSES))
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(Customer, open_count).where(Customer.owner_id == member.id).order_by(func.lower(Customer.name))
+    )
+    return [MyCustomer(c, n) for c, n in rows.all()]
+
+
+async def my_open_tickets(session: AsyncSession, *, member: Member) -> list[tuple[Ticket, Customer]]:
+    rows = await session.execute(
+        select(Ticket, Customer)
+        .join(Customer, Customer.id == Ticket.customer_id)
+        .where(Ticket.owner_id == member.id, Ticket.status.in_(ACTIVE_STATUSES))
+        .order_by(Ticket.last_activity_at)
+    )
+    return [(t, c) for t, c in rows.all()]
+
+
