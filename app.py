@@ -1,10 +1,11 @@
 """Composition root and CLI: settings, engine, web server, platforms, scheduler ticker.
 
-    ownerbot serve                 the aiohttp server (Slack, Teams, webhooks, dashboard, /healthz)
-    ownerbot chat --as U123        a terminal chat with the same commands, no platform needed
-    ownerbot db upgrade            migrate the database to the newest schema
-    ownerbot import customers.csv  onboard customers from a CRM export (name, tier, external id, owner)
+ownerbot serve                 the aiohttp server (Slack, Teams, webhooks, dashboard, /healthz)
+ownerbot chat --as U123        a terminal chat with the same commands, no platform needed
+ownerbot db upgrade            migrate the database to the newest schema
+ownerbot import customers.csv  onboard customers from a CRM export (name, tier, external id, owner)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,14 +13,17 @@ import asyncio
 import csv
 import logging
 import sys
-from datetime import datetime, timezone
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from bot import console, teams
 from bot.platforms import PlatformStatus
+from bot.settings import Settings, SettingsError, load_settings
 from bot.slack.app import SLACK_NOTIFIER
 from bot.slack.app import mount as mount_slack
 from bot.slack.settings import SlackSettings
@@ -36,11 +40,11 @@ from nudges.settings import NudgeSettings
 from ownership.errors import DomainError
 from ownership.onboarding import CustomerRow, import_customers
 from ownership.people import workspace_on_sight
-from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("ownerbot")
 NOTIFIERS = web.AppKey("notifiers", dict)
-TICKS = web.AppKey("ticks", list)  # async functions the ticker calls every NUDGE_TICK_SECONDS
+# async functions the ticker calls every NUDGE_TICK_SECONDS
+TICKS = web.AppKey[Sequence[Callable[[], Awaitable[Any]]]]("ticks")
 NUDGE_SETTINGS = web.AppKey("nudge_settings", NudgeSettings)
 
 
@@ -94,8 +98,12 @@ async def serve(settings: Settings) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
-    log.info("ownerbot serving on http://%s:%s (database %s); /healthz checks the database",
-             settings.host, settings.port, safe_url(settings.database_url))
+    log.info(
+        "ownerbot serving on http://%s:%s (database %s); /healthz checks the database",
+        settings.host,
+        settings.port,
+        safe_url(settings.database_url),
+    )
     for status in statuses:
         log.info("%s", status.line())
     ticker = Ticker(app[TICKS], seconds=app[NUDGE_SETTINGS].tick_seconds)
@@ -111,8 +119,9 @@ async def chat(settings: Settings, user_id: str, name: str) -> None:
     engine = create_engine(settings.database_url)
     try:
         inbox = console.ConsoleNotifier(settings.console_inbox)
-        handlers = Handlers(create_session_factory(engine), admins=settings.ownerbot_admins,
-                            notifiers={Platform.CONSOLE: inbox})
+        handlers = Handlers(
+            create_session_factory(engine), admins=settings.ownerbot_admins, notifiers={Platform.CONSOLE: inbox}
+        )
         await console.ConsoleChat(handlers, user_id=user_id, name=name, inbox=inbox).run(input)
     finally:
         await engine.dispose()
@@ -123,15 +132,22 @@ def read_customer_csv(path: Path) -> list[CustomerRow]:
         reader = csv.DictReader(handle)
         columns = {c.strip().lower().replace("_", " "): c for c in reader.fieldnames or []}
         if "name" not in columns:
-            raise DomainError("The CSV needs a header row with at least a `name` column (and tier, external id, owner).")
+            raise DomainError(
+                "The CSV needs a header row with at least a `name` column (and tier, external id, owner)."
+            )
 
         def cell(record: dict[str, str], column: str) -> str:
             original = columns.get(column)
             return (record.get(original) or "") if original else ""
 
         return [
-            CustomerRow(line=reader.line_num, name=cell(r, "name"), tier=cell(r, "tier"),
-                        external_id=cell(r, "external id"), owner=cell(r, "owner"))
+            CustomerRow(
+                line=reader.line_num,
+                name=cell(r, "name"),
+                tier=cell(r, "tier"),
+                external_id=cell(r, "external id"),
+                owner=cell(r, "owner"),
+            )
             for r in reader
         ]
 
@@ -142,7 +158,7 @@ async def import_file(settings: Settings, path: Path, workspace: str) -> int:
     try:
         rows = read_customer_csv(path)
         sessions = create_session_factory(engine)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         async with sessions() as session, session.begin():
             ws = await workspace_on_sight(session, platform=Platform(platform_name), external_id=external_id, now=now)
             return await import_customers(session, workspace=ws, rows=rows, platform=Platform.CONSOLE, now=now)
@@ -161,15 +177,18 @@ def parser() -> argparse.ArgumentParser:
     db_cmd.add_argument("action", choices=["upgrade", "check"])
     import_cmd = commands.add_parser("import", help="import customers from a CSV file")
     import_cmd.add_argument("csv", type=Path)
-    import_cmd.add_argument("--workspace", default=f"console:{console.CONSOLE_WORKSPACE}",
-                            help="platform:workspace-id to import into (default console:local)")
+    import_cmd.add_argument(
+        "--workspace",
+        default=f"console:{console.CONSOLE_WORKSPACE}",
+        help="platform:workspace-id to import into (default console:local)",
+    )
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        settings = load_settings()
+        settings: Settings = load_settings()
     except SettingsError as error:
         print(f"ownerbot: {error}", file=sys.stderr)
         return 2

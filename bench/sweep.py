@@ -10,6 +10,7 @@ next day, and `--due` of them stale with their check due now. Then it times one 
 render, send into a ConsoleNotifier inbox, mark sent) and one idle sweep (nothing due), and prints both and
 the ratio large / small. A sweep whose cost followed the ticket count would show a ratio near 100.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -32,7 +33,7 @@ from db.models import Platform
 from handlers.nudges import NudgeSweeper
 from nudges.settings import NudgeSettings
 
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)  # a Tuesday noon: everyone is at work
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # a Tuesday noon: everyone is at work
 PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 AGENTS = 10
 
@@ -67,33 +68,74 @@ async def build(engine: AsyncEngine, tickets: int, due: int) -> None:
 
     async with engine.begin() as db:
         if dialect == "postgresql":
-            names = (await db.execute(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' "
-                "AND tablename <> 'service_levels'"))).scalars().all()
+            names = (
+                (
+                    await db.execute(
+                        text(
+                            "SELECT tablename FROM pg_tables "
+                            "WHERE schemaname = 'public' AND tablename <> 'alembic_version' "
+                            "AND tablename <> 'service_levels'"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
             await db.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
-        await db.execute(text(ts("INSERT INTO workspaces (id, platform, external_id, name, created_at) "
-                              "VALUES (1, 'console', 'bench', 'bench', :now)")), {"now": now})
-        await db.execute(text(ts(
-            "INSERT INTO members (id, workspace_id, platform_user_id, display_name, role, time_zone, work_start, "
-            f"work_end, work_days, away, created_at) SELECT x, 1, 'A' || x, 'agent ' || x, "
-            f"CASE WHEN x = 1 THEN 'admin' ELSE 'agent' END, 'UTC', '09:00', '17:00', '12345', false, :now "
-            f"FROM {series(dialect, AGENTS)}")), {"now": now})
-        await db.execute(text(ts(
-            "INSERT INTO customers (id, workspace_id, name, name_key, tier, owner_id, owned_since, created_at) "
-            f"SELECT x, 1, 'Customer ' || x, 'customer ' || x, 'premium', x % {AGENTS} + 1, :now, :now "
-            f"FROM {series(dialect, customers)}")), {"now": now})
-        await db.execute(text(ts(
-            "INSERT INTO tickets (id, workspace_id, customer_id, source, subject, status, priority, owner_id, "
-            "opened_at, first_response_at, last_activity_at, pending_seconds, mood, reassign_count) "
-            f"SELECT x, 1, x % {customers} + 1, 'bench', 'Ticket ' || x, 'open', 'normal', "
-            f"(x % {customers}) % {AGENTS} + 1, :opened, :opened, "
-            f"CASE WHEN x <= {due} THEN :opened ELSE :now END, 0, 'neutral', 0 FROM {series(dialect, tickets)}")),
-            {"now": now, "opened": opened})
+        await db.execute(
+            text(
+                ts(
+                    "INSERT INTO workspaces (id, platform, external_id, name, created_at) "
+                    "VALUES (1, 'console', 'bench', 'bench', :now)"
+                )
+            ),
+            {"now": now},
+        )
+        await db.execute(
+            text(
+                ts(
+                    "INSERT INTO members (id, workspace_id, platform_user_id, display_name, role, time_zone, "
+                    "work_start, "
+                    f"work_end, work_days, away, created_at) SELECT x, 1, 'A' || x, 'agent ' || x, "
+                    f"CASE WHEN x = 1 THEN 'admin' ELSE 'agent' END, 'UTC', '09:00', '17:00', '12345', false, :now "
+                    f"FROM {series(dialect, AGENTS)}"
+                )
+            ),
+            {"now": now},
+        )
+        await db.execute(
+            text(
+                ts(
+                    "INSERT INTO customers (id, workspace_id, name, name_key, tier, owner_id, owned_since, created_at) "
+                    f"SELECT x, 1, 'Customer ' || x, 'customer ' || x, 'premium', x % {AGENTS} + 1, :now, :now "
+                    f"FROM {series(dialect, customers)}"
+                )
+            ),
+            {"now": now},
+        )
+        await db.execute(
+            text(
+                ts(
+                    "INSERT INTO tickets (id, workspace_id, customer_id, source, subject, status, priority, owner_id, "
+                    "opened_at, first_response_at, last_activity_at, pending_seconds, mood, reassign_count) "
+                    f"SELECT x, 1, x % {customers} + 1, 'bench', 'Ticket ' || x, 'open', 'normal', "
+                    f"(x % {customers}) % {AGENTS} + 1, :opened, :opened, "
+                    f"CASE WHEN x <= {due} THEN :opened ELSE :now END, 0, 'neutral', 0 FROM {series(dialect, tickets)}"
+                )
+            ),
+            {"now": now, "opened": opened},
+        )
         # Steady state: every ticket is on the schedule; only the stale ones are due now.
-        await db.execute(text(ts(
-            "INSERT INTO nudge_checks (subject_kind, subject_id, check_at) "
-            f"SELECT 'ticket', x, CASE WHEN x <= {due} THEN :now ELSE {minutes_after(dialect, 'x')} END "
-            f"FROM {series(dialect, tickets)}")), {"now": now})
+        await db.execute(
+            text(
+                ts(
+                    "INSERT INTO nudge_checks (subject_kind, subject_id, check_at) "
+                    f"SELECT 'ticket', x, CASE WHEN x <= {due} THEN :now ELSE {minutes_after(dialect, 'x')} END "
+                    f"FROM {series(dialect, tickets)}"
+                )
+            ),
+            {"now": now},
+        )
         if dialect == "postgresql":
             await db.execute(text("SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))"))
     async with engine.connect() as db:
@@ -108,15 +150,18 @@ async def rearm(engine: AsyncEngine, due: int) -> None:
     async with engine.begin() as db:
         await db.execute(text("DELETE FROM nudge_deliveries"))
         await db.execute(text("DELETE FROM nudge_episodes"))
-        await db.execute(text(f"UPDATE nudge_checks SET check_at = {cast} "
-                              f"WHERE subject_kind = 'ticket' AND subject_id <= {due}"), {"now": now})
+        await db.execute(
+            text(f"UPDATE nudge_checks SET check_at = {cast} WHERE subject_kind = 'ticket' AND subject_id <= {due}"),
+            {"now": now},
+        )
 
 
 async def sweep_once(engine: AsyncEngine, inbox: Path, due: int) -> tuple[float, float, int]:
     policy = NudgeSettings(daily_cap=200, batch_size=max(200, due))
     notifier = ConsoleNotifier(inbox)
-    sweeper = NudgeSweeper(create_session_factory(engine), {Platform.CONSOLE: notifier}, policy=policy,
-                           clock=lambda: NOW, worker="bench")
+    sweeper = NudgeSweeper(
+        create_session_factory(engine), {Platform.CONSOLE: notifier}, policy=policy, clock=lambda: NOW, worker="bench"
+    )
     started = time.perf_counter()
     sent = 0
     while True:
@@ -173,12 +218,17 @@ async def run(args: argparse.Namespace) -> int:
                 print(f"expected {args.due} nudges sent, got {sent}", file=sys.stderr)
                 return 1
             results[size] = (busy, idle)
-            print(f"{engine.dialect.name}: {size:>9,} tickets (built in {built:.1f}s): sweep of {sent} due nudges "
-                  f"{busy * 1000:.0f} ms (median of {', '.join(f'{r * 1000:.0f}' for r in runs)}), "
-                  f"idle sweep {idle * 1000:.1f} ms", flush=True)
+            print(
+                f"{engine.dialect.name}: {size:>9,} tickets (built in {built:.1f}s): sweep of {sent} due nudges "
+                f"{busy * 1000:.0f} ms (median of {', '.join(f'{r * 1000:.0f}' for r in runs)}), "
+                f"idle sweep {idle * 1000:.1f} ms",
+                flush=True,
+            )
         small, large = results[args.small], results[args.large]
-        print(f"ratio {args.large:,} / {args.small:,} tickets: due sweep {large[0] / small[0]:.2f}x, "
-              f"idle sweep {large[1] / small[1]:.2f}x (tickets grew {args.large / args.small:.0f}x)")
+        print(
+            f"ratio {args.large:,} / {args.small:,} tickets: due sweep {large[0] / small[0]:.2f}x, "
+            f"idle sweep {large[1] / small[1]:.2f}x (tickets grew {args.large / args.small:.0f}x)"
+        )
         await engine.dispose()
         return 0
     finally:

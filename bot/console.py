@@ -1,4 +1,5 @@
 """`ownerbot chat --as <user-id>`: a terminal chat with the same commands against the same database."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,7 +25,10 @@ def render(reply: Reply) -> str:
     lines = [("! " if reply.error else "") + reply.text]
     lines += [f"  {label}: {value}" for label, value in reply.fields]
     if reply.buttons:
-        lines.append("  buttons: " + "  ".join(f"[{b.label}: /{b.action_id.rsplit('.', 1)[-1]} {b.value}]" for b in reply.buttons))
+        lines.append(
+            "  buttons: "
+            + "  ".join(f"[{b.label}: /{b.action_id.rsplit('.', 1)[-1]} {b.value}]" for b in reply.buttons)
+        )
     return "\n".join(lines)
 
 
@@ -74,8 +78,15 @@ class ConsoleNotifier:
 class ConsoleChat:
     """Reads commands from a stream, prints replies; notices for other people are shown as 'to <id>'."""
 
-    def __init__(self, handlers: Handlers, *, user_id: str, name: str, out: TextIO = sys.stdout,
-                 inbox: ConsoleNotifier | None = None) -> None:
+    def __init__(
+        self,
+        handlers: Handlers,
+        *,
+        user_id: str,
+        name: str,
+        out: TextIO = sys.stdout,
+        inbox: ConsoleNotifier | None = None,
+    ) -> None:
         self.handlers = handlers
         self.user_id = user_id
         self.name = name
@@ -115,26 +126,39 @@ class ConsoleChat:
             return await self._act(action_id, value, line)
         if not line:
             return None
-        if line.startswith("/accept ") or line.startswith("/decline "):
+        if line.startswith(("/accept ", "/decline ")):
             verb, value = line[1:].split(maxsplit=1)
             action = ActionId.ACCEPT_HANDOFF if verb == "accept" else ActionId.DECLINE_HANDOFF
             return await self._act(action, value.strip(), None)
         if line.startswith("/") and " " in line:  # any other button, as rendered: `/snooze 12:1h`, `/done 12`
             verb, value = line[1:].split(maxsplit=1)
-            action = BUTTONS.get(verb)
-            if action is not None:
-                return await self._act(action, value.strip(), None)
+            button = BUTTONS.get(verb)
+            if button is not None:
+                return await self._act(button, value.strip(), None)
         reply = await self.handlers.command(
-            Invocation(platform=Platform.CONSOLE, workspace=CONSOLE_WORKSPACE, user_id=self.user_id,
-                       user_name=self.name, text=line, channel_id="console")
+            Invocation(
+                platform=Platform.CONSOLE,
+                workspace=CONSOLE_WORKSPACE,
+                user_id=self.user_id,
+                user_name=self.name,
+                text=line,
+                channel_id="console",
+            )
         )
         self._show(reply)
         return reply
 
     async def _act(self, action_id: str, value: str, typed: str | None) -> Reply:
         reply = await self.handlers.action(
-            ActionInvocation(platform=Platform.CONSOLE, workspace=CONSOLE_WORKSPACE, user_id=self.user_id,
-                             user_name=self.name, action_id=action_id, value=value, input=typed)
+            ActionInvocation(
+                platform=Platform.CONSOLE,
+                workspace=CONSOLE_WORKSPACE,
+                user_id=self.user_id,
+                user_name=self.name,
+                action_id=action_id,
+                value=value,
+                input=typed,
+            )
         )
         self._show(reply)
         return reply

@@ -1,4 +1,5 @@
 """What each face reports at start: served or not, and why."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -2,10 +2,11 @@
 
 Bad settings fail at start with one line naming the setting (see `load_settings`).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -33,7 +34,9 @@ class Settings(BaseSettings):
     def _admins(cls, value: object) -> frozenset[str]:
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
-        return frozenset(value or ())  # type: ignore[arg-type]
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return frozenset(str(part) for part in value)
+        return frozenset()
 
 
 S = TypeVar("S", bound=BaseSettings)
@@ -43,7 +46,7 @@ class SettingsError(Exception):
     """One clear line naming the setting that is wrong."""
 
 
-def load_settings(cls: type[S] = Settings, **overrides: object) -> S:  # type: ignore[assignment]
+def load_settings(cls: type[S] = Settings, **overrides: Any) -> S:  # type: ignore[assignment]
     """Build a settings class (ours, or a platform's own) or fail with one line naming the bad setting."""
     try:
         return cls(**overrides)

@@ -3,6 +3,7 @@ re-checks the database under a lock (nudges now; the gestures' proposal deadline
 
 coalesce + max_instances=1: a slow tick is never run twice at once, and missed ticks collapse into one.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -31,13 +32,18 @@ class Ticker:
                 try:
                     await tick()
                 except Exception:
-                    log.exception("tick %s failed; it runs again at the next interval",
-                                  getattr(tick, "__qualname__", tick))
+                    log.exception(
+                        "tick %s failed; it runs again at the next interval", getattr(tick, "__qualname__", tick)
+                    )
 
     def start(self) -> None:
         self.scheduler.add_job(
-            self.run_once, IntervalTrigger(seconds=self.seconds), id="ownerbot-tick",
-            coalesce=True, max_instances=1, replace_existing=True,
+            self.run_once,
+            IntervalTrigger(seconds=self.seconds),
+            id="ownerbot-tick",
+            coalesce=True,
+            max_instances=1,
+            replace_existing=True,
         )
         self.scheduler.start()
         log.info("ticker: every %gs (%d tick function(s))", self.seconds, len(self.ticks))

@@ -3,6 +3,7 @@
 SQLite runs with WAL, foreign keys on, a busy timeout, and `BEGIN IMMEDIATE` for every transaction so that
 concurrent writers queue up instead of failing with "database is locked" half-way through a transaction.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,9 +22,9 @@ def normalize_database_url(url: str) -> str:
     url = url.strip()
     for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://", "postgresql+psycopg2://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix) :]
     if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
-        return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
     if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
         return url
     raise ValueError("must be a sqlite:// or postgresql:// URL")

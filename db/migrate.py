@@ -1,4 +1,5 @@
 """Run alembic from code: `ownerbot db upgrade`, `make run`, and the tests all go through here."""
+
 from __future__ import annotations
 
 from pathlib import Path

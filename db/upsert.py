@@ -1,4 +1,5 @@
 """Portable INSERT ... ON CONFLICT DO NOTHING, so first-sight creation is race-free on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -2,6 +2,7 @@
 
 Money is integer cents in the team's currency: exact sums in SQL, no floats anywhere.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,7 +23,9 @@ def parse_amount(text: str, *, what: str, maximum_cents: int) -> int:
     whole, fraction = match.group(1), (match.group(2) or "0").ljust(2, "0")
     cents = int(whole) * 100 + int(fraction)
     if cents > maximum_cents:
-        raise InvalidInput(f"{format_amount(cents)} is more than the most {what} can be ({format_amount(maximum_cents)}).")
+        raise InvalidInput(
+            f"{format_amount(cents)} is more than the most {what} can be ({format_amount(maximum_cents)})."
+        )
     return cents
 
 

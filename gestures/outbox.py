@@ -7,6 +7,7 @@ crash between commit and send only delays it until the lease runs out. Channel m
 outcome) are posted once and then updated in place: `want_version` counts changes, `sent_version` what the
 channel shows.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -42,13 +43,24 @@ async def enqueue(
     workspace = await session.get(Workspace, proposal.workspace_id)
     assert workspace is not None
     values = {
-        "proposal_id": proposal.id, "purpose": purpose, "target": target, "direct": direct,
-        "platform": workspace.platform, "workspace": workspace.external_id, "want_version": 1,
-        "sent_version": 0, "dirty": True, "attempts": 0, "created_at": now,
+        "proposal_id": proposal.id,
+        "purpose": purpose,
+        "target": target,
+        "direct": direct,
+        "platform": workspace.platform,
+        "workspace": workspace.external_id,
+        "want_version": 1,
+        "sent_version": 0,
+        "dirty": True,
+        "attempts": 0,
+        "created_at": now,
     }
     before = await session.scalar(
-        select(GestureMessage.id).where(GestureMessage.proposal_id == proposal.id,
-                                        GestureMessage.purpose == purpose, GestureMessage.target == target)
+        select(GestureMessage.id).where(
+            GestureMessage.proposal_id == proposal.id,
+            GestureMessage.purpose == purpose,
+            GestureMessage.target == target,
+        )
     )
     if before is not None:
         return False
@@ -130,7 +142,9 @@ async def record_sent(
 async def release(session: AsyncSession, *, message_id: int) -> None:
     """Give the lease back without sending (e.g. the sender's loop budget ran out); the ticker goes on."""
     await session.execute(
-        update(GestureMessage).where(GestureMessage.id == message_id).values(claimed_until=None)
+        update(GestureMessage)
+        .where(GestureMessage.id == message_id)
+        .values(claimed_until=None)
         .execution_options(synchronize_session=False)
     )
 
@@ -150,18 +164,27 @@ async def record_failure(
     if permanent:
         values: dict[str, object] = {"dirty": False, "claimed_until": None, "last_error": error[:1000]}
     else:
-        wait = timedelta(seconds=retry_after) if retry_after else min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** min(attempts, 10)))
+        wait = (
+            timedelta(seconds=retry_after)
+            if retry_after
+            else min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** min(attempts, 10)))
+        )
         values = {"claimed_until": now + wait, "last_error": error[:1000]}
     await session.execute(
-        update(GestureMessage).where(GestureMessage.id == message_id).values(**values)
+        update(GestureMessage)
+        .where(GestureMessage.id == message_id)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
 
 
 async def messages_for(session: AsyncSession, *, proposal_id: int) -> list[GestureMessage]:
     return list(
-        (await session.execute(select(GestureMessage).where(GestureMessage.proposal_id == proposal_id)
-                               .order_by(GestureMessage.id))).scalars()
+        (
+            await session.execute(
+                select(GestureMessage).where(GestureMessage.proposal_id == proposal_id).order_by(GestureMessage.id)
+            )
+        ).scalars()
     )
 
 
@@ -170,6 +193,18 @@ def is_channel_purpose(purpose: str) -> bool:
 
 
 __all__ = [
-    "ASSIGNED", "CARD", "LEAD_CONFIRM", "OUTCOME", "OUTCOME_DM", "REMINDER", "claim", "enqueue",
-    "messages_for", "record_failure", "record_sent", "release", "touch", "undelivered",
+    "ASSIGNED",
+    "CARD",
+    "LEAD_CONFIRM",
+    "OUTCOME",
+    "OUTCOME_DM",
+    "REMINDER",
+    "claim",
+    "enqueue",
+    "messages_for",
+    "record_failure",
+    "record_sent",
+    "release",
+    "touch",
+    "undelivered",
 ]

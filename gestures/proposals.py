@@ -13,10 +13,11 @@ Decisions where the issue was silent:
 - `anonymous`, `hide_results` and `quorum` are copied onto the proposal when it is made, so changing a setting
   never reveals the names on a running vote.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select, update
@@ -54,17 +55,31 @@ MAX_DEADLINE = timedelta(days=14)
 DEFAULT_QUORUM = 3
 MAX_QUORUM = 100
 REMIND_AFTER = timedelta(days=1)  # the first delivery reminder, then at most one a day
-CLOSED = (GestureStatus.APPROVED, GestureStatus.DELIVERED, GestureStatus.REJECTED, GestureStatus.NO_QUORUM,
-          GestureStatus.DECLINED, GestureStatus.AWAITING_LEAD)
+CLOSED = (
+    GestureStatus.APPROVED,
+    GestureStatus.DELIVERED,
+    GestureStatus.REJECTED,
+    GestureStatus.NO_QUORUM,
+    GestureStatus.DECLINED,
+    GestureStatus.AWAITING_LEAD,
+)
 SPENT = (GestureStatus.APPROVED, GestureStatus.DELIVERED)
 
 
 # ---- teams, settings and budget -------------------------------------------------------------------------------
 
+
 async def settings_for(session: AsyncSession, *, team_id: int, now: datetime) -> GestureSettings:
     """The team's gesture settings, created with the defaults on first use (race-free)."""
-    values = {"team_id": team_id, "anonymous": False, "hide_results": False, "quorum": DEFAULT_QUORUM,
-              "monthly_budget_cents": None, "currency": "USD", "updated_at": now}
+    values = {
+        "team_id": team_id,
+        "anonymous": False,
+        "hide_results": False,
+        "quorum": DEFAULT_QUORUM,
+        "monthly_budget_cents": None,
+        "currency": "USD",
+        "updated_at": now,
+    }
     await insert_or_ignore(session, GestureSettings, values, ["team_id"])
     found = await session.get(GestureSettings, team_id, populate_existing=True)
     assert found is not None
@@ -93,7 +108,7 @@ def require_team_lead(actor: Member, team: Team, what: str) -> None:
 
 
 def month_bounds(now: datetime) -> tuple[datetime, datetime]:
-    start = now.astimezone(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
     return start, end
 
@@ -162,6 +177,7 @@ async def change_settings(
 
 # ---- proposing ----------------------------------------------------------------------------------------------
 
+
 def clean_gesture(text: str) -> str:
     gesture = " ".join(text.split())
     if len(gesture) < MIN_GESTURE:
@@ -217,11 +233,24 @@ async def propose(
     used = await budget_used(session, team_id=team.id, now=now)
     over = exceeds(settings.monthly_budget_cents, used, cost_cents)
     proposal = GestureProposal(
-        workspace_id=customer.workspace_id, team_id=team.id, customer_id=customer.id, proposer_id=actor.id,
-        gesture=text, cost_cents=cost_cents, currency=settings.currency, status=GestureStatus.OPEN,
-        anonymous=settings.anonymous, hide_results=settings.hide_results, quorum=settings.quorum,
-        over_budget_when_proposed=over, platform=platform, channel_id=channel, created_at=now,
-        deadline=now + deadline_in, yes_votes=0, no_votes=0,
+        workspace_id=customer.workspace_id,
+        team_id=team.id,
+        customer_id=customer.id,
+        proposer_id=actor.id,
+        gesture=text,
+        cost_cents=cost_cents,
+        currency=settings.currency,
+        status=GestureStatus.OPEN,
+        anonymous=settings.anonymous,
+        hide_results=settings.hide_results,
+        quorum=settings.quorum,
+        over_budget_when_proposed=over,
+        platform=platform,
+        channel_id=channel,
+        created_at=now,
+        deadline=now + deadline_in,
+        yes_votes=0,
+        no_votes=0,
     )
     session.add(proposal)
     await session.flush()
@@ -239,8 +268,9 @@ def parse_proposal_id(text: str) -> int:
 async def get_proposal(
     session: AsyncSession, *, workspace_id: int, proposal_id: int, for_update: bool = False
 ) -> GestureProposal:
-    query = select(GestureProposal).where(GestureProposal.id == proposal_id,
-                                          GestureProposal.workspace_id == workspace_id)
+    query = select(GestureProposal).where(
+        GestureProposal.id == proposal_id, GestureProposal.workspace_id == workspace_id
+    )
     if for_update:
         query = query.with_for_update()
     found = (await session.execute(query.execution_options(populate_existing=True))).scalar_one_or_none()
@@ -250,6 +280,7 @@ async def get_proposal(
 
 
 # ---- voting -------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class VoteResult:
@@ -298,8 +329,11 @@ async def cast_vote(
     )
     statement = statement.on_conflict_do_update(
         index_elements=["proposal_id", "member_id"],
-        set_={"choice": statement.excluded.choice, "platform": statement.excluded.platform,
-              "changed_at": statement.excluded.changed_at},
+        set_={
+            "choice": statement.excluded.choice,
+            "platform": statement.excluded.platform,
+            "changed_at": statement.excluded.changed_at,
+        },
     )
     await session.execute(statement)
     await outbox.touch(session, proposal_id=proposal.id)
@@ -336,6 +370,7 @@ async def tally(session: AsyncSession, *, proposal: GestureProposal) -> Tally:
 
 # ---- closing ------------------------------------------------------------------------------------------------
 
+
 async def due_proposals(session: AsyncSession, *, now: datetime, limit: int = 100) -> list[int]:
     return list(
         (
@@ -360,8 +395,11 @@ async def close_proposal(session: AsyncSession, *, proposal_id: int, now: dateti
     replica, a retry after a restart) gets None and writes nothing."""
     query = (
         select(GestureProposal)
-        .where(GestureProposal.id == proposal_id, GestureProposal.status == GestureStatus.OPEN,
-               GestureProposal.deadline <= now)
+        .where(
+            GestureProposal.id == proposal_id,
+            GestureProposal.status == GestureStatus.OPEN,
+            GestureProposal.deadline <= now,
+        )
         .with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)
     )
@@ -391,17 +429,21 @@ async def close_proposal(session: AsyncSession, *, proposal_id: int, now: dateti
         return None
     await session.refresh(proposal)
     await outbox.touch(session, proposal_id=proposal.id)
-    await outbox.enqueue(session, proposal=proposal, purpose=outbox.OUTCOME, target=proposal.channel_id,
-                         direct=False, now=now)
+    await outbox.enqueue(
+        session, proposal=proposal, purpose=outbox.OUTCOME, target=proposal.channel_id, direct=False, now=now
+    )
     told = {await _user_id(session, proposal.proposer_id), await _user_id(session, customer.owner_id)}
     for user_id in sorted(uid for uid in told if uid):
-        await outbox.enqueue(session, proposal=proposal, purpose=outbox.OUTCOME_DM, target=user_id, direct=True, now=now)
+        await outbox.enqueue(
+            session, proposal=proposal, purpose=outbox.OUTCOME_DM, target=user_id, direct=True, now=now
+        )
     if proposal.status == GestureStatus.AWAITING_LEAD:
         team = await session.get(Team, proposal.team_id)
         lead_user = await _user_id(session, team.lead_id if team else None)
         if lead_user:
-            await outbox.enqueue(session, proposal=proposal, purpose=outbox.LEAD_CONFIRM, target=lead_user,
-                                 direct=True, now=now)
+            await outbox.enqueue(
+                session, proposal=proposal, purpose=outbox.LEAD_CONFIRM, target=lead_user, direct=True, now=now
+            )
     return proposal
 
 
@@ -440,6 +482,7 @@ async def decide_over_budget(
 
 
 # ---- delivery -----------------------------------------------------------------------------------------------
+
 
 async def mark_delivered(
     session: AsyncSession, *, actor: Member, workspace_id: int, proposal_id: int, now: datetime
@@ -484,8 +527,9 @@ async def assign(
     proposal.assignee_id = to.id
     await session.flush()
     await outbox.touch(session, proposal_id=proposal.id)
-    await outbox.enqueue(session, proposal=proposal, purpose=outbox.ASSIGNED, target=to.platform_user_id,
-                         direct=True, now=now)
+    await outbox.enqueue(
+        session, proposal=proposal, purpose=outbox.ASSIGNED, target=to.platform_user_id, direct=True, now=now
+    )
     return proposal
 
 
@@ -548,13 +592,20 @@ async def enqueue_delivery_reminders(session: AsyncSession, *, now: datetime) ->
             local_day = now.astimezone(ZoneInfo(member.time_zone)).date()
         except (ZoneInfoNotFoundError, ValueError):
             local_day = now.date()
-        if await outbox.enqueue(session, proposal=proposal, purpose=f"{outbox.REMINDER}{local_day.isoformat()}",
-                                target=member.platform_user_id, direct=True, now=now):
+        if await outbox.enqueue(
+            session,
+            proposal=proposal,
+            purpose=f"{outbox.REMINDER}{local_day.isoformat()}",
+            target=member.platform_user_id,
+            direct=True,
+            now=now,
+        ):
             created += 1
     return created
 
 
 # ---- reading ------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ProposalView:
@@ -691,8 +742,18 @@ async def pending_deliveries(
     if assignee_id is not None:
         query = query.where(GestureProposal.assignee_id == assignee_id)
     return [
-        PendingDelivery(p.id, p.team_id, customer, p.gesture, p.cost_cents, p.currency,
-                        p.approved_at or p.closed_at or p.created_at, p.assignee_id, name, user_id)
+        PendingDelivery(
+            p.id,
+            p.team_id,
+            customer,
+            p.gesture,
+            p.cost_cents,
+            p.currency,
+            p.approved_at or p.closed_at or p.created_at,
+            p.assignee_id,
+            name,
+            user_id,
+        )
         for p, customer, name, user_id in (await session.execute(query)).all()
     ]
 
@@ -721,19 +782,26 @@ async def gesture_digest(session: AsyncSession, *, team_id: int, now: datetime) 
         raise NotFound("That team no longer exists.")
     settings = await settings_for(session, team_id=team_id, now=now)
     open_count = await session.scalar(
-        select(func.count()).select_from(GestureProposal).where(
-            GestureProposal.team_id == team_id, GestureProposal.status == GestureStatus.OPEN
-        )
+        select(func.count())
+        .select_from(GestureProposal)
+        .where(GestureProposal.team_id == team_id, GestureProposal.status == GestureStatus.OPEN)
     )
     awaiting = list(
-        (await session.execute(
-            select(GestureProposal.id).where(GestureProposal.team_id == team_id,
-                                             GestureProposal.status == GestureStatus.AWAITING_LEAD)
-            .order_by(GestureProposal.id)
-        )).scalars()
+        (
+            await session.execute(
+                select(GestureProposal.id)
+                .where(GestureProposal.team_id == team_id, GestureProposal.status == GestureStatus.AWAITING_LEAD)
+                .order_by(GestureProposal.id)
+            )
+        ).scalars()
     )
     return GestureDigest(
-        team_id=team_id, team_name=team.name, currency=settings.currency, budget_cents=settings.monthly_budget_cents,
-        used_cents=await budget_used(session, team_id=team_id, now=now), open_proposals=int(open_count or 0),
-        awaiting_lead=awaiting, pending=await pending_deliveries(session, team_id=team_id),
+        team_id=team_id,
+        team_name=team.name,
+        currency=settings.currency,
+        budget_cents=settings.monthly_budget_cents,
+        used_cents=await budget_used(session, team_id=team_id, now=now),
+        open_proposals=int(open_count or 0),
+        awaiting_lead=awaiting,
+        pending=await pending_deliveries(session, team_id=team_id),
     )

@@ -1,4 +1,5 @@
 """customers, customer add|tier|rename, roles, role, team create|add|list."""
+
 from __future__ import annotations
 
 from db.models import Role
@@ -23,8 +24,9 @@ async def customers(ctx: Context, args: list[str]) -> Reply:
     rows = await customer_domain.list_customers(ctx.session, workspace_id=ctx.workspace.id)
     if not rows:
         return Reply("No customers yet. A lead adds one with `customer add <name>`.")
-    return Reply(f"{len(rows)} customer(s)",
-                 fields=[(c.name, f"{c.tier.value}, {owner or 'unowned'}") for c, owner in rows])
+    return Reply(
+        f"{len(rows)} customer(s)", fields=[(c.name, f"{c.tier.value}, {owner or 'unowned'}") for c, owner in rows]
+    )
 
 
 @command("customer", usage=CUSTOMER_USAGE, summary="Leads: add a customer, set its tier, rename it.", group=GROUP)
@@ -36,8 +38,12 @@ async def customer(ctx: Context, args: list[str]) -> Reply:
         need(positional, 1, "customer add <name> [--tier premium|standard|basic] [--external-id ID]")
         tier = customer_domain.parse_tier(options.get("tier", "standard"))
         added = await customer_domain.add_customer(
-            ctx.session, actor=ctx.actor, name=" ".join(positional), tier=tier,
-            external_id=options.get("external-id"), now=ctx.now,
+            ctx.session,
+            actor=ctx.actor,
+            name=" ".join(positional),
+            tier=tier,
+            external_id=options.get("external-id"),
+            now=ctx.now,
         )
         return Reply(f"Added {added.name} ({added.tier.value}). `claim {added.name}` to own it.")
     if verb == "tier":
@@ -84,13 +90,27 @@ async def team(ctx: Context, args: list[str]) -> Reply:
         rows = await people.list_teams(ctx.session, workspace_id=ctx.workspace.id)
         if not rows:
             return Reply("No teams yet. An admin creates one with `team create <name>`.")
-        return Reply("Teams", fields=[(t.name, ", ".join(m.display_name + (" (lead)" if m.id == t.lead_id else "")
-                                                        for m in members) or "nobody yet") for t, members in rows])
+        return Reply(
+            "Teams",
+            fields=[
+                (
+                    t.name,
+                    ", ".join(m.display_name + (" (lead)" if m.id == t.lead_id else "") for m in members)
+                    or "nobody yet",
+                )
+                for t, members in rows
+            ],
+        )
     if verb == "create":
         positional, options = split_options(rest, {"channel": "the channel the team works in"})
         need(positional, 1, "team create <name> [--channel ID]")
-        created = await people.create_team(ctx.session, actor=ctx.actor, name=" ".join(positional),
-                                           channel_id=options.get("channel", ctx.channel_id), now=ctx.now)
+        created = await people.create_team(
+            ctx.session,
+            actor=ctx.actor,
+            name=" ".join(positional),
+            channel_id=options.get("channel", ctx.channel_id),
+            now=ctx.now,
+        )
         return Reply(f"Created team {created.name}.")
     if verb == "add":
         positional, options = split_options(rest, {"lead": "yes to make them the team lead"})

@@ -1,4 +1,5 @@
 """claim, handoff, accept, decline, reassign, release, whoowns, history, mine."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -54,15 +55,23 @@ async def claim(ctx: Context, args: list[str]) -> Reply:
 
 async def _offer(ctx: Context, customer: Customer, to: Member, reason: str | None) -> Reply:
     handoff = await claims.request_handoff(
-        ctx.session, actor=ctx.actor, customer=customer, to=to, reason=reason,
-        platform=ctx.platform, now=ctx.now,
+        ctx.session,
+        actor=ctx.actor,
+        customer=customer,
+        to=to,
+        reason=reason,
+        platform=ctx.platform,
+        now=ctx.now,
     )
     owner = await ctx.session.get(Member, handoff.from_member_id) if handoff.from_member_id else None
     owner_name = owner.display_name if owner else "nobody"
     offer = Reply(
         f"{ctx.actor.display_name} wants to hand {customer.name} over to you.",
-        fields=[("Customer", f"{customer.name} ({customer.tier.value})"), ("Reason", handoff.reason),
-                ("Current owner", owner_name)],
+        fields=[
+            ("Customer", f"{customer.name} ({customer.tier.value})"),
+            ("Reason", handoff.reason),
+            ("Current owner", owner_name),
+        ],
         buttons=handoff_buttons(handoff),
     )
     return Reply(
@@ -111,7 +120,12 @@ async def handoff_with_reason(ctx: Context, act: ActionInvocation) -> Reply:
         raise InvalidInput("That form is out of date; run `handoff` again.") from None
     customer = await ctx.session.get(Customer, customer_id)
     to = await ctx.session.get(Member, member_id)
-    if customer is None or to is None or customer.workspace_id != ctx.workspace.id or to.workspace_id != ctx.workspace.id:
+    if (
+        customer is None
+        or to is None
+        or customer.workspace_id != ctx.workspace.id
+        or to.workspace_id != ctx.workspace.id
+    ):
         raise NotFound("That customer or person no longer exists.")
     return await _offer(ctx, customer, to, act.input)
 
@@ -134,7 +148,10 @@ async def _waiting_handoff(ctx: Context, args: list[str]) -> HandoffRequest:
 
 async def _tell_offerers(ctx: Context, handoff_row: HandoffRequest, told: Reply) -> list[Notice]:
     """The old owner and whoever asked for the handoff hear the outcome (once each, never the actor)."""
-    ids = {await member_user_id(ctx, handoff_row.from_member_id), await member_user_id(ctx, handoff_row.requested_by_id)}
+    ids = {
+        await member_user_id(ctx, handoff_row.from_member_id),
+        await member_user_id(ctx, handoff_row.requested_by_id),
+    }
     return [Notice(uid, told) for uid in sorted(i for i in ids if i and i != ctx.actor.platform_user_id)]
 
 
@@ -147,8 +164,13 @@ async def _accepted(ctx: Context, handoff_row: HandoffRequest) -> Reply:
         fields=[("Reason", handoff_row.reason)],
     )
     notices = await _tell_offerers(ctx, handoff_row, told)
-    return Reply(f"You now own {customer.name}.", fields=[("Reason", handoff_row.reason)],
-                 replace_original=True, ephemeral=False, notices=notices)
+    return Reply(
+        f"You now own {customer.name}.",
+        fields=[("Reason", handoff_row.reason)],
+        replace_original=True,
+        ephemeral=False,
+        notices=notices,
+    )
 
 
 async def _declined(ctx: Context, handoff_row: HandoffRequest, reason: str | None) -> Reply:
@@ -160,8 +182,12 @@ async def _declined(ctx: Context, handoff_row: HandoffRequest, reason: str | Non
         fields=[("Handoff reason", handoff_row.reason), ("Declined because", handoff_row.decline_reason or "")],
     )
     notices = await _tell_offerers(ctx, handoff_row, told)
-    return Reply(f"You declined {customer.name}.", fields=[("Because", handoff_row.decline_reason or "")],
-                 replace_original=True, notices=notices)
+    return Reply(
+        f"You declined {customer.name}.",
+        fields=[("Because", handoff_row.decline_reason or "")],
+        replace_original=True,
+        notices=notices,
+    )
 
 
 @command("accept", usage="accept [customer]", summary="Accept a handoff offered to you.", group=GROUP)
@@ -194,9 +220,14 @@ async def decline_button(ctx: Context, act: ActionInvocation) -> Reply:
         raise InvalidInput("Only the person this handoff was offered to can answer it.")
     return Reply(
         "Tell them why you decline.",
-        prompt=Prompt(title="Decline handoff", label="Why are you declining?",
-                      submit_action_id=ActionId.DECLINE_REASON, value=str(handoff_row.id),
-                      min_length=claims.MIN_REASON, max_length=claims.MAX_REASON),
+        prompt=Prompt(
+            title="Decline handoff",
+            label="Why are you declining?",
+            submit_action_id=ActionId.DECLINE_REASON,
+            value=str(handoff_row.id),
+            min_length=claims.MIN_REASON,
+            max_length=claims.MAX_REASON,
+        ),
     )
 
 
@@ -216,27 +247,52 @@ async def reassign(ctx: Context, args: list[str]) -> Reply:
     customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=args[0])
     to = await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=args[1])
     previous = customer.owner_id
-    await claims.reassign_customer(ctx.session, actor=ctx.actor, customer=customer, to=to,
-                                   reason=" ".join(args[2:]), platform=ctx.platform, now=ctx.now)
+    await claims.reassign_customer(
+        ctx.session,
+        actor=ctx.actor,
+        customer=customer,
+        to=to,
+        reason=" ".join(args[2:]),
+        platform=ctx.platform,
+        now=ctx.now,
+    )
     reason = " ".join(" ".join(args[2:]).split())
-    notices = [Notice(to.platform_user_id, Reply(f"{ctx.actor.display_name} made you the owner of {customer.name}.",
-                                                  fields=[("Reason", reason)]))]
+    notices = [
+        Notice(
+            to.platform_user_id,
+            Reply(f"{ctx.actor.display_name} made you the owner of {customer.name}.", fields=[("Reason", reason)]),
+        )
+    ]
     old = await member_user_id(ctx, previous)
     if old and old != ctx.actor.platform_user_id:
-        notices.append(Notice(old, Reply(f"{ctx.actor.display_name} moved {customer.name} to {to.display_name}.",
-                                         fields=[("Reason", reason)])))
-    return Reply(f"{customer.name} now belongs to {to.display_name}.", fields=[("Reason", reason)],
-                 ephemeral=False, notices=[n for n in notices if n.to_user_id != ctx.actor.platform_user_id])
+        notices.append(
+            Notice(
+                old,
+                Reply(
+                    f"{ctx.actor.display_name} moved {customer.name} to {to.display_name}.", fields=[("Reason", reason)]
+                ),
+            )
+        )
+    return Reply(
+        f"{customer.name} now belongs to {to.display_name}.",
+        fields=[("Reason", reason)],
+        ephemeral=False,
+        notices=[n for n in notices if n.to_user_id != ctx.actor.platform_user_id],
+    )
 
 
 @command("release", usage="release <customer> <reason…>", summary="Put a customer back in the team queue.", group=GROUP)
 async def release(ctx: Context, args: list[str]) -> Reply:
     need(args, 1, "release <customer> <reason…>")
     customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=args[0])
-    await claims.release_customer(ctx.session, actor=ctx.actor, customer=customer,
-                                  reason=" ".join(args[1:]), platform=ctx.platform, now=ctx.now)
-    return Reply(f"{customer.name} is back in the team queue; anyone can `claim` it.",
-                 fields=[("Reason", " ".join(" ".join(args[1:]).split()))], ephemeral=False)
+    await claims.release_customer(
+        ctx.session, actor=ctx.actor, customer=customer, reason=" ".join(args[1:]), platform=ctx.platform, now=ctx.now
+    )
+    return Reply(
+        f"{customer.name} is back in the team queue; anyone can `claim` it.",
+        fields=[("Reason", " ".join(" ".join(args[1:]).split()))],
+        ephemeral=False,
+    )
 
 
 @command("whoowns", usage="whoowns <customer>", summary="Who owns a customer, since when.", group=GROUP)
@@ -274,8 +330,9 @@ async def history(ctx: Context, args: list[str]) -> Reply:
         return Reply(f"{customer.name} has no ownership history yet.")
     fields = []
     for line in lines:
-        words = EVENT_WORDS[line.kind].format(actor=line.actor or "?", to=line.to_name or "nobody",
-                                              frm=line.from_name or "nobody")
+        words = EVENT_WORDS[line.kind].format(
+            actor=line.actor or "?", to=line.to_name or "nobody", frm=line.from_name or "nobody"
+        )
         reason = f": {line.reason}" if line.reason else ""
         fields.append((when(line.at), f"{words}{reason} (via {line.platform.value})"))
     return Reply(f"Ownership history of {customer.name}", fields=fields)
@@ -299,9 +356,13 @@ async def mine(ctx: Context, args: list[str]) -> Reply:
     tickets = await claims.my_open_tickets(ctx.session, member=ctx.actor)
     waiting = await claims.handoffs_waiting_for(ctx.session, member=ctx.actor)
     fields = [(c.customer.name, f"{c.customer.tier.value}, {c.open_tickets} open ticket(s)") for c in owned]
-    fields += [(f"#{t.id} {c.name}", f"{t.subject} [{t.status.value}, {t.priority.value}]{stale_mark(t, ctx.now)}")
-               for t, c in tickets]
-    buttons = [Button(f"{b.label} {c.name}", b.action_id, b.value, b.style) for h, c in waiting for b in handoff_buttons(h)]
+    fields += [
+        (f"#{t.id} {c.name}", f"{t.subject} [{t.status.value}, {t.priority.value}]{stale_mark(t, ctx.now)}")
+        for t, c in tickets
+    ]
+    buttons = [
+        Button(f"{b.label} {c.name}", b.action_id, b.value, b.style) for h, c in waiting for b in handoff_buttons(h)
+    ]
     fields += [(f"Waiting for you: {c.name}", h.reason) for h, c in waiting]
     if not fields:
         return Reply("You own no customers yet. `claim <customer>` to take one.")

@@ -1,10 +1,11 @@
 """`Handlers`: the one entry point every platform calls. One command, one transaction, one Reply."""
+
 from __future__ import annotations
 
 import difflib
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,11 +19,13 @@ from .registry import ACTIONS, COMMANDS, Context
 from .replies import ActionInvocation, Invocation, Reply
 
 log = logging.getLogger(__name__)
-SORRY = "Something went wrong on our side and nothing was changed. Please try again; if it keeps failing, tell an admin."
+SORRY = (
+    "Something went wrong on our side and nothing was changed. Please try again; if it keeps failing, tell an admin."
+)
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Handlers:
@@ -40,19 +43,40 @@ class Handlers:
         self.notifiers: Mapping[Platform, Notifier] = notifiers or {}
 
     async def _context(
-        self, session: AsyncSession, *, platform: Platform, workspace: str, workspace_name: str,
-        user_id: str, user_name: str, time_zone: str | None, channel_id: str | None,
+        self,
+        session: AsyncSession,
+        *,
+        platform: Platform,
+        workspace: str,
+        workspace_name: str,
+        user_id: str,
+        user_name: str,
+        time_zone: str | None,
+        channel_id: str | None,
     ) -> Context:
         now = self.clock()
         ws: Workspace = await workspace_on_sight(
             session, platform=platform, external_id=workspace, name=workspace_name, now=now
         )
         actor: Member = await member_on_sight(
-            session, workspace=ws, platform_user_id=user_id, display_name=user_name,
-            time_zone=time_zone, admins=self.admins, now=now,
+            session,
+            workspace=ws,
+            platform_user_id=user_id,
+            display_name=user_name,
+            time_zone=time_zone,
+            admins=self.admins,
+            now=now,
         )
-        return Context(session=session, actor=actor, workspace=ws, platform=platform, now=now, channel_id=channel_id,
-                       sessions=self.sessions, notifiers=self.notifiers)
+        return Context(
+            session=session,
+            actor=actor,
+            workspace=ws,
+            platform=platform,
+            now=now,
+            channel_id=channel_id,
+            sessions=self.sessions,
+            notifiers=self.notifiers,
+        )
 
     async def _after_commit(self, ctx: Context) -> None:
         for work in ctx.after_commit:
@@ -76,9 +100,13 @@ class Handlers:
                 return Reply(f"I don't know the command `{name[:40]}`.{hint} Type `help` for the list.", error=True)
             async with self.sessions() as session, session.begin():
                 ctx = await self._context(
-                    session, platform=invocation.platform, workspace=invocation.workspace,
-                    workspace_name=invocation.workspace_name, user_id=invocation.user_id,
-                    user_name=invocation.user_name, time_zone=invocation.time_zone,
+                    session,
+                    platform=invocation.platform,
+                    workspace=invocation.workspace,
+                    workspace_name=invocation.workspace_name,
+                    user_id=invocation.user_id,
+                    user_name=invocation.user_name,
+                    time_zone=invocation.time_zone,
                     channel_id=invocation.channel_id,
                 )
                 reply = await found.run(ctx, args)
@@ -97,8 +125,13 @@ class Handlers:
         try:
             async with self.sessions() as session, session.begin():
                 ctx = await self._context(
-                    session, platform=act.platform, workspace=act.workspace, workspace_name="",
-                    user_id=act.user_id, user_name=act.user_name, time_zone=act.time_zone,
+                    session,
+                    platform=act.platform,
+                    workspace=act.workspace,
+                    workspace_name="",
+                    user_id=act.user_id,
+                    user_name=act.user_name,
+                    time_zone=act.time_zone,
                     channel_id=act.channel_id,
                 )
                 reply = await run(ctx, act)

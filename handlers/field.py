@@ -3,11 +3,13 @@
 Built from the same pieces as the lead's daily digest (`nudges.digest.survey`) and the gestures digest,
 plus re-assign rates and time to owner over the last 30 days. Plain dataclasses; platforms render them.
 """
+
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -140,50 +142,88 @@ def _median(spans: list[timedelta]) -> timedelta | None:
 
 async def _reassigns(session: AsyncSession, workspace_id: int, now: datetime) -> Reassigns:
     since = now - WINDOW
-    moves = list((await session.execute(
-        select(OwnershipEvent.customer_id, OwnershipEvent.at).where(
-            OwnershipEvent.workspace_id == workspace_id, OwnershipEvent.kind.in_(REASSIGN_KINDS),
-            OwnershipEvent.at >= since, OwnershipEvent.at <= now)
-    )).all())
-    tickets = list((await session.execute(
-        select(Ticket.id, Ticket.customer_id, Ticket.subject, Ticket.opened_at, Ticket.resolved_at, Ticket.closed_at,
-               Customer.name)
-        .join(Customer, Customer.id == Ticket.customer_id)
-        .where(Ticket.workspace_id == workspace_id, Ticket.opened_at <= now)
-    )).all())
-    names = dict((await session.execute(
-        select(Customer.id, Customer.name).where(Customer.workspace_id == workspace_id))).all())
+    moves = list(
+        (
+            await session.execute(
+                select(OwnershipEvent.customer_id, OwnershipEvent.at).where(
+                    OwnershipEvent.workspace_id == workspace_id,
+                    OwnershipEvent.kind.in_(REASSIGN_KINDS),
+                    OwnershipEvent.at >= since,
+                    OwnershipEvent.at <= now,
+                )
+            )
+        ).all()
+    )
+    tickets = list(
+        (
+            await session.execute(
+                select(
+                    Ticket.id,
+                    Ticket.customer_id,
+                    Ticket.subject,
+                    Ticket.opened_at,
+                    Ticket.resolved_at,
+                    Ticket.closed_at,
+                    Customer.name,
+                )
+                .join(Customer, Customer.id == Ticket.customer_id)
+                .where(Ticket.workspace_id == workspace_id, Ticket.opened_at <= now)
+            )
+        ).all()
+    )
+    names = dict(
+        (await session.execute(select(Customer.id, Customer.name).where(Customer.workspace_id == workspace_id))).all()
+    )
 
-    def ended(row) -> datetime | None:  # type: ignore[no-untyped-def]
-        return row.resolved_at or row.closed_at
+    def ended(row: Any) -> datetime | None:
+        at: datetime | None = row.resolved_at or row.closed_at
+        return at
 
-    live = [t for t in tickets if (ended(t) is None or ended(t) >= since)]
+    live = [t for t in tickets if (end := ended(t)) is None or end >= since]
     by_customer: dict[int, int] = {}
     by_ticket: dict[int, int] = {}
     for customer_id, at in moves:
         by_customer[customer_id] = by_customer.get(customer_id, 0) + 1
         for t in live:
-            if t.customer_id == customer_id and t.opened_at <= at and (ended(t) is None or ended(t) > at):
+            if t.customer_id == customer_id and t.opened_at <= at and ((end := ended(t)) is None or end > at):
                 by_ticket[t.id] = by_ticket.get(t.id, 0) + 1
     subjects = {t.id: f"#{t.id} {t.name}: {t.subject}" for t in live}
     top = sorted(by_customer.items(), key=lambda kv: (-kv[1], names.get(kv[0], "")))[:TOP]
     top_tickets = sorted(by_ticket.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
-    return Reassigns(len(moves), len(names), sum(by_ticket.values()), len(live),
-                     [(names.get(c, "?"), n) for c, n in top], [(subjects[t], n) for t, n in top_tickets])
+    return Reassigns(
+        len(moves),
+        len(names),
+        sum(by_ticket.values()),
+        len(live),
+        [(names.get(c, "?"), n) for c, n in top],
+        [(subjects[t], n) for t, n in top_tickets],
+    )
 
 
 async def _time_to_owner(session: AsyncSession, workspace_id: int, now: datetime) -> TimeToOwner:
     since = now - WINDOW
-    first_owner = dict((await session.execute(
-        select(OwnershipEvent.customer_id, func.min(OwnershipEvent.at)).where(
-            OwnershipEvent.workspace_id == workspace_id, OwnershipEvent.kind.in_(OWNER_KINDS),
-            OwnershipEvent.to_member_id.is_not(None))
-        .group_by(OwnershipEvent.customer_id)
-    )).all())
-    customers = list((await session.execute(
-        select(Customer.id, Customer.created_at, Customer.owner_id).where(
-            Customer.workspace_id == workspace_id, Customer.created_at >= since, Customer.created_at <= now)
-    )).all())
+    first_owner = dict(
+        (
+            await session.execute(
+                select(OwnershipEvent.customer_id, func.min(OwnershipEvent.at))
+                .where(
+                    OwnershipEvent.workspace_id == workspace_id,
+                    OwnershipEvent.kind.in_(OWNER_KINDS),
+                    OwnershipEvent.to_member_id.is_not(None),
+                )
+                .group_by(OwnershipEvent.customer_id)
+            )
+        ).all()
+    )
+    customers = list(
+        (
+            await session.execute(
+                select(Customer.id, Customer.created_at, Customer.owner_id).where(
+                    Customer.workspace_id == workspace_id, Customer.created_at >= since, Customer.created_at <= now
+                )
+            )
+        ).all()
+    )
     customer_spans: list[timedelta] = []
     customers_waiting = 0
     for customer_id, created, owner_id in customers:
@@ -195,20 +235,38 @@ async def _time_to_owner(session: AsyncSession, workspace_id: int, now: datetime
             customers_waiting += 1
     # A ticket opened for an owned customer has its owner at once; an unowned customer's ticket is flagged, and
     # waits for the customer's next owner.
-    flagged = set((await session.execute(
-        select(TicketEvent.ticket_id).where(TicketEvent.workspace_id == workspace_id,
-                                            TicketEvent.kind == TicketEventKind.FLAGGED_UNOWNED)
-    )).scalars())
-    tickets = list((await session.execute(
-        select(Ticket.id, Ticket.customer_id, Ticket.opened_at).where(
-            Ticket.workspace_id == workspace_id, Ticket.opened_at >= since, Ticket.opened_at <= now)
-    )).all())
-    owner_moves = list((await session.execute(
-        select(OwnershipEvent.customer_id, OwnershipEvent.at).where(
-            OwnershipEvent.workspace_id == workspace_id, OwnershipEvent.kind.in_(OWNER_KINDS),
-            OwnershipEvent.to_member_id.is_not(None), OwnershipEvent.at >= since)
-        .order_by(OwnershipEvent.at)
-    )).all())
+    flagged = set(
+        (
+            await session.execute(
+                select(TicketEvent.ticket_id).where(
+                    TicketEvent.workspace_id == workspace_id, TicketEvent.kind == TicketEventKind.FLAGGED_UNOWNED
+                )
+            )
+        ).scalars()
+    )
+    tickets = list(
+        (
+            await session.execute(
+                select(Ticket.id, Ticket.customer_id, Ticket.opened_at).where(
+                    Ticket.workspace_id == workspace_id, Ticket.opened_at >= since, Ticket.opened_at <= now
+                )
+            )
+        ).all()
+    )
+    owner_moves = list(
+        (
+            await session.execute(
+                select(OwnershipEvent.customer_id, OwnershipEvent.at)
+                .where(
+                    OwnershipEvent.workspace_id == workspace_id,
+                    OwnershipEvent.kind.in_(OWNER_KINDS),
+                    OwnershipEvent.to_member_id.is_not(None),
+                    OwnershipEvent.at >= since,
+                )
+                .order_by(OwnershipEvent.at)
+            )
+        ).all()
+    )
     ticket_spans: list[timedelta] = []
     tickets_waiting = 0
     for ticket_id, customer_id, opened in tickets:
@@ -220,55 +278,91 @@ async def _time_to_owner(session: AsyncSession, workspace_id: int, now: datetime
             ticket_spans.append(later[0] - opened)
         else:
             tickets_waiting += 1
-    return TimeToOwner(_median(customer_spans), len(customer_spans), customers_waiting,
-                       _median(ticket_spans), len(ticket_spans), tickets_waiting)
+    return TimeToOwner(
+        _median(customer_spans),
+        len(customer_spans),
+        customers_waiting,
+        _median(ticket_spans),
+        len(ticket_spans),
+        tickets_waiting,
+    )
 
 
 def _line(ticket: Ticket, customer: Customer, owners: dict[int, str], detail: str = "") -> TicketLine:
-    return TicketLine(ticket.id, customer.name, ticket.subject,
-                      owners.get(ticket.owner_id) if ticket.owner_id else None, detail)
+    return TicketLine(
+        ticket.id, customer.name, ticket.subject, owners.get(ticket.owner_id) if ticket.owner_id else None, detail
+    )
 
 
-async def field_report(session: AsyncSession, *, workspace: Workspace, now: datetime,
-                       policy: NudgeSettings) -> FieldReport:
-    members = list((await session.execute(
-        select(Member).where(Member.workspace_id == workspace.id).order_by(Member.display_name))).scalars())
-    owners_of_something = set((await session.execute(
-        select(Customer.owner_id).where(Customer.workspace_id == workspace.id, Customer.owner_id.is_not(None))
-    )).scalars()) | set((await session.execute(
-        select(Ticket.owner_id).where(Ticket.workspace_id == workspace.id, Ticket.owner_id.is_not(None))
-    )).scalars())
+async def field_report(
+    session: AsyncSession, *, workspace: Workspace, now: datetime, policy: NudgeSettings
+) -> FieldReport:
+    members = list(
+        (
+            await session.execute(
+                select(Member).where(Member.workspace_id == workspace.id).order_by(Member.display_name)
+            )
+        ).scalars()
+    )
+    owners_of_something = set(
+        (
+            await session.execute(
+                select(Customer.owner_id).where(Customer.workspace_id == workspace.id, Customer.owner_id.is_not(None))
+            )
+        ).scalars()
+    ) | set(
+        (
+            await session.execute(
+                select(Ticket.owner_id).where(Ticket.workspace_id == workspace.id, Ticket.owner_id.is_not(None))
+            )
+        ).scalars()
+    )
     # Agents carry the load; a lead or admin counts too when they own something themselves.
     agents = [m for m in members if m.role == Role.AGENT or m.id in owners_of_something]
-    found = await survey(session, Survey(), workspace_id=workspace.id, member_ids=None, agents=agents,
-                         now=now, policy=policy)
+    found = await survey(
+        session, Survey(), workspace_id=workspace.id, member_ids=None, agents=agents, now=now, policy=policy
+    )
     owners = {m.id: m.display_name for m in members}
-    report = FieldReport(f"{workspace.platform.value}:{workspace.external_id}", workspace.name or workspace.external_id,
-                         now)
+    report = FieldReport(
+        f"{workspace.platform.value}:{workspace.external_id}", workspace.name or workspace.external_id, now
+    )
     report.stale = [_line(t, c, owners) for t, c in found.stale]
     report.breaches = [_line(t, c, owners, why) for t, c, why in found.breaches]
     report.unhappy = [_line(t, c, owners, why) for t, c, why in found.unhappy]
     report.unowned = [c.name for c in found.unowned]
     report.hot_potatoes = found.hot_potatoes
-    report.load = [Load(a.member.display_name, a.customers, a.open_tickets, a.overdue, a.far_above_median)
-                   for a in found.load]
+    report.load = [
+        Load(a.member.display_name, a.customers, a.open_tickets, a.overdue, a.far_above_median) for a in found.load
+    ]
     report.median_open = float(found.median_open)
     report.reassigns = await _reassigns(session, workspace.id, now)
     report.time_to_owner = await _time_to_owner(session, workspace.id, now)
     teams = (await session.execute(select(Team).where(Team.workspace_id == workspace.id).order_by(Team.name))).scalars()
     for team in list(teams):
         digest = await wow.gesture_digest(session, team_id=team.id, now=now)
-        budget = "no budget set" if digest.budget_cents is None else (
-            f"{format_amount(digest.used_cents, digest.currency)} of "
-            f"{format_amount(digest.budget_cents, digest.currency)} used")
-        report.gestures.append(Gestures(team.name, budget, digest.used_cents, digest.budget_cents,
-                                        digest.open_proposals,
-                                        [(d.proposal_id, d.customer_name, d.gesture, d.assignee_name)
-                                         for d in digest.pending]))
+        budget = (
+            "no budget set"
+            if digest.budget_cents is None
+            else (
+                f"{format_amount(digest.used_cents, digest.currency)} of "
+                f"{format_amount(digest.budget_cents, digest.currency)} used"
+            )
+        )
+        report.gestures.append(
+            Gestures(
+                team.name,
+                budget,
+                digest.used_cents,
+                digest.budget_cents,
+                digest.open_proposals,
+                [(d.proposal_id, d.customer_name, d.gesture, d.assignee_name) for d in digest.pending],
+            )
+        )
     return report
 
 
 # --- chat ------------------------------------------------------------------------------------------------
+
 
 def _tickets(lines: list[TicketLine]) -> str:
     if not lines:
@@ -285,25 +379,38 @@ def render_field(report: FieldReport) -> Reply:
         ("Service-level breaches", _tickets(report.breaches)),
         ("Unhappy customers", _tickets(report.unhappy)),
         ("Unowned customers", ", ".join(report.unowned[:15]) or "none"),
-        ("Re-assigns (30 days)", f"{r.customer_moves} over {r.customers} customer(s) ({r.per_customer:.2f} each); "
-                                 f"{r.ticket_moves} over {r.tickets} ticket(s) ({r.per_ticket:.2f} each)"),
+        (
+            "Re-assigns (30 days)",
+            f"{r.customer_moves} over {r.customers} customer(s) ({r.per_customer:.2f} each); "
+            f"{r.ticket_moves} over {r.tickets} ticket(s) ({r.per_ticket:.2f} each)",
+        ),
         ("Hot potatoes", "; ".join(f"{name} ({n} moves)" for name, n in r.hot_customers + r.hot_tickets) or "none"),
-        ("Time to owner (30 days)",
-         f"customers {duration(t.customers)} median ({t.customers_counted} counted, {t.customers_waiting} waiting); "
-         f"tickets {duration(t.tickets)} median ({t.tickets_counted} counted, {t.tickets_waiting} waiting)"),
+        (
+            "Time to owner (30 days)",
+            f"customers {duration(t.customers)} median ({t.customers_counted} counted, {t.customers_waiting} waiting); "
+            f"tickets {duration(t.tickets)} median ({t.tickets_counted} counted, {t.tickets_waiting} waiting)",
+        ),
     ]
     for load in report.load:
         flag = f"  ⚠ far above the team median of {report.median_open:g}" if load.far_above_median else ""
-        fields.append((load.name, f"{load.customers} customer(s), {load.open_tickets} open ticket(s), "
-                                  f"{load.overdue} overdue{flag}"))
+        fields.append(
+            (
+                load.name,
+                f"{load.customers} customer(s), {load.open_tickets} open ticket(s), {load.overdue} overdue{flag}",
+            )
+        )
     for g in report.gestures:
         pending = "; ".join(f"#{p[0]} {p[1]}: {p[2]} ({p[3] or 'nobody'})" for p in g.pending) or "nothing to deliver"
         fields.append((f"Gestures: {g.team}", f"{g.budget}; {g.open_votes} open vote(s); {pending}"))
     return Reply(f"The field in {report.workspace_name} on {report.now:%A %d %B %H:%M} UTC", fields=fields)
 
 
-@command("field", usage="field", summary="Leads: the whole field: stale, unhappy, re-assigns, time to owner, load.",
-         group="Leads")
+@command(
+    "field",
+    usage="field",
+    summary="Leads: the whole field: stale, unhappy, re-assigns, time to owner, load.",
+    group="Leads",
+)
 async def field_command(ctx: Context, args: list[str]) -> Reply:
     require_lead(ctx.actor, "see the whole field")
     return render_field(await field_report(ctx.session, workspace=ctx.workspace, now=ctx.now, policy=policy_of(ctx)))

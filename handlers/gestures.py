@@ -6,6 +6,7 @@ Written once for every platform: cards are neutral `Reply`s posted to the team's
 as the change, and delivered right after commit by the request that made the change, or later by the ticker;
 a lease on each row keeps two replicas from sending the same message.
 """
+
 from __future__ import annotations
 
 import logging
@@ -56,6 +57,7 @@ STATUS_WORDS = {
 
 # ---- rendering ----------------------------------------------------------------------------------------------
 
+
 def money(cents: int, currency: str) -> str:
     return format_amount(cents, currency) if cents else "free"
 
@@ -82,12 +84,18 @@ def budget_field(view: wow.ProposalView) -> list[tuple[str, str]]:
     if view.budget_cents is None:
         return []
     p = view.proposal
-    line = f"{format_amount(view.used_cents, p.currency)} of {format_amount(view.budget_cents, p.currency)} used this month"
+    used, budget = format_amount(view.used_cents, p.currency), format_amount(view.budget_cents, p.currency)
+    line = f"{used} of {budget} used this month"
     fields = [("Budget", line)]
     if view.over_budget:
-        fields.append(("Over budget", f"{money(p.cost_cents, p.currency)} would bring this month to "
-                                      f"{format_amount(view.used_cents + p.cost_cents, p.currency)}; "
-                                      "approving it needs a lead's confirmation"))
+        fields.append(
+            (
+                "Over budget",
+                f"{money(p.cost_cents, p.currency)} would bring this month to "
+                f"{format_amount(view.used_cents + p.cost_cents, p.currency)}; "
+                "approving it needs a lead's confirmation",
+            )
+        )
     return fields
 
 
@@ -99,7 +107,8 @@ def status_line(view: wow.ProposalView) -> str:
         confirmed = f", confirmed over budget by {view.decided_by_name}" if view.decided_by_name else ""
         return f"approved{confirmed}; {view.assignee_name or 'nobody'} delivers it"
     if p.status == GestureStatus.DELIVERED:
-        return f"delivered by {view.delivered_by_name or 'someone'} on {when(p.delivered_at or p.closed_at or p.created_at)}"
+        delivered_at = p.delivered_at or p.closed_at or p.created_at
+        return f"delivered by {view.delivered_by_name or 'someone'} on {when(delivered_at)}"
     if p.status == GestureStatus.NO_QUORUM:
         return f"closed without quorum ({view.tally.total} of {p.quorum} votes)"
     if p.status == GestureStatus.DECLINED:
@@ -124,9 +133,11 @@ def render_card(view: wow.ProposalView) -> Reply:
     buttons: list[Button] = []
     if p.status == GestureStatus.OPEN:
         value = str(p.id)
-        buttons = [Button("Yes", ActionId.GESTURE_VOTE_YES, value, "primary"),
-                   Button("No", ActionId.GESTURE_VOTE_NO, value, "danger"),
-                   Button("Comment", ActionId.GESTURE_COMMENT, value)]
+        buttons = [
+            Button("Yes", ActionId.GESTURE_VOTE_YES, value, "primary"),
+            Button("No", ActionId.GESTURE_VOTE_NO, value, "danger"),
+            Button("Comment", ActionId.GESTURE_COMMENT, value),
+        ]
     elif p.status == GestureStatus.AWAITING_LEAD:
         buttons = lead_buttons(p.id)
     elif p.status == GestureStatus.APPROVED:
@@ -143,13 +154,17 @@ def outcome_text(view: wow.ProposalView) -> str:
     if p.status == GestureStatus.REJECTED:
         return f"{head} was not approved ({votes})."
     if p.status == GestureStatus.AWAITING_LEAD:
-        return (f"{head} won the vote ({votes}) but would exceed {view.team_name}'s monthly budget: "
-                "a lead must confirm it.")
+        return (
+            f"{head} won the vote ({votes}) but would exceed {view.team_name}'s monthly budget: a lead must confirm it."
+        )
     if p.status == GestureStatus.DECLINED:
         return f"{head} won the vote ({votes}), but {view.decided_by_name or 'a lead'} declined it: over budget."
     confirmed = f", confirmed over budget by {view.decided_by_name}" if view.decided_by_name else ""
-    delivered = " It has been delivered." if p.status == GestureStatus.DELIVERED else (
-        f" {view.assignee_name or 'Nobody'} delivers it: `wow delivered {p.id}` when done.")
+    delivered = (
+        " It has been delivered."
+        if p.status == GestureStatus.DELIVERED
+        else (f" {view.assignee_name or 'Nobody'} delivers it: `wow delivered {p.id}` when done.")
+    )
     return f"{head} is approved ({votes}{confirmed}).{delivered}"
 
 
@@ -160,7 +175,7 @@ def render_outcome(view: wow.ProposalView, *, for_user: str | None = None) -> Re
         buttons = lead_buttons(p.id)
     if p.status == GestureStatus.APPROVED and for_user is not None and for_user == view.assignee_user_id:
         buttons = [Button("Mark delivered", ActionId.GESTURE_DELIVERED, str(p.id), "primary")]
-    fields = [("Cost", money(p.cost_cents, p.currency))] + budget_field(view)
+    fields = [("Cost", money(p.cost_cents, p.currency)), *budget_field(view)]
     return Reply(outcome_text(view), fields=fields, buttons=buttons, ephemeral=for_user is not None)
 
 
@@ -169,8 +184,9 @@ def render_lead_request(view: wow.ProposalView) -> Reply:
     if p.status != GestureStatus.AWAITING_LEAD:
         return Reply(outcome_text(view))
     return Reply(
-        f"Gesture #{p.id} for {view.customer_name} won the vote but would exceed {view.team_name}'s budget. Confirm it?",
-        fields=[("Gesture", p.gesture), ("Cost", money(p.cost_cents, p.currency))] + budget_field(view),
+        f"Gesture #{p.id} for {view.customer_name} won the vote but would exceed {view.team_name}'s budget. "
+        "Confirm it?",
+        fields=[("Gesture", p.gesture), ("Cost", money(p.cost_cents, p.currency)), *budget_field(view)],
         buttons=lead_buttons(p.id),
     )
 
@@ -180,10 +196,16 @@ def render_delivery_request(view: wow.ProposalView, *, reminder: bool) -> Reply 
     if p.status != GestureStatus.APPROVED:
         return None  # delivered (or undone) before the reminder went out: nothing to say
     since = when(p.approved_at or p.closed_at or p.created_at)
-    text = (f"Reminder: gesture #{p.id} for {view.customer_name} was approved on {since} and waits for you."
-            if reminder else f"You were asked to deliver gesture #{p.id} for {view.customer_name}.")
-    return Reply(text, fields=[("Gesture", p.gesture), ("Cost", money(p.cost_cents, p.currency))],
-                 buttons=[Button("Mark delivered", ActionId.GESTURE_DELIVERED, str(p.id), "primary")])
+    text = (
+        f"Reminder: gesture #{p.id} for {view.customer_name} was approved on {since} and waits for you."
+        if reminder
+        else f"You were asked to deliver gesture #{p.id} for {view.customer_name}."
+    )
+    return Reply(
+        text,
+        fields=[("Gesture", p.gesture), ("Cost", money(p.cost_cents, p.currency))],
+        buttons=[Button("Mark delivered", ActionId.GESTURE_DELIVERED, str(p.id), "primary")],
+    )
 
 
 def render_message(purpose: str, target: str, view: wow.ProposalView) -> Reply | None:
@@ -204,6 +226,7 @@ def render_message(purpose: str, target: str, view: wow.ProposalView) -> Reply |
 
 
 # ---- delivery of what the bot owes ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Owed:
@@ -226,13 +249,30 @@ async def _deliver_one(
         row = await outbox.claim(session, message_id=message_id, now=now)
         if row is None:
             return 0  # up to date, or another request / replica is sending it right now
-        owed = _Owed(row.id, row.proposal_id, row.purpose, row.target, row.direct, row.platform, row.workspace,
-                     row.message_id, row.ref_channel_id, row.attempts)
+        owed = _Owed(
+            row.id,
+            row.proposal_id,
+            row.purpose,
+            row.target,
+            row.direct,
+            row.platform,
+            row.workspace,
+            row.message_id,
+            row.ref_channel_id,
+            row.attempts,
+        )
     notifier = notifiers.get(owed.platform)
     if notifier is None:
         async with sessions() as session, session.begin():
-            await outbox.record_failure(session, message_id=owed.id, error=f"no notifier for {owed.platform.value}",
-                                        retry_after=300, permanent=False, attempts=owed.attempts, now=now)
+            await outbox.record_failure(
+                session,
+                message_id=owed.id,
+                error=f"no notifier for {owed.platform.value}",
+                retry_after=300,
+                permanent=False,
+                attempts=owed.attempts,
+                now=now,
+            )
         return 0
     sent = 0
     platform_id, channel = owed.message_id, owed.ref_channel_id
@@ -243,8 +283,15 @@ async def _deliver_one(
             reply = render_message(owed.purpose, owed.target, view)
         if reply is None:
             async with sessions() as session, session.begin():
-                await outbox.record_failure(session, message_id=owed.id, error="skipped: no longer relevant",
-                                            retry_after=None, permanent=True, attempts=owed.attempts, now=now)
+                await outbox.record_failure(
+                    session,
+                    message_id=owed.id,
+                    error="skipped: no longer relevant",
+                    retry_after=None,
+                    permanent=True,
+                    attempts=owed.attempts,
+                    now=now,
+                )
             return sent
         try:
             if owed.direct:
@@ -254,23 +301,32 @@ async def _deliver_one(
             else:
                 ref = MessageRef(owed.platform, owed.workspace, channel or owed.target, platform_id)
                 await notifier.update(ref=ref, reply=reply)
-        except Exception as error:  # noqa: BLE001  (any platform failure: keep the row, retry later)
+        except Exception as error:
             failed = error if isinstance(error, DeliveryFailed) else None
             if failed is None:
                 log.exception("gesture message %s (%s) failed", owed.id, owed.purpose)
             async with sessions() as session, session.begin():
                 await outbox.record_failure(
-                    session, message_id=owed.id, error=str(error) or type(error).__name__,
-                    retry_after=failed.retry_after if failed else None, permanent=bool(failed and failed.permanent),
-                    attempts=owed.attempts, now=now,
+                    session,
+                    message_id=owed.id,
+                    error=str(error) or type(error).__name__,
+                    retry_after=failed.retry_after if failed else None,
+                    permanent=bool(failed and failed.permanent),
+                    attempts=owed.attempts,
+                    now=now,
                 )
             return sent
         sent += 1
         platform_id, channel = ref.message_id, ref.channel_id
         async with sessions() as session, session.begin():
-            still_dirty = await outbox.record_sent(session, message_id=owed.id, version=version or 0,
-                                                   platform_message_id=ref.message_id, ref_channel_id=ref.channel_id,
-                                                   now=now)
+            still_dirty = await outbox.record_sent(
+                session,
+                message_id=owed.id,
+                version=version or 0,
+                platform_message_id=ref.message_id,
+                ref_channel_id=ref.channel_id,
+                now=now,
+            )
         if not still_dirty:
             return sent
     async with sessions() as session, session.begin():
@@ -346,6 +402,7 @@ async def close_due_proposals(
 
 # ---- commands -----------------------------------------------------------------------------------------------
 
+
 @command("wow", usage=WOW_USAGE, summary="Propose, vote on and deliver small gestures for customers.", group=GROUP)
 async def wow_command(ctx: Context, args: list[str]) -> Reply:
     need(args, 1, WOW_USAGE)
@@ -356,35 +413,65 @@ async def wow_command(ctx: Context, args: list[str]) -> Reply:
 
 
 async def _propose(ctx: Context, args: list[str]) -> Reply:
-    positional, options = split_options(args, {"cost": "what it costs, e.g. 15 or 15.50",
-                                               "deadline": "how long the vote runs, e.g. 24h or 2d"})
+    positional, options = split_options(
+        args, {"cost": "what it costs, e.g. 15 or 15.50", "deadline": "how long the vote runs, e.g. 24h or 2d"}
+    )
     need(positional, 2, PROPOSE_USAGE)
     customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=positional[0])
     cost = parse_amount(options["cost"], what="a gesture", maximum_cents=wow.MAX_COST_CENTS) if "cost" in options else 0
-    deadline = (parse_duration(options["deadline"], minimum=wow.MIN_DEADLINE, maximum=wow.MAX_DEADLINE)
-                if "deadline" in options else wow.DEFAULT_DEADLINE)
+    deadline = (
+        parse_duration(options["deadline"], minimum=wow.MIN_DEADLINE, maximum=wow.MAX_DEADLINE)
+        if "deadline" in options
+        else wow.DEFAULT_DEADLINE
+    )
     made = await wow.propose(
-        ctx.session, actor=ctx.actor, customer=customer, gesture=" ".join(positional[1:]), cost_cents=cost,
-        deadline_in=deadline, platform=ctx.platform, channel_id=ctx.channel_id, now=ctx.now,
+        ctx.session,
+        actor=ctx.actor,
+        customer=customer,
+        gesture=" ".join(positional[1:]),
+        cost_cents=cost,
+        deadline_in=deadline,
+        platform=ctx.platform,
+        channel_id=ctx.channel_id,
+        now=ctx.now,
     )
     p = made.proposal
     deliver_after_commit(ctx, p.id)
-    fields = [("Cost", money(p.cost_cents, p.currency)), ("Voting closes", f"{when(p.deadline)} (in {describe(deadline)})"),
-              ("Quorum", str(p.quorum))]
+    fields = [
+        ("Cost", money(p.cost_cents, p.currency)),
+        ("Voting closes", f"{when(p.deadline)} (in {describe(deadline)})"),
+        ("Quorum", str(p.quorum)),
+    ]
     if made.over_budget and made.budget_cents is not None:
-        fields.append(("Over budget", f"{money(p.cost_cents, p.currency)} would bring this month to "
-                                      f"{format_amount(made.used_cents + p.cost_cents, p.currency)} of "
-                                      f"{format_amount(made.budget_cents, p.currency)}; if approved, a lead must confirm it"))
-    return Reply(f"Proposed gesture #{p.id} for {customer.name}: {p.gesture}. {made.team.name} votes on it in its channel.",
-                 fields=fields)
+        fields.append(
+            (
+                "Over budget",
+                f"{money(p.cost_cents, p.currency)} would bring this month to "
+                f"{format_amount(made.used_cents + p.cost_cents, p.currency)} of "
+                f"{format_amount(made.budget_cents, p.currency)}; if approved, a lead must confirm it",
+            )
+        )
+    return Reply(
+        f"Proposed gesture #{p.id} for {customer.name}: {p.gesture}. {made.team.name} votes on it in its channel.",
+        fields=fields,
+    )
 
 
 async def _vote_reply(ctx: Context, proposal_id: int, choice: VoteChoice) -> Reply:
-    result = await wow.cast_vote(ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id,
-                                 proposal_id=proposal_id, choice=choice, platform=ctx.platform, now=ctx.now)
+    result = await wow.cast_vote(
+        ctx.session,
+        actor=ctx.actor,
+        workspace_id=ctx.workspace.id,
+        proposal_id=proposal_id,
+        choice=choice,
+        platform=ctx.platform,
+        now=ctx.now,
+    )
     p = result.proposal
     if not result.changed:
-        return Reply(f"You already voted {choice.value} on gesture #{p.id}; you can change it until {when(p.deadline)}.")
+        return Reply(
+            f"You already voted {choice.value} on gesture #{p.id}; you can change it until {when(p.deadline)}."
+        )
     deliver_after_commit(ctx, p.id)
     verb = f"changed your vote to {choice.value}" if result.previous else f"voted {choice.value}"
     return Reply(f"You {verb} on gesture #{p.id}; you can change it until {when(p.deadline)}.")
@@ -408,8 +495,15 @@ async def _comment(ctx: Context, args: list[str]) -> Reply:
 
 
 async def _commented(ctx: Context, proposal_id: int, body: str | None) -> Reply:
-    await wow.add_comment(ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id, proposal_id=proposal_id,
-                          body=body, platform=ctx.platform, now=ctx.now)
+    await wow.add_comment(
+        ctx.session,
+        actor=ctx.actor,
+        workspace_id=ctx.workspace.id,
+        proposal_id=proposal_id,
+        body=body,
+        platform=ctx.platform,
+        now=ctx.now,
+    )
     deliver_after_commit(ctx, proposal_id)
     return Reply(f"Your comment is on gesture #{proposal_id}'s card.")
 
@@ -420,8 +514,9 @@ async def _delivered(ctx: Context, args: list[str]) -> Reply:
 
 
 async def _mark_delivered(ctx: Context, proposal_id: int) -> Reply:
-    p = await wow.mark_delivered(ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id,
-                                 proposal_id=proposal_id, now=ctx.now)
+    p = await wow.mark_delivered(
+        ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id, proposal_id=proposal_id, now=ctx.now
+    )
     deliver_after_commit(ctx, p.id)
     return Reply(f"Gesture #{p.id} is marked delivered. Thank you for making someone's day.")
 
@@ -429,15 +524,23 @@ async def _mark_delivered(ctx: Context, proposal_id: int) -> Reply:
 async def _assign(ctx: Context, args: list[str]) -> Reply:
     need(args, 2, "wow assign <id> @member")
     to = await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=args[1])
-    p = await wow.assign(ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id,
-                         proposal_id=wow.parse_proposal_id(args[0]), to=to, now=ctx.now)
+    p = await wow.assign(
+        ctx.session,
+        actor=ctx.actor,
+        workspace_id=ctx.workspace.id,
+        proposal_id=wow.parse_proposal_id(args[0]),
+        to=to,
+        now=ctx.now,
+    )
     deliver_after_commit(ctx, p.id)
     return Reply(f"{to.display_name} delivers gesture #{p.id}.")
 
 
 async def _list(ctx: Context, args: list[str]) -> Reply:
     lines = await wow.list_gestures(
-        ctx.session, workspace_id=ctx.workspace.id, team_id=ctx.actor.team_id,
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        team_id=ctx.actor.team_id,
         statuses=(GestureStatus.OPEN, GestureStatus.AWAITING_LEAD, GestureStatus.APPROVED),
     )
     if not lines:
@@ -461,9 +564,14 @@ async def _history(ctx: Context, args: list[str]) -> Reply:
     lines = await wow.customer_gestures(ctx.session, customer=customer)
     if not lines:
         return Reply(f"No gestures for {customer.name} yet. Propose one: `wow {quote(customer.name)} <gesture…>`.")
-    fields = [(f"#{line.proposal.id} {when(line.proposal.created_at)}",
-               f"{line.proposal.gesture} ({money(line.proposal.cost_cents, line.proposal.currency)}): "
-               f"{STATUS_WORDS[line.proposal.status]}") for line in lines]
+    fields = [
+        (
+            f"#{line.proposal.id} {when(line.proposal.created_at)}",
+            f"{line.proposal.gesture} ({money(line.proposal.cost_cents, line.proposal.currency)}): "
+            f"{STATUS_WORDS[line.proposal.status]}",
+        )
+        for line in lines
+    ]
     return Reply(f"Gestures for {customer.name}", fields=fields)
 
 
@@ -478,21 +586,30 @@ async def _budget(ctx: Context, args: list[str]) -> Reply:
         settings = await wow.settings_for(ctx.session, team_id=team.id, now=ctx.now)
         cents = parse_amount(positional[0], what="a monthly budget", maximum_cents=wow.MAX_BUDGET_CENTS)
         await wow.set_budget(ctx.session, actor=ctx.actor, team=team, cents=cents, now=ctx.now)
-        return Reply(f"{team.name}'s monthly gesture budget is now {format_amount(cents, settings.currency)}.",
-                     ephemeral=False)
+        return Reply(
+            f"{team.name}'s monthly gesture budget is now {format_amount(cents, settings.currency)}.", ephemeral=False
+        )
     digest = await wow.gesture_digest(ctx.session, team_id=team.id, now=ctx.now)
     return Reply(f"{team.name}'s gestures this month", fields=digest_fields(digest))
 
 
 def digest_fields(digest: wow.GestureDigest) -> list[tuple[str, str]]:
     """The gesture part of a lead's digest (the nudges digest can show these fields as they are)."""
-    budget = "no budget set (`wow budget <amount>`)" if digest.budget_cents is None else (
-        f"{format_amount(digest.used_cents, digest.currency)} of {format_amount(digest.budget_cents, digest.currency)} used")
+    budget = (
+        "no budget set (`wow budget <amount>`)"
+        if digest.budget_cents is None
+        else (
+            f"{format_amount(digest.used_cents, digest.currency)} of "
+            f"{format_amount(digest.budget_cents, digest.currency)} used"
+        )
+    )
     fields = [("Budget", budget), ("Open votes", str(digest.open_proposals))]
     if digest.awaiting_lead:
         fields.append(("Waiting for a lead", ", ".join(f"#{i}" for i in digest.awaiting_lead)))
-    fields += [(f"To deliver: #{d.proposal_id} {d.customer_name}", f"{d.gesture} ({d.assignee_name or 'nobody'})")
-               for d in digest.pending]
+    fields += [
+        (f"To deliver: #{d.proposal_id} {d.customer_name}", f"{d.gesture} ({d.assignee_name or 'nobody'})")
+        for d in digest.pending
+    ]
     return fields
 
 
@@ -517,18 +634,33 @@ async def _settings(ctx: Context, args: list[str]) -> Reply:
             raise InvalidInput(f"Usage: `{SETTINGS_USAGE}`")
         await wow.change_settings(ctx.session, actor=ctx.actor, team=team, now=ctx.now, **changes)  # type: ignore[arg-type]
     settings = await wow.settings_for(ctx.session, team_id=team.id, now=ctx.now)
-    budget = "none" if settings.monthly_budget_cents is None else format_amount(settings.monthly_budget_cents, settings.currency)
+    budget = (
+        "none"
+        if settings.monthly_budget_cents is None
+        else format_amount(settings.monthly_budget_cents, settings.currency)
+    )
     return Reply(
-        f"{team.name}'s gesture settings" + (" (changed; running votes keep the settings they started with)" if positional else ""),
-        fields=[("Anonymous votes", "on" if settings.anonymous else "off"),
-                ("Results hidden until close", "on" if settings.hide_results else "off"),
-                ("Quorum", str(settings.quorum)), ("Currency", settings.currency), ("Monthly budget", budget)],
+        f"{team.name}'s gesture settings"
+        + (" (changed; running votes keep the settings they started with)" if positional else ""),
+        fields=[
+            ("Anonymous votes", "on" if settings.anonymous else "off"),
+            ("Results hidden until close", "on" if settings.hide_results else "off"),
+            ("Quorum", str(settings.quorum)),
+            ("Currency", settings.currency),
+            ("Monthly budget", budget),
+        ],
     )
 
 
 async def _decide(ctx: Context, proposal_id: int, confirm: bool) -> Reply:
-    p = await wow.decide_over_budget(ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id,
-                                     proposal_id=proposal_id, confirm=confirm, now=ctx.now)
+    p = await wow.decide_over_budget(
+        ctx.session,
+        actor=ctx.actor,
+        workspace_id=ctx.workspace.id,
+        proposal_id=proposal_id,
+        confirm=confirm,
+        now=ctx.now,
+    )
     deliver_after_commit(ctx, p.id)
     if confirm:
         return Reply(f"Gesture #{p.id} is approved over budget; it counts against this month.")
@@ -546,12 +678,21 @@ async def _decline(ctx: Context, args: list[str]) -> Reply:
 
 
 SUBCOMMAND_RUNNERS = {
-    "vote": _vote, "comment": _comment, "delivered": _delivered, "assign": _assign, "list": _list,
-    "history": _history, "budget": _budget, "settings": _settings, "confirm": _confirm, "decline": _decline,
+    "vote": _vote,
+    "comment": _comment,
+    "delivered": _delivered,
+    "assign": _assign,
+    "list": _list,
+    "history": _history,
+    "budget": _budget,
+    "settings": _settings,
+    "confirm": _confirm,
+    "decline": _decline,
 }
 
 
 # ---- buttons ------------------------------------------------------------------------------------------------
+
 
 def _button_id(act: ActionInvocation) -> int:
     try:
@@ -576,9 +717,15 @@ async def comment_button(ctx: Context, act: ActionInvocation) -> Reply:
     await wow.may_vote(ctx.session, actor=ctx.actor, proposal=proposal)
     return Reply(
         f"Add a short comment to gesture #{proposal.id}.",
-        prompt=Prompt(title="Comment", label=f"Your comment on gesture #{proposal.id}",
-                      submit_action_id=ActionId.GESTURE_COMMENT_SUBMIT, value=str(proposal.id),
-                      min_length=1, max_length=wow.MAX_COMMENT, placeholder="e.g. they loved the last card"),
+        prompt=Prompt(
+            title="Comment",
+            label=f"Your comment on gesture #{proposal.id}",
+            submit_action_id=ActionId.GESTURE_COMMENT_SUBMIT,
+            value=str(proposal.id),
+            min_length=1,
+            max_length=wow.MAX_COMMENT,
+            placeholder="e.g. they loved the last card",
+        ),
     )
 
 

@@ -1,4 +1,5 @@
 """Helpdesk webhook intake: one event, one transaction, applied at most once (see ownership.helpdesk)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -27,9 +28,16 @@ class IntakeResult:
     changes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"status": self.status, "source": self.source, "ticket_id": self.ticket_id,
-                "ticket_created": self.ticket_created, "customer_created": self.customer_created,
-                "flagged": self.flagged, "unhappy": self.unhappy, "changes": self.changes}
+        return {
+            "status": self.status,
+            "source": self.source,
+            "ticket_id": self.ticket_id,
+            "ticket_created": self.ticket_created,
+            "customer_created": self.customer_created,
+            "flagged": self.flagged,
+            "unhappy": self.unhappy,
+            "changes": self.changes,
+        }
 
 
 class HelpdeskIntake:
@@ -58,6 +66,12 @@ class HelpdeskIntake:
             if applied.duplicate:
                 return IntakeResult("duplicate", event.source)
             return IntakeResult(
-                "applied", event.source, applied.ticket.id if applied.ticket else None, applied.ticket_created,
-                applied.customer_created, applied.flagged, applied.became_unhappy, list(applied.changes),
+                "applied",
+                event.source,
+                applied.ticket.id if applied.ticket else None,
+                applied.ticket_created,
+                applied.customer_created,
+                applied.flagged,
+                applied.became_unhappy,
+                list(applied.changes),
             )

@@ -4,6 +4,7 @@ commands around them (sla, workhours, away, delegate, snooze, nudges).
 `NudgeSweeper.tick` is what the scheduler calls: plan (one transaction), claim and render (one transaction),
 send each message through the recipient's platform Notifier (no transaction open), mark each result.
 """
+
 from __future__ import annotations
 
 import logging
@@ -64,6 +65,7 @@ HEADLINES = {
 
 # --- rendering ----------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class NudgeText:
     subject: str
@@ -71,8 +73,12 @@ class NudgeText:
     ticket: Ticket | None
 
 
-async def describe(session: AsyncSession, message_episode_subject: tuple[SubjectKind, int], ticket_id: int | None,
-                   customer_id: int | None) -> NudgeText:
+async def describe(
+    session: AsyncSession,
+    message_episode_subject: tuple[SubjectKind, int],
+    ticket_id: int | None,
+    customer_id: int | None,
+) -> NudgeText:
     kind, subject_id = message_episode_subject
     ticket = await session.get(Ticket, ticket_id) if ticket_id else None
     customer = await session.get(Customer, customer_id) if customer_id else None
@@ -91,8 +97,10 @@ async def describe(session: AsyncSession, message_episode_subject: tuple[Subject
 def nudge_buttons(delivery_id: int, kind: NudgeKind, customer: Customer | None) -> list[Button]:
     value = str(delivery_id)
     if kind == NudgeKind.CHECK_IN:
-        buttons = [Button("Customer is happy", ActionId.NUDGE_DONE, value, "primary"),
-                   Button("Not happy", ActionId.NUDGE_NOT_HAPPY, value, "danger")]
+        buttons = [
+            Button("Customer is happy", ActionId.NUDGE_DONE, value, "primary"),
+            Button("Not happy", ActionId.NUDGE_NOT_HAPPY, value, "danger"),
+        ]
     else:
         buttons = [Button("Done", ActionId.NUDGE_DONE, value, "primary")]
     buttons += [
@@ -119,11 +127,17 @@ async def render_message(session: AsyncSession, message: Message, policy: NudgeS
         buttons: list[Button] = []
         for delivery in message.deliveries:
             episode = message.episodes[delivery.episode_id]
-            text = await describe(session, (episode.subject_kind, episode.subject_id), episode.ticket_id, episode.customer_id)
+            text = await describe(
+                session, (episode.subject_kind, episode.subject_id), episode.ticket_id, episode.customer_id
+            )
             fields.append((f"{episode.kind.value}: {text.subject}", episode.detail))
             buttons.append(Button(f"Done #{delivery.id}", ActionId.NUDGE_DONE, str(delivery.id)))
-        return Reply(f"You reached today's limit of {policy.daily_cap} nudges, so here are the other "
-                     f"{len(message.deliveries)} in one message.", fields=fields, buttons=buttons[:25])
+        return Reply(
+            f"You reached today's limit of {policy.daily_cap} nudges, so here are the other "
+            f"{len(message.deliveries)} in one message.",
+            fields=fields,
+            buttons=buttons[:25],
+        )
     delivery = message.deliveries[0]
     episode = message.episodes[delivery.episode_id]
     if delivery.kind == NudgeKind.DIGEST:
@@ -133,8 +147,13 @@ async def render_message(session: AsyncSession, message: Message, policy: NudgeS
     fields = [("Why", episode.detail)]
     if text.customer is not None:
         owner = await session.get(Member, text.customer.owner_id) if text.customer.owner_id else None
-        fields.append(("Customer", f"{text.customer.name} ({text.customer.tier.value}), "
-                                   f"owner: {owner.display_name if owner else 'nobody'}"))
+        fields.append(
+            (
+                "Customer",
+                f"{text.customer.name} ({text.customer.tier.value}), "
+                f"owner: {owner.display_name if owner else 'nobody'}",
+            )
+        )
     if text.ticket is not None:
         fields.append(("Ticket", f"#{text.ticket.id} [{text.ticket.status.value}, {text.ticket.priority.value}]"))
     climbed = await _escalated_from(session, delivery.step, delivery.kind)
@@ -146,7 +165,9 @@ async def render_message(session: AsyncSession, message: Message, policy: NudgeS
         fields.append(("Reminder", "You snoozed this earlier."))
     if delivery.kind == NudgeKind.DELIVERY_FAILED:
         fields.append(("Delivery", delivery.error or "the platform refused it"))
-        return Reply(headline, fields=fields, buttons=[Button("Done", ActionId.NUDGE_DONE, str(delivery.id), "primary")])
+        return Reply(
+            headline, fields=fields, buttons=[Button("Done", ActionId.NUDGE_DONE, str(delivery.id), "primary")]
+        )
     if delivery.kind == NudgeKind.HANDOFF_NOT_ACCEPTED and episode.subject_kind == SubjectKind.HANDOFF:
         fields.append(("Answer it", "`accept <customer>` or `decline <customer> <reason>`"))
     return Reply(headline, fields=fields, buttons=nudge_buttons(delivery.id, delivery.kind, text.customer))
@@ -169,12 +190,19 @@ def render_digest(digest: Digest, now: datetime) -> Reply:
     ]
     for load in digest.load:
         flag = f"  ⚠ far above the team median of {digest.median_open:g}" if load.far_above_median else ""
-        fields.append((load.member.display_name,
-                       f"{load.customers} customer(s), {load.open_tickets} open ticket(s), {load.overdue} overdue{flag}"))
-    return Reply(f"Good morning {digest.lead.display_name}: the {digest.team} digest for {now:%A %d %B}.", fields=fields)
+        fields.append(
+            (
+                load.member.display_name,
+                f"{load.customers} customer(s), {load.open_tickets} open ticket(s), {load.overdue} overdue{flag}",
+            )
+        )
+    return Reply(
+        f"Good morning {digest.lead.display_name}: the {digest.team} digest for {now:%A %d %B}.", fields=fields
+    )
 
 
 # --- delivery ------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TickResult:
@@ -228,26 +256,46 @@ class NudgeSweeper:
         try:
             if notifier is None:
                 raise DeliveryFailed(f"{platform.value} is off on this server", retry_after=RETRY_WHEN_PLATFORM_OFF)
-            ref = await notifier.send_direct(workspace=message.workspace.external_id,
-                                             user_id=message.recipient.platform_user_id, reply=reply)
+            ref = await notifier.send_direct(
+                workspace=message.workspace.external_id, user_id=message.recipient.platform_user_id, reply=reply
+            )
         except DeliveryFailed as error:
             async with self.sessions() as session, session.begin():
                 if error.permanent:
                     log.warning("nudge %s to %s failed for good: %s", message.ids, message.recipient.id, error)
                     await mark_failed(session, ids=message.ids, worker=self.worker, now=now, error=str(error))
                     return "failed"
-                await mark_retry(session, ids=message.ids, worker=self.worker, now=now,
-                                 retry_after=error.retry_after or RETRY_AFTER_ERROR, error=str(error))
+                await mark_retry(
+                    session,
+                    ids=message.ids,
+                    worker=self.worker,
+                    now=now,
+                    retry_after=error.retry_after or RETRY_AFTER_ERROR,
+                    error=str(error),
+                )
             return "retried"
         except Exception as error:  # a bug or a network error in a notifier: try again later, never drop
             log.exception("nudge %s to %s: notifier error", message.ids, message.recipient.id)
             async with self.sessions() as session, session.begin():
-                await mark_retry(session, ids=message.ids, worker=self.worker, now=now,
-                                 retry_after=RETRY_AFTER_ERROR, error=f"{type(error).__name__}: {error}")
+                await mark_retry(
+                    session,
+                    ids=message.ids,
+                    worker=self.worker,
+                    now=now,
+                    retry_after=RETRY_AFTER_ERROR,
+                    error=f"{type(error).__name__}: {error}",
+                )
             return "retried"
         async with self.sessions() as session, session.begin():
-            await mark_sent(session, ids=message.ids, worker=self.worker, now=self.clock(),
-                            platform=ref.platform.value, channel=ref.channel_id, message_id=ref.message_id)
+            await mark_sent(
+                session,
+                ids=message.ids,
+                worker=self.worker,
+                now=self.clock(),
+                platform=ref.platform.value,
+                channel=ref.channel_id,
+                message_id=ref.message_id,
+            )
         return "sent"
 
     async def tick(self) -> TickResult:
@@ -262,6 +310,7 @@ class NudgeSweeper:
 
 # --- buttons -------------------------------------------------------------------------------------------
 
+
 def _delivery_id(raw: str) -> int:
     try:
         return int(raw.split(":")[0].lstrip("#"))
@@ -271,16 +320,32 @@ def _delivery_id(raw: str) -> int:
 
 @action(ActionId.NUDGE_DONE)
 async def done_button(ctx: Context, act: ActionInvocation) -> Reply:
-    view = await nudge_actions.mark_done(ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id,
-                                         delivery_id=_delivery_id(act.value), now=ctx.now, note=act.input)
-    what = "Check-in recorded: the customer is happy." if view.episode.kind == NudgeKind.CHECK_IN else \
-        f"Done: {view.episode.kind.value} follow-up recorded; nobody further up will be nudged about it."
+    view = await nudge_actions.mark_done(
+        ctx.session,
+        actor=ctx.actor,
+        workspace_id=ctx.workspace.id,
+        delivery_id=_delivery_id(act.value),
+        now=ctx.now,
+        note=act.input,
+    )
+    what = (
+        "Check-in recorded: the customer is happy."
+        if view.episode.kind == NudgeKind.CHECK_IN
+        else f"Done: {view.episode.kind.value} follow-up recorded; nobody further up will be nudged about it."
+    )
     return Reply(what, replace_original=True)
 
 
 async def _snooze(ctx: Context, delivery_id: int, choice: str) -> Reply:
-    result = await nudge_actions.snooze(ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id,
-                                        delivery_id=delivery_id, choice=choice, now=ctx.now, policy=policy_of(ctx))
+    result = await nudge_actions.snooze(
+        ctx.session,
+        actor=ctx.actor,
+        workspace_id=ctx.workspace.id,
+        delivery_id=delivery_id,
+        choice=choice,
+        now=ctx.now,
+        policy=policy_of(ctx),
+    )
     text = f"Snoozed until {when(result.until)}; I'll remind you then."
     if result.escalates_at is not None:
         text += f" If it's not done by {when(result.escalates_at)}, the next person up hears about it"
@@ -296,16 +361,22 @@ async def snooze_button(ctx: Context, act: ActionInvocation) -> Reply:
 
 @action(ActionId.NUDGE_HANDOFF)
 async def handoff_button(ctx: Context, act: ActionInvocation) -> Reply:
-    view = await nudge_actions.get_nudge(ctx.session, workspace_id=ctx.workspace.id, delivery_id=_delivery_id(act.value))
+    view = await nudge_actions.get_nudge(
+        ctx.session, workspace_id=ctx.workspace.id, delivery_id=_delivery_id(act.value)
+    )
     if view.customer is None:
         raise InvalidInput("This nudge is not about a customer, so there is nothing to hand off.")
     name = quote(view.customer.name)
     return Reply(
         f"Who should take {view.customer.name}, and why? Or type `handoff {name} @person <reason>`.",
         prompt=Prompt(
-            title="Hand off", label=f"@person and the reason they should take {view.customer.name}",
-            submit_action_id=ActionId.NUDGE_HANDOFF_SUBMIT, value=str(view.customer.id), min_length=3,
-            max_length=2000, placeholder="@sam needs a German speaker for the migration",
+            title="Hand off",
+            label=f"@person and the reason they should take {view.customer.name}",
+            submit_action_id=ActionId.NUDGE_HANDOFF_SUBMIT,
+            value=str(view.customer.id),
+            min_length=3,
+            max_length=2000,
+            placeholder="@sam needs a German speaker for the migration",
         ),
     )
 
@@ -329,7 +400,7 @@ async def _receiver_and_reason(ctx: Context, typed: str) -> tuple[Member, str]:
     text = typed.strip()
     if not text:
         raise InvalidInput("Name the person first, then the reason: `@sam needs a German speaker`.")
-    if text[0] in "\"“":
+    if text[0] in '"“':
         name, closed, rest = text[1:].partition("”" if text[0] == "“" else '"')
         if closed:
             return await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=name), rest.strip()
@@ -345,21 +416,39 @@ async def _receiver_and_reason(ctx: Context, typed: str) -> tuple[Member, str]:
 
 @action(ActionId.NUDGE_NOT_HAPPY)
 async def not_happy_button(ctx: Context, act: ActionInvocation) -> Reply:
-    view = await nudge_actions.get_nudge(ctx.session, workspace_id=ctx.workspace.id, delivery_id=_delivery_id(act.value))
+    view = await nudge_actions.get_nudge(
+        ctx.session, workspace_id=ctx.workspace.id, delivery_id=_delivery_id(act.value)
+    )
     if view.episode.kind != NudgeKind.CHECK_IN:
         raise InvalidInput("Only a check-in can be answered with “not happy”.")
-    return Reply("What is the customer unhappy about?", prompt=Prompt(
-        title="Not happy", label="What is wrong?", submit_action_id=ActionId.NUDGE_NOT_HAPPY_SUBMIT,
-        value=str(view.delivery.id), min_length=5, max_length=2000, placeholder="the export still times out",
-    ))
+    return Reply(
+        "What is the customer unhappy about?",
+        prompt=Prompt(
+            title="Not happy",
+            label="What is wrong?",
+            submit_action_id=ActionId.NUDGE_NOT_HAPPY_SUBMIT,
+            value=str(view.delivery.id),
+            min_length=5,
+            max_length=2000,
+            placeholder="the export still times out",
+        ),
+    )
 
 
 @action(ActionId.NUDGE_NOT_HAPPY_SUBMIT)
 async def not_happy_submit(ctx: Context, act: ActionInvocation) -> Reply:
-    view = await nudge_actions.not_happy(ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id,
-                                         delivery_id=_delivery_id(act.value), reason=act.input, now=ctx.now)
-    return Reply(f"Noted: ticket #{view.episode.ticket_id} is marked unhappy; you'll be nudged to follow up "
-                 "until it's done.", replace_original=True)
+    view = await nudge_actions.not_happy(
+        ctx.session,
+        actor=ctx.actor,
+        workspace_id=ctx.workspace.id,
+        delivery_id=_delivery_id(act.value),
+        reason=act.input,
+        now=ctx.now,
+    )
+    return Reply(
+        f"Noted: ticket #{view.episode.ticket_id} is marked unhappy; you'll be nudged to follow up until it's done.",
+        replace_original=True,
+    )
 
 
 # --- commands ------------------------------------------------------------------------------------------
@@ -394,9 +483,11 @@ async def sla(ctx: Context, args: list[str]) -> Reply:
         return timedelta_words(timedelta(minutes=minutes))
 
     fields = [
-        (f"{tier.value}{' (changed here)' if t.custom else ''}",
-         f"first response {m(t.first_response)}, update {m(t.update)}, resolution {m(t.resolution)}; "
-         f"lead after {m(t.lead_after)}, admins after {m(t.admins_after)}")
+        (
+            f"{tier.value}{' (changed here)' if t.custom else ''}",
+            f"first response {m(t.first_response)}, update {m(t.update)}, resolution {m(t.resolution)}; "
+            f"lead after {m(t.lead_after)}, admins after {m(t.admins_after)}",
+        )
         for tier, t in sorted(levels.items(), key=lambda kv: list(Tier).index(kv[0]))
     ]
     fields.append(("Priority", "urgent ×0.25, high ×0.5, normal ×1, low ×2; the clock stops while pending"))
@@ -410,8 +501,14 @@ WORKHOURS_USAGE = "workhours [HH:MM-HH:MM] [--days mon-fri] [--tz Europe/Berlin]
 def _hours_reply(member: Member, head: str) -> Reply:
     days = "".join(member.work_days)
     names = ", ".join(name.title() for name, n in availability.DAY_NAMES.items() if str(n) in days)
-    return Reply(head, fields=[("Hours", f"{member.work_start}-{member.work_end} {member.time_zone}"),
-                               ("Days", names or "every day"), ("Away", "yes" if member.away else "no")])
+    return Reply(
+        head,
+        fields=[
+            ("Hours", f"{member.work_start}-{member.work_end} {member.time_zone}"),
+            ("Days", names or "every day"),
+            ("Away", "yes" if member.away else "no"),
+        ],
+    )
 
 
 @command("workhours", usage=WORKHOURS_USAGE, summary="When nudges may reach you, in your time zone.", group=GROUP)
@@ -462,8 +559,12 @@ async def snooze_command(ctx: Context, args: list[str]) -> Reply:
     return await _snooze(ctx, _delivery_id(args[0]), args[1].lower())
 
 
-@command("nudges", usage="nudges <ticket-id|customer>", summary="Every nudge and escalation step, with who got it.",
-         group=GROUP)
+@command(
+    "nudges",
+    usage="nudges <ticket-id|customer>",
+    summary="Every nudge and escalation step, with who got it.",
+    group=GROUP,
+)
 async def nudges_history(ctx: Context, args: list[str]) -> Reply:
     need(args, 1, "nudges <ticket-id|customer>")
     ref = " ".join(args)
@@ -477,8 +578,9 @@ async def nudges_history(ctx: Context, args: list[str]) -> Reply:
     else:
         customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=ref)
         title = customer.name
-    entries = await nudge_actions.nudge_history(ctx.session, workspace_id=ctx.workspace.id, ticket=ticket, customer=customer)
+    entries = await nudge_actions.nudge_history(
+        ctx.session, workspace_id=ctx.workspace.id, ticket=ticket, customer=customer
+    )
     if not entries:
         return Reply(f"No nudges for {title} yet.")
     return Reply(f"Nudges for {title}", fields=[(when(e.at), e.what) for e in entries])
-

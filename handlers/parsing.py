@@ -1,4 +1,5 @@
 """One command parser for every platform: words, "quoted names", mentions, and friendly errors."""
+
 from __future__ import annotations
 
 import shlex

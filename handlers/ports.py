@@ -1,4 +1,5 @@
 """Ports the handlers and the scheduler talk through; each platform implements them in bot/<platform>/."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

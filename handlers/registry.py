@@ -1,4 +1,5 @@
 """Commands and actions register here once; every platform reaches them through `Handlers`."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping

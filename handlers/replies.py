@@ -3,6 +3,7 @@
 Platforms translate their payloads into `Invocation` / `ActionInvocation`, and render `Reply` their own way
 (Block Kit, Adaptive Cards, console text). Nothing here knows any platform.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """ticket open|note|pending|reopen|resolve|mood|csat|show, tickets, idea, ideas."""
+
 from __future__ import annotations
 
 import re
@@ -61,8 +62,9 @@ def parse_since(raw: str, now: datetime) -> datetime:
 
 
 async def _ticket(ctx: Context, raw: str) -> Ticket:
-    return await ticket_domain.get_ticket(ctx.session, workspace_id=ctx.workspace.id,
-                                          ticket_id=ticket_domain.parse_ticket_id(raw), for_update=True)
+    return await ticket_domain.get_ticket(
+        ctx.session, workspace_id=ctx.workspace.id, ticket_id=ticket_domain.parse_ticket_id(raw), for_update=True
+    )
 
 
 async def _tell_owner(ctx: Context, ticket: Ticket, reply: Reply) -> list[Notice]:
@@ -70,8 +72,9 @@ async def _tell_owner(ctx: Context, ticket: Ticket, reply: Reply) -> list[Notice
     return [Notice(uid, reply)] if uid and uid != ctx.actor.platform_user_id else []
 
 
-@command("ticket", usage=TICKET_USAGE, summary="Open and work tickets: notes, pending, resolve, mood, CSAT.",
-         group=GROUP)
+@command(
+    "ticket", usage=TICKET_USAGE, summary="Open and work tickets: notes, pending, resolve, mood, CSAT.", group=GROUP
+)
 async def ticket(ctx: Context, args: list[str]) -> Reply:
     need(args, 1, TICKET_USAGE)
     verb, rest = args[0].lower(), args[1:]
@@ -84,15 +87,17 @@ async def ticket(ctx: Context, args: list[str]) -> Reply:
         return await _note(ctx, rest)
     if verb in STATUS_VERBS:
         found = await _ticket(ctx, rest[0])
-        await ticket_domain.change_status(ctx.session, ticket=found, to=STATUS_VERBS[verb], actor=ctx.actor,
-                                          platform=ctx.platform, now=ctx.now)
+        await ticket_domain.change_status(
+            ctx.session, ticket=found, to=STATUS_VERBS[verb], actor=ctx.actor, platform=ctx.platform, now=ctx.now
+        )
         return Reply(STATUS_DONE[STATUS_VERBS[verb]].format(id=found.id), ephemeral=False)
     if verb == "mood":
         need(rest, 2, USAGE[verb])
         mood = ticket_domain.parse_mood(rest[1])
         found = await _ticket(ctx, rest[0])
-        await ticket_domain.set_mood(ctx.session, ticket=found, mood=mood, actor=ctx.actor, platform=ctx.platform,
-                                     now=ctx.now)
+        await ticket_domain.set_mood(
+            ctx.session, ticket=found, mood=mood, actor=ctx.actor, platform=ctx.platform, now=ctx.now
+        )
         return Reply(f"#{found.id} is marked {mood.value}.", ephemeral=False)
     if verb == "csat":
         return await _csat(ctx, rest)
@@ -105,8 +110,13 @@ async def _open(ctx: Context, rest: list[str]) -> Reply:
     priority = ticket_domain.parse_priority(options.get("priority", Priority.NORMAL.value))
     customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=positional[0])
     opened = await ticket_domain.open_ticket(
-        ctx.session, customer=customer, subject=" ".join(positional[1:]), priority=priority, actor=ctx.actor,
-        platform=ctx.platform, now=ctx.now,
+        ctx.session,
+        customer=customer,
+        subject=" ".join(positional[1:]),
+        priority=priority,
+        actor=ctx.actor,
+        platform=ctx.platform,
+        now=ctx.now,
     )
     t = opened.ticket
     fields = [("Customer", customer.name), ("Priority", t.priority.value)]
@@ -119,15 +129,25 @@ async def _open(ctx: Context, rest: list[str]) -> Reply:
         team = await ticket_domain.team_to_tell(ctx.session, customer=customer)
         notices = [Notice(m.platform_user_id, notice) for m in team if m.id != ctx.actor.id]
         fields.append(("Owner", "nobody: flagged to the team"))
-        return Reply(f"Opened #{t.id} for {customer.name}: {t.subject}. Nobody owns {customer.name}, so it is "
-                     f"flagged to the team; `claim {quote(customer.name)}` to take it.",
-                     fields=fields, ephemeral=False, notices=notices)
+        return Reply(
+            f"Opened #{t.id} for {customer.name}: {t.subject}. Nobody owns {customer.name}, so it is "
+            f"flagged to the team; `claim {quote(customer.name)}` to take it.",
+            fields=fields,
+            ephemeral=False,
+            notices=notices,
+        )
     owner = await ctx.session.get(Member, t.owner_id) if t.owner_id else None
     fields.append(("Owner", owner.display_name if owner else "nobody"))
-    told = Reply(f"{ctx.actor.display_name} opened #{t.id} for your customer {customer.name}: {t.subject}",
-                 fields=[("Priority", t.priority.value)])
-    return Reply(f"Opened #{t.id} for {customer.name}: {t.subject}", fields=fields, ephemeral=False,
-                 notices=await _tell_owner(ctx, t, told))
+    told = Reply(
+        f"{ctx.actor.display_name} opened #{t.id} for your customer {customer.name}: {t.subject}",
+        fields=[("Priority", t.priority.value)],
+    )
+    return Reply(
+        f"Opened #{t.id} for {customer.name}: {t.subject}",
+        fields=fields,
+        ephemeral=False,
+        notices=await _tell_owner(ctx, t, told),
+    )
 
 
 async def _note(ctx: Context, rest: list[str]) -> Reply:
@@ -135,35 +155,64 @@ async def _note(ctx: Context, rest: list[str]) -> Reply:
     need(positional, 2, USAGE["note"])
     found = await _ticket(ctx, positional[0])
     from_customer = options.get("from-customer") == "yes"
-    result = await ticket_domain.add_note(ctx.session, ticket=found, text=" ".join(positional[1:]),
-                                          from_customer=from_customer, actor=ctx.actor, platform=ctx.platform,
-                                          now=ctx.now)
+    result = await ticket_domain.add_note(
+        ctx.session,
+        ticket=found,
+        text=" ".join(positional[1:]),
+        from_customer=from_customer,
+        actor=ctx.actor,
+        platform=ctx.platform,
+        now=ctx.now,
+    )
     if not from_customer:
         first = " First response recorded." if result.first_response else ""
         return Reply(f"Noted on #{found.id}.{first}")
     assert result.tone is not None
-    fields = [("Tone", f"{result.tone.score:+.2f}" + (f" ({', '.join(result.tone.words)})" if result.tone.words else ""))]
+    fields = [
+        ("Tone", f"{result.tone.score:+.2f}" + (f" ({', '.join(result.tone.words)})" if result.tone.words else ""))
+    ]
     if result.reopened:
         fields.append(("Status", "open again: the customer wrote back"))
     notices: list[Notice] = []
     if result.tone.clearly_negative:
         fields.append(("Mood", f"unhappy: {found.mood_reason}"))
         if result.became_unhappy:
-            notices = await _tell_owner(ctx, found, Reply(
-                f"The customer on #{found.id} ({found.subject}) sounds unhappy.", fields=[("Why", found.mood_reason or "")]))
+            notices = await _tell_owner(
+                ctx,
+                found,
+                Reply(
+                    f"The customer on #{found.id} ({found.subject}) sounds unhappy.",
+                    fields=[("Why", found.mood_reason or "")],
+                ),
+            )
     return Reply(f"Customer message recorded on #{found.id}.", fields=fields, notices=notices)
 
 
 async def _csat(ctx: Context, rest: list[str]) -> Reply:
     need(rest, 2, USAGE["csat"])
     found = await _ticket(ctx, rest[0])
-    result = await ticket_domain.record_csat(ctx.session, ticket=found, rating=rest[1], comment=" ".join(rest[2:]),
-                                             actor=ctx.actor, platform=ctx.platform, now=ctx.now)
+    result = await ticket_domain.record_csat(
+        ctx.session,
+        ticket=found,
+        rating=rest[1],
+        comment=" ".join(rest[2:]),
+        actor=ctx.actor,
+        platform=ctx.platform,
+        now=ctx.now,
+    )
     if result.rating == "bad":
-        notices = await _tell_owner(ctx, found, Reply(
-            f"Bad satisfaction rating on #{found.id} ({found.subject}).", fields=[("Why", found.mood_reason or "")]))
-        return Reply(f"Bad rating recorded on #{found.id}; the ticket is marked unhappy.",
-                     fields=[("Mood", found.mood_reason or "")], notices=notices)
+        notices = await _tell_owner(
+            ctx,
+            found,
+            Reply(
+                f"Bad satisfaction rating on #{found.id} ({found.subject}).", fields=[("Why", found.mood_reason or "")]
+            ),
+        )
+        return Reply(
+            f"Bad rating recorded on #{found.id}; the ticket is marked unhappy.",
+            fields=[("Mood", found.mood_reason or "")],
+            notices=notices,
+        )
     return Reply(f"Good rating recorded on #{found.id}.")
 
 
@@ -190,8 +239,9 @@ def _timeline_words(line: ticket_domain.TimelineLine) -> str:
 
 
 async def _show(ctx: Context, rest: list[str]) -> Reply:
-    found = await ticket_domain.get_ticket(ctx.session, workspace_id=ctx.workspace.id,
-                                           ticket_id=ticket_domain.parse_ticket_id(rest[0]))
+    found = await ticket_domain.get_ticket(
+        ctx.session, workspace_id=ctx.workspace.id, ticket_id=ticket_domain.parse_ticket_id(rest[0])
+    )
     customer = await ctx.session.get(Customer, found.customer_id)
     owner = await ctx.session.get(Member, found.owner_id) if found.owner_id else None
     levels = ticket_domain.service_levels(found, now=ctx.now)
@@ -233,8 +283,12 @@ async def tickets(ctx: Context, args: list[str]) -> Reply:
     for row in rows:
         t = row.ticket
         mood = ", unhappy" if t.mood == Mood.UNHAPPY else ""
-        fields.append((f"#{t.id} {row.customer}",
-                       f"{t.subject} [{t.status.value}, {t.priority.value}{mood}] owner {row.owner or 'nobody'}"))
+        fields.append(
+            (
+                f"#{t.id} {row.customer}",
+                f"{t.subject} [{t.status.value}, {t.priority.value}{mood}] owner {row.owner or 'nobody'}",
+            )
+        )
     return Reply(title, fields=fields)
 
 
@@ -242,25 +296,29 @@ async def tickets(ctx: Context, args: list[str]) -> Reply:
 async def idea(ctx: Context, args: list[str]) -> Reply:
     need(args, 2, "idea <customer> <text…>")
     customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=args[0])
-    recorded = await ticket_domain.record_idea(ctx.session, actor=ctx.actor, customer=customer,
-                                               text=" ".join(args[1:]), platform=ctx.platform, now=ctx.now)
+    recorded = await ticket_domain.record_idea(
+        ctx.session, actor=ctx.actor, customer=customer, text=" ".join(args[1:]), platform=ctx.platform, now=ctx.now
+    )
     return Reply(f"Recorded {customer.name}'s idea: {recorded.text}")
 
 
-@command("ideas", usage="ideas [customer] [--since 30d]", summary="Customers' ideas, per customer and period.",
-         group=GROUP)
+@command(
+    "ideas", usage="ideas [customer] [--since 30d]", summary="Customers' ideas, per customer and period.", group=GROUP
+)
 async def ideas(ctx: Context, args: list[str]) -> Reply:
     positional, options = split_options(args, {"since": "a period like 30d, 2w or 12h"})
     since = parse_since(options["since"], ctx.now) if "since" in options else None
     customer = None
     if positional:
         customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=" ".join(positional))
-    rows = await ticket_domain.list_ideas(ctx.session, workspace_id=ctx.workspace.id,
-                                          customer_id=customer.id if customer else None, since=since)
+    rows = await ticket_domain.list_ideas(
+        ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id if customer else None, since=since
+    )
     scope = f" from {customer.name}" if customer else ""
     period = f" since {when(since)}" if since else ""
     if not rows:
         return Reply(f"No ideas{scope}{period} yet. `idea <customer> <text>` records one.")
-    return Reply(f"{len(rows)} idea(s){scope}{period}",
-                 fields=[(f"{when(r.idea.created_at)} {r.customer}", f"{r.idea.text} (by {r.author or '?'})")
-                         for r in rows])
+    return Reply(
+        f"{len(rows)} idea(s){scope}{period}",
+        fields=[(f"{when(r.idea.created_at)} {r.customer}", f"{r.idea.text} (by {r.author or '?'})") for r in rows],
+    )

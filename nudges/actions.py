@@ -1,4 +1,5 @@
 """What people do with a nudge (Done, Snooze, "not happy") and its history."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -83,8 +84,10 @@ async def mark_done(
     )
     await session.refresh(view.episode)
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"Already done by {await _done_by_name(session, view.episode)} "
-                       f"at {view.episode.done_at:%Y-%m-%d %H:%M} UTC.")
+        raise Conflict(
+            f"Already done by {await _done_by_name(session, view.episode)} "
+            f"at {view.episode.done_at:%Y-%m-%d %H:%M} UTC."
+        )
     await session.execute(
         update(NudgeDelivery)
         .where(NudgeDelivery.episode_id == view.episode.id, NudgeDelivery.status == DeliveryStatus.PLANNED)
@@ -103,8 +106,14 @@ class Snoozed:
 
 
 async def snooze(
-    session: AsyncSession, *, actor: Member, workspace_id: int, delivery_id: int, choice: str,
-    now: datetime, policy: NudgeSettings,
+    session: AsyncSession,
+    *,
+    actor: Member,
+    workspace_id: int,
+    delivery_id: int,
+    choice: str,
+    now: datetime,
+    policy: NudgeSettings,
 ) -> Snoozed:
     """Remind me later: a new reminder for the actor, and the next ladder step waits, within the limit."""
     if choice not in SNOOZES:
@@ -118,19 +127,35 @@ async def snooze(
     until = now + delta if delta is not None else next_work_start(actor, now)
     episode.snoozed_until = max(until, episode.snoozed_until) if episode.snoozed_until else until
     episode.snoozes += 1
-    await insert_or_ignore(session, NudgeDelivery, {
-        "workspace_id": episode.workspace_id, "episode_id": episode.id, "kind": episode.kind,
-        "step": view.delivery.step, "round": episode.snoozes, "recipient_id": actor.id,
-        "audience": view.delivery.audience, "urgent": view.delivery.urgent, "status": DeliveryStatus.PLANNED,
-        "planned_at": now, "due_at": until if view.delivery.urgent else next_working_moment(actor, until),
-        "attempts": 0,
-    }, ["episode_id", "step", "recipient_id", "round"])
+    await insert_or_ignore(
+        session,
+        NudgeDelivery,
+        {
+            "workspace_id": episode.workspace_id,
+            "episode_id": episode.id,
+            "kind": episode.kind,
+            "step": view.delivery.step,
+            "round": episode.snoozes,
+            "recipient_id": actor.id,
+            "audience": view.delivery.audience,
+            "urgent": view.delivery.urgent,
+            "status": DeliveryStatus.PLANNED,
+            "planned_at": now,
+            "due_at": until if view.delivery.urgent else next_working_moment(actor, until),
+            "attempts": 0,
+        },
+        ["episode_id", "step", "recipient_id", "round"],
+    )
     # earlier reminders of this person for this episode that have not gone out yet are replaced by this one
     await session.execute(
         update(NudgeDelivery)
-        .where(NudgeDelivery.episode_id == episode.id, NudgeDelivery.recipient_id == actor.id,
-               NudgeDelivery.round > 0, NudgeDelivery.round < episode.snoozes,
-               NudgeDelivery.status == DeliveryStatus.PLANNED)
+        .where(
+            NudgeDelivery.episode_id == episode.id,
+            NudgeDelivery.recipient_id == actor.id,
+            NudgeDelivery.round > 0,
+            NudgeDelivery.round < episode.snoozes,
+            NudgeDelivery.status == DeliveryStatus.PLANNED,
+        )
         .values(status=DeliveryStatus.CANCELLED, error="snoozed again")
         .execution_options(synchronize_session=False)
     )
@@ -171,8 +196,9 @@ async def not_happy(
     view = await get_nudge(session, workspace_id=workspace_id, delivery_id=delivery_id)
     if view.episode.kind != NudgeKind.CHECK_IN or view.ticket is None:
         raise InvalidInput("Only a check-in can be answered with “not happy”.")
-    await mark_done(session, actor=actor, workspace_id=workspace_id, delivery_id=delivery_id, now=now,
-                    note=f"not happy: {text}")
+    await mark_done(
+        session, actor=actor, workspace_id=workspace_id, delivery_id=delivery_id, now=now, note=f"not happy: {text}"
+    )
     ticket = await session.get(Ticket, view.ticket.id, populate_existing=True)
     assert ticket is not None
     ticket.mood = Mood.UNHAPPY
@@ -189,7 +215,11 @@ class HistoryEntry:
 
 
 async def nudge_history(
-    session: AsyncSession, *, workspace_id: int, ticket: Ticket | None = None, customer: Customer | None = None,
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    ticket: Ticket | None = None,
+    customer: Customer | None = None,
     limit: int = 60,
 ) -> list[HistoryEntry]:
     """Every episode and ladder step for a ticket (or a customer and its tickets), oldest first."""
@@ -197,8 +227,12 @@ async def nudge_history(
     if ticket is not None:
         query = query.where(NudgeEpisode.ticket_id == ticket.id)
     elif customer is not None:
-        query = query.where(or_(NudgeEpisode.customer_id == customer.id,
-                                (NudgeEpisode.subject_kind == SubjectKind.CUSTOMER) & (NudgeEpisode.subject_id == customer.id)))
+        query = query.where(
+            or_(
+                NudgeEpisode.customer_id == customer.id,
+                (NudgeEpisode.subject_kind == SubjectKind.CUSTOMER) & (NudgeEpisode.subject_id == customer.id),
+            )
+        )
     episodes = list((await session.execute(query.order_by(NudgeEpisode.started_at).limit(limit))).scalars())
     if not episodes:
         return []
@@ -211,12 +245,20 @@ async def nudge_history(
     entries: list[HistoryEntry] = []
     by_id = {e.id: e for e in episodes}
     for episode in episodes:
-        subject = f"ticket #{episode.ticket_id}" if episode.ticket_id and episode.subject_kind == SubjectKind.TICKET else episode.subject_kind.value
-        entries.append(HistoryEntry(episode.started_at, episode.kind, f"{episode.kind.value} ({subject}): {episode.detail}"))
+        subject = (
+            f"ticket #{episode.ticket_id}"
+            if episode.ticket_id and episode.subject_kind == SubjectKind.TICKET
+            else episode.subject_kind.value
+        )
+        entries.append(
+            HistoryEntry(episode.started_at, episode.kind, f"{episode.kind.value} ({subject}): {episode.detail}")
+        )
         if episode.done_at is not None:
             who_name = await _done_by_name(session, episode)
             note = f": {episode.done_note}" if episode.done_note else ""
-            entries.append(HistoryEntry(episode.done_at, episode.kind, f"{episode.kind.value} done by {who_name}{note}"))
+            entries.append(
+                HistoryEntry(episode.done_at, episode.kind, f"{episode.kind.value} done by {who_name}{note}")
+            )
     for delivery, name in rows.all():
         episode = by_id[delivery.episode_id]
         label = LADDERS.get(episode.kind, ("?",))
@@ -227,18 +269,29 @@ async def nudge_history(
             step_name = "delivery failed, told instead"
         moment = delivery.sent_at or delivery.due_at
         state = {
-            DeliveryStatus.SENT: "sent", DeliveryStatus.BUNDLED: "sent in a bundle",
-            DeliveryStatus.PLANNED: "waiting until", DeliveryStatus.SENDING: "being sent",
-            DeliveryStatus.CANCELLED: "cancelled", DeliveryStatus.FAILED: f"failed ({delivery.error})",
+            DeliveryStatus.SENT: "sent",
+            DeliveryStatus.BUNDLED: "sent in a bundle",
+            DeliveryStatus.PLANNED: "waiting until",
+            DeliveryStatus.SENDING: "being sent",
+            DeliveryStatus.CANCELLED: "cancelled",
+            DeliveryStatus.FAILED: f"failed ({delivery.error})",
         }[delivery.status]
-        entries.append(HistoryEntry(moment, episode.kind,
-                                    f"{episode.kind.value} → {name} ({delivery.audience}, {step_name}): {state}"))
+        entries.append(
+            HistoryEntry(
+                moment, episode.kind, f"{episode.kind.value} → {name} ({delivery.audience}, {step_name}): {state}"
+            )
+        )
     entries.sort(key=lambda e: e.at)
     return entries
 
 
 async def open_ticket_ids(session: AsyncSession, *, customer: Customer) -> list[int]:
-    return list((await session.execute(
-        select(Ticket.id).where(Ticket.customer_id == customer.id,
-                                Ticket.status.in_((TicketStatus.OPEN, TicketStatus.PENDING)))
-    )).scalars())
+    return list(
+        (
+            await session.execute(
+                select(Ticket.id).where(
+                    Ticket.customer_id == customer.id, Ticket.status.in_((TicketStatus.OPEN, TicketStatus.PENDING))
+                )
+            )
+        ).scalars()
+    )

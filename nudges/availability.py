@@ -1,4 +1,5 @@
 """Working hours, time zone, away and delegate: when and to whom a person's nudges go."""
+
 from __future__ import annotations
 
 import re

@@ -9,6 +9,7 @@
    so a sweeper whose lease was taken over cannot overwrite the new owner's result.
 A sweeper that dies between 1 and 3 leaves rows in `sending`; once `lease_until` passes they are due again.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -66,8 +67,14 @@ def claimable(now: datetime):  # type: ignore[no-untyped-def]
 
 
 async def still_needed(
-    session: AsyncSession, delivery: NudgeDelivery, episode: NudgeEpisode, *, now: datetime,
-    policy: NudgeSettings, levels: ServiceLevels, cache: dict[tuple[str, int], set[tuple[str, str]]],
+    session: AsyncSession,
+    delivery: NudgeDelivery,
+    episode: NudgeEpisode,
+    *,
+    now: datetime,
+    policy: NudgeSettings,
+    levels: ServiceLevels,
+    cache: dict[tuple[str, int], set[tuple[str, str]]],
 ) -> bool:
     if delivery.kind == NudgeKind.DELIVERY_FAILED:
         return True
@@ -75,7 +82,9 @@ async def still_needed(
         return False
     key = (episode.subject_kind.value, episode.subject_id)
     if key not in cache:
-        evaluation = await evaluate(session, episode.subject_kind, episode.subject_id, now=now, policy=policy, levels=levels)
+        evaluation = await evaluate(
+            session, episode.subject_kind, episode.subject_id, now=now, policy=policy, levels=levels
+        )
         cache[key] = set() if evaluation.gone else {(n.kind.value, n.episode) for n in evaluation.needs}
     return (episode.kind.value, episode.episode) in cache[key]
 
@@ -85,7 +94,9 @@ async def _messages_today(session: AsyncSession, member: Member, now: datetime) 
     start, end = local_day_bounds(member, now)
     rows = await session.execute(
         select(NudgeDelivery.id, NudgeDelivery.bundle_id, NudgeDelivery.urgent, NudgeDelivery.kind).where(
-            NudgeDelivery.recipient_id == member.id, NudgeDelivery.sent_at >= start, NudgeDelivery.sent_at < end,
+            NudgeDelivery.recipient_id == member.id,
+            NudgeDelivery.sent_at >= start,
+            NudgeDelivery.sent_at < end,
             NudgeDelivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.BUNDLED)),
         )
     )
@@ -100,26 +111,30 @@ async def _messages_today(session: AsyncSession, member: Member, now: datetime) 
     return singles, bundled
 
 
-async def claim_due(
-    session: AsyncSession, *, now: datetime, worker: str, policy: NudgeSettings
-) -> ClaimResult:
+async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy: NudgeSettings) -> ClaimResult:
     rows = (
-        await session.execute(
-            select(NudgeDelivery)
-            .where(claimable(now))
-            .order_by(NudgeDelivery.due_at, NudgeDelivery.id)
-            .limit(policy.batch_size)
-            .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
+        (
+            await session.execute(
+                select(NudgeDelivery)
+                .where(claimable(now))
+                .order_by(NudgeDelivery.due_at, NudgeDelivery.id)
+                .limit(policy.batch_size)
+                .with_for_update(skip_locked=True)
+                .execution_options(populate_existing=True)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     levels = ServiceLevels(session)
     cache: dict[tuple[str, int], set[tuple[str, str]]] = {}
     episodes: dict[int, NudgeEpisode] = {}
     keep: list[NudgeDelivery] = []
     cancelled = 0
     for delivery in rows:
-        episode = episodes.get(delivery.episode_id) or await session.get(NudgeEpisode, delivery.episode_id, populate_existing=True)
+        episode = episodes.get(delivery.episode_id) or await session.get(
+            NudgeEpisode, delivery.episode_id, populate_existing=True
+        )
         assert episode is not None
         episodes[episode.id] = episode
         if delivery.status == DeliveryStatus.SENDING:
@@ -165,30 +180,54 @@ async def claim_due(
                 d.lease_until = lease
                 d.attempts += 1
                 d.bundle_id = group[0].id if is_bundle else None
-            messages.append(Message(member, workspace, group, {d.episode_id: episodes[d.episode_id] for d in group},
-                                    bundle=is_bundle))
+            messages.append(
+                Message(
+                    member, workspace, group, {d.episode_id: episodes[d.episode_id] for d in group}, bundle=is_bundle
+                )
+            )
     await session.flush()
     return ClaimResult(messages, cancelled, held)
 
 
 async def mark_sent(
-    session: AsyncSession, *, ids: list[int], worker: str, now: datetime,
-    platform: str, channel: str, message_id: str,
+    session: AsyncSession,
+    *,
+    ids: list[int],
+    worker: str,
+    now: datetime,
+    platform: str,
+    channel: str,
+    message_id: str,
 ) -> int:
     """Sent: only rows this worker still holds (a taken-over lease is not overwritten)."""
     result = await session.execute(
         update(NudgeDelivery)
-        .where(NudgeDelivery.id.in_(ids), NudgeDelivery.claimed_by == worker,
-               NudgeDelivery.status == DeliveryStatus.SENDING)
-        .values(status=DeliveryStatus.SENT, sent_at=now, lease_until=None, error=None,
-                message_platform=platform, message_channel=channel, message_id=message_id)
+        .where(
+            NudgeDelivery.id.in_(ids),
+            NudgeDelivery.claimed_by == worker,
+            NudgeDelivery.status == DeliveryStatus.SENDING,
+        )
+        .values(
+            status=DeliveryStatus.SENT,
+            sent_at=now,
+            lease_until=None,
+            error=None,
+            message_platform=platform,
+            message_channel=channel,
+            message_id=message_id,
+        )
         .execution_options(synchronize_session=False)
     )
     if len(ids) > 1:  # a bundle: the first row carries the message, the others went inside it
         await session.execute(
-            update(NudgeDelivery).where(NudgeDelivery.id.in_(ids[1:]), NudgeDelivery.claimed_by == worker,
-                                        NudgeDelivery.status == DeliveryStatus.SENT)
-            .values(status=DeliveryStatus.BUNDLED).execution_options(synchronize_session=False)
+            update(NudgeDelivery)
+            .where(
+                NudgeDelivery.id.in_(ids[1:]),
+                NudgeDelivery.claimed_by == worker,
+                NudgeDelivery.status == DeliveryStatus.SENT,
+            )
+            .values(status=DeliveryStatus.BUNDLED)
+            .execution_options(synchronize_session=False)
         )
     return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
@@ -199,10 +238,19 @@ async def mark_retry(
     """The platform said "later" (Slack 429, a Bot Connector hiccup): due again after `retry_after`."""
     result = await session.execute(
         update(NudgeDelivery)
-        .where(NudgeDelivery.id.in_(ids), NudgeDelivery.claimed_by == worker,
-               NudgeDelivery.status == DeliveryStatus.SENDING)
-        .values(status=DeliveryStatus.PLANNED, due_at=now + timedelta(seconds=max(1.0, retry_after)),
-                claimed_by=None, lease_until=None, bundle_id=None, error=error[:500])
+        .where(
+            NudgeDelivery.id.in_(ids),
+            NudgeDelivery.claimed_by == worker,
+            NudgeDelivery.status == DeliveryStatus.SENDING,
+        )
+        .values(
+            status=DeliveryStatus.PLANNED,
+            due_at=now + timedelta(seconds=max(1.0, retry_after)),
+            claimed_by=None,
+            lease_until=None,
+            bundle_id=None,
+            error=error[:500],
+        )
         .execution_options(synchronize_session=False)
     )
     return result.rowcount  # type: ignore[attr-defined,no-any-return]
@@ -213,11 +261,20 @@ async def mark_failed(
 ) -> list[NudgeDelivery]:
     """The platform will never take it: record why, and tell the recipient's lead (or the admins) instead.
     Returns the deliveries created for them (they go out with the next claim)."""
-    failed = list((await session.execute(
-        select(NudgeDelivery).where(NudgeDelivery.id.in_(ids), NudgeDelivery.claimed_by == worker,
-                                    NudgeDelivery.status == DeliveryStatus.SENDING)
-        .with_for_update().execution_options(populate_existing=True)
-    )).scalars())
+    failed = list(
+        (
+            await session.execute(
+                select(NudgeDelivery)
+                .where(
+                    NudgeDelivery.id.in_(ids),
+                    NudgeDelivery.claimed_by == worker,
+                    NudgeDelivery.status == DeliveryStatus.SENDING,
+                )
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalars()
+    )
     created: list[NudgeDelivery] = []
     for delivery in failed:
         delivery.status = DeliveryStatus.FAILED
@@ -228,10 +285,18 @@ async def mark_failed(
         recipient = await session.get(Member, delivery.recipient_id)
         for person, role in await lead_of(session, delivery.workspace_id, recipient, None):
             values = {
-                "workspace_id": delivery.workspace_id, "episode_id": delivery.episode_id,
-                "kind": NudgeKind.DELIVERY_FAILED, "step": delivery.step, "round": -delivery.id,
-                "recipient_id": person.id, "audience": role, "urgent": False,
-                "status": DeliveryStatus.PLANNED, "planned_at": now, "due_at": now, "attempts": 0,
+                "workspace_id": delivery.workspace_id,
+                "episode_id": delivery.episode_id,
+                "kind": NudgeKind.DELIVERY_FAILED,
+                "step": delivery.step,
+                "round": -delivery.id,
+                "recipient_id": person.id,
+                "audience": role,
+                "urgent": False,
+                "status": DeliveryStatus.PLANNED,
+                "planned_at": now,
+                "due_at": now,
+                "attempts": 0,
                 "error": f"could not reach recipient #{delivery.recipient_id}: {error[:300]}",
             }
             await insert_or_ignore(session, NudgeDelivery, values, ["episode_id", "step", "recipient_id", "round"])

@@ -1,4 +1,5 @@
 """The lead's daily digest: what needs attention in their team, and who carries too much."""
+
 from __future__ import annotations
 
 import statistics
@@ -48,15 +49,25 @@ class Digest(Survey):
 
 
 async def team_of(session: AsyncSession, lead: Member) -> tuple[str, list[Member]]:
-    team = (await session.execute(select(Team).where(Team.lead_id == lead.id).order_by(Team.id).limit(1))).scalar_one_or_none()
+    team = (
+        await session.execute(select(Team).where(Team.lead_id == lead.id).order_by(Team.id).limit(1))
+    ).scalar_one_or_none()
     if team is None and lead.team_id is not None:
         team = await session.get(Team, lead.team_id)
     if team is not None:
-        members = list((await session.execute(
-            select(Member).where(Member.team_id == team.id).order_by(Member.display_name))).scalars())
+        members = list(
+            (
+                await session.execute(select(Member).where(Member.team_id == team.id).order_by(Member.display_name))
+            ).scalars()
+        )
         return team.name, members
-    members = list((await session.execute(
-        select(Member).where(Member.workspace_id == lead.workspace_id).order_by(Member.display_name))).scalars())
+    members = list(
+        (
+            await session.execute(
+                select(Member).where(Member.workspace_id == lead.workspace_id).order_by(Member.display_name)
+            )
+        ).scalars()
+    )
     return "everyone", members
 
 
@@ -64,29 +75,55 @@ async def build_digest(session: AsyncSession, *, lead: Member, now: datetime, po
     team_name, members = await team_of(session, lead)
     agents = [m for m in members if m.id != lead.id]
     digest = Digest(lead=lead, team=team_name)
-    await survey(session, digest, workspace_id=lead.workspace_id, member_ids=[m.id for m in members], agents=agents,
-                 now=now, policy=policy)
+    await survey(
+        session,
+        digest,
+        workspace_id=lead.workspace_id,
+        member_ids=[m.id for m in members],
+        agents=agents,
+        now=now,
+        policy=policy,
+    )
     return digest
 
 
-async def survey(session: AsyncSession, digest: Survey, *, workspace_id: int, member_ids: list[int] | None,
-                 agents: list[Member], now: datetime, policy: NudgeSettings) -> Survey:
+async def survey(
+    session: AsyncSession,
+    digest: Survey,
+    *,
+    workspace_id: int,
+    member_ids: list[int] | None,
+    agents: list[Member],
+    now: datetime,
+    policy: NudgeSettings,
+) -> Survey:
     """Fill `digest` with the tickets of `member_ids` (and unowned ones; None: everyone's) and each agent's load."""
     ids = member_ids if member_ids is not None else [m.id for m in agents]
     levels = ServiceLevels(session)
     owner_test = or_(Ticket.owner_id.in_(ids), Ticket.owner_id.is_(None)) if member_ids is not None else true()
-    rows = (await session.execute(
-        select(Ticket, Customer).join(Customer, Customer.id == Ticket.customer_id).where(
-            Ticket.workspace_id == workspace_id,
-            owner_test,
-            Ticket.status.in_((TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.RESOLVED)),
-        ).order_by(Ticket.id)
-    )).all()
+    rows = (
+        await session.execute(
+            select(Ticket, Customer)
+            .join(Customer, Customer.id == Ticket.customer_id)
+            .where(
+                Ticket.workspace_id == workspace_id,
+                owner_test,
+                Ticket.status.in_((TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.RESOLVED)),
+            )
+            .order_by(Ticket.id)
+        )
+    ).all()
     overdue: dict[int, int] = {}
     open_count: dict[int, int] = {}
     for ticket, customer in rows:
-        evaluation = ticket_needs(Evaluation(ticket.workspace_id), ticket, customer,
-                                  await levels.get(ticket.workspace_id, customer.tier), policy=policy, now=now)
+        evaluation = ticket_needs(
+            Evaluation(ticket.workspace_id),
+            ticket,
+            customer,
+            await levels.get(ticket.workspace_id, customer.tier),
+            policy=policy,
+            now=now,
+        )
         kinds = {n.kind: n for n in evaluation.needs}
         late = False
         if NudgeKind.STALE in kinds:
@@ -104,9 +141,15 @@ async def survey(session: AsyncSession, digest: Survey, *, workspace_id: int, me
             open_count[ticket.owner_id] = open_count.get(ticket.owner_id, 0) + 1
             if late:
                 overdue[ticket.owner_id] = overdue.get(ticket.owner_id, 0) + 1
-    digest.unowned = list((await session.execute(
-        select(Customer).where(Customer.workspace_id == workspace_id, Customer.owner_id.is_(None)).order_by(Customer.name)
-    )).scalars())
+    digest.unowned = list(
+        (
+            await session.execute(
+                select(Customer)
+                .where(Customer.workspace_id == workspace_id, Customer.owner_id.is_(None))
+                .order_by(Customer.name)
+            )
+        ).scalars()
+    )
     moves = await session.execute(
         select(Customer.name, func.count(OwnershipEvent.id))
         .join(OwnershipEvent, OwnershipEvent.customer_id == Customer.id)
@@ -115,9 +158,13 @@ async def survey(session: AsyncSession, digest: Survey, *, workspace_id: int, me
         .having(func.count(OwnershipEvent.id) > policy.hot_potato_after)
     )
     digest.hot_potatoes += [(f"customer {name}", count) for name, count in moves.all()]
-    owned = dict((await session.execute(
-        select(Customer.owner_id, func.count()).where(Customer.owner_id.in_(ids)).group_by(Customer.owner_id)
-    )).all())
+    owned = dict(
+        (
+            await session.execute(
+                select(Customer.owner_id, func.count()).where(Customer.owner_id.in_(ids)).group_by(Customer.owner_id)
+            )
+        ).all()
+    )
     counts = [open_count.get(m.id, 0) for m in agents]
     digest.median_open = statistics.median(counts) if counts else 0.0
     for member in agents:

@@ -1,7 +1,8 @@
 """Working hours in each person's own time zone: when may a nudge reach them."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from db.models import Member
@@ -29,8 +30,8 @@ def _window(member: Member, day: date) -> tuple[datetime, datetime] | None:
     if day.isoweekday() not in _work_days(member):
         return None
     tz = zone(member)
-    start = datetime.combine(day, parse_clock(member.work_start), tz).astimezone(timezone.utc)
-    end = datetime.combine(day, parse_clock(member.work_end), tz).astimezone(timezone.utc)
+    start = datetime.combine(day, parse_clock(member.work_start), tz).astimezone(UTC)
+    end = datetime.combine(day, parse_clock(member.work_end), tz).astimezone(UTC)
     if end <= start:  # misconfigured: treat as a whole day rather than never
         end = start + timedelta(hours=24)
     return start, end
@@ -78,6 +79,6 @@ def local_day_bounds(member: Member, moment: datetime) -> tuple[datetime, dateti
     """Midnight to midnight of the member's local day containing `moment`, in UTC."""
     tz = zone(member)
     day = local_day(member, moment)
-    start = datetime.combine(day, time(0, 0), tz).astimezone(timezone.utc)
-    end = datetime.combine(day + timedelta(days=1), time(0, 0), tz).astimezone(timezone.utc)
+    start = datetime.combine(day, time(0, 0), tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0, 0), tz).astimezone(UTC)
     return start, end

@@ -3,6 +3,7 @@
 Defaults live in rows with workspace_id NULL (seeded by the migration); an admin's `sla` change writes the
 workspace's own row, which wins over the default.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,8 +52,15 @@ class Targets:
 
 
 def _targets(row: ServiceLevel) -> Targets:
-    return Targets(row.tier, row.first_response_minutes, row.update_minutes, row.resolution_minutes,
-                   row.lead_after_minutes, row.admins_after_minutes, row.workspace_id is not None)
+    return Targets(
+        row.tier,
+        row.first_response_minutes,
+        row.update_minutes,
+        row.resolution_minutes,
+        row.lead_after_minutes,
+        row.admins_after_minutes,
+        row.workspace_id is not None,
+    )
 
 
 class ServiceLevels:
@@ -75,12 +83,16 @@ class ServiceLevels:
 
 async def service_levels(session: AsyncSession, *, workspace_id: int) -> dict[Tier, Targets]:
     rows = (
-        await session.execute(
-            select(ServiceLevel).where(
-                or_(ServiceLevel.workspace_id == workspace_id, ServiceLevel.workspace_id.is_(None))
+        (
+            await session.execute(
+                select(ServiceLevel).where(
+                    or_(ServiceLevel.workspace_id == workspace_id, ServiceLevel.workspace_id.is_(None))
+                )
             )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     result: dict[Tier, Targets] = {}
     for row in sorted(rows, key=lambda r: r.workspace_id is not None):  # the workspace's own rows win
         result[row.tier] = _targets(row)
@@ -128,9 +140,13 @@ async def set_service_level(
     if own is None:
         current = (await service_levels(session, workspace_id=actor.workspace_id))[tier]
         own = ServiceLevel(
-            workspace_id=actor.workspace_id, tier=tier, first_response_minutes=current.first_response,
-            update_minutes=current.update, resolution_minutes=current.resolution,
-            lead_after_minutes=current.lead_after, admins_after_minutes=current.admins_after,
+            workspace_id=actor.workspace_id,
+            tier=tier,
+            first_response_minutes=current.first_response,
+            update_minutes=current.update,
+            resolution_minutes=current.resolution,
+            lead_after_minutes=current.lead_after,
+            admins_after_minutes=current.admins_after,
         )
         session.add(own)
     setattr(own, column, minutes)

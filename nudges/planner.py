@@ -4,6 +4,7 @@ Cost: one indexed range read of `nudge_checks` (check_at <= now), then a handful
 subject. Subjects whose next moment lies in the future are not touched; subjects with nothing left to watch
 leave the schedule until a write puts them back (see the ORM hooks in ownerbot/db/models/nudges.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,18 +46,24 @@ async def plan_due(session: AsyncSession, *, now: datetime, policy: NudgeSetting
     """Plan the subjects whose check is due. Rows are locked (SKIP LOCKED on PostgreSQL), so replicas split
     the work and never plan one subject twice at once; on SQLite the IMMEDIATE transaction serializes."""
     checks = (
-        await session.execute(
-            select(NudgeCheck)
-            .where(NudgeCheck.check_at <= now)
-            .order_by(NudgeCheck.check_at)
-            .limit(policy.batch_size)
-            .with_for_update(skip_locked=True)
+        (
+            await session.execute(
+                select(NudgeCheck)
+                .where(NudgeCheck.check_at <= now)
+                .order_by(NudgeCheck.check_at)
+                .limit(policy.batch_size)
+                .with_for_update(skip_locked=True)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     levels = ServiceLevels(session)
     planned = 0
     for check in checks:
-        evaluation = await evaluate(session, check.subject_kind, check.subject_id, now=now, policy=policy, levels=levels)
+        evaluation = await evaluate(
+            session, check.subject_kind, check.subject_id, now=now, policy=policy, levels=levels
+        )
         if not evaluation.gone:
             for need in evaluation.needs:
                 episode = await open_episode(session, check.subject_kind, check.subject_id, evaluation, need)
@@ -92,8 +99,12 @@ async def open_episode(
     return (
         await session.execute(
             select(NudgeEpisode)
-            .where(NudgeEpisode.subject_kind == subject_kind, NudgeEpisode.subject_id == subject_id,
-                   NudgeEpisode.kind == need.kind, NudgeEpisode.episode == need.episode)
+            .where(
+                NudgeEpisode.subject_kind == subject_kind,
+                NudgeEpisode.subject_id == subject_id,
+                NudgeEpisode.kind == need.kind,
+                NudgeEpisode.episode == need.episode,
+            )
             .execution_options(populate_existing=True)
         )
     ).scalar_one()
@@ -103,9 +114,7 @@ def step_delay(step: int, lead_after: int, admins_after: int) -> timedelta:
     return timedelta(minutes=lead_after if step == 1 else admins_after)
 
 
-def escalation_time(
-    base: datetime, episode: NudgeEpisode, policy: NudgeSettings
-) -> datetime:
+def escalation_time(base: datetime, episode: NudgeEpisode, policy: NudgeSettings) -> datetime:
     """A snooze pushes the next step back, but never more than the snooze limit past its own time."""
     if episode.snoozed_until is not None and episode.snoozed_until > base:
         return min(episode.snoozed_until, base + timedelta(minutes=policy.snooze_limit_minutes))
@@ -119,7 +128,7 @@ async def ladder_state(session: AsyncSession, episode_id: int) -> dict[int, date
         .where(NudgeDelivery.episode_id == episode_id, NudgeDelivery.round == 0)
         .group_by(NudgeDelivery.step)
     )
-    return {step: due for step, due in rows.all()}
+    return dict(rows.all())
 
 
 async def next_step_time(
@@ -146,8 +155,13 @@ async def next_step_time(
 
 
 async def climb(
-    session: AsyncSession, episode: NudgeEpisode, evaluation: Evaluation, *, now: datetime,
-    policy: NudgeSettings, levels: ServiceLevels,
+    session: AsyncSession,
+    episode: NudgeEpisode,
+    evaluation: Evaluation,
+    *,
+    now: datetime,
+    policy: NudgeSettings,
+    levels: ServiceLevels,
 ) -> tuple[int, datetime | None]:
     """Plan every ladder step that is due by now; return how many deliveries and when the next step is due."""
     planned = 0
@@ -165,25 +179,44 @@ async def climb(
             return planned, None  # nobody to tell (no lead, no admin): the history still shows the episode
         for person, role in people:
             due = at if urgent else next_working_moment(person, max(at, now))
-            await insert_or_ignore(session, NudgeDelivery, {
-                "workspace_id": episode.workspace_id, "episode_id": episode.id, "kind": episode.kind,
-                "step": step, "round": 0, "recipient_id": person.id, "audience": role, "urgent": urgent,
-                "status": DeliveryStatus.PLANNED, "planned_at": now, "due_at": due, "attempts": 0,
-            }, ["episode_id", "step", "recipient_id", "round"])
+            await insert_or_ignore(
+                session,
+                NudgeDelivery,
+                {
+                    "workspace_id": episode.workspace_id,
+                    "episode_id": episode.id,
+                    "kind": episode.kind,
+                    "step": step,
+                    "round": 0,
+                    "recipient_id": person.id,
+                    "audience": role,
+                    "urgent": urgent,
+                    "status": DeliveryStatus.PLANNED,
+                    "planned_at": now,
+                    "due_at": due,
+                    "attempts": 0,
+                },
+                ["episode_id", "step", "recipient_id", "round"],
+            )
             planned += 1
 
 
 # --- who hears it ---------------------------------------------------------------------------------------
 
+
 async def admins_of(session: AsyncSession, workspace_id: int) -> list[Member]:
     return list(
-        (await session.execute(
-            select(Member).where(Member.workspace_id == workspace_id, Member.role == Role.ADMIN).order_by(Member.id)
-        )).scalars()
+        (
+            await session.execute(
+                select(Member).where(Member.workspace_id == workspace_id, Member.role == Role.ADMIN).order_by(Member.id)
+            )
+        ).scalars()
     )
 
 
-async def lead_of(session: AsyncSession, workspace_id: int, anchor: Member | None, customer: Customer | None) -> list[tuple[Member, str]]:
+async def lead_of(
+    session: AsyncSession, workspace_id: int, anchor: Member | None, customer: Customer | None
+) -> list[tuple[Member, str]]:
     """The anchor's team lead (or the customer's team's), else the workspace's first lead, else the admins.
     An away lead's nudges go to their delegate."""
     team_id = anchor.team_id if anchor is not None else (customer.team_id if customer is not None else None)
@@ -192,9 +225,14 @@ async def lead_of(session: AsyncSession, workspace_id: int, anchor: Member | Non
         lead_id = await session.scalar(select(Team.lead_id).where(Team.id == team_id))
         lead = await session.get(Member, lead_id) if lead_id else None
     if lead is None:
-        lead = (await session.execute(
-            select(Member).where(Member.workspace_id == workspace_id, Member.role == Role.LEAD).order_by(Member.id).limit(1)
-        )).scalar_one_or_none()
+        lead = (
+            await session.execute(
+                select(Member)
+                .where(Member.workspace_id == workspace_id, Member.role == Role.LEAD)
+                .order_by(Member.id)
+                .limit(1)
+            )
+        ).scalar_one_or_none()
     if lead is not None and anchor is not None and lead.id == anchor.id:
         lead = None
     if lead is not None and lead.away:
@@ -207,8 +245,9 @@ async def lead_of(session: AsyncSession, workspace_id: int, anchor: Member | Non
     return [(lead, "lead")]
 
 
-async def person_or_stand_in(session: AsyncSession, workspace_id: int, person: Member, role: str,
-                             customer: Customer | None) -> list[tuple[Member, str]]:
+async def person_or_stand_in(
+    session: AsyncSession, workspace_id: int, person: Member, role: str, customer: Customer | None
+) -> list[tuple[Member, str]]:
     """An away person's nudges go to their delegate or, without one, their lead, at once."""
     if not person.away:
         return [(person, role)]
@@ -247,6 +286,7 @@ async def recipients(session: AsyncSession, audience: str, evaluation: Evaluatio
 
 # --- putting subjects back on the schedule from code (e.g. after bulk UPDATEs the ORM hooks cannot see) ---
 
+
 async def recheck(session: AsyncSession, kind: SubjectKind, subject_id: int) -> None:
     """Ask the planner to look at this subject at the next tick."""
     connection = await session.connection()
@@ -257,19 +297,28 @@ async def recheck(session: AsyncSession, kind: SubjectKind, subject_id: int) -> 
 
 async def recheck_tier(session: AsyncSession, *, workspace_id: int, tier: Tier) -> int:
     """After a service level changes: every active ticket of that tier gets re-planned."""
-    ids = list((await session.execute(
-        select(Ticket.id).join(Customer, Customer.id == Ticket.customer_id).where(
-            Ticket.workspace_id == workspace_id, Customer.tier == tier,
-            Ticket.status.in_((TicketStatus.OPEN, TicketStatus.PENDING)),
-        )
-    )).scalars())
+    ids = list(
+        (
+            await session.execute(
+                select(Ticket.id)
+                .join(Customer, Customer.id == Ticket.customer_id)
+                .where(
+                    Ticket.workspace_id == workspace_id,
+                    Customer.tier == tier,
+                    Ticket.status.in_((TicketStatus.OPEN, TicketStatus.PENDING)),
+                )
+            )
+        ).scalars()
+    )
     for ticket_id in ids:
         await recheck(session, SubjectKind.TICKET, ticket_id)
     return len(ids)
 
 
 async def forget_subject(session: AsyncSession, kind: SubjectKind, subject_id: int) -> None:
-    await session.execute(delete(NudgeCheck).where(NudgeCheck.subject_kind == kind, NudgeCheck.subject_id == subject_id))
+    await session.execute(
+        delete(NudgeCheck).where(NudgeCheck.subject_kind == kind, NudgeCheck.subject_id == subject_id)
+    )
 
 
 __all__ = ["EPOCH", "PlanResult", "plan_due", "recheck", "recheck_tier", "recipients"]

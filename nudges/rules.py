@@ -5,6 +5,7 @@ string that changes when a new occurrence of the problem starts) and the earlies
 new need could appear (`next_check`). The planner writes needs as episodes; the sender re-runs the same
 rules before sending, so a nudge whose problem went away is cancelled instead of sent.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -99,8 +100,15 @@ def paused_seconds(ticket: Ticket, now: datetime) -> float:
 
 
 def _target_rule(
-    out: Evaluation, *, ticket: Ticket, name: str, minutes: int, targets: Targets, policy: NudgeSettings,
-    now: datetime, urgent_breach: bool,
+    out: Evaluation,
+    *,
+    ticket: Ticket,
+    name: str,
+    minutes: int,
+    targets: Targets,
+    policy: NudgeSettings,
+    now: datetime,
+    urgent_breach: bool,
 ) -> None:
     if ticket.status != TicketStatus.OPEN:
         return  # pending: the clock is stopped; the change back to open re-checks the ticket
@@ -110,11 +118,24 @@ def _target_rule(
     warn_at = ticket.opened_at + target * (policy.warning_percent / 100) + paused
     label = name.replace("-", " ")
     if now >= deadline:
-        out.needs.append(Need(NudgeKind.SLA_BREACH, name, deadline,
-                              f"{label} target of {_words(target)} breached", urgent=urgent_breach))
+        out.needs.append(
+            Need(
+                NudgeKind.SLA_BREACH,
+                name,
+                deadline,
+                f"{label} target of {_words(target)} breached",
+                urgent=urgent_breach,
+            )
+        )
     elif now >= warn_at:
-        out.needs.append(Need(NudgeKind.SLA_WARNING, name, warn_at,
-                              f"{label} target of {_words(target)} is due {deadline:%Y-%m-%d %H:%M} UTC"))
+        out.needs.append(
+            Need(
+                NudgeKind.SLA_WARNING,
+                name,
+                warn_at,
+                f"{label} target of {_words(target)} is due {deadline:%Y-%m-%d %H:%M} UTC",
+            )
+        )
         out.later(deadline)
     else:
         out.later(warn_at)
@@ -130,8 +151,12 @@ async def evaluate_ticket(
     session: AsyncSession, ticket_id: int, *, now: datetime, policy: NudgeSettings, levels: ServiceLevels
 ) -> Evaluation:
     row = (
-        await session.execute(select(Ticket, Customer).join(Customer, Customer.id == Ticket.customer_id).where(Ticket.id == ticket_id)
-        .execution_options(populate_existing=True))
+        await session.execute(
+            select(Ticket, Customer)
+            .join(Customer, Customer.id == Ticket.customer_id)
+            .where(Ticket.id == ticket_id)
+            .execution_options(populate_existing=True)
+        )
     ).first()
     if row is None:
         return Evaluation(None, gone=True)
@@ -148,32 +173,67 @@ def ticket_needs(
     if ticket.status in (TicketStatus.OPEN, TicketStatus.PENDING):
         urgent = customer.tier == Tier.PREMIUM and ticket.priority == Priority.URGENT
         if ticket.first_response_at is None:
-            _target_rule(out, ticket=ticket, name="first-response", minutes=targets.first_response,
-                         targets=targets, policy=policy, now=now, urgent_breach=urgent)
-        _target_rule(out, ticket=ticket, name="resolution", minutes=targets.resolution,
-                     targets=targets, policy=policy, now=now, urgent_breach=urgent)
+            _target_rule(
+                out,
+                ticket=ticket,
+                name="first-response",
+                minutes=targets.first_response,
+                targets=targets,
+                policy=policy,
+                now=now,
+                urgent_breach=urgent,
+            )
+        _target_rule(
+            out,
+            ticket=ticket,
+            name="resolution",
+            minutes=targets.resolution,
+            targets=targets,
+            policy=policy,
+            now=now,
+            urgent_breach=urgent,
+        )
         if ticket.status == TicketStatus.OPEN:
             stale_at = ticket.last_activity_at + targets.scaled(targets.update, ticket.priority)
             if now >= stale_at:
-                out.needs.append(Need(NudgeKind.STALE, iso(ticket.last_activity_at), stale_at,
-                                      f"no update since {ticket.last_activity_at:%Y-%m-%d %H:%M} UTC"))
+                out.needs.append(
+                    Need(
+                        NudgeKind.STALE,
+                        iso(ticket.last_activity_at),
+                        stale_at,
+                        f"no update since {ticket.last_activity_at:%Y-%m-%d %H:%M} UTC",
+                    )
+                )
             else:
                 out.later(stale_at)
         if ticket.reassign_count > policy.hot_potato_after:
-            out.needs.append(Need(NudgeKind.HOT_POTATO, f"reassigned>{policy.hot_potato_after}", now,
-                                  f"ticket re-assigned {ticket.reassign_count} times"))
+            out.needs.append(
+                Need(
+                    NudgeKind.HOT_POTATO,
+                    f"reassigned>{policy.hot_potato_after}",
+                    now,
+                    f"ticket re-assigned {ticket.reassign_count} times",
+                )
+            )
     if ticket.status != TicketStatus.CLOSED and (ticket.mood == Mood.UNHAPPY or bad_csat(ticket.csat)):
         why = ticket.mood_reason or (f"CSAT {ticket.csat}" if bad_csat(ticket.csat) else "marked unhappy")
-        out.needs.append(Need(NudgeKind.UNHAPPY, short_hash(ticket.mood.value, ticket.mood_reason, ticket.csat),
-                              now, why))
+        out.needs.append(
+            Need(NudgeKind.UNHAPPY, short_hash(ticket.mood.value, ticket.mood_reason, ticket.csat), now, why)
+        )
     if ticket.status == TicketStatus.RESOLVED and ticket.resolved_at is not None and ticket.mood != Mood.UNHAPPY:
         check_at = ticket.resolved_at + timedelta(days=policy.check_in_days)
         too_old = ticket.resolved_at + timedelta(days=policy.check_in_days + policy.check_in_window_days)
         if now < check_at:
             out.later(check_at)
         elif now < too_old:
-            out.needs.append(Need(NudgeKind.CHECK_IN, iso(ticket.resolved_at), check_at,
-                                  f"resolved {ticket.resolved_at:%Y-%m-%d}; is the customer really happy?"))
+            out.needs.append(
+                Need(
+                    NudgeKind.CHECK_IN,
+                    iso(ticket.resolved_at),
+                    check_at,
+                    f"resolved {ticket.resolved_at:%Y-%m-%d}; is the customer really happy?",
+                )
+            )
     return out
 
 
@@ -193,18 +253,30 @@ async def evaluate_customer(
         since = released or customer.created_at
         due = since + timedelta(minutes=policy.unowned_grace_minutes)
         if now >= due:
-            out.needs.append(Need(NudgeKind.UNOWNED_CUSTOMER, iso(since), due,
-                                  f"nobody has owned it since {since:%Y-%m-%d %H:%M} UTC"))
+            out.needs.append(
+                Need(
+                    NudgeKind.UNOWNED_CUSTOMER, iso(since), due, f"nobody has owned it since {since:%Y-%m-%d %H:%M} UTC"
+                )
+            )
         else:
             out.later(due)
-    moves = await session.scalar(
-        select(func.count()).select_from(OwnershipEvent).where(
-            OwnershipEvent.customer_id == customer.id, OwnershipEvent.kind.in_(REASSIGN_KINDS)
+    moves = (
+        await session.scalar(
+            select(func.count())
+            .select_from(OwnershipEvent)
+            .where(OwnershipEvent.customer_id == customer.id, OwnershipEvent.kind.in_(REASSIGN_KINDS))
         )
-    ) or 0
+        or 0
+    )
     if moves > policy.hot_potato_after:
-        out.needs.append(Need(NudgeKind.HOT_POTATO, f"reassigned>{policy.hot_potato_after}", now,
-                              f"customer changed hands {moves} times"))
+        out.needs.append(
+            Need(
+                NudgeKind.HOT_POTATO,
+                f"reassigned>{policy.hot_potato_after}",
+                now,
+                f"customer changed hands {moves} times",
+            )
+        )
     return out
 
 
@@ -215,13 +287,20 @@ async def evaluate_handoff(
     if handoff is None:
         return Evaluation(None, gone=True)
     customer = await session.get(Customer, handoff.customer_id)
-    out = Evaluation(handoff.workspace_id, tier=customer.tier if customer else Tier.STANDARD,
-                     handoff=handoff, customer=customer)
+    out = Evaluation(
+        handoff.workspace_id, tier=customer.tier if customer else Tier.STANDARD, handoff=handoff, customer=customer
+    )
     if handoff.status == HandoffStatus.PENDING:
         due = handoff.requested_at + timedelta(minutes=policy.handoff_accept_minutes)
         if now >= due:
-            out.needs.append(Need(NudgeKind.HANDOFF_NOT_ACCEPTED, "pending", due,
-                                  f"offered {handoff.requested_at:%Y-%m-%d %H:%M} UTC, not answered: {handoff.reason}"))
+            out.needs.append(
+                Need(
+                    NudgeKind.HANDOFF_NOT_ACCEPTED,
+                    "pending",
+                    due,
+                    f"offered {handoff.requested_at:%Y-%m-%d %H:%M} UTC, not answered: {handoff.reason}",
+                )
+            )
         else:
             out.later(due)
     return out
@@ -249,7 +328,12 @@ async def evaluate_member(session: AsyncSession, member_id: int, *, now: datetim
 
 
 async def evaluate(
-    session: AsyncSession, kind: SubjectKind, subject_id: int, *, now: datetime, policy: NudgeSettings,
+    session: AsyncSession,
+    kind: SubjectKind,
+    subject_id: int,
+    *,
+    now: datetime,
+    policy: NudgeSettings,
     levels: ServiceLevels,
 ) -> Evaluation:
     if kind == SubjectKind.TICKET:

@@ -3,6 +3,7 @@
 Load with `bot.settings.load_settings(NudgeSettings)`, so a bad value fails at start naming the setting.
 The domain takes the loaded object as its `policy`.
 """
+
 from __future__ import annotations
 
 from pydantic import Field
@@ -10,8 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class NudgeSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NUDGE_", env_file=".env", env_file_encoding="utf-8",
-                                      extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="NUDGE_", env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
 
     tick_seconds: float = Field(default=30, gt=0, le=3600)  # how often the ticker plans and sends
     daily_cap: int = Field(default=8, ge=1, le=200)  # nudges a person gets one by one per day; the rest are bundled

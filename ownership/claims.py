@@ -3,6 +3,7 @@
 Ownership changes are conditional UPDATEs (`... WHERE owner_id IS NULL`, `... WHERE status = 'pending'`), so
 concurrent claims, double clicks and two replicas resolve to exactly one winner on SQLite and PostgreSQL.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -106,7 +107,9 @@ async def _owner_name(session: AsyncSession, member_id: int | None) -> str:
     return (await session.scalar(select(Member.display_name).where(Member.id == member_id))) or "someone"
 
 
-async def _cancel_pending(session: AsyncSession, customer: Customer, *, actor: Member, platform: Platform, now: datetime, why: str) -> None:
+async def _cancel_pending(
+    session: AsyncSession, customer: Customer, *, actor: Member, platform: Platform, now: datetime, why: str
+) -> None:
     pending = await pending_handoff(session, customer=customer)
     if pending is None:
         return
@@ -114,8 +117,17 @@ async def _cancel_pending(session: AsyncSession, customer: Customer, *, actor: M
     pending.decided_at = now
     pending.decline_reason = why
     session.add(
-        _event(customer, EventKind.HANDOFF_CANCELLED, actor=actor, platform=platform, now=now,
-               from_id=pending.from_member_id, to_id=pending.to_member_id, reason=why, handoff=pending)
+        _event(
+            customer,
+            EventKind.HANDOFF_CANCELLED,
+            actor=actor,
+            platform=platform,
+            now=now,
+            from_id=pending.from_member_id,
+            to_id=pending.to_member_id,
+            reason=why,
+            handoff=pending,
+        )
     )
 
 
@@ -135,9 +147,9 @@ async def claim_customer(
             return ClaimResult(customer, already_yours=True, tickets_moved=0)
         raise AlreadyOwned(customer.name, await _owner_name(session, customer.owner_id))
     moved = await session.scalar(
-        select(func.count()).select_from(Ticket).where(
-            Ticket.customer_id == customer.id, Ticket.status.in_(ACTIVE_STATUSES)
-        )
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.customer_id == customer.id, Ticket.status.in_(ACTIVE_STATUSES))
     )
     await _move_tickets(session, customer, actor.id, counts=False)
     session.add(_event(customer, EventKind.CLAIM, actor=actor, platform=platform, now=now, to_id=actor.id))
@@ -203,8 +215,17 @@ async def request_handoff(
     except IntegrityError:
         raise Conflict(f"Another handoff of {customer.name} was just requested; look again in a moment.") from None
     session.add(
-        _event(customer, EventKind.HANDOFF_REQUESTED, actor=actor, platform=platform, now=now,
-               from_id=customer.owner_id, to_id=to.id, reason=reason_text, handoff=handoff)
+        _event(
+            customer,
+            EventKind.HANDOFF_REQUESTED,
+            actor=actor,
+            platform=platform,
+            now=now,
+            from_id=customer.owner_id,
+            to_id=to.id,
+            reason=reason_text,
+            handoff=handoff,
+        )
     )
     await session.flush()
     return handoff
@@ -227,7 +248,9 @@ async def handoffs_waiting_for(session: AsyncSession, *, member: Member) -> list
     return [(h, c) for h, c in rows.all()]
 
 
-async def _decide(session: AsyncSession, handoff: HandoffRequest, actor: Member, status: HandoffStatus, now: datetime) -> None:
+async def _decide(
+    session: AsyncSession, handoff: HandoffRequest, actor: Member, status: HandoffStatus, now: datetime
+) -> None:
     if handoff.to_member_id != actor.id:
         raise NotOwner("Only the person this handoff was offered to can answer it.")
     result = await session.execute(
@@ -252,8 +275,17 @@ async def accept_handoff(
         raise Conflict(f"{customer.name} changed hands since this handoff was offered; it no longer applies.")
     await _move_tickets(session, customer, actor.id, counts=True)
     session.add(
-        _event(customer, EventKind.HANDOFF_ACCEPTED, actor=actor, platform=platform, now=now,
-               from_id=handoff.from_member_id, to_id=actor.id, reason=handoff.reason, handoff=handoff)
+        _event(
+            customer,
+            EventKind.HANDOFF_ACCEPTED,
+            actor=actor,
+            platform=platform,
+            now=now,
+            from_id=handoff.from_member_id,
+            to_id=actor.id,
+            reason=handoff.reason,
+            handoff=handoff,
+        )
     )
     await session.flush()
     return customer
@@ -274,8 +306,17 @@ async def decline_handoff(
     customer = await session.get(Customer, handoff.customer_id)
     assert customer is not None
     session.add(
-        _event(customer, EventKind.HANDOFF_DECLINED, actor=actor, platform=platform, now=now,
-               from_id=handoff.from_member_id, to_id=actor.id, reason=reason_text, handoff=handoff)
+        _event(
+            customer,
+            EventKind.HANDOFF_DECLINED,
+            actor=actor,
+            platform=platform,
+            now=now,
+            from_id=handoff.from_member_id,
+            to_id=actor.id,
+            reason=reason_text,
+            handoff=handoff,
+        )
     )
     await session.flush()
     return customer
@@ -298,12 +339,24 @@ async def reassign_customer(
     if to.id == customer.owner_id:
         raise Conflict(f"{to.display_name} already owns {customer.name}.")
     previous = customer.owner_id
-    await _cancel_pending(session, customer, actor=actor, platform=platform, now=now, why="superseded by a reassignment")
+    await _cancel_pending(
+        session, customer, actor=actor, platform=platform, now=now, why="superseded by a reassignment"
+    )
     if not await _set_owner(session, customer, expected=previous, to_id=to.id, now=now):
         raise Conflict(f"{customer.name} changed hands just now; look again and retry.")
     await _move_tickets(session, customer, to.id, counts=previous is not None)
-    session.add(_event(customer, EventKind.REASSIGN, actor=actor, platform=platform, now=now,
-                       from_id=previous, to_id=to.id, reason=reason_text))
+    session.add(
+        _event(
+            customer,
+            EventKind.REASSIGN,
+            actor=actor,
+            platform=platform,
+            now=now,
+            from_id=previous,
+            to_id=to.id,
+            reason=reason_text,
+        )
+    )
     await session.flush()
     return customer
 
@@ -327,8 +380,11 @@ async def release_customer(
     if not await _set_owner(session, customer, expected=previous, to_id=None, now=now):
         raise Conflict(f"{customer.name} changed hands just now; look again and retry.")
     await _move_tickets(session, customer, None, counts=True)
-    session.add(_event(customer, EventKind.RELEASE, actor=actor, platform=platform, now=now,
-                       from_id=previous, reason=reason_text))
+    session.add(
+        _event(
+            customer, EventKind.RELEASE, actor=actor, platform=platform, now=now, from_id=previous, reason=reason_text
+        )
+    )
     await session.flush()
     return customer
 
@@ -353,9 +409,9 @@ async def customer_reassign_count(session: AsyncSession, *, customer: Customer) 
     """How often the customer moved between people: accepted handoffs, reassignments and releases."""
     return (
         await session.scalar(
-            select(func.count()).select_from(OwnershipEvent).where(
-                OwnershipEvent.customer_id == customer.id, OwnershipEvent.kind.in_(REASSIGN_KINDS)
-            )
+            select(func.count())
+            .select_from(OwnershipEvent)
+            .where(OwnershipEvent.customer_id == customer.id, OwnershipEvent.kind.in_(REASSIGN_KINDS))
         )
     ) or 0
 
@@ -413,5 +469,3 @@ async def my_open_tickets(session: AsyncSession, *, member: Member) -> list[tupl
         .order_by(Ticket.last_activity_at)
     )
     return [(t, c) for t, c in rows.all()]
-
-

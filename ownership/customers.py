@@ -1,4 +1,5 @@
 """Customers: add, rename, set tier, look up with a "did you mean" on a typo."""
+
 from __future__ import annotations
 
 import difflib
@@ -42,7 +43,9 @@ async def add_customer(
         raise Conflict(f'A customer called "{name}" already exists.')
     if external_id:
         taken = await session.scalar(
-            select(Customer.name).where(Customer.workspace_id == actor.workspace_id, Customer.external_id == external_id)
+            select(Customer.name).where(
+                Customer.workspace_id == actor.workspace_id, Customer.external_id == external_id
+            )
         )
         if taken:
             raise Conflict(f'External id "{external_id}" already belongs to {taken}.')

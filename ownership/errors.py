@@ -1,4 +1,5 @@
 """Typed domain errors. Each carries a friendly, complete sentence for the person who asked."""
+
 from __future__ import annotations
 
 

@@ -5,12 +5,13 @@ with a message that names the missing or wrong field. `apply_helpdesk_event` wri
 transaction, exactly once per (source, event or ticket id, update time): a redelivery changes nothing.
 Field mapping for every shape: docs/webhooks.md.
 """
+
 from __future__ import annotations
 
 import html
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,22 +26,53 @@ from .errors import InvalidInput
 
 GENERIC_EVENTS = ("created", "updated", "commented", "solved")
 STATUS_WORDS = {
-    "new": TicketStatus.OPEN, "open": TicketStatus.OPEN, "opened": TicketStatus.OPEN, "reopened": TicketStatus.OPEN,
+    "new": TicketStatus.OPEN,
+    "open": TicketStatus.OPEN,
+    "opened": TicketStatus.OPEN,
+    "reopened": TicketStatus.OPEN,
     "waiting on third party": TicketStatus.OPEN,
-    "pending": TicketStatus.PENDING, "hold": TicketStatus.PENDING, "on-hold": TicketStatus.PENDING,
-    "on hold": TicketStatus.PENDING, "waiting on customer": TicketStatus.PENDING,
-    "solved": TicketStatus.RESOLVED, "resolved": TicketStatus.RESOLVED,
+    "pending": TicketStatus.PENDING,
+    "hold": TicketStatus.PENDING,
+    "on-hold": TicketStatus.PENDING,
+    "on hold": TicketStatus.PENDING,
+    "waiting on customer": TicketStatus.PENDING,
+    "solved": TicketStatus.RESOLVED,
+    "resolved": TicketStatus.RESOLVED,
     "closed": TicketStatus.CLOSED,
 }
-FRESHDESK_STATUS_CODES = {"2": TicketStatus.OPEN, "3": TicketStatus.PENDING, "4": TicketStatus.RESOLVED,
-                          "5": TicketStatus.CLOSED}
-PRIORITY_WORDS = {"urgent": Priority.URGENT, "high": Priority.HIGH, "normal": Priority.NORMAL,
-                  "medium": Priority.NORMAL, "low": Priority.LOW}
+FRESHDESK_STATUS_CODES = {
+    "2": TicketStatus.OPEN,
+    "3": TicketStatus.PENDING,
+    "4": TicketStatus.RESOLVED,
+    "5": TicketStatus.CLOSED,
+}
+PRIORITY_WORDS = {
+    "urgent": Priority.URGENT,
+    "high": Priority.HIGH,
+    "normal": Priority.NORMAL,
+    "medium": Priority.NORMAL,
+    "low": Priority.LOW,
+}
 FRESHDESK_PRIORITY_CODES = {"1": Priority.LOW, "2": Priority.NORMAL, "3": Priority.HIGH, "4": Priority.URGENT}
 GOOD_RATINGS = {"good", "happy", "extremely happy", "awesome", "satisfied", "positive", "great"}
 BAD_RATINGS = {"bad", "unhappy", "extremely unhappy", "not good", "dissatisfied", "negative", "poor"}
-FREE_MAIL = {"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "icloud.com",
-             "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net", "web.de", "mail.com"}
+FREE_MAIL = {
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "yahoo.com",
+    "icloud.com",
+    "me.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "mail.com",
+}
 TAG = re.compile(r"<[^>]+>")
 MAX_REF = 128
 
@@ -113,7 +145,7 @@ def _time(value: Any) -> datetime | None:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _lookup(value: Any, what: str, words: dict[str, Any], codes: dict[str, Any], kind: str, known: str) -> Any:
@@ -207,8 +239,11 @@ def _read_generic(payload: dict[str, Any]) -> HelpdeskEvent:
         status=status,
         priority=_priority(ticket.get("priority"), "ticket.priority"),
         occurred_at=_time(updated),
-        customer=HelpdeskCustomer(_optional_id(customer.get("external_id"), "customer.external_id"),
-                                  _text(customer.get("name")), _text(customer.get("email"))),
+        customer=HelpdeskCustomer(
+            _optional_id(customer.get("external_id"), "customer.external_id"),
+            _text(customer.get("name")),
+            _text(customer.get("email")),
+        ),
         comment=body,
         comment_from_customer=author == "customer",
         csat=_rating(csat.get("rating"), "csat.rating"),
@@ -245,8 +280,7 @@ def _read_zendesk(payload: dict[str, Any]) -> HelpdeskEvent:
     if organization and organization != "0":
         customer = HelpdeskCustomer(external_id=organization)
     elif requester:
-        customer = HelpdeskCustomer(external_id=f"zendesk-requester-{requester}",
-                                    name=f"Zendesk requester {requester}")
+        customer = HelpdeskCustomer(external_id=f"zendesk-requester-{requester}", name=f"Zendesk requester {requester}")
     else:
         customer = HelpdeskCustomer()
     rating = _object(detail.get("satisfaction_rating"), "detail.satisfaction_rating", required=False)
@@ -268,9 +302,15 @@ def _read_zendesk(payload: dict[str, Any]) -> HelpdeskEvent:
     )
 
 
-FRESHDESK_EVENTS = {"created": "created", "updated": "updated", "customer_replied": "commented",
-                    "agent_replied": "commented", "note_added": "commented", "resolved": "solved",
-                    "feedback": "updated"}
+FRESHDESK_EVENTS = {
+    "created": "created",
+    "updated": "updated",
+    "customer_replied": "commented",
+    "agent_replied": "commented",
+    "note_added": "commented",
+    "resolved": "solved",
+    "feedback": "updated",
+}
 
 
 def _read_freshdesk(body: dict[str, Any], digest: str) -> HelpdeskEvent:
@@ -278,8 +318,9 @@ def _read_freshdesk(body: dict[str, Any], digest: str) -> HelpdeskEvent:
     ticket_ref = _id(body.get("ticket_id"), "freshdesk_webhook.ticket_id")
     event = (_text(body.get("ticket_event")) or "updated").lower()
     if event not in FRESHDESK_EVENTS:
-        raise InvalidInput(f'freshdesk_webhook.ticket_event "{event[:40]}" is not one of '
-                           f'{", ".join(FRESHDESK_EVENTS)}.')
+        raise InvalidInput(
+            f'freshdesk_webhook.ticket_event "{event[:40]}" is not one of {", ".join(FRESHDESK_EVENTS)}.'
+        )
     kind = FRESHDESK_EVENTS[event]
     comment = _plain(body.get("ticket_latest_public_comment")) if kind == "commented" else None
     if kind == "commented" and comment is None:
@@ -298,8 +339,11 @@ def _read_freshdesk(body: dict[str, Any], digest: str) -> HelpdeskEvent:
         status=status,
         priority=_priority(body.get("ticket_priority"), "freshdesk_webhook.ticket_priority"),
         occurred_at=_time(body.get("ticket_updated_at")),
-        customer=HelpdeskCustomer(_optional_id(body.get("ticket_company_id"), "freshdesk_webhook.ticket_company_id"),
-                                  _text(body.get("ticket_company_name")), _text(body.get("ticket_requester_email"))),
+        customer=HelpdeskCustomer(
+            _optional_id(body.get("ticket_company_id"), "freshdesk_webhook.ticket_company_id"),
+            _text(body.get("ticket_company_name")),
+            _text(body.get("ticket_requester_email")),
+        ),
         comment=comment,
         comment_from_customer=event != "agent_replied" and event != "note_added",
         csat=_rating(body.get("ticket_satisfaction_rating"), "freshdesk_webhook.ticket_satisfaction_rating"),
@@ -322,11 +366,19 @@ class AppliedEvent:
 async def _claim_delivery(session: AsyncSession, workspace: Workspace, event: HelpdeskEvent, now: datetime) -> bool:
     """Record the delivery key; False when it was already recorded (the event was applied before)."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(WebhookDelivery).values(
-        workspace_id=workspace.id, source=event.source, ref=event.ref, updated=event.updated, received_at=now,
-    ).on_conflict_do_nothing(index_elements=["workspace_id", "source", "ref", "updated"])
+    statement = (
+        insert(WebhookDelivery)
+        .values(
+            workspace_id=workspace.id,
+            source=event.source,
+            ref=event.ref,
+            updated=event.updated,
+            received_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["workspace_id", "source", "ref", "updated"])
+    )
     result = await session.execute(statement)
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def match_customer(
@@ -335,34 +387,52 @@ async def match_customer(
     """By external id, then name, then company email domain; otherwise a new, unowned customer."""
     ws = workspace.id
     if info.external_id:
-        found = await session.scalar(select(Customer).where(Customer.workspace_id == ws,
-                                                            Customer.external_id == info.external_id))
+        found = await session.scalar(
+            select(Customer).where(Customer.workspace_id == ws, Customer.external_id == info.external_id)
+        )
         if found:
             return found, False
     if info.name:
-        found = await session.scalar(select(Customer).where(Customer.workspace_id == ws,
-                                                            Customer.name_key == " ".join(info.name.split()).casefold()))
+        found = await session.scalar(
+            select(Customer).where(
+                Customer.workspace_id == ws, Customer.name_key == " ".join(info.name.split()).casefold()
+            )
+        )
         if found:
             return found, False
     domain = info.company_domain
     if domain:
-        by_domain = list((await session.scalars(select(Customer).where(
-            Customer.workspace_id == ws, func.lower(Customer.email_domain) == domain).limit(2))).all())
+        by_domain = list(
+            (
+                await session.scalars(
+                    select(Customer)
+                    .where(Customer.workspace_id == ws, func.lower(Customer.email_domain) == domain)
+                    .limit(2)
+                )
+            ).all()
+        )
         if len(by_domain) == 1:
             return by_domain[0], False
     name = info.name or domain or (f"{source} customer {info.external_id}" if info.external_id else None)
     if name is None:
         raise InvalidInput("The event names no customer: send customer.external_id, customer.name or customer.email.")
     name = " ".join(name.split())[:200]
-    customer = Customer(workspace_id=ws, name=name, name_key=name.casefold(), external_id=info.external_id,
-                        email_domain=domain, created_at=now)
+    customer = Customer(
+        workspace_id=ws,
+        name=name,
+        name_key=name.casefold(),
+        external_id=info.external_id,
+        email_domain=domain,
+        created_at=now,
+    )
     try:
         async with session.begin_nested():
             session.add(customer)
             await session.flush()
     except IntegrityError:  # created by a concurrent delivery, or the name is taken by another external id
-        found = await session.scalar(select(Customer).where(Customer.workspace_id == ws,
-                                                            Customer.name_key == name.casefold()))
+        found = await session.scalar(
+            select(Customer).where(Customer.workspace_id == ws, Customer.name_key == name.casefold())
+        )
         if found is None:
             raise
         return found, False
@@ -376,35 +446,63 @@ async def apply_helpdesk_event(
         return AppliedEvent(duplicate=True)
     at = min(event.occurred_at or now, now)
     platform = Platform.WEBHOOK
-    ticket = await session.scalar(select(Ticket).where(
-        Ticket.workspace_id == workspace.id, Ticket.source == event.source, Ticket.external_ref == event.ticket_ref,
-    ).with_for_update())
+    ticket = await session.scalar(
+        select(Ticket)
+        .where(
+            Ticket.workspace_id == workspace.id,
+            Ticket.source == event.source,
+            Ticket.external_ref == event.ticket_ref,
+        )
+        .with_for_update()
+    )
     created = customer_created = flagged = False
     changes: list[str] = []
     if ticket is None:
-        customer, customer_created = await match_customer(session, workspace=workspace, info=event.customer,
-                                                          source=event.source, now=now)
+        customer, customer_created = await match_customer(
+            session, workspace=workspace, info=event.customer, source=event.source, now=now
+        )
         subject = event.subject or f"{event.source} ticket {event.ticket_ref}"
         try:
             async with session.begin_nested():
                 opened = await tickets.open_ticket(
-                    session, customer=customer, subject=subject, priority=event.priority or Priority.NORMAL,
-                    actor=None, platform=platform, now=at, source=event.source, external_ref=event.ticket_ref,
+                    session,
+                    customer=customer,
+                    subject=subject,
+                    priority=event.priority or Priority.NORMAL,
+                    actor=None,
+                    platform=platform,
+                    now=at,
+                    source=event.source,
+                    external_ref=event.ticket_ref,
                 )
             ticket, created, flagged = opened.ticket, True, opened.flagged
             changes.append("opened")
         except IntegrityError:  # another event for the same new ticket got there first: update that one
-            ticket = await session.scalar(select(Ticket).where(
-                Ticket.workspace_id == workspace.id, Ticket.source == event.source,
-                Ticket.external_ref == event.ticket_ref,
-            ).with_for_update())
+            ticket = await session.scalar(
+                select(Ticket)
+                .where(
+                    Ticket.workspace_id == workspace.id,
+                    Ticket.source == event.source,
+                    Ticket.external_ref == event.ticket_ref,
+                )
+                .with_for_update()
+            )
             if ticket is None:
                 raise
     if not created:
-        customer = await session.get(Customer, ticket.customer_id)
-        assert customer is not None
-        changes += await tickets.update_details(session, ticket=ticket, subject=event.subject,
-                                                priority=event.priority, actor=None, platform=platform, now=at)
+        found = await session.get(Customer, ticket.customer_id)
+        if found is None:  # a ticket's customer row is kept by a foreign key; this cannot happen
+            raise RuntimeError(f"ticket {ticket.id} has no customer")
+        customer = found
+        changes += await tickets.update_details(
+            session,
+            ticket=ticket,
+            subject=event.subject,
+            priority=event.priority,
+            actor=None,
+            platform=platform,
+            now=at,
+        )
     unhappy = False
     if event.comment and ticket.status == TicketStatus.CLOSED and event.status not in (None, TicketStatus.CLOSED):
         changes.append(f"status closed → {event.status.value}")
@@ -412,22 +510,35 @@ async def apply_helpdesk_event(
     if event.comment and ticket.status == TicketStatus.CLOSED:
         changes.append("comment not recorded: the ticket is closed")
     elif event.comment:
-        note = await tickets.add_note(session, ticket=ticket, text=event.comment,
-                                      from_customer=event.comment_from_customer, actor=None, platform=platform,
-                                      now=at, reopen=event.status is None)
+        note = await tickets.add_note(
+            session,
+            ticket=ticket,
+            text=event.comment,
+            from_customer=event.comment_from_customer,
+            actor=None,
+            platform=platform,
+            now=at,
+            reopen=event.status is None,
+        )
         unhappy = unhappy or note.became_unhappy
         changes.append("customer message" if event.comment_from_customer else "agent reply")
     if event.status is not None and event.status != ticket.status:
         changes.append(f"status {ticket.status.value} → {event.status.value}")
         await tickets.set_status(session, ticket=ticket, to=event.status, actor=None, platform=platform, now=at)
     if event.csat is not None:
-        rated = await tickets.record_csat(session, ticket=ticket, rating=event.csat, comment=event.csat_comment,
-                                          actor=None, platform=platform, now=at)
+        rated = await tickets.record_csat(
+            session, ticket=ticket, rating=event.csat, comment=event.csat_comment, actor=None, platform=platform, now=at
+        )
         unhappy = unhappy or rated.became_unhappy
         changes.append(f"csat {event.csat}")
-    delivery = await session.scalar(select(WebhookDelivery).where(
-        WebhookDelivery.workspace_id == workspace.id, WebhookDelivery.source == event.source,
-        WebhookDelivery.ref == event.ref, WebhookDelivery.updated == event.updated))
+    delivery = await session.scalar(
+        select(WebhookDelivery).where(
+            WebhookDelivery.workspace_id == workspace.id,
+            WebhookDelivery.source == event.source,
+            WebhookDelivery.ref == event.ref,
+            WebhookDelivery.updated == event.updated,
+        )
+    )
     if delivery is not None:
         delivery.ticket_id = ticket.id
     await session.flush()

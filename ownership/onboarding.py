@@ -1,4 +1,5 @@
 """Import customers from a CRM export: all rows or none, bad rows reported by line number."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,16 +33,20 @@ async def import_customers(
     session: AsyncSession, *, workspace: Workspace, rows: list[CustomerRow], platform: Platform, now: datetime
 ) -> int:
     """Create every customer (with its owner, if named) or raise ImportRejected and write nothing."""
-    existing = {
-        key for key in (await session.execute(select(Customer.name_key).where(Customer.workspace_id == workspace.id))).scalars()
-    }
+    existing = set(
+        (await session.execute(select(Customer.name_key).where(Customer.workspace_id == workspace.id))).scalars()
+    )
     members = list((await session.execute(select(Member).where(Member.workspace_id == workspace.id))).scalars())
     by_ref = {m.platform_user_id: m for m in members} | {m.display_name.casefold(): m for m in members}
-    taken_ids = {
-        ref for ref in (await session.execute(
-            select(Customer.external_id).where(Customer.workspace_id == workspace.id, Customer.external_id.is_not(None))
-        )).scalars()
-    }
+    taken_ids = set(
+        (
+            await session.execute(
+                select(Customer.external_id).where(
+                    Customer.workspace_id == workspace.id, Customer.external_id.is_not(None)
+                )
+            )
+        ).scalars()
+    )
     problems: list[str] = []
     seen: set[str] = set()
     planned: list[tuple[CustomerRow, str, Tier, Member | None]] = []
@@ -80,13 +85,29 @@ async def import_customers(
         raise ImportRejected(problems)
     for row, name, tier, owner in planned:
         customer = Customer(
-            workspace_id=workspace.id, name=name, name_key=name.casefold(), external_id=row.external_id.strip() or None,
-            tier=tier, owner_id=owner.id if owner else None, owned_since=now if owner else None, created_at=now,
+            workspace_id=workspace.id,
+            name=name,
+            name_key=name.casefold(),
+            external_id=row.external_id.strip() or None,
+            tier=tier,
+            owner_id=owner.id if owner else None,
+            owned_since=now if owner else None,
+            created_at=now,
         )
         session.add(customer)
         if owner is not None:
             await session.flush()
-            session.add(OwnershipEvent(workspace_id=workspace.id, kind=EventKind.CLAIM, customer_id=customer.id,
-                                       to_member_id=owner.id, actor_id=None, reason="imported", platform=platform, at=now))
+            session.add(
+                OwnershipEvent(
+                    workspace_id=workspace.id,
+                    kind=EventKind.CLAIM,
+                    customer_id=customer.id,
+                    to_member_id=owner.id,
+                    actor_id=None,
+                    reason="imported",
+                    platform=platform,
+                    at=now,
+                )
+            )
     await session.flush()
     return len(planned)

@@ -1,4 +1,5 @@
 """Workspaces, members, roles and teams."""
+
 from __future__ import annotations
 
 import re
@@ -55,9 +56,7 @@ async def member_on_sight(
     await insert_or_ignore(session, Member, values, ["workspace_id", "platform_user_id"])
     member = (
         await session.execute(
-            select(Member).where(
-                Member.workspace_id == workspace.id, Member.platform_user_id == platform_user_id
-            )
+            select(Member).where(Member.workspace_id == workspace.id, Member.platform_user_id == platform_user_id)
         )
     ).scalar_one()
     if display_name and member.display_name != display_name:
@@ -84,9 +83,7 @@ async def find_member(session: AsyncSession, *, workspace_id: int, ref: str) -> 
     candidates = [match.group(1)] if match else [ref.lstrip("@")]
     key = candidates[0]
     found = (
-        await session.execute(
-            select(Member).where(Member.workspace_id == workspace_id, Member.platform_user_id == key)
-        )
+        await session.execute(select(Member).where(Member.workspace_id == workspace_id, Member.platform_user_id == key))
     ).scalar_one_or_none()
     if found:
         return found
@@ -126,9 +123,9 @@ async def set_role(session: AsyncSession, *, actor: Member, member: Member, role
     require_admin(actor, "change roles")
     if member.id == actor.id and role != Role.ADMIN:
         admins = await session.scalar(
-            select(func.count()).select_from(Member).where(
-                Member.workspace_id == actor.workspace_id, Member.role == Role.ADMIN
-            )
+            select(func.count())
+            .select_from(Member)
+            .where(Member.workspace_id == actor.workspace_id, Member.role == Role.ADMIN)
         )
         if (admins or 0) <= 1:
             raise Conflict("You are the last admin here; make someone else an admin first.")
@@ -157,9 +154,7 @@ def clean_name(raw: str, what: str) -> str:
 
 async def find_team(session: AsyncSession, *, workspace_id: int, name: str) -> Team:
     team = (
-        await session.execute(
-            select(Team).where(Team.workspace_id == workspace_id, Team.name_key == name.casefold())
-        )
+        await session.execute(select(Team).where(Team.workspace_id == workspace_id, Team.name_key == name.casefold()))
     ).scalar_one_or_none()
     if team is None:
         raise InvalidInput(f'There is no team called "{name}". See `team list`.')
@@ -178,7 +173,9 @@ async def create_team(
     )
     if exists:
         raise Conflict(f'A team called "{name}" already exists.')
-    team = Team(workspace_id=actor.workspace_id, name=name, name_key=name.casefold(), channel_id=channel_id, created_at=now)
+    team = Team(
+        workspace_id=actor.workspace_id, name=name, name_key=name.casefold(), channel_id=channel_id, created_at=now
+    )
     session.add(team)
     await session.flush()
     return team
@@ -199,6 +196,10 @@ async def list_teams(session: AsyncSession, *, workspace_id: int) -> list[tuple[
         (await session.execute(select(Team).where(Team.workspace_id == workspace_id).order_by(Team.name))).scalars()
     )
     members = list(
-        (await session.execute(select(Member).where(Member.workspace_id == workspace_id, Member.team_id.is_not(None)))).scalars()
+        (
+            await session.execute(
+                select(Member).where(Member.workspace_id == workspace_id, Member.team_id.is_not(None))
+            )
+        ).scalars()
     )
     return [(team, [m for m in members if m.team_id == team.id]) for team in teams]

@@ -5,6 +5,7 @@ caller's transaction. Service levels are computed from the ticket's timestamps: 
 `first_response_at` (the first agent note), `last_activity_at`, `pending_since` / `pending_seconds` (the clock
 pauses while the customer owes us an answer), `resolved_at` and `closed_at`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -75,10 +76,18 @@ def _clean(text: str | None, what: str, limit: int) -> str:
     return cleaned
 
 
-def _event(ticket: Ticket, kind: TicketEventKind, *, actor: Member | None, platform: Platform, now: datetime,
-           **values: object) -> TicketEvent:
-    return TicketEvent(workspace_id=ticket.workspace_id, ticket_id=ticket.id, kind=kind,
-                       actor_id=actor.id if actor else None, platform=platform, at=now, **values)
+def _event(
+    ticket: Ticket, kind: TicketEventKind, *, actor: Member | None, platform: Platform, now: datetime, **values: object
+) -> TicketEvent:
+    return TicketEvent(
+        workspace_id=ticket.workspace_id,
+        ticket_id=ticket.id,
+        kind=kind,
+        actor_id=actor.id if actor else None,
+        platform=platform,
+        at=now,
+        **values,
+    )
 
 
 @dataclass(frozen=True)
@@ -103,18 +112,45 @@ async def open_ticket(
     """A new ticket belongs to the customer's owner; an unowned customer's ticket is flagged to the team."""
     subject_text = _clean(subject, "ticket subject", MAX_SUBJECT)
     ticket = Ticket(
-        workspace_id=customer.workspace_id, customer_id=customer.id, source=source, external_ref=external_ref,
-        subject=subject_text, status=TicketStatus.OPEN, priority=priority, owner_id=customer.owner_id,
-        opened_at=now, last_activity_at=now, pending_seconds=0, mood=Mood.NEUTRAL, reassign_count=0,
+        workspace_id=customer.workspace_id,
+        customer_id=customer.id,
+        source=source,
+        external_ref=external_ref,
+        subject=subject_text,
+        status=TicketStatus.OPEN,
+        priority=priority,
+        owner_id=customer.owner_id,
+        opened_at=now,
+        last_activity_at=now,
+        pending_seconds=0,
+        mood=Mood.NEUTRAL,
+        reassign_count=0,
     )
     session.add(ticket)
     await session.flush()
-    session.add(_event(ticket, TicketEventKind.OPENED, actor=actor, platform=platform, now=now,
-                       to_status=TicketStatus.OPEN.value, text=subject_text))
+    session.add(
+        _event(
+            ticket,
+            TicketEventKind.OPENED,
+            actor=actor,
+            platform=platform,
+            now=now,
+            to_status=TicketStatus.OPEN.value,
+            text=subject_text,
+        )
+    )
     flagged = customer.owner_id is None
     if flagged:
-        session.add(_event(ticket, TicketEventKind.FLAGGED_UNOWNED, actor=actor, platform=platform, now=now,
-                           text=f"nobody owns {customer.name}: flagged to the team"))
+        session.add(
+            _event(
+                ticket,
+                TicketEventKind.FLAGGED_UNOWNED,
+                actor=actor,
+                platform=platform,
+                now=now,
+                text=f"nobody owns {customer.name}: flagged to the team",
+            )
+        )
     await session.flush()
     return OpenedTicket(ticket, customer, flagged)
 
@@ -134,7 +170,9 @@ def _transition(ticket: Ticket, to: TicketStatus, now: datetime) -> TicketStatus
     """Move the status and its clocks; returns the status it left."""
     before = ticket.status
     if before == TicketStatus.PENDING and ticket.pending_since is not None:
-        ticket.pending_seconds = (ticket.pending_seconds or 0) + max(0, int((now - ticket.pending_since).total_seconds()))
+        ticket.pending_seconds = (ticket.pending_seconds or 0) + max(
+            0, int((now - ticket.pending_since).total_seconds())
+        )
         ticket.pending_since = None
     if to == TicketStatus.PENDING:
         ticket.pending_since = now
@@ -165,8 +203,18 @@ async def set_status(
     if ticket.status == to:
         return ticket
     before = _transition(ticket, to, now)
-    session.add(_event(ticket, STATUS_EVENT[to], actor=actor, platform=platform, now=now,
-                       from_status=before.value, to_status=to.value, text=why))
+    session.add(
+        _event(
+            ticket,
+            STATUS_EVENT[to],
+            actor=actor,
+            platform=platform,
+            now=now,
+            from_status=before.value,
+            to_status=to.value,
+            text=why,
+        )
+    )
     await session.flush()
     return ticket
 
@@ -178,7 +226,10 @@ CHAT_TRANSITIONS = {
 }
 REFUSALS = {
     (TicketStatus.PENDING, TicketStatus.PENDING): "#{id} is already pending (waiting on the customer).",
-    (TicketStatus.PENDING, TicketStatus.RESOLVED): "#{id} is resolved; `ticket reopen {id}` first if the customer still needs something.",
+    (
+        TicketStatus.PENDING,
+        TicketStatus.RESOLVED,
+    ): "#{id} is resolved; `ticket reopen {id}` first if the customer still needs something.",
     (TicketStatus.OPEN, TicketStatus.OPEN): "#{id} is already open.",
     (TicketStatus.RESOLVED, TicketStatus.RESOLVED): "#{id} is already resolved.",
 }
@@ -195,14 +246,33 @@ async def change_status(
     return await set_status(session, ticket=ticket, to=to, actor=actor, platform=platform, now=now)
 
 
-async def _mark_mood(session: AsyncSession, ticket: Ticket, mood: Mood, reason: str, *, actor: Member | None,
-                     platform: Platform, now: datetime, score: float | None = None) -> bool:
+async def _mark_mood(
+    session: AsyncSession,
+    ticket: Ticket,
+    mood: Mood,
+    reason: str,
+    *,
+    actor: Member | None,
+    platform: Platform,
+    now: datetime,
+    score: float | None = None,
+) -> bool:
     """Set the mood and record why; returns True when the ticket just became unhappy."""
     became_unhappy = mood == Mood.UNHAPPY and ticket.mood != Mood.UNHAPPY
     ticket.mood = mood
     ticket.mood_reason = reason
-    session.add(_event(ticket, TicketEventKind.MOOD, actor=actor, platform=platform, now=now, mood=mood,
-                       tone_score=score, text=reason))
+    session.add(
+        _event(
+            ticket,
+            TicketEventKind.MOOD,
+            actor=actor,
+            platform=platform,
+            now=now,
+            mood=mood,
+            tone_score=score,
+            text=reason,
+        )
+    )
     await session.flush()
     return became_unhappy
 
@@ -241,16 +311,33 @@ async def add_note(
         await session.flush()
         return NoteResult(ticket, first, None, False, False)
     tone = score_tone(body)
-    session.add(_event(ticket, TicketEventKind.CUSTOMER_MESSAGE, actor=actor, platform=platform, now=now,
-                       text=body, tone_score=tone.score))
+    session.add(
+        _event(
+            ticket,
+            TicketEventKind.CUSTOMER_MESSAGE,
+            actor=actor,
+            platform=platform,
+            now=now,
+            text=body,
+            tone_score=tone.score,
+        )
+    )
     reopened = reopen and ticket.status in (TicketStatus.PENDING, TicketStatus.RESOLVED)
     if reopened:
-        await set_status(session, ticket=ticket, to=TicketStatus.OPEN, actor=actor, platform=platform, now=now,
-                         why="the customer wrote back")
+        await set_status(
+            session,
+            ticket=ticket,
+            to=TicketStatus.OPEN,
+            actor=actor,
+            platform=platform,
+            now=now,
+            why="the customer wrote back",
+        )
     unhappy = False
     if tone.clearly_negative:
-        unhappy = await _mark_mood(session, ticket, Mood.UNHAPPY, tone.reason(), actor=actor, platform=platform,
-                                   now=now, score=tone.score)
+        unhappy = await _mark_mood(
+            session, ticket, Mood.UNHAPPY, tone.reason(), actor=actor, platform=platform, now=now, score=tone.score
+        )
     await session.flush()
     return NoteResult(ticket, False, tone, unhappy, reopened)
 
@@ -259,8 +346,9 @@ async def set_mood(
     session: AsyncSession, *, ticket: Ticket, mood: Mood, actor: Member, platform: Platform, now: datetime
 ) -> Ticket:
     """An agent's judgement overrides the tone model (until the next clearly negative message or bad rating)."""
-    await _mark_mood(session, ticket, mood, f"set to {mood.value} by {actor.display_name}", actor=actor,
-                     platform=platform, now=now)
+    await _mark_mood(
+        session, ticket, mood, f"set to {mood.value} by {actor.display_name}", actor=actor, platform=platform, now=now
+    )
     return ticket
 
 
@@ -287,15 +375,30 @@ async def record_csat(
         raise InvalidInput(f'"{rating[:40]}" is not a rating. Use good or bad.')
     remark = " ".join((comment or "").split())[:MAX_NOTE] or None
     ticket.csat = value
-    session.add(_event(ticket, TicketEventKind.CSAT, actor=actor, platform=platform, now=now,
-                       text=f"{value}" + (f": {remark}" if remark else "")))
+    session.add(
+        _event(
+            ticket,
+            TicketEventKind.CSAT,
+            actor=actor,
+            platform=platform,
+            now=now,
+            text=f"{value}" + (f": {remark}" if remark else ""),
+        )
+    )
     if value == "bad":
         reason = "bad satisfaction rating" + (f": {remark}" if remark else "")
         unhappy = await _mark_mood(session, ticket, Mood.UNHAPPY, reason, actor=actor, platform=platform, now=now)
     else:
         unhappy = False
-        await _mark_mood(session, ticket, Mood.HAPPY, "good satisfaction rating" + (f": {remark}" if remark else ""),
-                         actor=actor, platform=platform, now=now)
+        await _mark_mood(
+            session,
+            ticket,
+            Mood.HAPPY,
+            "good satisfaction rating" + (f": {remark}" if remark else ""),
+            actor=actor,
+            platform=platform,
+            now=now,
+        )
     await session.flush()
     return CsatResult(ticket, value, unhappy)
 
@@ -321,8 +424,9 @@ async def update_details(
         changes.append(f"priority {ticket.priority.value} → {priority.value}")
         ticket.priority = priority
     if changes:
-        session.add(_event(ticket, TicketEventKind.UPDATED, actor=actor, platform=platform, now=now,
-                           text="; ".join(changes)))
+        session.add(
+            _event(ticket, TicketEventKind.UPDATED, actor=actor, platform=platform, now=now, text="; ".join(changes))
+        )
         await session.flush()
     return changes
 
@@ -398,8 +502,10 @@ async def ticket_timeline(session: AsyncSession, *, ticket: Ticket, limit: int =
         .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
         .limit(limit)
     )
-    lines = [TimelineLine(e.at, e.kind, name, e.platform, e.from_status, e.to_status, e.mood, e.tone_score, e.text)
-             for e, name in rows.all()]
+    lines = [
+        TimelineLine(e.at, e.kind, name, e.platform, e.from_status, e.to_status, e.mood, e.tone_score, e.text)
+        for e, name in rows.all()
+    ]
     return list(reversed(lines))
 
 
@@ -412,9 +518,15 @@ async def team_to_tell(session: AsyncSession, *, customer: Customer) -> list[Mem
             if lead is not None:
                 return [lead]
     for role in (Role.LEAD, Role.ADMIN):
-        found = list((await session.execute(
-            select(Member).where(Member.workspace_id == customer.workspace_id, Member.role == role).order_by(Member.id)
-        )).scalars())
+        found = list(
+            (
+                await session.execute(
+                    select(Member)
+                    .where(Member.workspace_id == customer.workspace_id, Member.role == role)
+                    .order_by(Member.id)
+                )
+            ).scalars()
+        )
         if found:
             return found
     return []
@@ -423,8 +535,14 @@ async def team_to_tell(session: AsyncSession, *, customer: Customer) -> list[Mem
 async def record_idea(
     session: AsyncSession, *, actor: Member, customer: Customer, text: str, platform: Platform, now: datetime
 ) -> CustomerIdea:
-    idea = CustomerIdea(workspace_id=customer.workspace_id, customer_id=customer.id, author_id=actor.id,
-                        text=_clean(text, "idea", MAX_IDEA), platform=platform, created_at=now)
+    idea = CustomerIdea(
+        workspace_id=customer.workspace_id,
+        customer_id=customer.id,
+        author_id=actor.id,
+        text=_clean(text, "idea", MAX_IDEA),
+        platform=platform,
+        created_at=now,
+    )
     session.add(idea)
     await session.flush()
     return idea
@@ -458,4 +576,3 @@ async def list_ideas(
         query = query.where(CustomerIdea.created_at >= since)
     rows = await session.execute(query.order_by(CustomerIdea.created_at.desc(), CustomerIdea.id.desc()).limit(limit))
     return [IdeaRow(i, c, a) for i, c, a in rows.all()]
-

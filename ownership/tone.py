@@ -6,6 +6,7 @@ tests/tickets/tone_samples.py). It favours recall: missing an angry customer cos
 which an agent clears with `ticket mood <id> neutral`. Plain bug reports ("the import failed with an error")
 score mildly negative, so fault words are damped in `SUPPORT_LEXICON`; some still cross the line.
 """
+
 from __future__ import annotations
 
 import re

@@ -3,15 +3,16 @@
 Database tests take the `db` fixture and run twice: on SQLite and on PostgreSQL (127.0.0.1:5432, trust auth).
 When CI is set and PostgreSQL is unreachable, the PostgreSQL runs fail instead of skipping.
 """
+
 from __future__ import annotations
 
 import asyncio
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ PG_ADMIN_DB = "test"
 class Clock:
     """Time travel: tests pass `clock` to Handlers and move it with `advance`."""
 
-    now: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
 
     def __call__(self) -> datetime:
         return self.now
@@ -92,10 +93,16 @@ def pg_url() -> Iterator[str]:
 async def _truncate_pg(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         tables = (
-            await connection.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+            (
+                await connection.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                    )
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         if tables:
             await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
@@ -153,16 +160,29 @@ class Chat:
         from handlers import Invocation
 
         return await self.handlers.command(
-            Invocation(platform=self.platform, workspace=self.workspace, user_id=user,
-                       user_name=name or user.lower(), text=text, channel_id="C1")
+            Invocation(
+                platform=self.platform,
+                workspace=self.workspace,
+                user_id=user,
+                user_name=name or user.lower(),
+                text=text,
+                channel_id="C1",
+            )
         )
 
     async def click(self, user: str, action_id: str, value: str, typed: str | None = None):  # type: ignore[no-untyped-def]
         from handlers import ActionInvocation
 
         return await self.handlers.action(
-            ActionInvocation(platform=self.platform, workspace=self.workspace, user_id=user,
-                             user_name=user.lower(), action_id=action_id, value=value, input=typed)
+            ActionInvocation(
+                platform=self.platform,
+                workspace=self.workspace,
+                user_id=user,
+                user_name=user.lower(),
+                action_id=action_id,
+                value=value,
+                input=typed,
+            )
         )
 
 

@@ -1,4 +1,5 @@
 """Customers, roles, teams and workspace isolation through the command layer."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -12,7 +13,7 @@ async def test_customer_add_rename_tier_and_case_insensitive_names(chat: Chat, d
     assert not (await chat.say("U_LEAD", "customer add Acme --tier basic")).error
     dup = await chat.say("U_LEAD", "customer add ACME")
     assert dup.error and "already exists" in dup.text
-    assert "Acme is now premium." == (await chat.say("U_LEAD", "customer tier acme premium")).text
+    assert (await chat.say("U_LEAD", "customer tier acme premium")).text == "Acme is now premium."
     renamed = await chat.say("U_LEAD", 'customer rename acme "Acme Corp"')
     assert renamed.text == "Renamed Acme to Acme Corp."
     listing = await chat.say("U1", "customers")

@@ -1,4 +1,5 @@
 """The ownership story through the command layer, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select

@@ -1,10 +1,10 @@
 """The commands a newcomer runs: `ownerbot db upgrade`, `serve`, `chat`, `import`, as real processes."""
+
 from __future__ import annotations
 
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -15,12 +15,19 @@ ROOT = Path(__file__).resolve().parents[1]
 OWNERBOT = str(ROOT / "ownerbot")  # the command line README documents: ./ownerbot serve | chat | db | import
 
 
-def run(args: list[str], cwd: Path, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], cwd: Path, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL"))}
     full_env.update(env or {})
     return subprocess.run(
-        [OWNERBOT, *args], cwd=cwd, input=stdin, capture_output=True, text=True,
-        env=full_env, timeout=120,
+        [OWNERBOT, *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
     )
 
 
@@ -50,8 +57,9 @@ def test_serve_answers_healthz_and_says_what_it_serves(workdir: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL"))}
     env["PORT"] = str(port)
-    server = subprocess.Popen([OWNERBOT, "serve"], cwd=workdir, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [OWNERBOT, "serve"], cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         body = ""
         for _ in range(100):
@@ -72,13 +80,20 @@ def test_serve_answers_healthz_and_says_what_it_serves(workdir: Path) -> None:
 
 
 def test_chat_add_claim_handoff_accept_history(workdir: Path) -> None:
-    admin = run(["chat", "--as", "U1", "--name", "Ana"], workdir, env={"OWNERBOT_ADMINS": "U1"},
-                stdin='customer add "Acme Corp" --tier premium\nclaim acme corp\nquit\n')
+    admin = run(
+        ["chat", "--as", "U1", "--name", "Ana"],
+        workdir,
+        env={"OWNERBOT_ADMINS": "U1"},
+        stdin='customer add "Acme Corp" --tier premium\nclaim acme corp\nquit\n',
+    )
     assert "Ana now owns Acme Corp." in admin.stdout, admin.stdout + admin.stderr
     sam = run(["chat", "--as", "U2", "--name", "Sam"], workdir, stdin="mine\n")
     assert "You own no customers yet" in sam.stdout
-    offer = run(["chat", "--as", "U1", "--name", "Ana"], workdir,
-                stdin='handoff "Acme Corp" @Sam\nshe speaks German with their CTO\n')
+    offer = run(
+        ["chat", "--as", "U1", "--name", "Ana"],
+        workdir,
+        stdin='handoff "Acme Corp" @Sam\nshe speaks German with their CTO\n',
+    )
     assert "Why should Sam take Acme Corp?" in offer.stdout
     assert "Handoff of Acme Corp to Sam requested" in offer.stdout, offer.stdout
     accept = run(["chat", "--as", "U2", "--name", "Sam"], workdir, stdin="accept\nhistory acme corp\n")
@@ -90,8 +105,11 @@ def test_chat_add_claim_handoff_accept_history(workdir: Path) -> None:
 def test_import_is_all_or_nothing_and_reports_lines(workdir: Path) -> None:
     run(["chat", "--as", "U1", "--name", "Ana"], workdir, stdin="mine\n")
     bad = workdir / "bad.csv"
-    bad.write_text("name,tier,external id,owner\nAcme,premium,crm-1,Ana\nGlobex,gold,crm-2,\n,basic,,\n"
-                   "Initech,basic,crm-3,Nobody\n", encoding="utf-8")
+    bad.write_text(
+        "name,tier,external id,owner\nAcme,premium,crm-1,Ana\nGlobex,gold,crm-2,\n,basic,,\n"
+        "Initech,basic,crm-3,Nobody\n",
+        encoding="utf-8",
+    )
     result = run(["import", str(bad)], workdir)
     assert result.returncode == 1
     assert "line 3" in result.stderr and '"gold" is not a tier' in result.stderr

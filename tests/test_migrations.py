@@ -1,4 +1,5 @@
 """The models and the alembic migrations agree, and the migrations run down and up again."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """One parser for every platform: quotes, apostrophes, options, and friendly errors."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,14 @@ from ownership.errors import InvalidInput
     [
         ('claim "Acme Corp"', ["claim", "Acme Corp"]),
         ("claim \u201cAcme Corp\u201d", ["claim", "Acme Corp"]),  # Slack and Teams send smart quotes
-        ("release acme the customer's CTO asked for Sam", ["release", "acme", "the", "customer's", "CTO", "asked", "for", "Sam"]),
-        ("handoff acme <@U123|sam> needs a C:\\path expert", ["handoff", "acme", "<@U123|sam>", "needs", "a", "C:\\path", "expert"]),
+        (
+            "release acme the customer's CTO asked for Sam",
+            ["release", "acme", "the", "customer's", "CTO", "asked", "for", "Sam"],
+        ),
+        (
+            "handoff acme <@U123|sam> needs a C:\\path expert",
+            ["handoff", "acme", "<@U123|sam>", "needs", "a", "C:\\path", "expert"],
+        ),
         ("   ", []),
     ],
 )
@@ -29,7 +36,10 @@ def test_open_quote_and_huge_text_are_friendly_errors() -> None:
 
 
 def test_split_options() -> None:
-    assert split_options(["Acme", "--tier", "premium", "Corp"], {"tier": "t"}) == (["Acme", "Corp"], {"tier": "premium"})
+    assert split_options(["Acme", "--tier", "premium", "Corp"], {"tier": "t"}) == (
+        ["Acme", "Corp"],
+        {"tier": "premium"},
+    )
     with pytest.raises(InvalidInput, match="Unknown option --colour"):
         split_options(["--colour", "red"], {"tier": "t"})
     with pytest.raises(InvalidInput, match="--tier needs a value"):

@@ -1,4 +1,5 @@
 """Concurrent claims and double clicks end with exactly one winner, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,8 +44,14 @@ async def test_double_clicked_accept_applies_once(chat: Chat, db: Database) -> N
         customer = (await session.execute(select(Customer).where(Customer.name == "Globex"))).scalar_one()
         owner_id = customer.owner_id
         session.add_all(
-            Ticket(workspace_id=customer.workspace_id, customer_id=customer.id, subject=f"t{i}", owner_id=owner_id,
-                   opened_at=chat.handlers.clock(), last_activity_at=chat.handlers.clock())
+            Ticket(
+                workspace_id=customer.workspace_id,
+                customer_id=customer.id,
+                subject=f"t{i}",
+                owner_id=owner_id,
+                opened_at=chat.handlers.clock(),
+                last_activity_at=chat.handlers.clock(),
+            )
             for i in range(3)
         )
     offer = await chat.say("U1", "handoff globex U2 they know the billing system well")

@@ -8,6 +8,7 @@ Slow work happens after the ack. Routes:
     GET  /slack/install         OAuth install (multi-workspace mode)
     GET  /slack/oauth_redirect  OAuth redirect (multi-workspace mode)
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -70,9 +71,10 @@ class BackgroundWork:
             return True
         return False
 
-    async def drain(self, timeout: float = 30) -> None:
+    async def drain(self, seconds: float = 30) -> None:
         await asyncio.sleep(0)  # let listeners scheduled by the last request start
-        await asyncio.wait_for(self._idle.wait(), timeout)
+        async with asyncio.timeout(seconds):
+            await self._idle.wait()
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,14 @@ class Where:
 
 
 class SlackFace:
-    def __init__(self, *, handlers: Handlers, sessions: async_sessionmaker[AsyncSession], settings: SlackSettings,
-                 notifier: SlackNotifier) -> None:
+    def __init__(
+        self,
+        *,
+        handlers: Handlers,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: SlackSettings,
+        notifier: SlackNotifier,
+    ) -> None:
         self.handlers = handlers
         self.sessions = sessions
         self.settings = settings
@@ -105,28 +113,53 @@ class SlackFace:
     # -- translate --------------------------------------------------------------------------------------
 
     async def _invoker(self, client: AsyncWebClient, team_id: str, user_id: str, fallback: str) -> members.Profile:
-        return await members.invoker_profile(self.sessions, client, team_id=team_id, user_id=user_id,
-                                             fallback_name=fallback)
+        return await members.invoker_profile(
+            self.sessions, client, team_id=team_id, user_id=user_id, fallback_name=fallback
+        )
 
-    async def run_command(self, client: AsyncWebClient, text: str, where: Where, fallback_name: str = "",
-                          workspace_name: str = "") -> Reply:
+    async def run_command(
+        self, client: AsyncWebClient, text: str, where: Where, fallback_name: str = "", workspace_name: str = ""
+    ) -> Reply:
         profile = await self._invoker(client, where.team_id, where.user_id, fallback_name)
-        await members.introduce_mentioned(self.sessions, client, team_id=where.team_id, text=text, now=self.now(),
-                                          admins=self.handlers.admins)
-        return await self.handlers.command(Invocation(
-            platform=Platform.SLACK, workspace=where.team_id, user_id=where.user_id, text=text,
-            user_name=profile.name, channel_id=where.channel_id, time_zone=profile.time_zone,
-            workspace_name=workspace_name,
-        ))
+        await members.introduce_mentioned(
+            self.sessions, client, team_id=where.team_id, text=text, now=self.now(), admins=self.handlers.admins
+        )
+        return await self.handlers.command(
+            Invocation(
+                platform=Platform.SLACK,
+                workspace=where.team_id,
+                user_id=where.user_id,
+                text=text,
+                user_name=profile.name,
+                channel_id=where.channel_id,
+                time_zone=profile.time_zone,
+                workspace_name=workspace_name,
+            )
+        )
 
-    async def run_action(self, client: AsyncWebClient, where: Where, action_id: str, value: str,
-                         typed: str | None = None, fallback_name: str = "") -> Reply:
+    async def run_action(
+        self,
+        client: AsyncWebClient,
+        where: Where,
+        action_id: str,
+        value: str,
+        typed: str | None = None,
+        fallback_name: str = "",
+    ) -> Reply:
         profile = await self._invoker(client, where.team_id, where.user_id, fallback_name)
-        return await self.handlers.action(ActionInvocation(
-            platform=Platform.SLACK, workspace=where.team_id, user_id=where.user_id,
-            action_id=render.action_id_of(action_id), value=value, input=typed, user_name=profile.name,
-            channel_id=where.channel_id, time_zone=profile.time_zone,
-        ))
+        return await self.handlers.action(
+            ActionInvocation(
+                platform=Platform.SLACK,
+                workspace=where.team_id,
+                user_id=where.user_id,
+                action_id=render.action_id_of(action_id),
+                value=value,
+                input=typed,
+                user_name=profile.name,
+                channel_id=where.channel_id,
+                time_zone=profile.time_zone,
+            )
+        )
 
     # -- listeners ----------------------------------------------------------------------------------------
 
@@ -136,11 +169,17 @@ class SlackFace:
             name = str(body.get("command", "")).lstrip("/")
             args = str(body.get("text", "")).strip()
             text = args if name == "ownerbot" else f"{name} {args}".strip()
-            where = Where(team_id=body["team_id"], user_id=body["user_id"], channel_id=body.get("channel_id"),
-                          response_url=body.get("response_url"), trigger_id=body.get("trigger_id"),
-                          direct=str(body.get("channel_name", "")) == "directmessage")
-            reply = await self.run_command(client, text, where, body.get("user_name", ""),
-                                           workspace_name=str(body.get("team_domain", "")))
+            where = Where(
+                team_id=body["team_id"],
+                user_id=body["user_id"],
+                channel_id=body.get("channel_id"),
+                response_url=body.get("response_url"),
+                trigger_id=body.get("trigger_id"),
+                direct=str(body.get("channel_name", "")) == "directmessage",
+            )
+            reply = await self.run_command(
+                client, text, where, body.get("user_name", ""), workspace_name=str(body.get("team_domain", ""))
+            )
             await self.deliver(client, reply, where)
 
     async def on_action(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -149,13 +188,21 @@ class SlackFace:
             clicked = body["actions"][0]
             container = body.get("container") or {}
             where = Where(
-                team_id=_team(body), user_id=body["user"]["id"],
+                team_id=_team(body),
+                user_id=body["user"]["id"],
                 channel_id=(body.get("channel") or {}).get("id") or container.get("channel_id"),
-                response_url=body.get("response_url"), trigger_id=body.get("trigger_id"),
-                message_ts=container.get("message_ts"), home=container.get("type") == "view",
+                response_url=body.get("response_url"),
+                trigger_id=body.get("trigger_id"),
+                message_ts=container.get("message_ts"),
+                home=container.get("type") == "view",
             )
-            reply = await self.run_action(client, where, clicked["action_id"], clicked.get("value", ""),
-                                          fallback_name=body["user"].get("name", ""))
+            reply = await self.run_action(
+                client,
+                where,
+                clicked["action_id"],
+                clicked.get("value", ""),
+                fallback_name=body["user"].get("name", ""),
+            )
             await self.deliver(client, reply, where)
             if where.home:
                 await self.publish_home(client, where.team_id, where.user_id)
@@ -164,12 +211,20 @@ class SlackFace:
         async with self.work:
             view = body["view"]
             context = render.PromptContext.load(view.get("private_metadata", ""))
-            where = Where(team_id=_team(body), user_id=body["user"]["id"], channel_id=context.channel_id,
-                          response_url=context.response_url, message_ts=context.message_ts,
-                          home=not context.channel_id and not context.response_url)
+            where = Where(
+                team_id=_team(body),
+                user_id=body["user"]["id"],
+                channel_id=context.channel_id,
+                response_url=context.response_url,
+                message_ts=context.message_ts,
+                home=not context.channel_id and not context.response_url,
+            )
             typed = render.prompt_answer(view)
-            task = asyncio.ensure_future(self.run_action(client, where, context.action_id, context.value, typed,
-                                                         fallback_name=body["user"].get("name", "")))
+            task = asyncio.ensure_future(
+                self.run_action(
+                    client, where, context.action_id, context.value, typed, fallback_name=body["user"].get("name", "")
+                )
+            )
             done, _ = await asyncio.wait({task}, timeout=SUBMIT_BUDGET)
             if task in done:
                 reply = task.result()
@@ -184,8 +239,9 @@ class SlackFace:
             if where.home:
                 await self.publish_home(client, where.team_id, where.user_id)
 
-    async def on_message_event(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient,
-                               context: Any) -> None:
+    async def on_message_event(
+        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: Any
+    ) -> None:
         async with self.work:
             if event.get("bot_id") or event.get("subtype"):
                 return
@@ -198,8 +254,13 @@ class SlackFace:
             if bot_user:
                 text = re.sub(rf"<@{re.escape(bot_user)}(\|[^>]*)?>", " ", text, count=1)
             direct = event.get("channel_type") == "im"
-            where = Where(team_id=_team(body), user_id=event["user"], channel_id=event.get("channel"),
-                          thread_ts=None if direct else (event.get("thread_ts") or event.get("ts")), direct=direct)
+            where = Where(
+                team_id=_team(body),
+                user_id=event["user"],
+                channel_id=event.get("channel"),
+                thread_ts=None if direct else (event.get("thread_ts") or event.get("ts")),
+                direct=direct,
+            )
             reply = await self.run_command(client, text.strip(), where)
             await self.deliver(client, reply, where)
 
@@ -212,15 +273,21 @@ class SlackFace:
     async def on_user_change(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         async with self.work:
             if await self._first_delivery(body):
-                await members.refresh_known(self.sessions, team_id=_team(body), user=event.get("user") or {},
-                                            now=self.now())
+                await members.refresh_known(
+                    self.sessions, team_id=_team(body), user=event.get("user") or {}, now=self.now()
+                )
 
     async def _first_delivery(self, body: dict[str, Any]) -> bool:
         event_id = body.get("event_id")
         if not event_id:
             return True
-        first = await dedupe.first_delivery(self.sessions, event_id=str(event_id), team_id=_team(body),
-                                            event_type=str((body.get("event") or {}).get("type", "")), now=self.now())
+        first = await dedupe.first_delivery(
+            self.sessions,
+            event_id=str(event_id),
+            team_id=_team(body),
+            event_type=str((body.get("event") or {}).get("type", "")),
+            now=self.now(),
+        )
         if not first:
             log.info("Slack event %s already handled; ignoring the repeat", event_id)
         return first
@@ -234,8 +301,13 @@ class SlackFace:
 
     async def deliver(self, client: AsyncWebClient, reply: Reply, where: Where) -> None:
         if reply.prompt is not None and where.trigger_id:
-            context = render.PromptContext(reply.prompt.submit_action_id, reply.prompt.value, where.channel_id,
-                                           where.response_url, where.message_ts)
+            context = render.PromptContext(
+                reply.prompt.submit_action_id,
+                reply.prompt.value,
+                where.channel_id,
+                where.response_url,
+                where.message_ts,
+            )
             try:
                 await client.views_open(trigger_id=where.trigger_id, view=render.prompt_modal(reply.prompt, context))
                 reply = replace(reply, text="", prompt=None)
@@ -245,12 +317,18 @@ class SlackFace:
             await self._answer(client, reply, where)
         for notice in reply.notices:
             try:
-                await self.notifier.send_direct(workspace=where.team_id, user_id=notice.to_user_id,
-                                                reply=notice.reply, client=client)
+                await self.notifier.send_direct(
+                    workspace=where.team_id, user_id=notice.to_user_id, reply=notice.reply, client=client
+                )
             except DeliveryFailed as error:
                 log.warning("could not DM %s: %s", notice.to_user_id, error)
-                await self._answer(client, Reply(f"I could not message <@{notice.to_user_id}> ({error}); "
-                                                 "please tell them yourself.", error=True), where)
+                await self._answer(
+                    client,
+                    Reply(
+                        f"I could not message <@{notice.to_user_id}> ({error}); please tell them yourself.", error=True
+                    ),
+                    where,
+                )
 
     async def _answer(self, client: AsyncWebClient, reply: Reply, where: Where) -> None:
         """The reply to the invoker, on the surface they used."""
@@ -264,14 +342,15 @@ class SlackFace:
             elif reply.replace_original and where.channel_id and where.message_ts and not reply.error:
                 await client.chat_update(channel=where.channel_id, ts=where.message_ts, **body)
             elif where.channel_id and not where.home and (where.direct or not reply.ephemeral):
-                extra = {"thread_ts": where.thread_ts} if where.thread_ts and not reply.ephemeral else {}
-                await client.chat_postMessage(channel=where.channel_id, **body, **extra)
+                thread_ts = where.thread_ts if where.thread_ts and not reply.ephemeral else None
+                await client.chat_postMessage(channel=where.channel_id, thread_ts=thread_ts, **body)
             elif where.channel_id and not where.home:
                 await client.chat_postEphemeral(channel=where.channel_id, user=where.user_id, **body)
             elif not where.home or reply.error:
-                await self.notifier.send_direct(workspace=where.team_id, user_id=where.user_id, reply=reply,
-                                                client=client)
-        except (SlackApiError, DeliveryFailed, OSError, asyncio.TimeoutError) as error:
+                await self.notifier.send_direct(
+                    workspace=where.team_id, user_id=where.user_id, reply=reply, client=client
+                )
+        except (TimeoutError, SlackApiError, DeliveryFailed, OSError) as error:
             log.warning("could not answer %s in Slack: %s", where.user_id, error)
 
 
@@ -326,8 +405,9 @@ SLACK_NOTIFIER = web.AppKey("slack_notifier", SlackNotifier)
 SLACK_SOCKET = web.AppKey("slack_socket", object)
 
 
-def mount(app: web.Application, *, handlers: Handlers, sessions: async_sessionmaker[AsyncSession],
-          settings: SlackSettings) -> PlatformStatus:
+def mount(
+    app: web.Application, *, handlers: Handlers, sessions: async_sessionmaker[AsyncSession], settings: SlackSettings
+) -> PlatformStatus:
     """Mount the Slack routes (and Socket Mode) on the server; say whether Slack is on and why not."""
     why_off = settings.off_reason()
     if why_off:
@@ -341,6 +421,7 @@ def mount(app: web.Application, *, handlers: Handlers, sessions: async_sessionma
     served: list[str] = []
 
     if settings.signing_secret:
+
         async def events(request: web.Request) -> web.Response:
             return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
 
@@ -348,6 +429,7 @@ def mount(app: web.Application, *, handlers: Handlers, sessions: async_sessionma
         served.append(f"POST {EVENTS_PATH}")
         flow = bolt.oauth_flow
         if flow is not None:
+
             async def install(request: web.Request) -> web.Response:
                 return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
 
@@ -377,8 +459,8 @@ def mount(app: web.Application, *, handlers: Handlers, sessions: async_sessionma
 
     async def finish_work(_: web.Application) -> None:
         try:
-            await face.work.drain(timeout=10)
-        except asyncio.TimeoutError:
+            await face.work.drain(seconds=10)
+        except TimeoutError:
             log.warning("Slack work still running at shutdown")
 
     app.on_shutdown.append(finish_work)
@@ -398,5 +480,3 @@ async def _connect_socket(socket: Any) -> None:
         log.info("Slack Socket Mode connected")
     except Exception as error:  # keep serving; slack_sdk reconnects once a session exists
         log.error("Slack Socket Mode could not connect: %s", error)
-
-

@@ -3,6 +3,7 @@
 Slack retries a delivery (X-Slack-Retry-Num) when the ack was slow or lost, and may deliver the same event_id
 to more than one replica; whoever inserts the row first handles it, everyone else drops it.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -16,8 +17,9 @@ from db.models import SlackEvent
 KEEP_FOR = timedelta(days=3)  # Slack retries for at most about an hour
 
 
-async def first_delivery(sessions: async_sessionmaker[AsyncSession], *, event_id: str, team_id: str,
-                         event_type: str, now: datetime) -> bool:
+async def first_delivery(
+    sessions: async_sessionmaker[AsyncSession], *, event_id: str, team_id: str, event_type: str, now: datetime
+) -> bool:
     async with sessions() as session, session.begin():
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         inserted = await session.scalar(

@@ -4,6 +4,7 @@ Known members are read from our tables (no in-memory cache, so every replica agr
 a users.info call. Mentioned people (`<@U123|sam>`) are introduced the same way, so a handoff can name a
 colleague who never talked to ownerbot.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,11 @@ async def known_profile(sessions: async_sessionmaker[AsyncSession], *, team_id: 
             await session.execute(
                 select(Member.display_name, Member.time_zone)
                 .join(Workspace, Workspace.id == Member.workspace_id)
-                .where(Workspace.platform == Platform.SLACK, Workspace.external_id == team_id,
-                       Member.platform_user_id == user_id)
+                .where(
+                    Workspace.platform == Platform.SLACK,
+                    Workspace.external_id == team_id,
+                    Member.platform_user_id == user_id,
+                )
             )
         ).first()
     return Profile(row[0], row[1]) if row else None
@@ -54,20 +58,35 @@ async def slack_profile(client: AsyncWebClient, user_id: str, *, team_id: str) -
     if user.get("team_id") and user.get("team_id") != team_id and not user.get("enterprise_user"):
         return None
     profile = user.get("profile") or {}
-    name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name") or user_id
+    name = (
+        profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name") or user_id
+    )
     return Profile(str(name)[:200], user.get("tz"))
 
 
-async def invoker_profile(sessions: async_sessionmaker[AsyncSession], client: AsyncWebClient, *,
-                          team_id: str, user_id: str, fallback_name: str) -> Profile:
+async def invoker_profile(
+    sessions: async_sessionmaker[AsyncSession],
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    user_id: str,
+    fallback_name: str,
+) -> Profile:
     known = await known_profile(sessions, team_id=team_id, user_id=user_id)
     if known is not None:
         return known
     return await slack_profile(client, user_id, team_id=team_id) or Profile(fallback_name or user_id, None)
 
 
-async def introduce_mentioned(sessions: async_sessionmaker[AsyncSession], client: AsyncWebClient, *,
-                              team_id: str, text: str, now: datetime, admins: frozenset[str]) -> None:
+async def introduce_mentioned(
+    sessions: async_sessionmaker[AsyncSession],
+    client: AsyncWebClient,
+    *,
+    team_id: str,
+    text: str,
+    now: datetime,
+    admins: frozenset[str],
+) -> None:
     """Create members for people mentioned in a command who never used ownerbot (at most 5 per command)."""
     for user_id in list(dict.fromkeys(MENTION.findall(text)))[:5]:
         if await known_profile(sessions, team_id=team_id, user_id=user_id) is not None:
@@ -77,22 +96,39 @@ async def introduce_mentioned(sessions: async_sessionmaker[AsyncSession], client
             continue
         async with sessions() as session, session.begin():
             workspace = await workspace_on_sight(session, platform=Platform.SLACK, external_id=team_id, now=now)
-            await member_on_sight(session, workspace=workspace, platform_user_id=user_id,
-                                  display_name=profile.name, time_zone=profile.time_zone, admins=admins, now=now)
+            await member_on_sight(
+                session,
+                workspace=workspace,
+                platform_user_id=user_id,
+                display_name=profile.name,
+                time_zone=profile.time_zone,
+                admins=admins,
+                now=now,
+            )
 
 
-async def refresh_known(sessions: async_sessionmaker[AsyncSession], *, team_id: str, user: dict[str, object],
-                        now: datetime) -> bool:
+async def refresh_known(
+    sessions: async_sessionmaker[AsyncSession], *, team_id: str, user: dict[str, object], now: datetime
+) -> bool:
     """A `user_change` event: keep a known member's name and time zone current; strangers stay strangers."""
     user_id = str(user.get("id", ""))
     if not user_id or await known_profile(sessions, team_id=team_id, user_id=user_id) is None:
         return False
-    profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
-    name = (profile.get("display_name") or profile.get("real_name") or user.get("real_name")  # type: ignore[union-attr]
-            or user.get("name") or user_id)
+    profile = user.get("profile")
+    if not isinstance(profile, dict):
+        profile = {}
+    name = (
+        profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name") or user_id
+    )
     tz = user.get("tz")
     async with sessions() as session, session.begin():
         workspace = await workspace_on_sight(session, platform=Platform.SLACK, external_id=team_id, now=now)
-        await member_on_sight(session, workspace=workspace, platform_user_id=user_id, display_name=str(name)[:200],
-                              time_zone=str(tz) if tz else None, now=now)
+        await member_on_sight(
+            session,
+            workspace=workspace,
+            platform_user_id=user_id,
+            display_name=str(name)[:200],
+            time_zone=str(tz) if tz else None,
+            now=now,
+        )
     return True

@@ -4,6 +4,7 @@ Every Web API client ownerbot builds (bolt's, the notifier's, response_url posts
 handlers, so a rate limit or a Slack hiccup delays a message instead of losing it. The state change behind
 a message is always committed before anything is sent.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -33,18 +34,38 @@ from . import render
 log = logging.getLogger(__name__)
 
 # Errors that no retry will fix: the person or channel is gone, or the bot may not post there.
-PERMANENT_ERRORS = frozenset({
-    "user_not_found", "users_not_found", "channel_not_found", "not_in_channel", "is_archived",
-    "account_inactive", "user_disabled", "cannot_dm_bot", "invalid_auth", "not_authed", "token_revoked",
-    "message_not_found", "cant_update_message", "restricted_action", "missing_scope",
-})
+PERMANENT_ERRORS = frozenset(
+    {
+        "user_not_found",
+        "users_not_found",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "account_inactive",
+        "user_disabled",
+        "cannot_dm_bot",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "message_not_found",
+        "cant_update_message",
+        "restricted_action",
+        "missing_scope",
+    }
+)
 
 
 class AsyncServerErrorRetryHandler(AsyncRetryHandler):
     """Retries any 5xx answer (slack_sdk's built-in one only retries 500 and 503), with back-off."""
 
-    async def _can_retry_async(self, *, state: RetryState, request: HttpRequest,
-                               response: HttpResponse | None = None, error: Exception | None = None) -> bool:
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
         return response is not None and 500 <= response.status_code < 600
 
 
@@ -73,8 +94,7 @@ async def post_to_response_url(url: str, payload: dict[str, Any], *, attempts: i
         response = await client.send_dict(payload)
         if response.status_code < 500:
             if response.status_code != 200:
-                raise DeliveryFailed(f"response_url said {response.status_code} {response.body[:60]}",
-                                     permanent=True)
+                raise DeliveryFailed(f"response_url said {response.status_code} {response.body[:60]}", permanent=True)
             return
         if attempt + 1 < attempts:
             await asyncio.sleep(0.25 * 2**attempt)
@@ -92,8 +112,9 @@ def delivery_failed(error: Exception) -> DeliveryFailed:
             retry_after = float(raw) if raw else 1.0
         elif status >= 500 or not code:
             retry_after = 30.0
-        return DeliveryFailed(f"Slack said {code or status}", retry_after=retry_after,
-                              permanent=code in PERMANENT_ERRORS)
+        return DeliveryFailed(
+            f"Slack said {code or status}", retry_after=retry_after, permanent=code in PERMANENT_ERRORS
+        )
     return DeliveryFailed(f"Slack unreachable: {type(error).__name__}", retry_after=30.0)
 
 
@@ -102,8 +123,9 @@ class SlackNotifier:
 
     platform = Platform.SLACK
 
-    def __init__(self, *, api_url: str, bot_token: str | None = None,
-                 installation_store: AsyncInstallationStore | None = None) -> None:
+    def __init__(
+        self, *, api_url: str, bot_token: str | None = None, installation_store: AsyncInstallationStore | None = None
+    ) -> None:
         self.api_url = api_url
         self.bot_token = bot_token
         self.installation_store = installation_store
@@ -118,8 +140,9 @@ class SlackNotifier:
                 return web_client(self.api_url, bot.bot_token)
         raise DeliveryFailed(f"ownerbot is not installed in Slack workspace {workspace}", permanent=True)
 
-    async def send_direct(self, *, workspace: str, user_id: str, reply: Reply,
-                          client: AsyncWebClient | None = None) -> MessageRef:
+    async def send_direct(
+        self, *, workspace: str, user_id: str, reply: Reply, client: AsyncWebClient | None = None
+    ) -> MessageRef:
         client = client or await self.client_for(workspace)
         try:
             opened = await client.conversations_open(users=user_id)
@@ -129,8 +152,15 @@ class SlackNotifier:
             raise delivery_failed(error) from error
         return MessageRef(Platform.SLACK, workspace, sent["channel"], sent["ts"])
 
-    async def post_channel(self, *, workspace: str, channel_id: str, reply: Reply,
-                           client: AsyncWebClient | None = None, thread_ts: str | None = None) -> MessageRef:
+    async def post_channel(
+        self,
+        *,
+        workspace: str,
+        channel_id: str,
+        reply: Reply,
+        client: AsyncWebClient | None = None,
+        thread_ts: str | None = None,
+    ) -> MessageRef:
         client = client or await self.client_for(workspace)
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         try:

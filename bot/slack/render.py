@@ -1,4 +1,5 @@
 """Block Kit for ownerbot's neutral Replies, built with slack_sdk.models (the only Block Kit in the project)."""
+
 from __future__ import annotations
 
 import json
@@ -63,8 +64,12 @@ def _buttons(buttons: list[Button]) -> list[Block]:
         seen[button.action_id] += 1
         suffix = f"{ACTION_SUFFIX}{seen[button.action_id]}" if seen[button.action_id] > 1 else ""
         elements.append(
-            ButtonElement(text=PlainTextObject(text=clip(button.label, 75)), action_id=button.action_id + suffix,
-                          value=clip(button.value, 2000), style=button.style)
+            ButtonElement(
+                text=PlainTextObject(text=clip(button.label, 75)),
+                action_id=button.action_id + suffix,
+                value=clip(button.value, 2000),
+                style=button.style,
+            )
         )
     return [ActionsBlock(elements=elements[i : i + 25]) for i in range(0, len(elements), 25)]
 
@@ -74,8 +79,13 @@ def _fields(fields: list[tuple[str, str]]) -> list[Block]:
         return []
     short = len(fields) <= MAX_FIELDS and all(len(label) + len(value) < 300 for label, value in fields)
     if short:
-        return [SectionBlock(fields=[MarkdownTextObject(text=f"*{escape(label)}*\n{escape(value) or ' '}")
-                                     for label, value in fields])]
+        return [
+            SectionBlock(
+                fields=[
+                    MarkdownTextObject(text=f"*{escape(label)}*\n{escape(value) or ' '}") for label, value in fields
+                ]
+            )
+        ]
     blocks: list[Block] = []
     chunk = ""
     for label, value in fields:
@@ -113,14 +123,21 @@ class PromptContext:
     message_ts: str | None = None
 
     def dump(self) -> str:
-        return json.dumps({"a": self.action_id, "v": self.value, "c": self.channel_id, "r": self.response_url,
-                           "t": self.message_ts}, separators=(",", ":"))
+        return json.dumps(
+            {"a": self.action_id, "v": self.value, "c": self.channel_id, "r": self.response_url, "t": self.message_ts},
+            separators=(",", ":"),
+        )
 
     @classmethod
     def load(cls, raw: str) -> PromptContext:
         data = json.loads(raw or "{}")
-        return cls(action_id=str(data.get("a", "")), value=str(data.get("v", "")), channel_id=data.get("c"),
-                   response_url=data.get("r"), message_ts=data.get("t"))
+        return cls(
+            action_id=str(data.get("a", "")),
+            value=str(data.get("v", "")),
+            channel_id=data.get("c"),
+            response_url=data.get("r"),
+            message_ts=data.get("t"),
+        )
 
 
 def prompt_modal(prompt: Prompt, context: PromptContext) -> dict[str, Any]:
@@ -138,8 +155,9 @@ def prompt_modal(prompt: Prompt, context: PromptContext) -> dict[str, Any]:
         submit=PlainTextObject(text="Send"),
         close=PlainTextObject(text="Cancel"),
         private_metadata=context.dump(),
-        blocks=[InputBlock(block_id=PROMPT_BLOCK, label=PlainTextObject(text=clip(prompt.label, 2000)),
-                           element=element)],
+        blocks=[
+            InputBlock(block_id=PROMPT_BLOCK, label=PlainTextObject(text=clip(prompt.label, 2000)), element=element)
+        ],
     )
     return view.to_dict()
 
@@ -157,6 +175,14 @@ def home_view(reply: Reply, *, updated: str) -> dict[str, Any]:
         blocks.append(DividerBlock())
         blocks += _fields(reply.fields)
     blocks += _buttons(reply.buttons)
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(
-        text=f"Updated {updated}. Commands: `/claim`, `/handoff`, `/release`, `/whoowns`, `/mine`, `/ownerbot help`.")]))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Updated {updated}. Commands: `/claim`, `/handoff`, `/release`, `/whoowns`, `/mine`, "
+                    "`/ownerbot help`."
+                )
+            ]
+        )
+    )
     return View(type="home", blocks=blocks[:100]).to_dict()

@@ -5,6 +5,7 @@
 - Socket Mode: SLACK_APP_TOKEN (xapp-...) plus SLACK_BOT_TOKEN; no public URL needed.
 - SLACK_API_URL: the Web API base URL (an enterprise proxy, or the tests' fake Slack).
 """
+
 from __future__ import annotations
 
 from pydantic import SecretStr, field_validator, model_validator
@@ -79,8 +80,10 @@ class SlackSettings(BaseSettings):
     def off_reason(self) -> str | None:
         """Why Slack cannot run with these settings, or None when it can."""
         if not (self.signing_secret or self.app_token or self.bot_token or self.oauth):
-            return ("no Slack settings: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (one workspace) or "
-                    "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET (any workspace); SLACK_APP_TOKEN for Socket Mode")
+            return (
+                "no Slack settings: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (one workspace) or "
+                "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET (any workspace); SLACK_APP_TOKEN for Socket Mode"
+            )
         if not (self.bot_token or self.oauth):
             return "SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth) is missing"
         if not self.app_token and not self.signing_secret:

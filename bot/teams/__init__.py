@@ -3,11 +3,12 @@
 `register(app, ...)` mounts POST /api/messages and returns whether Teams is on, and why not. All botbuilder code
 lives in this package, so a move to the Microsoft 365 Agents SDK stays local.
 """
+
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -19,8 +20,8 @@ from msrest.serialization import Model
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.platforms import PlatformStatus
-from handlers import Handlers
 from bot.settings import load_settings
+from handlers import Handlers
 
 from .bot import OwnerbotTeamsBot, on_turn_error
 from .notifier import TeamsNotifier
@@ -75,7 +76,8 @@ def messages_handler(adapter: CloudAdapter, bot: OwnerbotTeamsBot, *, authentica
         auth_header = request.headers.get("Authorization")  # None, not "", when absent: emulator mode needs that
         try:
             authenticated_request = await adapter.bot_framework_authentication.authenticate_request(
-                activity, auth_header)
+                activity, auth_header
+            )
         except Exception as error:  # PermissionError, or a token that does not even decode / verify
             log.warning("Teams activity refused: %s", type(error).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
@@ -89,7 +91,7 @@ def messages_handler(adapter: CloudAdapter, bot: OwnerbotTeamsBot, *, authentica
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def register(
@@ -103,10 +105,15 @@ def register(
     """Mount POST /api/messages; returns whether Teams is on, and why not."""
     settings = settings or load_settings(TeamsSettings)
     if not settings.authenticated and not is_loopback(settings.host):
-        return PlatformStatus("teams", False, (
-            f"MICROSOFT_APP_ID is not set and HOST={settings.host} is not a loopback address: refusing to accept "
-            "unauthenticated activities; set MICROSOFT_APP_ID/MICROSOFT_APP_PASSWORD, or bind to 127.0.0.1 for "
-            "the Bot Framework Emulator"))
+        return PlatformStatus(
+            "teams",
+            False,
+            (
+                f"MICROSOFT_APP_ID is not set and HOST={settings.host} is not a loopback address: refusing to accept "
+                "unauthenticated activities; set MICROSOFT_APP_ID/MICROSOFT_APP_PASSWORD, or bind to 127.0.0.1 for "
+                "the Bot Framework Emulator"
+            ),
+        )
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(BotConfiguration(settings)))
     adapter.on_turn_error = on_turn_error
     notifier = TeamsNotifier(adapter, sessions, settings, clock)
@@ -114,8 +121,17 @@ def register(
     app[NOTIFIER_KEY] = notifier
     app.router.add_post(ROUTE, messages_handler(adapter, bot, authenticated=settings.authenticated))
     if settings.authenticated:
-        return PlatformStatus("teams", True, f"POST {ROUTE}, app {settings.microsoft_app_id} "
-                                             f"({settings.microsoft_app_type}), every activity's token is verified")
-    return PlatformStatus("teams", True, (
-        f"POST {ROUTE} in EMULATOR MODE: MICROSOFT_APP_ID is not set, so activities are NOT authenticated; "
-        f"accepted only because HOST={settings.host} is loopback"))
+        return PlatformStatus(
+            "teams",
+            True,
+            f"POST {ROUTE}, app {settings.microsoft_app_id} "
+            f"({settings.microsoft_app_type}), every activity's token is verified",
+        )
+    return PlatformStatus(
+        "teams",
+        True,
+        (
+            f"POST {ROUTE} in EMULATOR MODE: MICROSOFT_APP_ID is not set, so activities are NOT authenticated; "
+            f"accepted only because HOST={settings.host} is loopback"
+        ),
+    )

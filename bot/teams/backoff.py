@@ -1,4 +1,5 @@
 """Bot Connector calls, retried on 429 and 5xx with exponential back-off (Retry-After wins when given)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -51,7 +52,13 @@ async def with_backoff(
             delay = retry_after(error)
             if delay is None:
                 delay = base_seconds * (2 ** (attempt - 1))
-            log.warning("Bot Connector answered %s to %s; retrying in %.1fs (attempt %d of %d)",
-                        connector_status(error), what, delay, attempt + 1, attempts)
+            log.warning(
+                "Bot Connector answered %s to %s; retrying in %.1fs (attempt %d of %d)",
+                connector_status(error),
+                what,
+                delay,
+                attempt + 1,
+                attempts,
+            )
             await sleep(delay)
     raise AssertionError("unreachable")

@@ -4,6 +4,7 @@ Text commands come as messages (a personal chat, or an @mention in a channel). C
 `adaptiveCard/action` invoke (Action.Execute; the answer replaces the card through the invoke response) or as a
 message whose `value` holds the card's data (Action.Submit; the card is replaced with update_activity).
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,14 +31,23 @@ from .translate import command_text, conversation_id_of, conversation_kind, ment
 log = logging.getLogger(__name__)
 TENANT_KEY = "ownerbot.tenant"
 CARD_ACTION = "adaptiveCard/action"
-WELCOME = ("Hi, I'm ownerbot: I make every support customer someone's. Type `help` for the commands, "
-           "e.g. `claim acme` or `handoff acme @Sam the reason`.")
+WELCOME = (
+    "Hi, I'm ownerbot: I make every support customer someone's. Type `help` for the commands, "
+    "e.g. `claim acme` or `handoff acme @Sam the reason`."
+)
 OTHER_TENANT = "This ownerbot serves one organisation only, and it is not yours; nothing was read or changed."
 
 
-class OwnerbotTeamsBot(ActivityHandler):
-    def __init__(self, *, handlers: Handlers, sessions: async_sessionmaker[AsyncSession], notifier: TeamsNotifier,
-                 settings: TeamsSettings, clock: Callable[[], datetime]) -> None:
+class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type information
+    def __init__(
+        self,
+        *,
+        handlers: Handlers,
+        sessions: async_sessionmaker[AsyncSession],
+        notifier: TeamsNotifier,
+        settings: TeamsSettings,
+        clock: Callable[[], datetime],
+    ) -> None:
         self.handlers = handlers
         self.sessions = sessions
         self.notifier = notifier
@@ -71,11 +81,17 @@ class OwnerbotTeamsBot(ActivityHandler):
             await self._card_action(turn_context, activity.value, via_invoke=False)
             return
         text = command_text(activity, known)
-        reply = await self.handlers.command(Invocation(
-            platform=Platform.TEAMS, workspace=tenant, user_id=user_id_of(activity.from_property), text=text,
-            user_name=activity.from_property.name or "", channel_id=conversation_id_of(activity),
-            time_zone=activity.local_timezone,
-        ))
+        reply = await self.handlers.command(
+            Invocation(
+                platform=Platform.TEAMS,
+                workspace=tenant,
+                user_id=user_id_of(activity.from_property),
+                text=text,
+                user_name=activity.from_property.name or "",
+                channel_id=conversation_id_of(activity),
+                time_zone=activity.local_timezone,
+            )
+        )
         await self._send(turn_context, reply)
         await self._deliver_notices(turn_context, reply)
 
@@ -85,12 +101,19 @@ class OwnerbotTeamsBot(ActivityHandler):
             return await super().on_invoke_activity(turn_context)
         await self._remember(turn_context)
         value = activity.value if isinstance(activity.value, dict) else {}
-        action = value.get("action") if isinstance(value.get("action"), dict) else {}
-        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        action = value.get("action")
+        data = action.get("data") if isinstance(action, dict) else None
+        if not isinstance(data, dict):
+            data = {}
         if not data.get("action_id"):
-            return InvokeResponse(status=int(HTTPStatus.BAD_REQUEST), body={
-                "statusCode": 400, "type": "application/vnd.microsoft.error",
-                "value": {"code": "BadRequest", "message": "This card action carries no ownerbot action."}})
+            return InvokeResponse(
+                status=int(HTTPStatus.BAD_REQUEST),
+                body={
+                    "statusCode": 400,
+                    "type": "application/vnd.microsoft.error",
+                    "value": {"code": "BadRequest", "message": "This card action carries no ownerbot action."},
+                },
+            )
         body = await self._card_action(turn_context, data, via_invoke=True)
         return InvokeResponse(status=int(HTTPStatus.OK), body=body)
 
@@ -108,20 +131,32 @@ class OwnerbotTeamsBot(ActivityHandler):
         elif turn_context.activity.action in ("remove", "remove-upgrade"):
             # uninstalled: that conversation can't be reached any more, so later sends fail clearly, not silently
             async with self.sessions() as session, session.begin():
-                await references.forget_conversation(session, tenant=turn_context.turn_state[TENANT_KEY],
-                                                     conversation_id=conversation_id_of(turn_context.activity))
+                await references.forget_conversation(
+                    session,
+                    tenant=turn_context.turn_state[TENANT_KEY],
+                    conversation_id=conversation_id_of(turn_context.activity),
+                )
 
     # --- card actions --------------------------------------------------------------------------------------
-    async def _card_action(self, turn_context: TurnContext, data: dict[str, Any], *, via_invoke: bool) -> dict | None:
+    async def _card_action(
+        self, turn_context: TurnContext, data: dict[str, Any], *, via_invoke: bool
+    ) -> dict[str, Any] | None:
         activity = turn_context.activity
         action_id, value = str(data.get("action_id")), str(data.get("value") or "")
         typed = data.get(INPUT_ID)
-        reply = await self.handlers.action(ActionInvocation(
-            platform=Platform.TEAMS, workspace=turn_context.turn_state[TENANT_KEY],
-            user_id=user_id_of(activity.from_property), action_id=action_id, value=value,
-            input=str(typed) if typed is not None else None, user_name=activity.from_property.name or "",
-            channel_id=conversation_id_of(activity), time_zone=activity.local_timezone,
-        ))
+        reply = await self.handlers.action(
+            ActionInvocation(
+                platform=Platform.TEAMS,
+                workspace=turn_context.turn_state[TENANT_KEY],
+                user_id=user_id_of(activity.from_property),
+                action_id=action_id,
+                value=value,
+                input=str(typed) if typed is not None else None,
+                user_name=activity.from_property.name or "",
+                channel_id=conversation_id_of(activity),
+                time_zone=activity.local_timezone,
+            )
+        )
         shown = card_after(reply, prompt_from_data(action_id, value, data.get("prompt")))
         body = None
         # A click on a card in a channel (a gesture vote) is answered to the clicker alone, never in the channel.
@@ -134,8 +169,10 @@ class OwnerbotTeamsBot(ActivityHandler):
                     await self._send(turn_context, reply)
                 body = invoke_message_response(reply.text)  # shown to the clicker only
         elif shown is not None and activity.reply_to_id:
-            await self._retrying(lambda: turn_context.update_activity(
-                reply_activity(shown, activity_id=activity.reply_to_id)), "a card update")
+            await self._retrying(
+                lambda: turn_context.update_activity(reply_activity(shown, activity_id=activity.reply_to_id)),
+                "a card update",
+            )
         elif private:
             await self._send_privately(turn_context, reply)
         else:
@@ -144,8 +181,9 @@ class OwnerbotTeamsBot(ActivityHandler):
         return body
 
     # --- plumbing ------------------------------------------------------------------------------------------
-    async def _remember(self, turn_context: TurnContext, *, members: Sequence[ChannelAccount] = (),
-                        lookup: Sequence[str] = ()) -> dict[str, str]:
+    async def _remember(
+        self, turn_context: TurnContext, *, members: Sequence[ChannelAccount] = (), lookup: Sequence[str] = ()
+    ) -> dict[str, str]:
         """Store this conversation's reference and the people in it; return Entra ids for `lookup` ids."""
         activity = turn_context.activity
         tenant = turn_context.turn_state[TENANT_KEY]
@@ -154,13 +192,18 @@ class OwnerbotTeamsBot(ActivityHandler):
             await references.remember_conversation(session, tenant=tenant, activity=activity, now=now)
             for account in [activity.from_property, *members]:
                 if account is not None:
-                    await references.remember_member(session, tenant=tenant, account=account, activity=activity,
-                                                     now=now)
+                    await references.remember_member(
+                        session, tenant=tenant, account=account, activity=activity, now=now
+                    )
             return await references.known_users(session, tenant=tenant, bot_user_ids=list(lookup))
 
     async def _retrying(self, call, what: str):  # type: ignore[no-untyped-def]
-        return await with_backoff(call, attempts=self.settings.teams_send_attempts,
-                                  base_seconds=self.settings.teams_retry_base_seconds, what=what)
+        return await with_backoff(
+            call,
+            attempts=self.settings.teams_send_attempts,
+            base_seconds=self.settings.teams_retry_base_seconds,
+            what=what,
+        )
 
     async def _send(self, turn_context: TurnContext, reply: Reply) -> None:
         await self._retrying(lambda: turn_context.send_activity(reply_activity(reply)), "a reply")
@@ -168,8 +211,11 @@ class OwnerbotTeamsBot(ActivityHandler):
     async def _send_privately(self, turn_context: TurnContext, reply: Reply) -> None:
         """Answer the sender in their personal chat (Teams has no ephemeral messages in a channel)."""
         try:
-            await self.notifier.send_direct(workspace=turn_context.turn_state[TENANT_KEY],
-                                            user_id=user_id_of(turn_context.activity.from_property), reply=reply)
+            await self.notifier.send_direct(
+                workspace=turn_context.turn_state[TENANT_KEY],
+                user_id=user_id_of(turn_context.activity.from_property),
+                reply=reply,
+            )
         except DeliveryFailed as failed:
             log.warning("could not answer a channel card click privately: %s", failed)
 
@@ -205,7 +251,10 @@ def card_after(reply: Reply, prompt: Prompt | None) -> Reply | None:
 async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
     log.error("Teams turn failed: %s", type(error).__name__, exc_info=error)
     try:
-        await turn_context.send_activity(Activity(type="message", text=(
-            "Something went wrong on our side and nothing was changed. Please try again.")))
+        await turn_context.send_activity(
+            Activity(
+                type="message", text=("Something went wrong on our side and nothing was changed. Please try again.")
+            )
+        )
     except Exception:  # the connector itself may be what failed
         log.warning("could not tell the person about the failed turn")

@@ -6,10 +6,11 @@ replaced in place by the invoke response), with an `Action.Submit` fallback for 
 A prompt is a card with one required `Input.Text` (id `input`) whose submit also carries the prompt itself, so a
 too-short answer can show the same card again with the error.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Final
 
 from adaptive_cards.card import (
     ActionExecute,
@@ -27,7 +28,7 @@ from botbuilder.schema import Activity, Attachment
 from handlers import Button, Prompt, Reply
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-CARD_VERSION = "1.4"  # Action.Execute (Universal Actions) needs 1.4
+CARD_VERSION: Final = "1.4"  # Action.Execute (Universal Actions) needs 1.4
 INPUT_ID = "input"
 STYLES = {"primary": ActionStyle.POSITIVE, "danger": ActionStyle.DESTRUCTIVE}
 
@@ -39,7 +40,11 @@ def needs_card(reply: Reply) -> bool:
 def _action(title: str, data: dict[str, Any], style: str | None = None) -> ActionExecute:
     """A button: Action.Execute, falling back to Action.Submit with the same data."""
     return ActionExecute(
-        title=title, verb=str(data["action_id"]), data=data, style=STYLES.get(style or ""), mode=None,
+        title=title,
+        verb=str(data["action_id"]),
+        data=data,
+        style=STYLES.get(style or ""),
+        mode=None,
         fallback=ActionSubmit(title=title, data=data, style=STYLES.get(style or ""), mode=None),
     )
 
@@ -52,8 +57,13 @@ def prompt_data(prompt: Prompt) -> dict[str, Any]:
     return {
         "action_id": prompt.submit_action_id,
         "value": prompt.value,
-        "prompt": {"title": prompt.title, "label": prompt.label, "min_length": prompt.min_length,
-                   "max_length": prompt.max_length, "placeholder": prompt.placeholder},
+        "prompt": {
+            "title": prompt.title,
+            "label": prompt.label,
+            "min_length": prompt.min_length,
+            "max_length": prompt.max_length,
+            "placeholder": prompt.placeholder,
+        },
     }
 
 
@@ -62,9 +72,15 @@ def prompt_from_data(action_id: str, value: str, data: object) -> Prompt | None:
     if not isinstance(data, dict):
         return None
     try:
-        return Prompt(title=str(data["title"]), label=str(data["label"]), submit_action_id=action_id, value=value,
-                      min_length=int(data.get("min_length", 0)), max_length=int(data.get("max_length", 2000)),
-                      placeholder=str(data.get("placeholder", "")))
+        return Prompt(
+            title=str(data["title"]),
+            label=str(data["label"]),
+            submit_action_id=action_id,
+            value=value,
+            min_length=int(data.get("min_length", 0)),
+            max_length=int(data.get("max_length", 2000)),
+            placeholder=str(data.get("placeholder", "")),
+        )
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -72,23 +88,32 @@ def prompt_from_data(action_id: str, value: str, data: object) -> Prompt | None:
 def render_card(reply: Reply) -> dict[str, Any]:
     """The reply as Adaptive Card JSON (a dict ready for an attachment or an invoke response)."""
     builder = AdaptiveCard.new().version(CARD_VERSION).fallback_text(reply.plain_text()[:1000])
-    builder.add_item(TextBlock(text=reply.text, wrap=True, color=Colors.ATTENTION if reply.error else None,
-                               weight=None))
+    builder.add_item(
+        TextBlock(text=reply.text, wrap=True, color=Colors.ATTENTION if reply.error else None, weight=None)
+    )
     if reply.fields:
         builder.add_item(FactSet(facts=[Fact(title=label, value=value or "-") for label, value in reply.fields]))
     prompt = reply.prompt
     if prompt is not None:
         builder.add_item(TextBlock(text=prompt.title, wrap=True, weight="bolder"))
         at_least = max(prompt.min_length, 1)
-        builder.add_item(InputText(
-            id=INPUT_ID, label=prompt.label, is_required=True, is_multiline=True, max_length=prompt.max_length,
-            placeholder=prompt.placeholder or None, regex=rf"^[\s\S]{{{at_least},{prompt.max_length}}}$",
-            error_message=f"Please write at least {at_least} characters.",
-        ))
+        builder.add_item(
+            InputText(
+                id=INPUT_ID,
+                label=prompt.label,
+                is_required=True,
+                is_multiline=True,
+                max_length=prompt.max_length,
+                placeholder=prompt.placeholder or None,
+                regex=rf"^[\s\S]{{{at_least},{prompt.max_length}}}$",
+                error_message=f"Please write at least {at_least} characters.",
+            )
+        )
         builder.add_action(_action("Send", prompt_data(prompt), "primary"))
     for button in reply.buttons:
         builder.add_action(_action(button.label, button_data(button), button.style))
-    return json.loads(builder.create().to_json())
+    card: dict[str, Any] = json.loads(builder.create().to_json())
+    return card
 
 
 def card_attachment(reply: Reply) -> dict[str, Any]:

@@ -4,6 +4,7 @@ A person the bot has a personal chat with gets the message there. A person only 
 channel, or listed when the bot was added) gets a new 1:1 chat created for them first. A person never seen at all
 cannot be reached on Teams: that is a permanent `DeliveryFailed` whose message a lead can act on.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationParameters, ConversationReference
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Platform
+from db.models import Platform, TeamsMember
 from handlers import Reply
 from handlers.ports import DeliveryFailed, MessageRef
 
@@ -30,8 +31,13 @@ TEAMS_CHANNEL = "msteams"
 class TeamsNotifier:
     platform = Platform.TEAMS
 
-    def __init__(self, adapter: BotAdapter, sessions: async_sessionmaker[AsyncSession], settings: TeamsSettings,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        adapter: BotAdapter,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: TeamsSettings,
+        clock: Callable[[], datetime],
+    ) -> None:
         self.adapter = adapter
         self.sessions = sessions
         self.settings = settings
@@ -42,17 +48,25 @@ class TeamsNotifier:
         return self.settings.microsoft_app_id or None
 
     async def _retrying(self, call, what: str):  # type: ignore[no-untyped-def]
-        return await with_backoff(call, attempts=self.settings.teams_send_attempts,
-                                  base_seconds=self.settings.teams_retry_base_seconds, what=what)
+        return await with_backoff(
+            call,
+            attempts=self.settings.teams_send_attempts,
+            base_seconds=self.settings.teams_retry_base_seconds,
+            what=what,
+        )
 
     def _failed(self, error: Exception, who: str) -> DeliveryFailed:
         status = connector_status(error)
         if is_transient(error):
-            return DeliveryFailed(f"Teams is busy (HTTP {status}); the message to {who} will be retried.",
-                                  retry_after=retry_after(error) or 30.0)
+            return DeliveryFailed(
+                f"Teams is busy (HTTP {status}); the message to {who} will be retried.",
+                retry_after=retry_after(error) or 30.0,
+            )
         if status in (401, 403, 404):
-            return DeliveryFailed(f"Teams refused the message to {who} (HTTP {status}): they may have removed "
-                                  "ownerbot, or blocked it.", permanent=True)
+            return DeliveryFailed(
+                f"Teams refused the message to {who} (HTTP {status}): they may have removed ownerbot, or blocked it.",
+                permanent=True,
+            )
         log.warning("Teams delivery to %s failed: %s", who, type(error).__name__)
         return DeliveryFailed(f"Teams did not take the message to {who} ({type(error).__name__}).", retry_after=60.0)
 
@@ -102,12 +116,16 @@ class TeamsNotifier:
         message_id = await self._send(reference, reply, name)
         return MessageRef(Platform.TEAMS, workspace, reference.conversation.id, message_id)
 
-    async def _open_personal_chat(self, tenant: str, user_id: str, person: references.TeamsMember,
-                                  name: str) -> ConversationReference:
+    async def _open_personal_chat(
+        self, tenant: str, user_id: str, person: TeamsMember, name: str
+    ) -> ConversationReference:
         """Create the 1:1 chat with someone seen only in a team (POST /v3/conversations) and remember it."""
         parameters = ConversationParameters(
-            is_group=False, bot=ChannelAccount(id=person.bot_id), members=[ChannelAccount(id=person.bot_user_id)],
-            tenant_id=tenant, channel_data={"tenant": {"id": tenant}},
+            is_group=False,
+            bot=ChannelAccount(id=person.bot_id),
+            members=[ChannelAccount(id=person.bot_user_id)],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}},
         )
         created: dict[str, str] = {}
 
@@ -115,29 +133,36 @@ class TeamsNotifier:
             created["id"] = context.activity.conversation.id
 
         try:
-            await self._retrying(lambda: self.adapter.create_conversation(
-                self.app_id, opened, parameters, TEAMS_CHANNEL, person.service_url), f"a chat with {name}")
+            await self._retrying(
+                lambda: self.adapter.create_conversation(
+                    self.app_id, opened, parameters, TEAMS_CHANNEL, person.service_url
+                ),
+                f"a chat with {name}",
+            )
         except Exception as error:
             raise self._failed(error, name) from error
         if not created.get("id"):
             raise DeliveryFailed(f"Teams did not open a chat with {name}.", retry_after=60.0)
         reference = ConversationReference(
-            channel_id=TEAMS_CHANNEL, service_url=person.service_url,
+            channel_id=TEAMS_CHANNEL,
+            service_url=person.service_url,
             conversation=ConversationAccount(id=created["id"], tenant_id=tenant, conversation_type="personal"),
             bot=ChannelAccount(id=person.bot_id),
             user=ChannelAccount(id=person.bot_user_id, aad_object_id=user_id, name=person.name),
         )
         async with self.sessions() as session, session.begin():
-            await references.remember_personal(session, tenant=tenant, user=user_id, reference=reference,
-                                               now=self.clock())
+            await references.remember_personal(
+                session, tenant=tenant, user=user_id, reference=reference, now=self.clock()
+            )
         return reference
 
     async def post_channel(self, *, workspace: str, channel_id: str, reply: Reply) -> MessageRef:
         async with self.sessions() as session:
             row = await references.conversation(session, tenant=workspace, conversation_id=channel_id)
         if row is None:
-            raise DeliveryFailed("ownerbot is not in that Teams channel yet: add ownerbot to the team, then try "
-                                 "again.", permanent=True)
+            raise DeliveryFailed(
+                "ownerbot is not in that Teams channel yet: add ownerbot to the team, then try again.", permanent=True
+            )
         reference = references.reference_from_json(row.reference)
         message_id = await self._send(reference, reply, "the channel")
         return MessageRef(Platform.TEAMS, workspace, channel_id, message_id)
@@ -150,7 +175,8 @@ class TeamsNotifier:
         reference = references.reference_from_json(row.reference)
 
         async def change(context: TurnContext) -> None:
-            await self._retrying(lambda: context.update_activity(reply_activity(reply, activity_id=ref.message_id)),
-                                 "a card update")
+            await self._retrying(
+                lambda: context.update_activity(reply_activity(reply, activity_id=ref.message_id)), "a card update"
+            )
 
         await self._continue(reference, change, "the conversation")

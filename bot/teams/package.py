@@ -1,7 +1,8 @@
 """`make teams-package`: the Teams app package (manifest.json + two icons, zipped) for sideloading.
 
-    MICROSOFT_APP_ID=<your bot's app id> OWNERBOT_URL=https://ownerbot.example.com make teams-package
+MICROSOFT_APP_ID=<your bot's app id> OWNERBOT_URL=https://ownerbot.example.com make teams-package
 """
+
 from __future__ import annotations
 
 import argparse
@@ -11,6 +12,7 @@ import sys
 import uuid
 import zipfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 MANIFEST_DIR = Path(__file__).parent / "manifest"
@@ -21,7 +23,7 @@ class PackageError(Exception):
     pass
 
 
-def render_manifest(app_id: str, url: str) -> dict:
+def render_manifest(app_id: str, url: str) -> dict[str, Any]:
     try:
         app_id = str(uuid.UUID(app_id.strip()))
     except ValueError:
@@ -30,12 +32,16 @@ def render_manifest(app_id: str, url: str) -> dict:
     if parsed.scheme != "https" or not parsed.hostname:
         raise PackageError("OWNERBOT_URL must be your deployment's public https:// URL.")
     text = (MANIFEST_DIR / "manifest.json").read_text(encoding="utf-8")
-    for name, value in (("MICROSOFT_APP_ID", app_id), ("OWNERBOT_URL", url.strip().rstrip("/")),
-                        ("OWNERBOT_DOMAIN", parsed.hostname)):
+    for name, value in (
+        ("MICROSOFT_APP_ID", app_id),
+        ("OWNERBOT_URL", url.strip().rstrip("/")),
+        ("OWNERBOT_DOMAIN", parsed.hostname),
+    ):
         text = text.replace("${" + name + "}", value)
     if "${" in text:
         raise PackageError("manifest.json has a placeholder this script does not fill.")
-    return json.loads(text)
+    manifest: dict[str, Any] = json.loads(text)
+    return manifest
 
 
 def build_package(app_id: str, url: str, out: Path) -> Path:

@@ -2,10 +2,12 @@
 
 Captured on installationUpdate, conversationUpdate and on every message (see bot.py); read by the notifier.
 """
+
 from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ChannelAccount, ConversationReference
@@ -36,19 +38,46 @@ async def remember_conversation(
     reference.activity_id = None
     kind = conversation_kind(activity)
     user = user_id_of(activity.from_property) if kind == "personal" and activity.from_property else None
-    return await _store_conversation(session, tenant=tenant, conversation_id=conversation_id, kind=kind, user=user,
-                                     team_id=team_id_of(activity), reference=reference, now=now)
+    return await _store_conversation(
+        session,
+        tenant=tenant,
+        conversation_id=conversation_id,
+        kind=kind,
+        user=user,
+        team_id=team_id_of(activity),
+        reference=reference,
+        now=now,
+    )
 
 
 async def _store_conversation(
-    session: AsyncSession, *, tenant: str, conversation_id: str, kind: str, user: str | None,
-    team_id: str | None, reference: ConversationReference, now: datetime,
+    session: AsyncSession,
+    *,
+    tenant: str,
+    conversation_id: str,
+    kind: str,
+    user: str | None,
+    team_id: str | None,
+    reference: ConversationReference,
+    now: datetime,
 ) -> TeamsConversation:
-    values = {"tenant_id": tenant, "conversation_id": conversation_id, "kind": kind, "user_id": user,
-              "team_id": team_id, "reference": reference_json(reference), "updated_at": now}
+    values: dict[str, Any] = {
+        "tenant_id": tenant,
+        "conversation_id": conversation_id,
+        "kind": kind,
+        "user_id": user,
+        "team_id": team_id,
+        "reference": reference_json(reference),
+        "updated_at": now,
+    }
     await insert_or_ignore(session, TeamsConversation, values, ["tenant_id", "conversation_id"])
-    row = (await session.execute(select(TeamsConversation).where(
-        TeamsConversation.tenant_id == tenant, TeamsConversation.conversation_id == conversation_id))).scalar_one()
+    row = (
+        await session.execute(
+            select(TeamsConversation).where(
+                TeamsConversation.tenant_id == tenant, TeamsConversation.conversation_id == conversation_id
+            )
+        )
+    ).scalar_one()
     row.reference = values["reference"]
     row.kind = kind
     row.user_id = user or row.user_id
@@ -61,8 +90,16 @@ async def remember_personal(
     session: AsyncSession, *, tenant: str, user: str, reference: ConversationReference, now: datetime
 ) -> TeamsConversation:
     """Store a 1:1 conversation the bot created itself (a first proactive DM)."""
-    return await _store_conversation(session, tenant=tenant, conversation_id=reference.conversation.id,
-                                     kind="personal", user=user, team_id=None, reference=reference, now=now)
+    return await _store_conversation(
+        session,
+        tenant=tenant,
+        conversation_id=reference.conversation.id,
+        kind="personal",
+        user=user,
+        team_id=None,
+        reference=reference,
+        now=now,
+    )
 
 
 async def remember_member(
@@ -72,12 +109,19 @@ async def remember_member(
     if not account or not account.id or account.id == (activity.recipient.id if activity.recipient else None):
         return
     user = user_id_of(account)
-    values = {"tenant_id": tenant, "user_id": user, "bot_user_id": account.id, "name": account.name or "",
-              "service_url": activity.service_url or "", "bot_id": activity.recipient.id if activity.recipient else "",
-              "updated_at": now}
+    values = {
+        "tenant_id": tenant,
+        "user_id": user,
+        "bot_user_id": account.id,
+        "name": account.name or "",
+        "service_url": activity.service_url or "",
+        "bot_id": activity.recipient.id if activity.recipient else "",
+        "updated_at": now,
+    }
     await insert_or_ignore(session, TeamsMember, values, ["tenant_id", "user_id"])
-    row = (await session.execute(select(TeamsMember).where(
-        TeamsMember.tenant_id == tenant, TeamsMember.user_id == user))).scalar_one()
+    row = (
+        await session.execute(select(TeamsMember).where(TeamsMember.tenant_id == tenant, TeamsMember.user_id == user))
+    ).scalar_one()
     row.bot_user_id = account.id
     row.name = account.name or row.name
     row.service_url = activity.service_url or row.service_url
@@ -89,35 +133,58 @@ async def known_users(session: AsyncSession, *, tenant: str, bot_user_ids: list[
     """Bot Framework id -> Entra id, for the members among `bot_user_ids` seen before."""
     if not bot_user_ids:
         return {}
-    rows = await session.execute(select(TeamsMember.bot_user_id, TeamsMember.user_id).where(
-        TeamsMember.tenant_id == tenant, TeamsMember.bot_user_id.in_(bot_user_ids)))
-    return {bot_user_id: user_id for bot_user_id, user_id in rows}
+    rows = await session.execute(
+        select(TeamsMember.bot_user_id, TeamsMember.user_id).where(
+            TeamsMember.tenant_id == tenant, TeamsMember.bot_user_id.in_(bot_user_ids)
+        )
+    )
+    return {bot_user_id: user_id for bot_user_id, user_id in rows}  # noqa: C416  (a Result has .keys())
 
 
 async def personal_conversation(session: AsyncSession, *, tenant: str, user: str) -> TeamsConversation | None:
-    return (await session.execute(select(TeamsConversation).where(
-        TeamsConversation.tenant_id == tenant, TeamsConversation.user_id == user,
-        TeamsConversation.kind == "personal").order_by(TeamsConversation.updated_at.desc()).limit(1))).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(TeamsConversation)
+            .where(
+                TeamsConversation.tenant_id == tenant,
+                TeamsConversation.user_id == user,
+                TeamsConversation.kind == "personal",
+            )
+            .order_by(TeamsConversation.updated_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
 async def conversation(session: AsyncSession, *, tenant: str, conversation_id: str) -> TeamsConversation | None:
-    return (await session.execute(select(TeamsConversation).where(
-        TeamsConversation.tenant_id == tenant,
-        TeamsConversation.conversation_id == conversation_id))).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(TeamsConversation).where(
+                TeamsConversation.tenant_id == tenant, TeamsConversation.conversation_id == conversation_id
+            )
+        )
+    ).scalar_one_or_none()
 
 
 async def member(session: AsyncSession, *, tenant: str, user: str) -> TeamsMember | None:
-    return (await session.execute(select(TeamsMember).where(
-        TeamsMember.tenant_id == tenant, TeamsMember.user_id == user))).scalar_one_or_none()
+    return (
+        await session.execute(select(TeamsMember).where(TeamsMember.tenant_id == tenant, TeamsMember.user_id == user))
+    ).scalar_one_or_none()
 
 
 async def display_name(session: AsyncSession, *, tenant: str, user: str) -> str:
     """The person's name as ownerbot knows it, for messages to a lead about them."""
-    name = await session.scalar(select(Member.display_name).join(Workspace, Workspace.id == Member.workspace_id).where(
-        Workspace.platform == Platform.TEAMS, Workspace.external_id == tenant, Member.platform_user_id == user))
+    name = await session.scalar(
+        select(Member.display_name)
+        .join(Workspace, Workspace.id == Member.workspace_id)
+        .where(Workspace.platform == Platform.TEAMS, Workspace.external_id == tenant, Member.platform_user_id == user)
+    )
     return name or user
 
 
 async def forget_conversation(session: AsyncSession, *, tenant: str, conversation_id: str) -> None:
-    await session.execute(delete(TeamsConversation).where(
-        TeamsConversation.tenant_id == tenant, TeamsConversation.conversation_id == conversation_id))
+    await session.execute(
+        delete(TeamsConversation).where(
+            TeamsConversation.tenant_id == tenant, TeamsConversation.conversation_id == conversation_id
+        )
+    )

@@ -1,10 +1,11 @@
 """Microsoft Teams settings (pydantic-settings), read from the environment or `.env`.
 
-    MICROSOFT_APP_ID         the bot's Azure app registration id; empty = local emulator mode (loopback only)
-    MICROSOFT_APP_PASSWORD   its client secret (MultiTenant / SingleTenant)
-    MICROSOFT_APP_TENANT_ID  your Entra tenant id (required for SingleTenant; then only that tenant is served)
-    MICROSOFT_APP_TYPE       MultiTenant (default), SingleTenant or UserAssignedMSI
+MICROSOFT_APP_ID         the bot's Azure app registration id; empty = local emulator mode (loopback only)
+MICROSOFT_APP_PASSWORD   its client secret (MultiTenant / SingleTenant)
+MICROSOFT_APP_TENANT_ID  your Entra tenant id (required for SingleTenant; then only that tenant is served)
+MICROSOFT_APP_TYPE       MultiTenant (default), SingleTenant or UserAssignedMSI
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -28,8 +29,7 @@ def is_loopback(host: str) -> bool:
 
 
 class TeamsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
-                                      validate_default=True)
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", validate_default=True)
 
     # (order matters: the password and tenant checks read the app id and type validated before them)
     microsoft_app_id: str = ""
@@ -69,8 +69,11 @@ class TeamsSettings(BaseSettings):
     @field_validator("microsoft_app_password")
     @classmethod
     def _password(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
-        if info.data.get("microsoft_app_id") and info.data.get("microsoft_app_type") != "UserAssignedMSI" \
-                and not value.get_secret_value():
+        if (
+            info.data.get("microsoft_app_id")
+            and info.data.get("microsoft_app_type") != "UserAssignedMSI"
+            and not value.get_secret_value()
+        ):
             raise ValueError("required when MICROSOFT_APP_ID is set")
         return value
 

@@ -1,4 +1,5 @@
 """Teams activity -> the neutral words the handlers speak: tenant, user, command text with mentions."""
+
 from __future__ import annotations
 
 import html
@@ -15,7 +16,9 @@ PLACEHOLDER = re.compile("\x02(\\d+)\x03")
 def tenant_of(activity: Activity) -> str | None:
     """The Entra tenant the activity comes from (channelData.tenant.id, else conversation.tenantId)."""
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else {}
+    tenant = data.get("tenant")
+    if not isinstance(tenant, dict):
+        tenant = {}
     found = tenant.get("id") or (activity.conversation.tenant_id if activity.conversation else None)
     if found:
         return str(found)
@@ -57,8 +60,7 @@ def _mentions(activity: Activity) -> list[tuple[str, str, str, str | None]]:
         mentioned = props.get("mentioned") or {}
         text = props.get("text") or ""
         if isinstance(mentioned, dict) and text and mentioned.get("id"):
-            found.append((text, str(mentioned["id"]), str(mentioned.get("name") or ""),
-                          mentioned.get("aadObjectId")))
+            found.append((text, str(mentioned["id"]), str(mentioned.get("name") or ""), mentioned.get("aadObjectId")))
     return found
 
 

@@ -5,6 +5,7 @@ Off unless DASHBOARD_TOKEN is set (then both answer 404). With it: send `Authori
 and redirects to the address without the token. Pick the workspace with `?workspace=platform:id` (default: the
 only workspace, else console:local).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,12 +22,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.platforms import PlatformStatus
+from bot.settings import load_settings
 from db.models import Platform, Workspace
 from handlers.dispatch import utc_now
 from handlers.field import FieldReport, TicketLine, field_report
 from handlers.nudges import POLICY
 from nudges.settings import NudgeSettings
-from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
 PATH = "/dashboard"
@@ -54,7 +55,7 @@ class DashboardSettings(BaseSettings):
 
 TOKEN = web.AppKey("dashboard_token", str)
 SESSIONS = web.AppKey("dashboard_sessions", async_sessionmaker)
-CLOCK = web.AppKey("dashboard_clock", Callable)  # tests travel in time by replacing it
+CLOCK = web.AppKey[Callable[[], datetime]]("dashboard_clock")  # tests travel in time by replacing it
 
 
 def cookie_value(token: str) -> str:
@@ -72,7 +73,7 @@ def authorized(request: web.Request, token: str) -> bool:
     if scheme.lower() == "bearer" and given and _same(given.strip(), token):
         return True
     cookie = request.cookies.get(COOKIE)
-    return bool(cookie) and _same(cookie, cookie_value(token))
+    return cookie is not None and _same(cookie, cookie_value(token))
 
 
 def _text(status: int, body: str) -> web.Response:
@@ -84,12 +85,18 @@ async def _workspace(session: AsyncSession, ref: str | None) -> Workspace | None
         platform, _, external_id = ref.partition(":")
         if platform not in {p.value for p in Platform} or not external_id:
             return None
-        return (await session.execute(select(Workspace).where(
-            Workspace.platform == Platform(platform), Workspace.external_id == external_id))).scalar_one_or_none()
+        return (
+            await session.execute(
+                select(Workspace).where(Workspace.platform == Platform(platform), Workspace.external_id == external_id)
+            )
+        ).scalar_one_or_none()
     if await session.scalar(select(func.count()).select_from(Workspace)) == 1:
         return (await session.execute(select(Workspace))).scalar_one()
-    return (await session.execute(select(Workspace).where(
-        Workspace.platform == Platform.CONSOLE, Workspace.external_id == "local"))).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(Workspace).where(Workspace.platform == Platform.CONSOLE, Workspace.external_id == "local")
+        )
+    ).scalar_one_or_none()
 
 
 async def _report(request: web.Request) -> FieldReport | web.Response:
@@ -100,13 +107,24 @@ async def _report(request: web.Request) -> FieldReport | web.Response:
         given = request.query.get("token")
         if given is not None and _same(given, token):
             query = {k: v for k, v in request.query.items() if k != "token"}
-            response = web.Response(status=303, headers={"Location": str(request.rel_url.with_query(query)),
-                                                          "Cache-Control": "no-store"})
-            response.set_cookie(COOKIE, cookie_value(token), httponly=True, samesite="Strict", path="/",
-                                secure=request.secure, max_age=7 * 24 * 3600)
+            response = web.Response(
+                status=303, headers={"Location": str(request.rel_url.with_query(query)), "Cache-Control": "no-store"}
+            )
+            response.set_cookie(
+                COOKIE,
+                cookie_value(token),
+                httponly=True,
+                samesite="Strict",
+                path="/",
+                secure=request.secure,
+                max_age=7 * 24 * 3600,
+            )
             return response
-        return web.Response(status=401, text="Unauthorized: send Authorization: Bearer <DASHBOARD_TOKEN>.",
-                            headers={"WWW-Authenticate": 'Bearer realm="ownerbot dashboard"', "Cache-Control": "no-store"})
+        return web.Response(
+            status=401,
+            text="Unauthorized: send Authorization: Bearer <DASHBOARD_TOKEN>.",
+            headers={"WWW-Authenticate": 'Bearer realm="ownerbot dashboard"', "Cache-Control": "no-store"},
+        )
     ref = request.query.get("workspace")
     async with request.app[SESSIONS]() as session:
         workspace = await _workspace(session, ref)
@@ -128,10 +146,17 @@ async def dashboard_html(request: web.Request) -> web.StreamResponse:
     report = await _report(request)
     if isinstance(report, web.StreamResponse):
         return report
-    return web.Response(text=render_html(report), content_type="text/html", charset="utf-8", headers={
-        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-    })
+    return web.Response(
+        text=render_html(report),
+        content_type="text/html",
+        charset="utf-8",
+        headers={
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        },
+    )
 
 
 # --- HTML ------------------------------------------------------------------------------------------------
@@ -157,11 +182,17 @@ def _span(span: timedelta | None) -> str:
 def _ticket_table(rows: list[TicketLine], detail: str | None = None) -> str:
     if not rows:
         return '<p class="muted">None.</p>'
-    head = "<tr><th>Ticket</th><th>Customer</th><th>Subject</th><th>Owner</th>" + (
-        f"<th>{e(detail)}</th>" if detail else "") + "</tr>"
+    head = (
+        "<tr><th>Ticket</th><th>Customer</th><th>Subject</th><th>Owner</th>"
+        + (f"<th>{e(detail)}</th>" if detail else "")
+        + "</tr>"
+    )
     body = "".join(
         f"<tr><td>#{t.id}</td><td>{e(t.customer)}</td><td>{e(t.subject)}</td><td>{e(t.owner or 'nobody')}</td>"
-        + (f"<td>{e(t.detail)}</td>" if detail else "") + "</tr>" for t in rows)
+        + (f"<td>{e(t.detail)}</td>" if detail else "")
+        + "</tr>"
+        for t in rows
+    )
     return f"<table>{head}{body}</table>"
 
 
@@ -172,32 +203,43 @@ def _card(label: str, value: object, bad: bool = False) -> str:
 def render_html(report: FieldReport) -> str:
     r, t = report.reassigns, report.time_to_owner
     assert r is not None and t is not None
-    cards = "".join([
-        _card("stale tickets", len(report.stale), bool(report.stale)),
-        _card("service-level breaches", len(report.breaches), bool(report.breaches)),
-        _card("unhappy customers", len(report.unhappy), bool(report.unhappy)),
-        _card("unowned customers", len(report.unowned), bool(report.unowned)),
-        _card("re-assigns per customer (30d)", f"{r.per_customer:.2f}"),
-        _card("re-assigns per ticket (30d)", f"{r.per_ticket:.2f}"),
-        _card("median time to owner: customers", _span(t.customers)),
-        _card("median time to owner: tickets", _span(t.tickets)),
-    ])
-    load = "".join(
-        f'<tr class="{"far" if a.far_above_median else ""}"><td>{e(a.name)}</td><td>{a.customers}</td>'
-        f"<td>{a.open_tickets}</td><td>{a.overdue}</td>"
-        f'<td>{"<span class=flag>⚠ far above the median</span>" if a.far_above_median else ""}</td></tr>'
-        for a in report.load) or '<tr><td colspan="5" class="muted">No agents yet.</td></tr>'
+    cards = "".join(
+        [
+            _card("stale tickets", len(report.stale), bool(report.stale)),
+            _card("service-level breaches", len(report.breaches), bool(report.breaches)),
+            _card("unhappy customers", len(report.unhappy), bool(report.unhappy)),
+            _card("unowned customers", len(report.unowned), bool(report.unowned)),
+            _card("re-assigns per customer (30d)", f"{r.per_customer:.2f}"),
+            _card("re-assigns per ticket (30d)", f"{r.per_ticket:.2f}"),
+            _card("median time to owner: customers", _span(t.customers)),
+            _card("median time to owner: tickets", _span(t.tickets)),
+        ]
+    )
+    load = (
+        "".join(
+            f'<tr class="{"far" if a.far_above_median else ""}"><td>{e(a.name)}</td><td>{a.customers}</td>'
+            f"<td>{a.open_tickets}</td><td>{a.overdue}</td>"
+            f"<td>{'<span class=flag>⚠ far above the median</span>' if a.far_above_median else ''}</td></tr>"
+            for a in report.load
+        )
+        or '<tr><td colspan="5" class="muted">No agents yet.</td></tr>'
+    )
     potatoes = "".join(f"<li>{e(name)}: {n} moves</li>" for name, n in r.hot_customers + r.hot_tickets)
     unowned = ", ".join(e(name) for name in report.unowned) or "None."
-    gestures = "".join(
-        f"<tr><td>{e(g.team)}</td><td>{e(g.budget)}</td><td>{g.open_votes}</td><td>"
-        + ("; ".join(f"#{p[0]} {e(p[1])}: {e(p[2])} ({e(p[3] or 'nobody')})" for p in g.pending) or "nothing")
-        + "</td></tr>" for g in report.gestures) or '<tr><td colspan="4" class="muted">No teams yet.</td></tr>'
+    gestures = (
+        "".join(
+            f"<tr><td>{e(g.team)}</td><td>{e(g.budget)}</td><td>{g.open_votes}</td><td>"
+            + ("; ".join(f"#{p[0]} {e(p[1])}: {e(p[2])} ({e(p[3] or 'nobody')})" for p in g.pending) or "nothing")
+            + "</td></tr>"
+            for g in report.gestures
+        )
+        or '<tr><td colspan="4" class="muted">No teams yet.</td></tr>'
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>ownerbot: the field in {e(report.workspace_name)}</title><style>{STYLE}</style></head><body>
 <h1>The field in {e(report.workspace_name)}</h1>
-<p class="muted">{e(report.workspace)} · {e(report.now.strftime('%A %d %B %Y %H:%M'))} UTC ·
+<p class="muted">{e(report.workspace)} · {e(report.now.strftime("%A %d %B %Y %H:%M"))} UTC ·
 <a href="?workspace={e(report.workspace)}">refresh</a></p>
 <div class="grid">{cards}</div>
 <h2>Each agent's load</h2>
@@ -219,8 +261,9 @@ Tickets: median {e(_span(t.tickets))} ({t.tickets_counted} counted, {t.tickets_w
 """
 
 
-def register(app: web.Application, *, sessions: async_sessionmaker[AsyncSession],
-             clock: Callable[[], datetime] = utc_now) -> PlatformStatus:
+def register(
+    app: web.Application, *, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = utc_now
+) -> PlatformStatus:
     settings = load_settings(DashboardSettings)
     token = settings.dashboard_token.get_secret_value() if settings.dashboard_token else ""
     app[TOKEN] = token

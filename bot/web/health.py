@@ -1,4 +1,5 @@
 """GET /healthz: is the server up and can it reach its database."""
+
 from __future__ import annotations
 
 from aiohttp import web

@@ -8,6 +8,7 @@ Signatures (either one):
   X-Zendesk-Webhook-Signature-Timestamp: <timestamp>   (Zendesk's own scheme; paste its signing secret)
 See docs/webhooks.md.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,10 +24,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.platforms import PlatformStatus
+from bot.settings import load_settings
 from db.models import Platform
 from handlers.helpdesk import HelpdeskIntake
 from ownership.errors import DomainError
-from bot.settings import load_settings
 
 log = logging.getLogger(__name__)
 PATH = "/api/webhooks/tickets"

@@ -1,9 +1,11 @@
 """Alembic environment: async engines, batch mode on SQLite so ALTERs work there too."""
+
 from __future__ import annotations
 
 import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from alembic import context
 from sqlalchemy import inspect, text
@@ -19,10 +21,11 @@ target_metadata = Base.metadata
 def database_url() -> str:
     """From code (`db.migrate`) the URL is set on the config; from the `alembic` command line, DATABASE_URL."""
     return config.get_main_option("sqlalchemy.url") or normalize_database_url(
-        os.environ.get("DATABASE_URL") or default_database_url())
+        os.environ.get("DATABASE_URL") or default_database_url()
+    )
 
 
-def _configure(connection: Connection | None = None, **kwargs: object) -> None:
+def _configure(connection: Connection | None = None, **kwargs: Any) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -40,16 +43,21 @@ def run_migrations_offline() -> None:
 
 # The migration files were renumbered to follow their order; a database stamped with an old revision id is
 # moved to the new id of the same schema before migrating (nothing else changes).
-RENAMED_REVISIONS = {"0006_gestures": "0003_gestures", "0003_slack": "0004_slack", "0004_teams": "0005_teams",
-                     "0005_nudges": "0006_nudges"}
+RENAMED_REVISIONS = {
+    "0006_gestures": "0003_gestures",
+    "0003_slack": "0004_slack",
+    "0004_teams": "0005_teams",
+    "0005_nudges": "0006_nudges",
+}
 
 
 def _adopt_renamed_revisions(connection: Connection) -> None:
     if not inspect(connection).has_table("alembic_version"):
         return
     for old, new in RENAMED_REVISIONS.items():
-        connection.execute(text("UPDATE alembic_version SET version_num = :new WHERE version_num = :old"),
-                           {"new": new, "old": old})
+        connection.execute(
+            text("UPDATE alembic_version SET version_num = :new WHERE version_num = :old"), {"new": new, "old": old}
+        )
 
 
 def _run_sync(connection: Connection) -> None:

@@ -1,4 +1,5 @@
 """All tables. Import every model module here so alembic autogenerate sees them."""
+
 from .base import Base, UTCDateTime
 from .core import (
     Customer,
@@ -17,7 +18,6 @@ from .core import (
     Tier,
     Workspace,
 )
-from .tickets import CustomerIdea, TicketEvent, TicketEventKind, WebhookDelivery
 from .gestures import (
     GestureComment,
     GestureMessage,
@@ -27,8 +27,6 @@ from .gestures import (
     GestureVote,
     VoteChoice,
 )
-from .slack import SlackEvent
-from .teams import TeamsConversation, TeamsMember
 from .nudges import (
     DeliveryStatus,
     NudgeCheck,
@@ -38,11 +36,15 @@ from .nudges import (
     ServiceLevel,
     SubjectKind,
 )
+from .slack import SlackEvent
+from .teams import TeamsConversation, TeamsMember
+from .tickets import CustomerIdea, TicketEvent, TicketEventKind, WebhookDelivery
 
 __all__ = [
     "Base",
     "Customer",
     "CustomerIdea",
+    "DeliveryStatus",
     "EventKind",
     "GestureComment",
     "GestureMessage",
@@ -54,28 +56,27 @@ __all__ = [
     "HandoffStatus",
     "Member",
     "Mood",
-    "OwnershipEvent",
-    "Platform",
-    "Priority",
-    "Role",
-    "SlackEvent",
-    "Team",
-    "Ticket",
-    "TicketEvent",
-    "TicketEventKind",
-    "TicketStatus",
-    "TeamsConversation",
-    "TeamsMember",
-    "Tier",
-    "UTCDateTime",
-    "WebhookDelivery",
-    "VoteChoice",
-    "Workspace",
-    "DeliveryStatus",
     "NudgeCheck",
     "NudgeDelivery",
     "NudgeEpisode",
     "NudgeKind",
+    "OwnershipEvent",
+    "Platform",
+    "Priority",
+    "Role",
     "ServiceLevel",
+    "SlackEvent",
     "SubjectKind",
+    "Team",
+    "TeamsConversation",
+    "TeamsMember",
+    "Ticket",
+    "TicketEvent",
+    "TicketEventKind",
+    "TicketStatus",
+    "Tier",
+    "UTCDateTime",
+    "VoteChoice",
+    "WebhookDelivery",
+    "Workspace",
 ]

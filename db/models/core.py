@@ -1,4 +1,5 @@
 """The ownership core: workspaces, members, teams, customers, tickets, handoffs and the audit log."""
+
 from __future__ import annotations
 
 import enum
@@ -97,9 +98,7 @@ class Team(Base):
     name: Mapped[str] = mapped_column(String(100))
     name_key: Mapped[str] = mapped_column(String(100))
     channel_id: Mapped[str | None] = mapped_column(String(128))
-    lead_id: Mapped[int | None] = mapped_column(
-        ForeignKey("members.id", use_alter=True, ondelete="SET NULL")
-    )
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", use_alter=True, ondelete="SET NULL"))
     created_at: Mapped[datetime]
 
 

@@ -3,6 +3,7 @@
 Money is stored as integer cents (`*_cents`) in the team's currency (`GestureSettings.currency`), so sums are
 exact in SQL on SQLite and PostgreSQL alike.
 """
+
 from __future__ import annotations
 
 import enum

@@ -5,10 +5,11 @@ the moment it must be looked at again (`check_at`, indexed). The ORM hooks at th
 that list (check_at = EPOCH, "as soon as possible") whenever a row that could change its nudges is written
 through the ORM, so the planner never has to scan all tickets: it reads only the rows that are due.
 """
+
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -16,11 +17,12 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     event,
-    select,
     literal,
+    select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -30,7 +32,7 @@ from .base import Base, str_enum
 from .core import Customer, HandoffRequest, Member, OwnershipEvent, Team, Ticket, TicketStatus, Tier
 
 # "Look at this subject at the next tick": sorts before every real moment, and needs no clock.
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class SubjectKind(enum.StrEnum):
@@ -169,15 +171,14 @@ def _upsert(connection: Connection, rows: Any) -> None:
     """Set check_at = EPOCH for these subjects (`rows` is a list of dicts or an INSERT-able SELECT)."""
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     table = NudgeCheck.__table__
+    assert isinstance(table, Table)
     if isinstance(rows, list):
         if not rows:
             return
         statement = insert(table).values(rows)
     else:
         statement = insert(table).from_select(["subject_kind", "subject_id", "check_at"], rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=["subject_kind", "subject_id"], set_={"check_at": EPOCH}
-    )
+    statement = statement.on_conflict_do_update(index_elements=["subject_kind", "subject_id"], set_={"check_at": EPOCH})
     connection.execute(statement)
 
 
@@ -187,9 +188,9 @@ def recheck(connection: Connection, kind: SubjectKind, subject_id: int) -> None:
 
 def recheck_customer_tickets(connection: Connection, customer_id: int) -> None:
     tickets = Ticket.__table__
-    rows = select(literal(SubjectKind.TICKET.value), tickets.c.id, literal(EPOCH, NudgeCheck.__table__.c.check_at.type)).where(
-        tickets.c.customer_id == customer_id, tickets.c.status.in_(ACTIVE)
-    )
+    rows = select(
+        literal(SubjectKind.TICKET.value), tickets.c.id, literal(EPOCH, NudgeCheck.__table__.c.check_at.type)
+    ).where(tickets.c.customer_id == customer_id, tickets.c.status.in_(ACTIVE))
     _upsert(connection, rows)
 
 

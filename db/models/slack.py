@@ -5,6 +5,7 @@ slack_sdk's AsyncSQLAlchemyInstallationStore / AsyncSQLAlchemyOAuthStateStore qu
 declared here, without importing slack_sdk (db/ stays platform-free), so that our alembic migrations own them
 and `alembic check` covers them; the stores are never asked to `create_tables()`.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

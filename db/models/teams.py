@@ -4,6 +4,7 @@ The Bot Framework only lets a bot message a conversation it has a reference for,
 sees (a personal chat, a team channel, a group chat) and every member it sees is kept here, as rows, so a restart
 or a second replica can still deliver nudges. The reference itself is the Bot Framework's JSON, stored opaque.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

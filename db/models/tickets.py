@@ -1,4 +1,5 @@
 """Ticket timelines, helpdesk webhook deliveries (idempotency keys) and customer ideas."""
+
 from __future__ import annotations
 
 import enum

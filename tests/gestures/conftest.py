@@ -2,6 +2,7 @@
 
 The team "support" votes in channel C-WOW: agents U1, U2, U3 and its lead U_LEAD. Acme is owned by U1.
 """
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -35,8 +36,13 @@ def handlers(db: Database, clock: Clock, inbox: ConsoleNotifier) -> Handlers:
 
 @pytest.fixture
 async def team_chat(chat: Chat) -> Chat:
-    for line in (f"team create support --channel {CHANNEL}", "team add support U_LEAD --lead yes",
-                 "team add support U1", "team add support U2", "team add support U3"):
+    for line in (
+        f"team create support --channel {CHANNEL}",
+        "team add support U_LEAD --lead yes",
+        "team add support U1",
+        "team add support U2",
+        "team add support U3",
+    ):
         reply = await chat.say("U_ADMIN", line)
         assert not reply.error, reply.text
     assert not (await chat.say("U_LEAD", "customer add Acme")).error
@@ -86,7 +92,7 @@ def card_of(inbox: ConsoleNotifier, proposal_id: int) -> tuple[str, dict[str, An
 
 
 def fields(reply: dict[str, Any]) -> dict[str, str]:
-    return {label: value for label, value in reply["fields"]}
+    return dict(reply["fields"])
 
 
 def button_ids(reply: dict[str, Any]) -> list[str]:
@@ -97,6 +103,10 @@ def button_ids(reply: dict[str, Any]) -> list[str]:
 async def second_replica(db: Database, clock: Clock, inbox: ConsoleNotifier) -> AsyncIterator[Handlers]:
     """Another server process on the same database and the same chat platform."""
     engine = create_engine(db.url)
-    yield Handlers(create_session_factory(engine), admins=frozenset({"U_ADMIN"}), clock=clock,
-                   notifiers={Platform.CONSOLE: ConsoleNotifier(inbox.inbox)})
+    yield Handlers(
+        create_session_factory(engine),
+        admins=frozenset({"U_ADMIN"}),
+        clock=clock,
+        notifiers={Platform.CONSOLE: ConsoleNotifier(inbox.inbox)},
+    )
     await engine.dispose()

@@ -1,4 +1,5 @@
 """Budget (flagged proposals, lead confirmation), delivery, reminders, history and the leads' digest."""
+
 from __future__ import annotations
 
 import asyncio
@@ -39,7 +40,8 @@ async def test_budget_overrun_needs_a_lead(team_chat: Chat, db: Database, inbox:
 
     over = await team_chat.say("U2", "wow acme a dinner voucher --cost 15 --deadline 1h")
     assert dict(over.fields)["Over budget"] == (
-        "15.00 EUR would bring this month to 55.00 EUR of 50.00 EUR; if approved, a lead must confirm it")
+        "15.00 EUR would bring this month to 55.00 EUR of 50.00 EUR; if approved, a lead must confirm it"
+    )
     second = int(over.text.split("#")[1].split(" ")[0])
     _, card = card_of(inbox, second)
     assert fields(card)["Budget"] == "40.00 EUR of 50.00 EUR used this month"
@@ -51,7 +53,7 @@ async def test_budget_overrun_needs_a_lead(team_chat: Chat, db: Database, inbox:
     clock.advance(hours=1)
     await tick(db, inbox, clock)
     assert await status_of(db, second) == GestureStatus.AWAITING_LEAD
-    outcome = [r for r in posts(inbox) if r["reply"]["text"].startswith(f"Gesture #{second} ")][0]
+    outcome = next(r for r in posts(inbox) if r["reply"]["text"].startswith(f"Gesture #{second} "))
     assert "would exceed support's monthly budget" in outcome["reply"]["text"]
     assert button_ids(outcome["reply"]) == [ActionId.GESTURE_CONFIRM_OVER_BUDGET, ActionId.GESTURE_DECLINE_OVER_BUDGET]
     [lead_dm] = posts(inbox, "user-U_LEAD")
@@ -66,8 +68,11 @@ async def test_budget_overrun_needs_a_lead(team_chat: Chat, db: Database, inbox:
     assert undelivered.error and "not approved" in undelivered.text
 
     clicks = await asyncio.gather(  # the lead double-clicks on two devices while an admin confirms too
-        *[team_chat.click(user, ActionId.GESTURE_CONFIRM_OVER_BUDGET, str(second))
-          for _ in range(4) for user in ("U_LEAD", "U_ADMIN")]
+        *[
+            team_chat.click(user, ActionId.GESTURE_CONFIRM_OVER_BUDGET, str(second))
+            for _ in range(4)
+            for user in ("U_LEAD", "U_ADMIN")
+        ]
     )
     assert len([c for c in clicks if not c.error]) == 1
     assert all("not waiting for a lead" in c.text for c in clicks if c.error)
@@ -109,7 +114,8 @@ async def test_delivery_reminders_once_a_day_until_delivered(
     reminders = [r for r in posts(inbox, "user-U1") if r["reply"]["text"].startswith("Reminder")]
     assert len(reminders) == 1
     assert reminders[0]["reply"]["text"] == (
-        f"Reminder: gesture #{pid} for Acme was approved on 2026-11-23 11:00 UTC and waits for you.")
+        f"Reminder: gesture #{pid} for Acme was approved on 2026-11-23 11:00 UTC and waits for you."
+    )
     assert button_ids(reminders[0]["reply"]) == [ActionId.GESTURE_DELIVERED]
 
     for _ in range(3):  # the ticker runs often; still one reminder per day
@@ -129,8 +135,9 @@ async def test_delivery_reminders_once_a_day_until_delivered(
 
     outsider = await team_chat.click("U3", ActionId.GESTURE_DELIVERED, str(pid))
     assert outsider.error and "Only the assignee" in outsider.text
-    clicks = await asyncio.gather(*[team_chat.click(user, ActionId.GESTURE_DELIVERED, str(pid))
-                                    for _ in range(3) for user in ("U1", "U_LEAD")])
+    clicks = await asyncio.gather(
+        *[team_chat.click(user, ActionId.GESTURE_DELIVERED, str(pid)) for _ in range(3) for user in ("U1", "U_LEAD")]
+    )
     [done] = [c for c in clicks if not c.error]
     assert "marked delivered" in done.text
     again = await team_chat.say("U1", f"wow delivered {pid}")

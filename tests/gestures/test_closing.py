@@ -1,4 +1,5 @@
 """Closing at the deadline: time travel, quorum, restarts, two replicas closing at once; on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,7 +20,9 @@ def outcomes(inbox: ConsoleNotifier) -> list[str]:
     return [r["reply"]["text"] for r in posts(inbox) if r["reply"]["text"].startswith("Gesture #")]
 
 
-async def test_deadline_close_with_time_travel(team_chat: Chat, db: Database, inbox: ConsoleNotifier, clock: Clock) -> None:
+async def test_deadline_close_with_time_travel(
+    team_chat: Chat, db: Database, inbox: ConsoleNotifier, clock: Clock
+) -> None:
     pid = await propose(team_chat, "U2", "wow acme handwritten card from the whole team --deadline 2h --cost 4.50")
     for user in ("U1", "U2", "U3"):
         await team_chat.click(user, ActionId.GESTURE_VOTE_YES, str(pid))
@@ -63,8 +66,12 @@ async def test_quorum_not_reached_and_tie(team_chat: Chat, db: Database, inbox: 
     tie = await propose(team_chat, "U2", "wow acme a signed team photo --deadline 1h")
     for user in ("U1", "U2"):
         await team_chat.click(user, ActionId.GESTURE_VOTE_YES, str(thin))
-    for user, action_id in (("U1", ActionId.GESTURE_VOTE_YES), ("U2", ActionId.GESTURE_VOTE_YES),
-                            ("U3", ActionId.GESTURE_VOTE_NO), ("U_LEAD", ActionId.GESTURE_VOTE_NO)):
+    for user, action_id in (
+        ("U1", ActionId.GESTURE_VOTE_YES),
+        ("U2", ActionId.GESTURE_VOTE_YES),
+        ("U3", ActionId.GESTURE_VOTE_NO),
+        ("U_LEAD", ActionId.GESTURE_VOTE_NO),
+    ):
         await team_chat.click(user, action_id, str(tie))
     clock.advance(hours=1)
     report = await tick(db, inbox, clock)
@@ -105,11 +112,16 @@ async def test_close_after_restart_announces_exactly_once(
     clock.advance(minutes=6)
     engines = [create_engine(db.url) for _ in range(4)]
     try:
-        reports = await asyncio.gather(*[
-            close_due_proposals(sessions=create_session_factory(e), notifiers={Platform.CONSOLE: ConsoleNotifier(inbox.inbox)},
-                                now=clock())
-            for e in engines
-        ])
+        reports = await asyncio.gather(
+            *[
+                close_due_proposals(
+                    sessions=create_session_factory(e),
+                    notifiers={Platform.CONSOLE: ConsoleNotifier(inbox.inbox)},
+                    now=clock(),
+                )
+                for e in engines
+            ]
+        )
     finally:
         for e in engines:
             await e.dispose()
@@ -131,10 +143,14 @@ async def test_two_replicas_closing_at_once_close_once(
     clock.advance(hours=1)
     engines = [create_engine(db.url) for _ in range(5)]
     try:
-        reports = await asyncio.gather(*[
-            close_due_proposals(sessions=create_session_factory(e), notifiers={Platform.CONSOLE: inbox}, now=clock())
-            for e in engines
-        ])
+        reports = await asyncio.gather(
+            *[
+                close_due_proposals(
+                    sessions=create_session_factory(e), notifiers={Platform.CONSOLE: inbox}, now=clock()
+                )
+                for e in engines
+            ]
+        )
     finally:
         for e in engines:
             await e.dispose()
@@ -142,7 +158,8 @@ async def test_two_replicas_closing_at_once_close_once(
     assert closed == ids  # each closed by exactly one replica
     assert sorted(outcomes(inbox)) == sorted(
         f"Gesture #{pid} for Acme (gesture number {n}) is approved (3 yes, 0 no). u1 delivers it: "
-        f"`wow delivered {pid}` when done." for n, pid in enumerate(ids)
+        f"`wow delivered {pid}` when done."
+        for n, pid in enumerate(ids)
     )
     assert len(posts(inbox, "user-U1")) == 3 and len(posts(inbox, "user-U2")) == 3
     assert [r for r in inbox.read(CHANNEL_BOX) if r["kind"] == "channel"].__len__() == 6  # 3 cards + 3 outcomes
@@ -158,12 +175,17 @@ async def test_votes_racing_the_close_are_counted_or_refused_never_lost(
     behind = Clock(clock() - timedelta(seconds=30))
     engine = create_engine(db.url)
     try:
-        late = Handlers(create_session_factory(engine), admins=frozenset({"U_ADMIN"}), clock=behind,
-                        notifiers={Platform.CONSOLE: inbox})
+        late = Handlers(
+            create_session_factory(engine),
+            admins=frozenset({"U_ADMIN"}),
+            clock=behind,
+            notifiers={Platform.CONSOLE: inbox},
+        )
         voters = ("U1", "U2", "U3", "U_LEAD")
         results = await asyncio.gather(
             *[Chat(late).click(user, ActionId.GESTURE_VOTE_YES, str(pid)) for user in voters],
-            tick(db, inbox, clock), tick(db, inbox, clock),
+            tick(db, inbox, clock),
+            tick(db, inbox, clock),
         )
     finally:
         await engine.dispose()

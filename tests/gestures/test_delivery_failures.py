@@ -1,6 +1,7 @@
 """When the chat platform refuses a message: rate limits are retried after `retry_after`, permanent refusals
 stop, and nothing is sent twice. The platform here is the console inbox with a refusal in front of it (a
 stand-in for a platform answering 429 or "user not found"; our own code runs for real)."""
+
 from __future__ import annotations
 
 from typing import Any

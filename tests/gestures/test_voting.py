@@ -1,4 +1,5 @@
 """Proposing, voting (changes, races, anonymity, hidden results) and comments, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +13,9 @@ from ..conftest import Chat, Clock, Database
 from .conftest import CHANNEL_BOX, button_ids, card_of, count, fields, posts, propose, rows
 
 
-async def test_proposal_card_is_posted_and_updated_in_place(team_chat: Chat, db: Database, inbox: ConsoleNotifier) -> None:
+async def test_proposal_card_is_posted_and_updated_in_place(
+    team_chat: Chat, db: Database, inbox: ConsoleNotifier
+) -> None:
     reply = await team_chat.say("U2", "wow acme handwritten thank-you card --cost 15")
     assert not reply.error, reply.text
     assert "Proposed gesture #1 for Acme: handwritten thank-you card" in reply.text
@@ -58,15 +61,29 @@ async def test_many_concurrent_votes_count_once_per_member(
     voters = ["U1", "U2", "U3", "U_LEAD"]
 
     def click(handlers: Handlers, user: str, action_id: str):  # type: ignore[no-untyped-def]
-        return handlers.action(ActionInvocation(platform=team_chat.platform, workspace=team_chat.workspace,
-                                                user_id=user, user_name=user.lower(), action_id=action_id,
-                                                value=str(pid)))
+        return handlers.action(
+            ActionInvocation(
+                platform=team_chat.platform,
+                workspace=team_chat.workspace,
+                user_id=user,
+                user_name=user.lower(),
+                action_id=action_id,
+                value=str(pid),
+            )
+        )
 
-    clicks = [click(h, user, ActionId.GESTURE_VOTE_YES)
-              for _ in range(6) for user in voters for h in (team_chat.handlers, second_replica)]
+    clicks = [
+        click(h, user, ActionId.GESTURE_VOTE_YES)
+        for _ in range(6)
+        for user in voters
+        for h in (team_chat.handlers, second_replica)
+    ]
     # U3 hesitates: yes and no at once from two devices; exactly one of them stands.
-    clicks += [click(h, "U3", a) for _ in range(4) for h, a in ((team_chat.handlers, ActionId.GESTURE_VOTE_NO),
-                                                             (second_replica, ActionId.GESTURE_VOTE_YES))]
+    clicks += [
+        click(h, "U3", a)
+        for _ in range(4)
+        for h, a in ((team_chat.handlers, ActionId.GESTURE_VOTE_NO), (second_replica, ActionId.GESTURE_VOTE_YES))
+    ]
     replies = await asyncio.gather(*clicks)
     assert not [r.text for r in replies if r.error]
 
@@ -84,14 +101,19 @@ async def test_many_concurrent_votes_count_once_per_member(
     assert card_row.sent_version == card_row.want_version and not card_row.dirty and card_row.claimed_until is None
 
 
-async def test_anonymous_votes_show_counts_not_names(team_chat: Chat, db: Database, inbox: ConsoleNotifier, clock: Clock) -> None:
+async def test_anonymous_votes_show_counts_not_names(
+    team_chat: Chat, db: Database, inbox: ConsoleNotifier, clock: Clock
+) -> None:
     refused = await team_chat.say("U1", "wow settings anonymous on")
     assert refused.error and "lead" in refused.text
     assert (await team_chat.say("U_LEAD", "wow settings anonymous on")).fields[0] == ("Anonymous votes", "on")
 
     pid = await propose(team_chat, "U_LEAD", "wow acme send a small plant for their new office --deadline 2h")
-    for user, action_id in (("U1", ActionId.GESTURE_VOTE_YES), ("U2", ActionId.GESTURE_VOTE_YES),
-                            ("U3", ActionId.GESTURE_VOTE_NO)):
+    for user, action_id in (
+        ("U1", ActionId.GESTURE_VOTE_YES),
+        ("U2", ActionId.GESTURE_VOTE_YES),
+        ("U3", ActionId.GESTURE_VOTE_NO),
+    ):
         assert not (await team_chat.click(user, action_id, str(pid))).error
     _, card = card_of(inbox, pid)
     assert fields(card)["Votes"] == "2 yes · 1 no (quorum 3; anonymous)"
@@ -144,8 +166,10 @@ async def test_comment_through_the_prompt(team_chat: Chat, db: Database, inbox: 
     await team_chat.say("U3", f"wow comment {pid} make it a postcard from our city")
     _, card = card_of(inbox, pid)
     comments = [(label, value) for label, value in card["fields"] if label.startswith("Comment from")]
-    assert comments == [("Comment from u1", "they loved the last one"),
-                        ("Comment from u3", "make it a postcard from our city")]
+    assert comments == [
+        ("Comment from u1", "they loved the last one"),
+        ("Comment from u3", "make it a postcard from our city"),
+    ]
 
 
 async def test_bad_input_is_refused_and_changes_nothing(team_chat: Chat, db: Database, inbox: ConsoleNotifier) -> None:

@@ -1,6 +1,7 @@
 """Frugal wow on Slack, end to end through POST /slack/events: signed slash commands and `payload=` button
 clicks into the real server (app.build_app), a fake Slack recording every Web API call, and the database
 checked afterwards. Runs on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,8 +32,11 @@ async def support_team(slack: SlackDriver) -> None:
     for user in ("U_ADMIN", "U_LEAD", *AGENTS):
         await slack.command(user, "/mine")
     await answer(slack, "U_ADMIN", "role <@U_LEAD|lee> lead")
-    for line in (f"team create support --channel {CHANNEL}", "team add support <@U_LEAD|lee> --lead yes",
-                 *(f"team add support <@{u}|{u.lower()}>" for u in AGENTS)):
+    for line in (
+        f"team create support --channel {CHANNEL}",
+        "team add support <@U_LEAD|lee> --lead yes",
+        *(f"team add support <@{u}|{u.lower()}>" for u in AGENTS),
+    ):
         said = await answer(slack, "U_ADMIN", line)
         assert "know" not in said and "Usage" not in said, said
     await answer(slack, "U_LEAD", "customer add Acme")
@@ -63,8 +67,11 @@ async def card_ts(db: Database, proposal_id: int) -> str:
 
 async def tick(slack: SlackDriver, db: Database, hours: float) -> CloseReport:
     """What the scheduler's ticker does, `hours` from now, with the server's own notifiers."""
-    return await close_due_proposals(sessions=db.sessions, notifiers=slack.client.server.app[NOTIFIERS],
-                                     now=datetime.now(UTC) + timedelta(hours=hours))
+    return await close_due_proposals(
+        sessions=db.sessions,
+        notifiers=slack.client.server.app[NOTIFIERS],
+        now=datetime.now(UTC) + timedelta(hours=hours),
+    )
 
 
 async def test_propose_vote_anonymously_and_close_once_on_slack(slack: SlackDriver, db: Database) -> None:
@@ -81,8 +88,10 @@ async def test_propose_vote_anonymously_and_close_once_on_slack(slack: SlackDriv
     message = {"ts": ts, "blocks": card["blocks"]}
 
     # U1 double-clicks Yes, U3 clicks Yes from three devices at once, U_LEAD clicks No; then U2 votes Yes.
-    clicks = [slack.click(u, ActionId.GESTURE_VOTE_YES, "1", channel=CHANNEL, message=message)
-              for u in ("U1", "U1", "U3", "U3", "U3")]
+    clicks = [
+        slack.click(u, ActionId.GESTURE_VOTE_YES, "1", channel=CHANNEL, message=message)
+        for u in ("U1", "U1", "U3", "U3", "U3")
+    ]
     clicks.append(slack.click("U_LEAD", *buttons["No"], channel=CHANNEL, message=message))
     await asyncio.gather(*clicks)
     await slack.click("U2", *buttons["Yes"], channel=CHANNEL, message=message)
@@ -140,7 +149,9 @@ async def test_over_budget_needs_a_lead_button_then_delivered_on_slack(slack: Sl
     assert asked and buttons_of(asked[-1])["Confirm over budget"] == (ActionId.GESTURE_CONFIRM_OVER_BUDGET, "1")
     _, key = await slack.click("U1", ActionId.GESTURE_CONFIRM_OVER_BUDGET, "1", channel=CHANNEL, message=message)
     assert (await rows(db, GestureProposal))[0].status == GestureStatus.AWAITING_LEAD
-    assert key is not None and any("lead" in (text_of(p) + str(p.get("text"))).lower() for p in slack.fake.posts_to(key))
+    assert key is not None and any(
+        "lead" in (text_of(p) + str(p.get("text"))).lower() for p in slack.fake.posts_to(key)
+    )
     await slack.click("U_LEAD", *buttons_of(asked[-1])["Confirm over budget"], channel="DU_LEAD", message=asked[-1])
     [proposal] = await rows(db, GestureProposal)
     assert proposal.status == GestureStatus.APPROVED
@@ -154,5 +165,6 @@ async def test_over_budget_needs_a_lead_button_then_delivered_on_slack(slack: Sl
     [proposal] = await rows(db, GestureProposal)
     assert proposal.status == GestureStatus.DELIVERED and proposal.delivered_at is not None
     assert "delivered by Uma" in card_now(slack, ts) and not buttons_of(
-        [u for u in channel_updates(slack) if u["ts"] == ts][-1])
+        [u for u in channel_updates(slack) if u["ts"] == ts][-1]
+    )
     assert not [p for p in channel_posts(slack) if "Frugal wow #1" in text_of(p)]  # updated, not re-posted

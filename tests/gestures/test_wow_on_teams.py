@@ -1,6 +1,7 @@
 """Frugal wow on Teams, end to end through POST /api/messages: real Teams activity JSON (messages, Action.Submit
 clicks and `adaptiveCard/action` invokes) into the real server (app.build_app), a fake Bot Connector
 recording what the bot sent, and the database checked afterwards. Runs on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,10 +14,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from app import NOTIFIERS, build_app
 from bot import teams
+from bot.settings import Settings
 from db.models import GestureMessage, GestureProposal, GestureStatus, GestureVote
 from handlers import ActionId
 from handlers.gestures import CloseReport, close_due_proposals
-from bot.settings import Settings
 
 from ..conftest import Database
 from ..slack.conftest import SLACK_ENV
@@ -80,8 +81,11 @@ async def card_id(db: Database, proposal_id: int) -> str:
 
 async def tick(wire: TeamsWire, db: Database, hours: float) -> CloseReport:
     """What the scheduler's ticker does, `hours` from now, with the server's own notifiers."""
-    return await close_due_proposals(sessions=db.sessions, notifiers=wire.client.server.app[NOTIFIERS],
-                                     now=datetime.now(UTC) + timedelta(hours=hours))
+    return await close_due_proposals(
+        sessions=db.sessions,
+        notifiers=wire.client.server.app[NOTIFIERS],
+        now=datetime.now(UTC) + timedelta(hours=hours),
+    )
 
 
 async def test_propose_vote_anonymously_and_close_once_on_teams(wire: TeamsWire, db: Database) -> None:

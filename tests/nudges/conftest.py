@@ -1,4 +1,5 @@
 """Nudge fixtures: the real sweeper over the real database, delivering into a ConsoleNotifier inbox."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -67,8 +68,16 @@ class Desk:
             return (await session.execute(select(Customer.id).where(Customer.name == name))).scalar_one()
 
     async def ticket(
-        self, customer: str, *, owner: str | None = "U1", tier: str = "standard", priority: Priority = Priority.NORMAL,
-        opened_at: datetime | None = None, responded: bool = True, subject: str = "Export times out", **extra: Any,
+        self,
+        customer: str,
+        *,
+        owner: str | None = "U1",
+        tier: str = "standard",
+        priority: Priority = Priority.NORMAL,
+        opened_at: datetime | None = None,
+        responded: bool = True,
+        subject: str = "Export times out",
+        **extra: Any,
     ) -> int:
         async with self.db.sessions() as session:
             found = (await session.execute(select(Customer).where(Customer.name == customer))).scalar_one_or_none()
@@ -79,9 +88,17 @@ class Desk:
             owner_id = cust.owner_id
             opened = opened_at or self.clock.now
             ticket = Ticket(
-                workspace_id=cust.workspace_id, customer_id=cust.id, subject=subject, priority=priority,
-                status=TicketStatus.OPEN, owner_id=owner_id, opened_at=opened, last_activity_at=opened,
-                first_response_at=opened if responded else None, pending_seconds=0, reassign_count=0,
+                workspace_id=cust.workspace_id,
+                customer_id=cust.id,
+                subject=subject,
+                priority=priority,
+                status=TicketStatus.OPEN,
+                owner_id=owner_id,
+                opened_at=opened,
+                last_activity_at=opened,
+                first_response_at=opened if responded else None,
+                pending_seconds=0,
+                reassign_count=0,
             )
             for key, value in extra.items():
                 setattr(ticket, key, value)
@@ -125,7 +142,7 @@ def button(record: dict[str, Any], label: str) -> tuple[str, str]:
 
 
 def fields(record: dict[str, Any]) -> dict[str, str]:
-    return {label: value for label, value in record["reply"]["fields"]}
+    return dict(record["reply"]["fields"])
 
 
 @pytest.fixture
@@ -139,4 +156,4 @@ def at(clock: Clock, day: int, hour: int, minute: int = 0) -> datetime:
     return clock.now
 
 
-__all__ = ["Desk", "at", "button", "fields", "Tier", "timedelta"]
+__all__ = ["Desk", "Tier", "at", "button", "fields", "timedelta"]

@@ -4,6 +4,7 @@ Sweeps the given database at a fixed `--now` until there is nothing left to do, 
 ConsoleNotifier inbox. With `--hang-signal FILE` it plays a process that dies mid-sweep: at its first delivery
 (after claiming and committing) it writes FILE and hangs, waiting for the test's SIGKILL.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,13 @@ async def sweep(args: argparse.Namespace) -> None:
         notifier = HangsAtFirstDelivery(inbox, Path(args.hang_signal)) if args.hang_signal else ConsoleNotifier(inbox)
         now = datetime.fromisoformat(args.now)
         policy = NudgeSettings(daily_cap=200, batch_size=args.batch)
-        sweeper = NudgeSweeper(create_session_factory(engine), {Platform.CONSOLE: notifier}, policy=policy,
-                               clock=lambda: now, worker=args.worker)
+        sweeper = NudgeSweeper(
+            create_session_factory(engine),
+            {Platform.CONSOLE: notifier},
+            policy=policy,
+            clock=lambda: now,
+            worker=args.worker,
+        )
         idle = 0
         while idle < 3:  # a few empty rounds in a row: the others hold the rest, or all is done
             result = await sweeper.tick()

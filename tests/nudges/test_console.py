@@ -1,4 +1,5 @@
 """Nudges in the terminal console: the inbox is shown at start, and the buttons work as `/done 12`."""
+
 from __future__ import annotations
 
 import io
@@ -25,6 +26,7 @@ async def test_console_user_sees_nudges_and_answers_them(db: Database, clock: Cl
 
     out = io.StringIO()
     console = ConsoleChat(handlers, user_id="U1", name="u1", out=out, inbox=desk.inbox)
+
     def end_of_input() -> str:
         raise EOFError
 
@@ -35,5 +37,7 @@ async def test_console_user_sees_nudges_and_answers_them(db: Database, clock: Cl
     reply = await console.say(f"/done {done_value}")
     assert reply is not None and not reply.error and reply.text.startswith("Done: stale follow-up recorded")
     async with db.sessions() as session:
-        done = (await session.execute(select(NudgeEpisode.done_at).where(NudgeEpisode.kind == NudgeKind.STALE))).scalar_one()
+        done = (
+            await session.execute(select(NudgeEpisode.done_at).where(NudgeEpisode.kind == NudgeKind.STALE))
+        ).scalar_one()
     assert done == clock.now

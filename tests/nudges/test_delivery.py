@@ -3,6 +3,7 @@
 The platform stand-in below is the only fake: it plays Slack answering 429 or Teams saying "this user never
 talked to the bot" at the Notifier port, and otherwise delivers into the real ConsoleNotifier inbox.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -44,10 +45,13 @@ class ScriptedPlatform:
         await self.inbox.update(ref=ref, reply=reply)
 
 
-async def test_rate_limits_and_errors_are_retried_later_not_dropped(desk: Desk, db: Database, clock: Clock,
-                                                                   policy: NudgeSettings) -> None:
-    platform = ScriptedPlatform(desk.inbox, {"U1": [DeliveryFailed("429 rate_limited", retry_after=30),
-                                                    ConnectionResetError("connection reset by peer")]})
+async def test_rate_limits_and_errors_are_retried_later_not_dropped(
+    desk: Desk, db: Database, clock: Clock, policy: NudgeSettings
+) -> None:
+    platform = ScriptedPlatform(
+        desk.inbox,
+        {"U1": [DeliveryFailed("429 rate_limited", retry_after=30), ConnectionResetError("connection reset by peer")]},
+    )
     desk.sweeper = NudgeSweeper(db.sessions, {Platform.CONSOLE: platform}, policy=policy, clock=clock, worker="w1")
     await desk.ticket("Acme", tier="premium")
     first = await desk.tick(hours=4)
@@ -65,8 +69,9 @@ async def test_rate_limits_and_errors_are_retried_later_not_dropped(desk: Desk, 
     assert row.status == DeliveryStatus.SENT and row.attempts == 3 and row.message_id
 
 
-async def test_permanent_failure_is_recorded_and_the_lead_is_told(desk: Desk, db: Database, clock: Clock,
-                                                                 policy: NudgeSettings) -> None:
+async def test_permanent_failure_is_recorded_and_the_lead_is_told(
+    desk: Desk, db: Database, clock: Clock, policy: NudgeSettings
+) -> None:
     platform = ScriptedPlatform(desk.inbox, {"U1": [DeliveryFailed("user never installed the app", permanent=True)]})
     desk.sweeper = NudgeSweeper(db.sessions, {Platform.CONSOLE: platform}, policy=policy, clock=clock, worker="w1")
     ticket = await desk.ticket("Acme", tier="premium")
@@ -81,8 +86,9 @@ async def test_permanent_failure_is_recorded_and_the_lead_is_told(desk: Desk, db
     assert any("→ u_lead (lead, delivery failed, told instead): sent" in line for line in lines)
 
 
-async def test_platform_without_a_notifier_waits_instead_of_dropping(desk: Desk, db: Database, clock: Clock,
-                                                                    policy: NudgeSettings) -> None:
+async def test_platform_without_a_notifier_waits_instead_of_dropping(
+    desk: Desk, db: Database, clock: Clock, policy: NudgeSettings
+) -> None:
     desk.sweeper = NudgeSweeper(db.sessions, {}, policy=policy, clock=clock, worker="w1")
     await desk.ticket("Acme", tier="premium")
     result = await desk.tick(hours=4)
@@ -90,8 +96,9 @@ async def test_platform_without_a_notifier_waits_instead_of_dropping(desk: Desk,
     assert {d.status for d in await desk.deliveries()} == {DeliveryStatus.PLANNED}
 
 
-async def test_a_sweeper_that_dies_after_claiming_loses_nothing(desk: Desk, db: Database, clock: Clock,
-                                                              policy: NudgeSettings) -> None:
+async def test_a_sweeper_that_dies_after_claiming_loses_nothing(
+    desk: Desk, db: Database, clock: Clock, policy: NudgeSettings
+) -> None:
     await desk.ticket("Acme", tier="premium")
     await desk.ticket("Globex", tier="premium", owner="U2")
     clock.advance(hours=4)
@@ -106,22 +113,40 @@ async def test_a_sweeper_that_dies_after_claiming_loses_nothing(desk: Desk, db: 
     assert result.sent == len(claimed)
     assert len(desk.got("U1", "no update")) == 1 and len(desk.got("U2", "no update")) == 1
     async with db.sessions() as session, session.begin():  # the dead sweeper's late word changes nothing
-        assert await mark_sent(session, ids=claimed[0][0].ids, worker="doomed", now=clock.now,
-                               platform="console", channel="x", message_id="late") == 0
+        assert (
+            await mark_sent(
+                session,
+                ids=claimed[0][0].ids,
+                worker="doomed",
+                now=clock.now,
+                platform="console",
+                channel="x",
+                message_id="late",
+            )
+            == 0
+        )
     async with db.sessions() as session:
         rows = (await session.execute(select(NudgeDelivery).where(NudgeDelivery.id.in_(claimed[0][0].ids)))).scalars()
         assert {(r.claimed_by, r.status) for r in rows} == {("survivor", DeliveryStatus.SENT)}
 
 
-async def test_concurrent_sweepers_in_one_process_send_each_nudge_once(desk: Desk, db: Database, clock: Clock,
-                                                                      policy: NudgeSettings) -> None:
+async def test_concurrent_sweepers_in_one_process_send_each_nudge_once(
+    desk: Desk, db: Database, clock: Clock, policy: NudgeSettings
+) -> None:
     for index in range(12):
         await desk.ticket(f"Customer {index}", tier="premium", owner=("U1", "U2", "U3")[index % 3])
     clock.advance(hours=4)
-    sweepers = [NudgeSweeper(db.sessions, {Platform.CONSOLE: desk.inbox}, policy=policy, clock=clock, worker=f"s{i}")
-                for i in range(6)]
+    sweepers = [
+        NudgeSweeper(db.sessions, {Platform.CONSOLE: desk.inbox}, policy=policy, clock=clock, worker=f"s{i}")
+        for i in range(6)
+    ]
     results = await asyncio.gather(*(s.tick() for s in sweepers))
-    sent_ids = Counter(b["value"] for u in ("U1", "U2", "U3") for r in desk.got(u, "no update")
-                       for b in r["reply"]["buttons"] if b["label"] == "Done")
+    sent_ids = Counter(
+        b["value"]
+        for u in ("U1", "U2", "U3")
+        for r in desk.got(u, "no update")
+        for b in r["reply"]["buttons"]
+        if b["label"] == "Done"
+    )
     assert len(sent_ids) == 12 and set(sent_ids.values()) == {1}
     assert sum(r.sent for r in results) >= 12

@@ -1,4 +1,5 @@
 """The lead's daily digest, the hand-off button, and the sla / workhours commands (refusals change nothing)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -10,8 +11,13 @@ from .conftest import Desk, at, button, fields
 
 
 async def test_lead_gets_one_digest_at_the_start_of_their_day(desk: Desk) -> None:
-    for line in ("team create Support", "team add Support U_LEAD --lead yes", "team add Support U1",
-                 "team add Support U2", "team add Support U3"):
+    for line in (
+        "team create Support",
+        "team add Support U_LEAD --lead yes",
+        "team add Support U1",
+        "team add Support U2",
+        "team add Support U3",
+    ):
         assert not (await desk.chat.say("U_ADMIN", line)).error, line
     assert not (await desk.chat.say("U_LEAD", "workhours 08:00-16:00 --tz Europe/Berlin")).error
     for index in range(7):
@@ -35,7 +41,9 @@ async def test_lead_gets_one_digest_at_the_start_of_their_day(desk: Desk) -> Non
     assert digest["reply"]["text"] == "Good morning u_lead: the Support digest for Tuesday 24 November."
     got = fields(digest)
     assert got["Stale tickets"].count("#") == 10 and "Quiet" not in got["Stale tickets"]
-    assert got["Service-level breaches"].startswith(f"#{late} Late (first response target of 4h breached; resolution target of 3d breached)")
+    assert got["Service-level breaches"].startswith(
+        f"#{late} Late (first response target of 4h breached; resolution target of 3d breached)"
+    )
     assert "Sad Corp (billed twice)" in got["Unhappy customers"]
     assert got["Unowned customers"] == "Nobody Inc"
     assert "customer Potato (4 moves)" in got["Hot potatoes"]
@@ -49,7 +57,8 @@ async def test_lead_gets_one_digest_at_the_start_of_their_day(desk: Desk) -> Non
     at(desk.clock, 25, 7)
     await desk.tick()
     assert [r["reply"]["text"] for r in desk.got("U_LEAD") if "digest for" in r["reply"]["text"]][-1].endswith(
-        "digest for Wednesday 25 November.")
+        "digest for Wednesday 25 November."
+    )
 
 
 async def test_hand_off_button_opens_the_handoff_flow_with_its_reason(desk: Desk) -> None:
@@ -65,8 +74,9 @@ async def test_hand_off_button_opens_the_handoff_flow_with_its_reason(desk: Desk
     assert nobody.error
     async with desk.db.sessions() as session:
         assert (await session.execute(select(HandoffRequest))).first() is None
-    offer = await desk.chat.click("U1", ActionId.NUDGE_HANDOFF_SUBMIT, prompt.prompt.value,
-                                  "U2 they know the export module best")
+    offer = await desk.chat.click(
+        "U1", ActionId.NUDGE_HANDOFF_SUBMIT, prompt.prompt.value, "U2 they know the export module best"
+    )
     assert not offer.error, offer.text
     assert offer.notices[0].to_user_id == "U2" and ("Reason", "they know the export module best") in offer.fields
 
@@ -76,19 +86,27 @@ async def test_admins_change_service_levels_from_chat(desk: Desk) -> None:
     assert ("premium", "first response 1h, update 4h, resolution 1d; lead after 30m, admins after 1h") in shown.fields
     refused = await desk.chat.say("U_LEAD", "sla premium update 2h")
     assert refused.error and "Only admins" in refused.text
-    for bad, words in [("sla premium update soon", "not a duration"), ("sla gold update 2h", "not a tier"),
-                       ("sla premium lunch 2h", "not a target"), ("sla premium update 0m", "between 1 minute")]:
+    for bad, words in [
+        ("sla premium update soon", "not a duration"),
+        ("sla gold update 2h", "not a tier"),
+        ("sla premium lunch 2h", "not a target"),
+        ("sla premium update 0m", "between 1 minute"),
+    ]:
         reply = await desk.chat.say("U_ADMIN", bad)
         assert reply.error and words in reply.text, (bad, reply.text)
     async with desk.db.sessions() as session:
-        assert (await session.execute(select(ServiceLevel).where(ServiceLevel.workspace_id.is_not(None)))).first() is None
+        assert (
+            await session.execute(select(ServiceLevel).where(ServiceLevel.workspace_id.is_not(None)))
+        ).first() is None
 
     ticket = await desk.ticket("Acme", tier="premium")
     await desk.tick()
     changed = await desk.chat.say("U_ADMIN", "sla premium update 1h30m")
     assert not changed.error and changed.text == "premium update is now 1h30m."
-    assert ("premium (changed here)", "first response 1h, update 1h30m, resolution 1d; lead after 30m, admins after 1h") \
-        in changed.fields
+    assert (
+        "premium (changed here)",
+        "first response 1h, update 1h30m, resolution 1d; lead after 30m, admins after 1h",
+    ) in changed.fields
     await desk.tick(hours=1, minutes=29)
     assert desk.got("U1", "no update") == []
     await desk.tick(minutes=1)
@@ -96,14 +114,23 @@ async def test_admins_change_service_levels_from_chat(desk: Desk) -> None:
 
 
 async def test_workhours_refuses_bad_input_and_changes_nothing(desk: Desk) -> None:
-    for bad, words in [("workhours 9-5", "not a time of day"), ("workhours 17:00-09:00", "must end after"),
-                       ("workhours 09:00-17:00 --tz Mars/Olympus", "not a time zone"),
-                       ("workhours 09:00-17:00 --days someday", "not a list of days"), ("workhours 0900", "Usage")]:
+    for bad, words in [
+        ("workhours 9-5", "not a time of day"),
+        ("workhours 17:00-09:00", "must end after"),
+        ("workhours 09:00-17:00 --tz Mars/Olympus", "not a time zone"),
+        ("workhours 09:00-17:00 --days someday", "not a list of days"),
+        ("workhours 0900", "Usage"),
+    ]:
         reply = await desk.chat.say("U1", bad)
         assert reply.error and words in reply.text, (bad, reply.text)
     async with desk.db.sessions() as session:
         member = (await session.execute(select(Member).where(Member.platform_user_id == "U1"))).scalar_one()
-        assert (member.work_start, member.work_end, member.work_days, member.time_zone) == ("09:00", "17:00", "12345", "UTC")
+        assert (member.work_start, member.work_end, member.work_days, member.time_zone) == (
+            "09:00",
+            "17:00",
+            "12345",
+            "UTC",
+        )
     ok = await desk.chat.say("U1", "workhours 07:30-15:30 --days mon,tue,thu --tz Europe/Lisbon")
     assert ("Hours", "07:30-15:30 Europe/Lisbon") in ok.fields and ("Days", "Mon, Tue, Thu") in ok.fields
 

@@ -1,4 +1,5 @@
 """Each nudge kind and each step of the escalation ladder, by time travel, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -71,13 +72,21 @@ async def test_stranger_cannot_mark_done(desk: Desk) -> None:
     refused = await desk.chat.click("U2", *button(nudge, "Done"))
     assert refused.error and "Only the person this nudge was for" in refused.text
     async with desk.db.sessions() as session:
-        assert (await session.execute(select(NudgeEpisode.done_at).where(NudgeEpisode.kind == NudgeKind.STALE))).scalar_one() is None
+        assert (
+            await session.execute(select(NudgeEpisode.done_at).where(NudgeEpisode.kind == NudgeKind.STALE))
+        ).scalar_one() is None
 
 
 async def test_first_response_warning_then_breach_and_pending_pauses_the_clock(desk: Desk) -> None:
     # standard: first response 4h, so the warning comes at 3h (75 %), the breach at 4h
-    paused = await desk.ticket("Globex", owner="U2", responded=False, subject="Login broken",
-                               status=TicketStatus.PENDING, pending_since=desk.clock.now)
+    paused = await desk.ticket(
+        "Globex",
+        owner="U2",
+        responded=False,
+        subject="Login broken",
+        status=TicketStatus.PENDING,
+        pending_since=desk.clock.now,
+    )
     ticket = await desk.ticket("Acme", responded=False, pending_seconds=3600)  # 1 h already paused earlier
     await desk.tick(hours=3, minutes=59)  # 13:59: 2 h 59 of running clock
     assert desk.nudges("U1") == []
@@ -94,7 +103,7 @@ async def test_first_response_warning_then_breach_and_pending_pauses_the_clock(d
 
     await desk.update_ticket(ticket, first_response_at=desk.clock.now)
     await desk.tick(hours=2)  # the breach was answered: it does not climb to the lead
-    assert [r for r in desk.nudges("U_LEAD") if "#%d" % ticket in r["reply"]["text"]] == []
+    assert [r for r in desk.nudges("U_LEAD") if f"#{ticket}" in r["reply"]["text"]] == []
     await desk.update_ticket(paused, status=TicketStatus.OPEN, pending_since=None, pending_seconds=5 * 3600)
     await desk.tick(minutes=1)
     assert desk.nudges("U2") == []  # the clock only resumed now
@@ -137,8 +146,9 @@ async def test_check_in_after_resolution_and_not_happy_restarts_the_unhappy_loop
     assert short.error
     async with desk.db.sessions() as session:
         assert (await session.get(Ticket, ticket)).mood == Mood.NEUTRAL  # type: ignore[union-attr]
-    answered = await desk.chat.click("U1", ActionId.NUDGE_NOT_HAPPY_SUBMIT, prompt.prompt.value,
-                                     "reports still arrive empty")
+    answered = await desk.chat.click(
+        "U1", ActionId.NUDGE_NOT_HAPPY_SUBMIT, prompt.prompt.value, "reports still arrive empty"
+    )
     assert not answered.error, answered.text
     async with desk.db.sessions() as session:
         row = await session.get(Ticket, ticket)

@@ -1,6 +1,7 @@
 """Nudges on Slack, at the wire: signed slash commands and `payload=` button clicks into the real server
 (app.build_app), the server's own nudge sweeper (from app[TICKS]) ticking with a time-travel clock,
 and a fake Slack Web API recording every DM. Runs on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,6 @@ from sqlalchemy import select
 
 from app import TICKS
 from db.models import DeliveryStatus, HandoffRequest, NudgeDelivery, NudgeEpisode, NudgeKind, Ticket
-from handlers import ActionId
 from handlers.nudges import NudgeSweeper, TickResult
 
 from ..conftest import Clock, Database
@@ -81,12 +81,19 @@ class Desk:
 
     async def episode(self) -> NudgeEpisode:
         async with self.db.sessions() as session:
-            return (await session.execute(select(NudgeEpisode).where(NudgeEpisode.kind == NudgeKind.STALE))).scalar_one()
+            return (
+                await session.execute(select(NudgeEpisode).where(NudgeEpisode.kind == NudgeKind.STALE))
+            ).scalar_one()
 
     async def deliveries(self) -> list[NudgeDelivery]:
         async with self.db.sessions() as session:
-            return list((await session.execute(select(NudgeDelivery).where(NudgeDelivery.kind == NudgeKind.STALE)
-                                               .order_by(NudgeDelivery.id))).scalars())
+            return list(
+                (
+                    await session.execute(
+                        select(NudgeDelivery).where(NudgeDelivery.kind == NudgeKind.STALE).order_by(NudgeDelivery.id)
+                    )
+                ).scalars()
+            )
 
 
 @pytest.fixture
@@ -118,11 +125,17 @@ async def test_stale_ticket_dm_with_buttons_snooze_then_remind_then_done(desk: D
     buttons = buttons_of(nudge)
     assert list(buttons) == LABELS
     assert {label: buttons[label][1] for label in LABELS[1:4]} == {
-        "Snooze 1h": buttons["Done"][1] + ":1h", "Snooze 4h": buttons["Done"][1] + ":4h",
-        "Snooze to next working morning": buttons["Done"][1] + ":morning"}
+        "Snooze 1h": buttons["Done"][1] + ":1h",
+        "Snooze 4h": buttons["Done"][1] + ":4h",
+        "Snooze to next working morning": buttons["Done"][1] + ":morning",
+    }
     assert action_ids_unique_per_block(nudge)  # Slack rejects a block with repeated action_ids
     [sent] = [d for d in await desk.deliveries() if d.status == DeliveryStatus.SENT]
-    assert (sent.step, sent.message_channel) == (0, "DU1") and sent.message_id and sent.message_id.startswith("1700000000.")
+    assert (
+        (sent.step, sent.message_channel) == (0, "DU1")
+        and sent.message_id
+        and sent.message_id.startswith("1700000000.")
+    )
 
     said = await desk.click("U1", nudge, "Snooze 1h")
     assert "Snoozed until 2026-11-23 13:00 UTC" in said
@@ -151,7 +164,7 @@ async def test_stale_ticket_dm_with_buttons_snooze_then_remind_then_done(desk: D
 async def test_an_ignored_nudge_climbs_to_the_lead_whose_done_ends_it(desk: Desk) -> None:
     await desk.stale_ticket()
     await desk.tick(hours=4)
-    [nudge] = desk.nudges("U1")
+    [_nudge] = desk.nudges("U1")
     await desk.tick(minutes=29)
     assert desk.dms("U_LEAD") == []
     await desk.tick(minutes=1)  # ignored for 30 minutes
@@ -196,7 +209,11 @@ async def test_a_slack_429_is_retried_on_a_later_tick_and_sent_once(desk: Desk) 
     assert (result.sent, result.retried, result.failed) == (0, 1, 0)
     assert len(desk.slack.fake.attempts("chat.postMessage")) == 5 and desk.dms("U1") == []
     [waiting] = [d for d in await desk.deliveries() if d.step == 0]
-    assert waiting.status == DeliveryStatus.PLANNED and waiting.due_at > desk.clock.now and "ratelimited" in (waiting.error or "")
+    assert (
+        waiting.status == DeliveryStatus.PLANNED
+        and waiting.due_at > desk.clock.now
+        and "ratelimited" in (waiting.error or "")
+    )
 
     assert (await desk.tick()).sent == 0  # not before the retry is due
     result = await desk.tick(minutes=2)

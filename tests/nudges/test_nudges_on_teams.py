@@ -1,6 +1,7 @@
 """Nudges on Teams, at the wire: real Teams activity JSON (messages, Action.Submit clicks, `adaptiveCard/action`
 invokes) into the real server (app.build_app), the server's own nudge sweeper (from app[TICKS]) ticking
 with a time-travel clock, and a fake Bot Connector recording the proactive DMs. Runs on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import functools
@@ -15,12 +16,12 @@ from sqlalchemy import select
 import app as composition_root
 from app import TICKS, build_app
 from bot import teams
+from bot.settings import Settings
 from db.models import DeliveryStatus, NudgeDelivery, NudgeEpisode, NudgeKind, Platform, Ticket
 from handlers import ActionId, Handlers
 from handlers.nudges import NudgeSweeper, TickResult
 from ownership.onboarding import CustomerRow, import_customers
 from ownership.people import member_on_sight, workspace_on_sight
-from bot.settings import Settings
 
 from ..conftest import Clock, Database
 from ..slack.conftest import SLACK_ENV
@@ -31,8 +32,9 @@ LABELS = ["Done", "Snooze 1h", "Snooze 4h", "Snooze to next working morning", "H
 
 
 @pytest.fixture
-async def wire(db: Database, connector: FakeBotConnector, clock: Clock,
-               monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TeamsWire]:
+async def wire(
+    db: Database, connector: FakeBotConnector, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[TeamsWire]:
     """ownerbot's real server (build_app: its notifiers and its sweeper) with Teams in emulator mode on loopback
     and Slack off; the handlers and the sweeper share the test's clock (Monday 23 November 2026, 08:00 UTC)."""
     for name in (*SLACK_ENV, "MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID", "HOST"):
@@ -94,7 +96,8 @@ async def deliveries(db: Database, **where: Any) -> list[NudgeDelivery]:
 
 
 async def test_stale_ticket_nudge_is_a_proactive_card_and_done_works_by_submit_and_by_invoke(
-        wire: TeamsWire, db: Database, clock: Clock) -> None:
+    wire: TeamsWire, db: Database, clock: Clock
+) -> None:
     await desk(wire, clock)
     await wire.say("lee", "customer add Acme --tier premium")
     await wire.say("lee", "customer add Globex --tier premium")
@@ -110,18 +113,19 @@ async def test_stale_ticket_nudge_is_a_proactive_card_and_done_works_by_submit_a
     assert result.sent == 2
     cards = {a["attachments"][0]["content"]["body"][0]["text"].split(" (")[0]: a for a in nudges_to(wire, "ann")}
     assert set(cards) == {f"Ticket #{acme}", f"Ticket #{globex}"}
-    for number, activity in ((acme, cards[f"Ticket #{acme}"]), (globex, cards[f"Ticket #{globex}"])):
+    for _number, activity in ((acme, cards[f"Ticket #{acme}"]), (globex, cards[f"Ticket #{globex}"])):
         card = card_of(activity)
         assert "has had no update" in text_of(card) and "owner: Ann Agent" in text_of(card)
         assert list(actions_of(card)) == LABELS
-        assert all(a["type"] == "Action.Execute" and a["fallback"]["type"] == "Action.Submit"
-                   for a in card["actions"])
+        assert all(a["type"] == "Action.Execute" and a["fallback"]["type"] == "Action.Submit" for a in card["actions"])
         assert actions_of(card)["Snooze 4h"]["value"].endswith(":4h")
     sent = await deliveries(db, status=DeliveryStatus.SENT)
     assert len(sent) == 2 and {d.message_channel for d in sent} == {"a:personal-ann"}
-    posted = {r.body["attachments"][0]["content"]["body"][0]["text"].split(" (")[0]
-              for r in wire.connector.sent("POST", "/v3/conversations/a:personal-ann/activities")
-              if r.body.get("attachments")}
+    posted = {
+        r.body["attachments"][0]["content"]["body"][0]["text"].split(" (")[0]
+        for r in wire.connector.sent("POST", "/v3/conversations/a:personal-ann/activities")
+        if r.body.get("attachments")
+    }
     assert posted >= set(cards)  # proactive POSTs into ann's stored personal conversation
 
     by_message = {}
@@ -135,7 +139,9 @@ async def test_stale_ticket_nudge_is_a_proactive_card_and_done_works_by_submit_a
     assert done["action_id"] == ActionId.NUDGE_DONE
     response = await wire.submit("ann", done, reply_to=by_message[acme])
     assert response.status == 200
-    [update] = [r.body for r in wire.connector.sent("PUT", f"/v3/conversations/a:personal-ann/activities/{by_message[acme]}")]
+    [update] = [
+        r.body for r in wire.connector.sent("PUT", f"/v3/conversations/a:personal-ann/activities/{by_message[acme]}")
+    ]
     assert "Done: stale follow-up recorded" in text_of(update)
 
     # Globex: Action.Execute (an adaptiveCard/action invoke); the invoke response is the new card.
@@ -147,7 +153,9 @@ async def test_stale_ticket_nudge_is_a_proactive_card_and_done_works_by_submit_a
     assert "Done: stale follow-up recorded" in text_of(body["value"])
 
     async with db.sessions() as session:
-        episodes = (await session.execute(select(NudgeEpisode).where(NudgeEpisode.kind == NudgeKind.STALE))).scalars().all()
+        episodes = (
+            (await session.execute(select(NudgeEpisode).where(NudgeEpisode.kind == NudgeKind.STALE))).scalars().all()
+        )
     assert {e.ticket_id for e in episodes} == {acme, globex}
     assert all(e.done_at == datetime(2026, 11, 23, 12, 0, tzinfo=UTC) for e in episodes)
     await tick(wire, clock, minutes=30)  # the lead would have heard now
@@ -156,15 +164,22 @@ async def test_stale_ticket_nudge_is_a_proactive_card_and_done_works_by_submit_a
 
 
 async def test_a_nudge_to_someone_who_never_talked_to_the_bot_fails_for_good_and_the_lead_is_told(
-        wire: TeamsWire, db: Database, clock: Clock, connector: FakeBotConnector) -> None:
+    wire: TeamsWire, db: Database, clock: Clock, connector: FakeBotConnector
+) -> None:
     await desk(wire, clock)
     # Kim is known to ownerbot (onboarded from the CRM export as Initech's owner) but never talked to the bot.
     async with db.sessions() as session, session.begin():
         ws = await workspace_on_sight(session, platform=Platform.TEAMS, external_id=TENANT, now=clock.now)
-        await member_on_sight(session, workspace=ws, platform_user_id=PEOPLE["kim"][0], display_name="Kim Park",
-                              now=clock.now)
-        await import_customers(session, workspace=ws, platform=Platform.TEAMS, now=clock.now, rows=[
-            CustomerRow(line=2, name="Initech", tier="premium", external_id="CRM-7", owner="Kim Park")])
+        await member_on_sight(
+            session, workspace=ws, platform_user_id=PEOPLE["kim"][0], display_name="Kim Park", now=clock.now
+        )
+        await import_customers(
+            session,
+            workspace=ws,
+            platform=Platform.TEAMS,
+            now=clock.now,
+            rows=[CustomerRow(line=2, name="Initech", tier="premium", external_id="CRM-7", owner="Kim Park")],
+        )
     initech = await open_ticket(wire, db, "lee", "initech", "Printer on fire")
     async with db.sessions() as session:
         ticket = await session.get(Ticket, initech)
@@ -187,7 +202,8 @@ async def test_a_nudge_to_someone_who_never_talked_to_the_bot_fails_for_good_and
 
 
 async def test_hand_off_from_a_nudge_card_to_someone_with_a_full_teams_name(
-        wire: TeamsWire, db: Database, clock: Clock) -> None:
+    wire: TeamsWire, db: Database, clock: Clock
+) -> None:
     await desk(wire, clock)
     await wire.say("sam", "mine")
     await wire.say("lee", "customer add Acme --tier premium")
@@ -207,8 +223,11 @@ async def test_hand_off_from_a_nudge_card_to_someone_with_a_full_teams_name(
     answer = await response.json()
     assert "Sam Jones" in str(answer["value"]) and "know" not in str(answer["value"]), answer
     from db.models import HandoffRequest, Member
+
     async with db.sessions() as session:
         [offer] = (await session.execute(select(HandoffRequest))).scalars().all()
         to = await session.get(Member, offer.to_member_id)
-    assert to is not None and to.display_name == "Sam Jones" and offer.reason == "needs a German speaker for the migration"
+    assert (
+        to is not None and to.display_name == "Sam Jones" and offer.reason == "needs a German speaker for the migration"
+    )
     assert any("Acme" in text_of(a) for a in wire.dm("sam"))

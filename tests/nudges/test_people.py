@@ -1,7 +1,8 @@
 """Working hours across time zones and a weekend, away and delegates, snooze and its limit, the daily cap."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -30,11 +31,18 @@ async def test_nudges_wait_for_working_hours_in_each_time_zone_and_skip_the_week
     await desk.tick(minutes=1)  # Monday 10:00 in Tokyo
     assert len(desk.got("U2", "no update")) == 1
     async with desk.db.sessions() as session:
-        due = (await session.execute(
-            select(NudgeDelivery.due_at).join(Member, Member.id == NudgeDelivery.recipient_id)
-            .where(Member.platform_user_id == "U2", NudgeDelivery.step == 0)
-        )).scalars().all()
-    assert datetime(2026, 11, 30, 1, 0, tzinfo=timezone.utc) in due
+        due = (
+            (
+                await session.execute(
+                    select(NudgeDelivery.due_at)
+                    .join(Member, Member.id == NudgeDelivery.recipient_id)
+                    .where(Member.platform_user_id == "U2", NudgeDelivery.step == 0)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert datetime(2026, 11, 30, 1, 0, tzinfo=UTC) in due
 
 
 async def test_urgent_premium_breach_ignores_working_hours_others_wait(desk: Desk) -> None:
@@ -133,8 +141,11 @@ async def test_daily_cap_bundles_the_rest_into_one_message(desk: Desk) -> None:
     await desk.tick(hours=4)  # 18:00, still U1's working day
     assert len(desk.got("U1")) == 4  # over the cap, and today's bundle went out: it waits for tomorrow
     u1 = (await desk.member("U1")).id
-    held = [d for d in await desk.deliveries()
-            if d.status == DeliveryStatus.PLANNED and d.kind.value == "stale" and d.recipient_id == u1]
-    assert [d.due_at for d in held] == [datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)]
+    held = [
+        d
+        for d in await desk.deliveries()
+        if d.status == DeliveryStatus.PLANNED and d.kind.value == "stale" and d.recipient_id == u1
+    ]
+    assert [d.due_at for d in held] == [datetime(2026, 11, 24, 9, 0, tzinfo=UTC)]
     await desk.tick(hours=15)  # Tuesday 09:00, a new day
     assert len(desk.got("U1", "no update")) == 4

@@ -1,6 +1,8 @@
 """Real OS processes sweeping one database: every nudge exactly once, and a SIGKILL mid-sweep loses nothing."""
+
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -22,9 +24,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def start(db: Database, inbox: Path, now: str, worker: str, *extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.nudges.sweep_worker", "--url", db.url, "--inbox", str(inbox),
-         "--now", now, "--worker", worker, *extra],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "tests.nudges.sweep_worker",
+            "--url",
+            db.url,
+            "--inbox",
+            str(inbox),
+            "--now",
+            now,
+            "--worker",
+            worker,
+            *extra,
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stderr=subprocess.PIPE,
     )
 
 
@@ -79,7 +95,7 @@ async def test_a_process_killed_mid_sweep_loses_nothing(desk: Desk, db: Database
     while not hang.exists():
         assert doomed.poll() is None, doomed.stderr.read().decode()[-3000:] if doomed.stderr else ""
         assert time.monotonic() < deadline, "the doomed sweeper never claimed anything"
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
     os.kill(doomed.pid, signal.SIGKILL)  # after claiming and committing, before anything was sent
     doomed.wait(timeout=10)
     assert doomed.returncode == -signal.SIGKILL

@@ -1,14 +1,15 @@
 """The APScheduler ticker only ticks: it calls the tick functions on an interval, contains their failures,
 and the app wires the nudge sweeper into it."""
+
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
 from app import NUDGE_SETTINGS, TICKS, build_app
+from bot.settings import Settings, SettingsError, load_settings
 from bot.ticker import Ticker
 from handlers.nudges import TickResult
-from bot.settings import Settings, SettingsError, load_settings
 
 from ..conftest import Database
 
@@ -39,8 +40,9 @@ async def test_ticker_calls_every_tick_function_and_survives_a_failing_one() -> 
     assert len(calls) == settled  # shut down: nothing runs any more
 
 
-async def test_app_wires_nudges_and_gesture_deadlines_into_the_ticker(sqlite_db: Database, tmp_path: Path,
-                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_app_wires_nudges_and_gesture_deadlines_into_the_ticker(
+    sqlite_db: Database, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("NUDGE_TICK_SECONDS", "5")
     app, _ = await build_app(Settings(database_url=sqlite_db.url, console_inbox=tmp_path / "inbox"))
     assert app[NUDGE_SETTINGS].tick_seconds == 5

@@ -4,6 +4,7 @@
 plus `response_url` endpoints; it records every call. `SlackDriver` posts signed requests (v0 HMAC-SHA256 of
 `v0:{timestamp}:{body}`) in Slack's formats to the real ownerbot server built by app.build_app.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,16 +24,22 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from app import build_app
+from bot.settings import Settings
 from bot.slack.app import SLACK_FACE
 from db.models import Customer, Member
-from bot.settings import Settings
 
 from ..conftest import Database
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-bot-token"
-SLACK_ENV = ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN",
-             "SLACK_API_URL")
+SLACK_ENV = (
+    "SLACK_SIGNING_SECRET",
+    "SLACK_BOT_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+)
 
 PEOPLE = {
     "U_ADMIN": ("T1", "Ada Admin", "Europe/Berlin"),
@@ -83,8 +90,9 @@ class FakeSlack:
     def response_url(self, key: str) -> str:
         return f"{self.base}/respond/{key}"
 
-    def fail(self, method: str, status: int = 429, times: int = 1, retry_after: str | None = "0",
-             error: str | None = None) -> None:
+    def fail(
+        self, method: str, status: int = 429, times: int = 1, retry_after: str | None = "0", error: str | None = None
+    ) -> None:
         """The next `times` calls fail: HTTP `status`, or with status 200 Slack's `{"ok": false, "error": ...}`."""
         self.failures.setdefault(method, []).extend([(status, error if status == 200 else retry_after)] * times)
 
@@ -133,25 +141,52 @@ class FakeSlack:
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "ownerbot",
-                    "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "is_enterprise_install": False}
+            return {
+                "ok": True,
+                "url": "https://acme.slack.com/",
+                "team": "Acme",
+                "user": "ownerbot",
+                "team_id": "T1",
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+                "is_enterprise_install": False,
+            }
         if method == "users.info":
             user = args["user"]
             if user not in PEOPLE:
                 return {"ok": False, "error": "user_not_found"}
             team, name, tz = PEOPLE[user]
-            return {"ok": True, "user": {
-                "id": user, "team_id": team, "name": name.lower(), "deleted": False, "real_name": f"{name} Real",
-                "tz": tz, "tz_offset": 0, "is_bot": False, "is_admin": False,
-                "profile": {"display_name": name, "real_name": f"{name} Real", "team": team},
-            }}
+            return {
+                "ok": True,
+                "user": {
+                    "id": user,
+                    "team_id": team,
+                    "name": name.lower(),
+                    "deleted": False,
+                    "real_name": f"{name} Real",
+                    "tz": tz,
+                    "tz_offset": 0,
+                    "is_bot": False,
+                    "is_admin": False,
+                    "profile": {"display_name": name, "real_name": f"{name} Real", "team": team},
+                },
+            }
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": f"D{args['users']}"}}
         if method == "chat.postMessage":
             ts = self._next_ts()
-            return {"ok": True, "channel": args["channel"], "ts": ts,
-                    "message": {"type": "message", "text": args.get("text"), "ts": ts, "bot_id": "BBOT",
-                                "blocks": args.get("blocks", [])}}
+            return {
+                "ok": True,
+                "channel": args["channel"],
+                "ts": ts,
+                "message": {
+                    "type": "message",
+                    "text": args.get("text"),
+                    "ts": ts,
+                    "bot_id": "BBOT",
+                    "blocks": args.get("blocks", []),
+                },
+            }
         if method == "chat.update":
             return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": args.get("text")}
         if method == "chat.postEphemeral":
@@ -177,14 +212,19 @@ class FakeSlack:
         self.posts.append({"key": key, "body": body, "status": 200})
         return web.Response(text="ok")
 
-
     async def socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, then record every envelope acknowledgement ownerbot sends back."""
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.sockets.append(ws)
-        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake-slack"},
-                            "connection_info": {"app_id": "A0OWNERBOT"}})
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "debug_info": {"host": "fake-slack"},
+                "connection_info": {"app_id": "A0OWNERBOT"},
+            }
+        )
         async for message in ws:
             if message.type == WSMsgType.TEXT:
                 self.socket_acks.append(json.loads(message.data))
@@ -236,49 +276,92 @@ class SlackDriver:
         self.keys = itertools.count(1)
         self.triggers = itertools.count(1)
 
-    async def post(self, body: str, content_type: str, *, timestamp: int | None = None,
-                   signature: str | None = None, headers: dict[str, str] | None = None,
-                   drain: bool = True) -> web.Response:
+    async def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+        drain: bool = True,
+    ) -> web.Response:
         timestamp = int(time.time()) if timestamp is None else timestamp
-        response = await self.client.post("/slack/events", data=body.encode(), headers={
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": str(timestamp),
-            "X-Slack-Signature": signature or sign(body, timestamp),
-            **(headers or {}),
-        })
+        response = await self.client.post(
+            "/slack/events",
+            data=body.encode(),
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": str(timestamp),
+                "X-Slack-Signature": signature or sign(body, timestamp),
+                **(headers or {}),
+            },
+        )
         await response.read()
         if drain:
             await self.face.work.drain()
         return response
 
-    async def command(self, user: str, command: str, text: str = "", *, team: str = "T1", channel: str = "C1",
-                      **post: Any) -> tuple[web.Response, str]:
+    async def command(
+        self, user: str, command: str, text: str = "", *, team: str = "T1", channel: str = "C1", **post: Any
+    ) -> tuple[web.Response, str]:
         """A slash command; returns the HTTP response and the response_url key to read answers from."""
         key = f"cmd{next(self.keys)}"
-        body = urlencode({
-            "token": "legacy-verification-token", "team_id": team, "team_domain": team.lower(),
-            "channel_id": channel, "channel_name": "support", "user_id": user, "user_name": user.lower(),
-            "command": command, "text": text, "api_app_id": "A0OWNERBOT", "is_enterprise_install": "false",
-            "response_url": self.fake.response_url(key), "trigger_id": f"trigger.{next(self.triggers)}",
-        })
+        body = urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": team,
+                "team_domain": team.lower(),
+                "channel_id": channel,
+                "channel_name": "support",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": command,
+                "text": text,
+                "api_app_id": "A0OWNERBOT",
+                "is_enterprise_install": "false",
+                "response_url": self.fake.response_url(key),
+                "trigger_id": f"trigger.{next(self.triggers)}",
+            }
+        )
         return await self.post(body, "application/x-www-form-urlencoded", **post), key
 
     async def interact(self, payload: dict[str, Any], **post: Any) -> web.Response:
         return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **post)
 
-    async def click(self, user: str, action_id: str, value: str, *, team: str = "T1", channel: str | None = None,
-                    message: dict[str, Any] | None = None, home: bool = False) -> tuple[web.Response, str | None]:
+    async def click(
+        self,
+        user: str,
+        action_id: str,
+        value: str,
+        *,
+        team: str = "T1",
+        channel: str | None = None,
+        message: dict[str, Any] | None = None,
+        home: bool = False,
+    ) -> tuple[web.Response, str | None]:
         """A button press on a message (with a response_url) or on the App Home (without one)."""
         key = None if home else f"btn{next(self.keys)}"
         channel = channel or f"D{user}"
         payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
-            "api_app_id": "A0OWNERBOT", "token": "legacy-verification-token",
+            "api_app_id": "A0OWNERBOT",
+            "token": "legacy-verification-token",
             "trigger_id": f"trigger.{next(self.triggers)}",
-            "team": {"id": team, "domain": team.lower()}, "enterprise": None, "is_enterprise_install": False,
-            "actions": [{"action_id": action_id, "block_id": "b1", "value": value, "type": "button",
-                         "text": {"type": "plain_text", "text": "button"}, "action_ts": f"{time.time():.6f}"}],
+            "team": {"id": team, "domain": team.lower()},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "b1",
+                    "value": value,
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "button"},
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
         }
         if home:
             payload["container"] = {"type": "view", "view_id": "VHOME"}
@@ -287,7 +370,12 @@ class SlackDriver:
             ts = (message or {}).get("ts", "1700000000.999999")
             payload["container"] = {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False}
             payload["channel"] = {"id": channel, "name": "directmessage"}
-            payload["message"] = {"type": "message", "ts": ts, "text": "offer", "blocks": (message or {}).get("blocks", [])}
+            payload["message"] = {
+                "type": "message",
+                "ts": ts,
+                "text": "offer",
+                "blocks": (message or {}).get("blocks", []),
+            }
             payload["response_url"] = self.fake.response_url(key or "")
         return await self.interact(payload), key
 
@@ -298,24 +386,51 @@ class SlackDriver:
             "type": "view_submission",
             "team": {"id": team, "domain": team.lower()},
             "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
-            "api_app_id": "A0OWNERBOT", "token": "legacy-verification-token",
+            "api_app_id": "A0OWNERBOT",
+            "token": "legacy-verification-token",
             "trigger_id": f"trigger.{next(self.triggers)}",
-            "view": {**view, "id": "VMODAL", "team_id": team, "hash": "1700000000.abc",
-                     "state": {"values": {block["block_id"]: {
-                         block["element"]["action_id"]: {"type": "plain_text_input", "value": typed}}}}},
-            "response_urls": [], "is_enterprise_install": False, "enterprise": None,
+            "view": {
+                **view,
+                "id": "VMODAL",
+                "team_id": team,
+                "hash": "1700000000.abc",
+                "state": {
+                    "values": {
+                        block["block_id"]: {block["element"]["action_id"]: {"type": "plain_text_input", "value": typed}}
+                    }
+                },
+            },
+            "response_urls": [],
+            "is_enterprise_install": False,
+            "enterprise": None,
         }
         return await self.interact(payload)
 
-    async def event(self, event: dict[str, Any], event_id: str, *, team: str = "T1", retry: int | None = None,
-                    **post: Any) -> web.Response:
-        body = json.dumps({
-            "token": "legacy-verification-token", "team_id": team, "api_app_id": "A0OWNERBOT",
-            "event": event, "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
-            "authorizations": [{"enterprise_id": None, "team_id": team, "user_id": "UBOT", "is_bot": True,
-                                "is_enterprise_install": False}],
-            "is_ext_shared_channel": False, "event_context": "4-eyJldCI6ImFwcF9tZW50aW9uIn0",
-        })
+    async def event(
+        self, event: dict[str, Any], event_id: str, *, team: str = "T1", retry: int | None = None, **post: Any
+    ) -> web.Response:
+        body = json.dumps(
+            {
+                "token": "legacy-verification-token",
+                "team_id": team,
+                "api_app_id": "A0OWNERBOT",
+                "event": event,
+                "type": "event_callback",
+                "event_id": event_id,
+                "event_time": int(time.time()),
+                "authorizations": [
+                    {
+                        "enterprise_id": None,
+                        "team_id": team,
+                        "user_id": "UBOT",
+                        "is_bot": True,
+                        "is_enterprise_install": False,
+                    }
+                ],
+                "is_ext_shared_channel": False,
+                "event_context": "4-eyJldCI6ImFwcF9tZW50aW9uIn0",
+            }
+        )
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
         return await self.post(body, "application/json", headers=headers, **post)
 
@@ -370,7 +485,8 @@ async def owner_of(db: Database, customer: str) -> str | None:
     async with db.sessions() as session:
         return (
             await session.execute(
-                select(Member.platform_user_id).join(Customer, Customer.owner_id == Member.id)
+                select(Member.platform_user_id)
+                .join(Customer, Customer.owner_id == Member.id)
                 .where(Customer.name == customer)
             )
         ).scalar_one_or_none()
@@ -382,6 +498,6 @@ async def seeded(slack: SlackDriver, *customers: str) -> None:
         await slack.command(user, "/mine")
     await slack.command("U_ADMIN", "/ownerbot", "role <@U_LEAD|lee> lead")
     for name in customers:
-        response, key = await slack.command("U_LEAD", "/ownerbot", f'customer add "{name}"')
+        _response, key = await slack.command("U_LEAD", "/ownerbot", f'customer add "{name}"')
         assert "Added" in text_of(slack.fake.posts_to(key)[0]), slack.fake.posts_to(key)
     slack.fake.reset()

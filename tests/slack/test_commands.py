@@ -1,11 +1,12 @@
 """Slash commands through the real /slack/events endpoint, answered via response_url."""
+
 from __future__ import annotations
 
 import asyncio
 
 from sqlalchemy import func, select
 
-from db.models import Customer, Member, OwnershipEvent
+from db.models import Member, OwnershipEvent
 
 from ..conftest import Database
 from .conftest import SlackDriver, owner_of, seeded, text_of

@@ -1,7 +1,8 @@
 """Events API: URL verification, App Home, mentions and DMs, and replayed deliveries applied once."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -17,15 +18,24 @@ async def count(db: Database, model: type) -> int:
 
 
 async def test_url_verification_answers_the_challenge(slack: SlackDriver) -> None:
-    response = await slack.post('{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",'
-                                '"type":"url_verification"}', "application/json")
+    response = await slack.post(
+        '{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}',
+        "application/json",
+    )
     assert response.status == 200
     assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in await response.text()
 
 
 def mention(user: str, text: str, ts: str = "1700000100.000100") -> dict:
-    return {"type": "app_mention", "user": user, "text": f"<@UBOT> {text}", "ts": ts, "channel": "C1",
-            "event_ts": ts, "team": "T1"}
+    return {
+        "type": "app_mention",
+        "user": user,
+        "text": f"<@UBOT> {text}",
+        "ts": ts,
+        "channel": "C1",
+        "event_ts": ts,
+        "team": "T1",
+    }
 
 
 async def test_replayed_events_never_apply_twice(slack: SlackDriver, db: Database) -> None:
@@ -55,8 +65,15 @@ async def test_replayed_events_never_apply_twice(slack: SlackDriver, db: Databas
 
 async def test_direct_messages_are_commands_and_bot_messages_are_ignored(slack: SlackDriver, db: Database) -> None:
     await seeded(slack, "Hooli")
-    dm = {"type": "message", "channel_type": "im", "channel": "DU3", "user": "U3", "text": "claim hooli",
-          "ts": "1700000300.000300", "event_ts": "1700000300.000300"}
+    dm = {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "DU3",
+        "user": "U3",
+        "text": "claim hooli",
+        "ts": "1700000300.000300",
+        "event_ts": "1700000300.000300",
+    }
     await slack.event(dm, "Ev0DM1")
     [answer] = slack.fake.called("chat.postMessage")
     assert answer["channel"] == "DU3" and "Kim now owns Hooli." in text_of(answer)
@@ -69,14 +86,22 @@ async def test_app_home_shows_customers_stale_tickets_and_waiting_handoffs(slack
     await seeded(slack, "Acme", "Globex")
     await slack.command("U1", "/claim", "acme")
     await slack.command("U2", "/claim", "globex")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with db.sessions() as session, session.begin():
         acme = (await session.execute(select(Customer).where(Customer.name == "Acme"))).scalar_one()
         uma = (await session.execute(select(Member).where(Member.platform_user_id == "U1"))).scalar_one()
         for subject, quiet in (("Login broken", timedelta(days=2)), ("Invoice question", timedelta(hours=1))):
-            session.add(Ticket(workspace_id=acme.workspace_id, customer_id=acme.id, subject=subject,
-                               status=TicketStatus.OPEN, owner_id=uma.id, opened_at=now - quiet,
-                               last_activity_at=now - quiet))
+            session.add(
+                Ticket(
+                    workspace_id=acme.workspace_id,
+                    customer_id=acme.id,
+                    subject=subject,
+                    status=TicketStatus.OPEN,
+                    owner_id=uma.id,
+                    opened_at=now - quiet,
+                    last_activity_at=now - quiet,
+                )
+            )
     await slack.command("U2", "/handoff", "globex <@U1|uma> she knows their billing setup")
     slack.fake.reset()
 
@@ -103,15 +128,27 @@ async def test_app_home_shows_customers_stale_tickets_and_waiting_handoffs(slack
     assert "Uma accepted Globex" in text_of(told)
 
 
-async def test_profile_changes_keep_known_members_current_and_ignore_strangers(slack: SlackDriver, db: Database) -> None:
+async def test_profile_changes_keep_known_members_current_and_ignore_strangers(
+    slack: SlackDriver, db: Database
+) -> None:
     await slack.command("U1", "/mine")
-    changed = {"type": "user_change", "event_ts": "1700000500.1", "user": {
-        "id": "U1", "team_id": "T1", "name": "uma", "real_name": "Uma Real", "tz": "America/Chicago",
-        "profile": {"display_name": "Uma B.", "real_name": "Uma Real"}}}
+    changed = {
+        "type": "user_change",
+        "event_ts": "1700000500.1",
+        "user": {
+            "id": "U1",
+            "team_id": "T1",
+            "name": "uma",
+            "real_name": "Uma Real",
+            "tz": "America/Chicago",
+            "profile": {"display_name": "Uma B.", "real_name": "Uma Real"},
+        },
+    }
     await slack.event(changed, "Ev0USER1")
     stranger = {**changed, "user": {**changed["user"], "id": "U6"}}
     await slack.event(stranger, "Ev0USER2")
     async with db.sessions() as session:
-        people = {m.platform_user_id: (m.display_name, m.time_zone)
-                  for m in (await session.execute(select(Member))).scalars()}
+        people = {
+            m.platform_user_id: (m.display_name, m.time_zone) for m in (await session.execute(select(Member))).scalars()
+        }
     assert people == {"U1": ("Uma B.", "America/Chicago")}

@@ -1,4 +1,5 @@
 """Handoff through the modal, Accept / Decline buttons in the receiver's DM, and the decline reason modal."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """How Slack is switched on: off without settings, bad settings named, OAuth installs, Socket Mode."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,13 +10,13 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import func, select
 
+from bot.settings import SettingsError
 from bot.slack.app import SLACK_NOTIFIER
 from db import migrate
 from db.models import Member
 from db.models.slack import slack_bots, slack_installations, slack_oauth_states
 from handlers import Reply
 from handlers.ports import DeliveryFailed
-from bot.settings import SettingsError
 
 from ..conftest import Database
 from .conftest import FakeSlack, SlackDriver, slack_env, start_ownerbot, text_of
@@ -39,12 +40,15 @@ async def test_without_slack_settings_the_server_starts_and_says_slack_is_off(
         await client.close()
 
 
-@pytest.mark.parametrize(("env", "named"), [
-    ({"SLACK_BOT_TOKEN": "xoxp-a-user-token"}, "Setting SLACK_BOT_TOKEN is invalid"),
-    ({"SLACK_APP_TOKEN": "xoxb-wrong-kind"}, "Setting SLACK_APP_TOKEN is invalid"),
-    ({"SLACK_API_URL": "slack.example.com"}, "Setting SLACK_API_URL is invalid"),
-    ({"SLACK_CLIENT_ID": "111.222"}, "SLACK_CLIENT_SECRET is needed too"),
-])
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxp-a-user-token"}, "Setting SLACK_BOT_TOKEN is invalid"),
+        ({"SLACK_APP_TOKEN": "xoxb-wrong-kind"}, "Setting SLACK_APP_TOKEN is invalid"),
+        ({"SLACK_API_URL": "slack.example.com"}, "Setting SLACK_API_URL is invalid"),
+        ({"SLACK_CLIENT_ID": "111.222"}, "SLACK_CLIENT_SECRET is needed too"),
+    ],
+)
 async def test_bad_slack_settings_fail_at_start_with_one_line(
     sqlite_db: Database, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], named: str
 ) -> None:
@@ -57,12 +61,24 @@ async def test_bad_slack_settings_fail_at_start_with_one_line(
 async def test_oauth_install_stores_the_workspace_and_its_token_is_used(
     db: Database, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slack_env(monkeypatch, fake_slack, SLACK_BOT_TOKEN="", SLACK_CLIENT_ID="111.222",
-              SLACK_CLIENT_SECRET="oauth-client-secret")
+    slack_env(
+        monkeypatch,
+        fake_slack,
+        SLACK_BOT_TOKEN="",
+        SLACK_CLIENT_ID="111.222",
+        SLACK_CLIENT_SECRET="oauth-client-secret",
+    )
     fake_slack.installs["code-T7"] = {
-        "ok": True, "app_id": "A0OWNERBOT", "authed_user": {"id": "U9"}, "scope": "commands,chat:write,users:read",
-        "token_type": "bot", "access_token": "xoxb-installed-T7", "bot_user_id": "UBOT7",
-        "team": {"id": "T7", "name": "Seven"}, "enterprise": None, "is_enterprise_install": False,
+        "ok": True,
+        "app_id": "A0OWNERBOT",
+        "authed_user": {"id": "U9"},
+        "scope": "commands,chat:write,users:read",
+        "token_type": "bot",
+        "access_token": "xoxb-installed-T7",
+        "bot_user_id": "UBOT7",
+        "team": {"id": "T7", "name": "Seven"},
+        "enterprise": None,
+        "is_enterprise_install": False,
     }
     client = await start_ownerbot(db)
     try:
@@ -74,11 +90,14 @@ async def test_oauth_install_stores_the_workspace_and_its_token_is_used(
         state = re.search(r"state=([^&\"]+)", unquote(html.replace("&amp;", "&"))).group(1)  # type: ignore[union-attr]
         assert "client_id=111.222" in html and "users:read" in unquote(html)
         cookie = page.cookies["slack-app-oauth-state"].value
-        done = await client.get(f"/slack/oauth_redirect?code=code-T7&state={state}",
-                                headers={"Cookie": f"slack-app-oauth-state={cookie}"})
+        done = await client.get(
+            f"/slack/oauth_redirect?code=code-T7&state={state}", headers={"Cookie": f"slack-app-oauth-state={cookie}"}
+        )
         assert done.status == 200, await done.text()
         async with db.engine.connect() as connection:
-            installed = (await connection.execute(select(slack_installations.c.team_id, slack_installations.c.bot_token))).all()
+            installed = (
+                await connection.execute(select(slack_installations.c.team_id, slack_installations.c.bot_token))
+            ).all()
             bots = (await connection.execute(select(slack_bots.c.team_id))).scalars().all()
             states = await connection.scalar(select(func.count()).select_from(slack_oauth_states))
         assert installed == [("T7", "xoxb-installed-T7")] and bots == ["T7"] and states == 0
@@ -121,13 +140,27 @@ async def test_socket_mode_takes_commands_over_the_websocket(
             await asyncio.sleep(0.02)
         [socket] = fake_slack.sockets
         assert fake_slack.called("apps.connections.open")[0] is not None
-        await socket.send_json({
-            "envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
-            "payload": {"token": "x", "team_id": "T1", "team_domain": "t1", "channel_id": "C1",
-                        "channel_name": "support", "user_id": "U1", "user_name": "u1", "command": "/mine",
-                        "text": "", "api_app_id": "A0OWNERBOT", "response_url": fake_slack.response_url("sock"),
-                        "trigger_id": "trigger.sock"},
-        })
+        await socket.send_json(
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": {
+                    "token": "x",
+                    "team_id": "T1",
+                    "team_domain": "t1",
+                    "channel_id": "C1",
+                    "channel_name": "support",
+                    "user_id": "U1",
+                    "user_name": "u1",
+                    "command": "/mine",
+                    "text": "",
+                    "api_app_id": "A0OWNERBOT",
+                    "response_url": fake_slack.response_url("sock"),
+                    "trigger_id": "trigger.sock",
+                },
+            }
+        )
         deadline = time.monotonic() + 10
         while not fake_slack.posts_to("sock") and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
@@ -147,12 +180,18 @@ def test_the_manifest_creates_what_the_code_serves() -> None:
     assert commands == list(slack_app.SLASH_COMMANDS)
     start = lines.index("    bot:")
     scopes = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.strip().startswith("- "):
             break
         scopes.append(line.strip()[2:])
     assert scopes == slack_app.BOT_SCOPES
     text = "\n".join(lines)
-    for needed in ("home_tab_enabled: true", "app_home_opened", "app_mention", "message.im",
-                   "request_url: https://ownerbot.example.com/slack/events", "/slack/oauth_redirect"):
+    for needed in (
+        "home_tab_enabled: true",
+        "app_home_opened",
+        "app_mention",
+        "message.im",
+        "request_url: https://ownerbot.example.com/slack/events",
+        "/slack/oauth_redirect",
+    ):
         assert needed in text

@@ -1,14 +1,13 @@
 """Signatures and timestamps, workspace isolation, and Slack Web API rate limits / outages."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
-
 from sqlalchemy import func, select
 
 from db.models import HandoffRequest, HandoffStatus, Member, OwnershipEvent, Workspace
-
 from handlers.ports import DeliveryFailed
 
 from ..conftest import Database
@@ -17,18 +16,23 @@ from .conftest import SlackDriver, buttons_of, owner_of, seeded, sign, text_of
 
 async def rows(db: Database) -> tuple[int, int, int]:
     async with db.sessions() as session:
-        return tuple([await session.scalar(select(func.count()).select_from(m)) or 0  # type: ignore[misc]
-                      for m in (Member, OwnershipEvent, HandoffRequest)])
+        return tuple(
+            [
+                await session.scalar(select(func.count()).select_from(m)) or 0  # type: ignore[misc]
+                for m in (Member, OwnershipEvent, HandoffRequest)
+            ]
+        )
 
 
 async def test_forged_signature_and_stale_timestamp_are_refused(slack: SlackDriver, db: Database) -> None:
     await seeded(slack, "Acme")
     before = await rows(db)
-    forged, key1 = await slack.command("U1", "/claim", "acme",
-                                       signature=sign("team_id=T1&command=%2Fclaim&text=acme", int(time.time())))
-    wrong_secret, key2 = await slack.command("U1", "/claim", "acme", signature="v0=" + "0" * 64)
+    forged, _key1 = await slack.command(
+        "U1", "/claim", "acme", signature=sign("team_id=T1&command=%2Fclaim&text=acme", int(time.time()))
+    )
+    wrong_secret, _key2 = await slack.command("U1", "/claim", "acme", signature="v0=" + "0" * 64)
     stale_ts = int(time.time()) - 301
-    stale, key3 = await slack.command("U1", "/claim", "acme", timestamp=stale_ts)  # correctly signed, too old
+    stale, _key3 = await slack.command("U1", "/claim", "acme", timestamp=stale_ts)  # correctly signed, too old
     assert (forged.status, wrong_secret.status, stale.status) == (401, 401, 401)
     event = {"type": "app_mention", "user": "U1", "text": "<@UBOT> claim acme", "ts": "1.1", "channel": "C1"}
     forged_event = await slack.event(event, "Ev0FORGED", signature="v0=" + "f" * 64)
@@ -40,7 +44,7 @@ async def test_forged_signature_and_stale_timestamp_are_refused(slack: SlackDriv
 async def test_a_user_from_another_workspace_sees_nothing_of_the_first(slack: SlackDriver, db: Database) -> None:
     await seeded(slack, "Acme")
     await slack.command("U1", "/claim", "acme")
-    _, key = await slack.command("U1", "/handoff", "acme <@U2|sam> they speak German with the customer")
+    _, _key = await slack.command("U1", "/handoff", "acme <@U2|sam> they speak German with the customer")
     [offer] = slack.fake.dms_to("U2")
     accept_id, handoff_id = buttons_of(offer)["Accept"]
     slack.fake.reset()
@@ -50,8 +54,9 @@ async def test_a_user_from_another_workspace_sees_nothing_of_the_first(slack: Sl
     _, customers = await slack.command("V1", "/ownerbot", "customers", team="T2", channel="C9")
     _, steal = await slack.command("V1", "/claim", "acme", team="T2", channel="C9")
     _, click = await slack.click("V1", accept_id, handoff_id, team="T2", channel="DV1")
-    await slack.event({"type": "app_home_opened", "user": "V1", "channel": "DV1", "tab": "home"}, "Ev0T2HOME",
-                      team="T2")
+    await slack.event(
+        {"type": "app_home_opened", "user": "V1", "channel": "DV1", "tab": "home"}, "Ev0T2HOME", team="T2"
+    )
 
     assert 'I don\'t know a customer called "acme"' in text_of(slack.fake.posts_to(who)[0])
     assert "You own no customers yet" in text_of(slack.fake.posts_to(mine)[0])

@@ -1,4 +1,5 @@
 """Teams test rig: the real ownerbot aiohttp route, a fake Bot Connector, and real Teams activity JSON."""
+
 from __future__ import annotations
 
 import itertools
@@ -44,8 +45,9 @@ def connector() -> Iterator[FakeBotConnector]:
 class TeamsWire:
     """Posts real Teams activity JSON to /api/messages, like the Bot Connector service does."""
 
-    def __init__(self, client: TestClient, connector: FakeBotConnector, notifier: TeamsNotifier,
-                 token: str | None = None) -> None:
+    def __init__(
+        self, client: TestClient, connector: FakeBotConnector, notifier: TeamsNotifier, token: str | None = None
+    ) -> None:
         self.client = client
         self.connector = connector
         self.notifier = notifier
@@ -57,22 +59,38 @@ class TeamsWire:
         return {"id": bf, "name": name, "aadObjectId": aad}
 
     def _base(self, who: str, *, tenant: str, channel: bool, kind: str = "message") -> dict[str, Any]:
-        aad, bf, _ = PEOPLE[who]
+        _aad, _bf, _ = PEOPLE[who]
         activity_id = f"{1700000000000 + next(self._ids)}"
         if channel:
-            conversation = {"isGroup": True, "conversationType": "channel", "tenantId": tenant,
-                            "id": f"{CHANNEL};messageid={activity_id}"}
-            channel_data = {"teamsChannelId": CHANNEL, "teamsTeamId": TEAM, "channel": {"id": CHANNEL},
-                            "team": {"id": TEAM}, "tenant": {"id": tenant}}
+            conversation = {
+                "isGroup": True,
+                "conversationType": "channel",
+                "tenantId": tenant,
+                "id": f"{CHANNEL};messageid={activity_id}",
+            }
+            channel_data = {
+                "teamsChannelId": CHANNEL,
+                "teamsTeamId": TEAM,
+                "channel": {"id": CHANNEL},
+                "team": {"id": TEAM},
+                "tenant": {"id": tenant},
+            }
         else:
             conversation = {"conversationType": "personal", "tenantId": tenant, "id": f"a:personal-{who}"}
             channel_data = {"tenant": {"id": tenant}}
         return {
-            "type": kind, "id": activity_id, "timestamp": "2026-11-23T10:00:00.000Z",
-            "localTimestamp": "2026-11-23T11:00:00.000+01:00", "localTimezone": "Europe/Berlin",
-            "serviceUrl": self.connector.url, "channelId": "msteams",
-            "from": self.account(who), "conversation": conversation,
-            "recipient": {"id": BOT_ID, "name": "ownerbot"}, "locale": "en-US", "channelData": channel_data,
+            "type": kind,
+            "id": activity_id,
+            "timestamp": "2026-11-23T10:00:00.000Z",
+            "localTimestamp": "2026-11-23T11:00:00.000+01:00",
+            "localTimezone": "Europe/Berlin",
+            "serviceUrl": self.connector.url,
+            "channelId": "msteams",
+            "from": self.account(who),
+            "conversation": conversation,
+            "recipient": {"id": BOT_ID, "name": "ownerbot"},
+            "locale": "en-US",
+            "channelData": channel_data,
         }
 
     async def post(self, activity: dict[str, Any], *, headers: dict[str, str] | None = None) -> web.Response:
@@ -81,44 +99,68 @@ class TeamsWire:
             headers["Authorization"] = f"Bearer {self.token}"
         return await self.client.post("/api/messages", json=activity, headers=headers)
 
-    async def say(self, who: str, text: str, *, tenant: str = TENANT, mentions: list[str] = (),  # type: ignore[assignment]
-                  channel: bool = False) -> dict[str, Any]:
+    async def say(
+        self,
+        who: str,
+        text: str,
+        *,
+        tenant: str = TENANT,
+        mentions: list[str] = (),  # type: ignore[assignment]
+        channel: bool = False,
+    ) -> dict[str, Any]:
         """A message; in a channel the bot is @mentioned first. `mentions` are people @mentioned in `text` as
         `@key` (replaced by Teams' <at>Name</at> markup and mention entities)."""
         activity = self._base(who, tenant=tenant, channel=channel)
-        entities: list[dict[str, Any]] = [{"type": "clientInfo", "locale": "en-US", "country": "US",
-                                           "platform": "Web", "timezone": "Europe/Berlin"}]
+        entities: list[dict[str, Any]] = [
+            {"type": "clientInfo", "locale": "en-US", "country": "US", "platform": "Web", "timezone": "Europe/Berlin"}
+        ]
         for key in mentions:
-            aad, bf, name = PEOPLE[key]
+            _aad, bf, name = PEOPLE[key]
             text = text.replace(f"@{key}", f"<at>{name}</at>")
             entities.append({"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": bf, "name": name}})
         if channel:
             text = f"<at>ownerbot</at> {text}"
-            entities.append({"type": "mention", "text": "<at>ownerbot</at>",
-                             "mentioned": {"id": BOT_ID, "name": "ownerbot"}})
+            entities.append(
+                {"type": "mention", "text": "<at>ownerbot</at>", "mentioned": {"id": BOT_ID, "name": "ownerbot"}}
+            )
         activity.update(text=text, textFormat="plain", entities=entities)
         response = await self.post(activity)
         assert response.status == 200, await response.text()
         return activity
 
-    async def submit(self, who: str, data: dict[str, Any], *, reply_to: str, tenant: str = TENANT,
-                     channel: bool = False) -> web.Response:
+    async def submit(
+        self, who: str, data: dict[str, Any], *, reply_to: str, tenant: str = TENANT, channel: bool = False
+    ) -> web.Response:
         """An Action.Submit click: a message with no text whose `value` is the card's data plus its inputs."""
         activity = self._base(who, tenant=tenant, channel=channel)
         activity.update(replyToId=reply_to, value=data, text="")
         return await self.post(activity)
 
-    async def invoke(self, who: str, data: dict[str, Any], *, tenant: str = TENANT, verb: str | None = None,
-                     reply_to: str = "card-1", channel: bool = False) -> web.Response:
+    async def invoke(
+        self,
+        who: str,
+        data: dict[str, Any],
+        *,
+        tenant: str = TENANT,
+        verb: str | None = None,
+        reply_to: str = "card-1",
+        channel: bool = False,
+    ) -> web.Response:
         """An Action.Execute click: an `adaptiveCard/action` invoke (on a card in a channel when `channel`)."""
         activity = self._base(who, tenant=tenant, channel=channel, kind="invoke")
-        activity.update(name="adaptiveCard/action", replyToId=reply_to, value={
-            "action": {"type": "Action.Execute", "verb": verb or data.get("action_id"), "data": data},
-            "trigger": "manual"})
+        activity.update(
+            name="adaptiveCard/action",
+            replyToId=reply_to,
+            value={
+                "action": {"type": "Action.Execute", "verb": verb or data.get("action_id"), "data": data},
+                "trigger": "manual",
+            },
+        )
         return await self.post(activity)
 
-    async def members_added(self, members: list[dict[str, str]], *, tenant: str = TENANT,
-                            channel: bool = True, by: str = "admin") -> web.Response:
+    async def members_added(
+        self, members: list[dict[str, str]], *, tenant: str = TENANT, channel: bool = True, by: str = "admin"
+    ) -> web.Response:
         activity = self._base(by, tenant=tenant, channel=channel, kind="conversationUpdate")
         if channel:
             activity["conversation"]["id"] = CHANNEL
@@ -129,8 +171,11 @@ class TeamsWire:
     # --- reading what the bot sent ------------------------------------------------------------------------
     def to(self, conversation_id: str, method: str = "POST") -> list[dict[str, Any]]:
         """Activities the bot sent into a conversation (replies and new messages), oldest first."""
-        return [r.body for r in self.connector.sent(method, f"/v3/conversations/{conversation_id}")
-                if r.path.count("/") >= 4]
+        return [
+            r.body
+            for r in self.connector.sent(method, f"/v3/conversations/{conversation_id}")
+            if r.path.count("/") >= 4
+        ]
 
     def dm(self, who: str) -> list[dict[str, Any]]:
         return self.to(f"a:personal-{who}")
@@ -173,8 +218,9 @@ def teams_settings(**overrides: Any) -> TeamsSettings:
     return TeamsSettings(**values)
 
 
-async def start_wire(db: Database, clock: Clock, connector: FakeBotConnector, settings: TeamsSettings,
-                     token: str | None = None) -> tuple[TeamsWire, TestClient]:
+async def start_wire(
+    db: Database, clock: Clock, connector: FakeBotConnector, settings: TeamsSettings, token: str | None = None
+) -> tuple[TeamsWire, TestClient]:
     handlers = Handlers(db.sessions, admins=frozenset({PEOPLE["admin"][0]}), clock=clock)
     app = web.Application()
     status = teams.register(app, handlers=handlers, sessions=db.sessions, settings=settings, clock=clock)

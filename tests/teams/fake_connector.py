@@ -6,6 +6,7 @@ keys with blocking `requests` calls from inside the bot's event loop.
 Besides the conversation endpoints it publishes OpenID metadata and a JWKS for an RSA key of its own, and signs
 Bot Connector-style tokens with it (`token(...)`), so JWT validation runs for real against local keys.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -94,9 +95,14 @@ class FakeBotConnector:
 
     def sent(self, method: str | None = None, contains: str = "", *, ok_only: bool = True) -> list[Recorded]:
         with self._lock:
-            return [r for r in self.requests
-                    if (method is None or r.method == method) and contains in r.path
-                    and r.path.startswith("/v3/") and (r.status < 300 or not ok_only)]
+            return [
+                r
+                for r in self.requests
+                if (method is None or r.method == method)
+                and contains in r.path
+                and r.path.startswith("/v3/")
+                and (r.status < 300 or not ok_only)
+            ]
 
     @property
     def metadata_url(self) -> str:
@@ -107,12 +113,26 @@ class FakeBotConnector:
         key.update({"kid": self.key_id, "use": "sig", "endorsements": ["msteams"]})
         return key
 
-    def token(self, *, audience: str, service_url: str, issuer: str = ISSUER, key: Any = None,
-              expires_in: int = 3600, kid: str | None = None) -> str:
+    def token(
+        self,
+        *,
+        audience: str,
+        service_url: str,
+        issuer: str = ISSUER,
+        key: Any = None,
+        expires_in: int = 3600,
+        kid: str | None = None,
+    ) -> str:
         """A Bot Connector-style bearer token, signed with this fake's key (or `key`)."""
         now = int(time.time())
-        claims = {"iss": issuer, "aud": audience, "serviceurl": service_url, "nbf": now - 10, "iat": now - 10,
-                  "exp": now + expires_in}
+        claims = {
+            "iss": issuer,
+            "aud": audience,
+            "serviceurl": service_url,
+            "nbf": now - 10,
+            "iat": now - 10,
+            "exp": now + expires_in,
+        }
         return jwt.encode(claims, key or self.private_key, algorithm="RS256", headers={"kid": kid or self.key_id})
 
     # --- the server ----------------------------------------------------------------------------------------
@@ -126,8 +146,9 @@ class FakeBotConnector:
     async def _openid(self, request: web.Request) -> web.Response:
         with self._lock:
             self.key_fetches.append(request.path)
-        return web.json_response({"issuer": ISSUER, "jwks_uri": self.url + "openid/keys",
-                                  "id_token_signing_alg_values_supported": ["RS256"]})
+        return web.json_response(
+            {"issuer": ISSUER, "jwks_uri": self.url + "openid/keys", "id_token_signing_alg_values_supported": ["RS256"]}
+        )
 
     async def _keys(self, request: web.Request) -> web.Response:
         with self._lock:
@@ -147,8 +168,14 @@ class FakeBotConnector:
         body = json.loads(raw) if raw else None
         path = request.path  # aiohttp decodes percent-escapes
         failure = self._failure_for(path)
-        status, answer = (failure.status, {"error": {"code": "Throttled" if failure.status == 429 else "ServiceError",
-                                                     "message": "try later"}}) if failure else self._answer(request.method, path, body)
+        status, answer = (
+            (
+                failure.status,
+                {"error": {"code": "Throttled" if failure.status == 429 else "ServiceError", "message": "try later"}},
+            )
+            if failure
+            else self._answer(request.method, path, body)
+        )
         with self._lock:
             self.requests.append(Recorded(request.method, path, body, dict(request.headers), status))
         headers = {"Retry-After": failure.retry_after} if failure and failure.retry_after else None

@@ -1,4 +1,5 @@
 """The Teams app package: a manifest whose commands exist, the two icons Teams requires, and the zip."""
+
 from __future__ import annotations
 
 import json
@@ -44,16 +45,19 @@ def test_transparent_outline_icon() -> None:
 
     # decompress the single IDAT chunk and check the corners are fully transparent
     idat_start = data.index(b"IDAT") + 4
-    length = struct.unpack(">I", data[idat_start - 8:idat_start - 4])[0]
-    rows = zlib.decompress(data[idat_start:idat_start + length])
-    first_row = rows[1:1 + 32 * 4]
+    length = struct.unpack(">I", data[idat_start - 8 : idat_start - 4])[0]
+    rows = zlib.decompress(data[idat_start : idat_start + length])
+    first_row = rows[1 : 1 + 32 * 4]
     assert first_row[3] == 0 and first_row[-1] == 0
 
 
-@pytest.mark.parametrize(("app_id", "url", "says"), [
-    ("not-a-guid", "https://bot.example.com", "GUID"),
-    (APP_ID, "http://bot.example.com", "https://"),
-])
+@pytest.mark.parametrize(
+    ("app_id", "url", "says"),
+    [
+        ("not-a-guid", "https://bot.example.com", "GUID"),
+        (APP_ID, "http://bot.example.com", "https://"),
+    ],
+)
 def test_bad_package_input_is_refused_clearly(app_id: str, url: str, says: str, tmp_path: Path) -> None:
     with pytest.raises(PackageError) as error:
         build_package(app_id, url, tmp_path / "x.zip")
@@ -61,7 +65,9 @@ def test_bad_package_input_is_refused_clearly(app_id: str, url: str, says: str, 
     assert not (tmp_path / "x.zip").exists()
 
 
-def test_cli_needs_an_app_id(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_needs_an_app_id(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("MICROSOFT_APP_ID", raising=False)
     assert main(["--out", str(tmp_path / "x.zip")]) == 2
     assert "set MICROSOFT_APP_ID" in capsys.readouterr().err

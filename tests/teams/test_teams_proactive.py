@@ -1,11 +1,14 @@
 """Proactive messages through the Teams Notifier, and Bot Connector throttling, at the wire."""
+
 from __future__ import annotations
+
+from datetime import UTC
 
 import pytest
 from sqlalchemy import delete, select
 
-from db.models import Customer, HandoffRequest, Member, Platform, TeamsConversation, TeamsMember
-from handlers import Button, Invocation, Reply
+from db.models import Customer, HandoffRequest, Platform, TeamsConversation, TeamsMember
+from handlers import Button, Reply
 from handlers.ports import DeliveryFailed
 
 from ..conftest import Database
@@ -14,8 +17,11 @@ from .conftest import CHANNEL, PEOPLE, TENANT, TeamsWire, actions_of, card_of, c
 
 async def test_proactive_dm_reaches_the_personal_chat_and_can_be_updated(wire: TeamsWire) -> None:
     await wire.say("ann", "mine")
-    nudge = Reply("Acme has waited 2 hours for a first response.", fields=[("Ticket", "#4 Login broken")],
-                  buttons=[Button("Snooze 1h", "ownerbot.nudge.snooze", "4:60")])
+    nudge = Reply(
+        "Acme has waited 2 hours for a first response.",
+        fields=[("Ticket", "#4 Login broken")],
+        buttons=[Button("Snooze 1h", "ownerbot.nudge.snooze", "4:60")],
+    )
     ref = await wire.notifier.send_direct(workspace=TENANT, user_id=PEOPLE["ann"][0], reply=nudge)
 
     sent = wire.connector.sent("POST", "/v3/conversations/a:personal-ann/activities")
@@ -43,24 +49,34 @@ async def test_dm_to_someone_only_seen_in_a_team_opens_a_chat_first(wire: TeamsW
     assert created[0].body["channelData"] == {"tenant": {"id": TENANT}} and created[0].body["isGroup"] is False
     new_chat = ref.channel_id
     assert new_chat.startswith("a:created-")
-    assert [r.body["text"] for r in wire.connector.sent("POST", f"/v3/conversations/{new_chat}/activities")] == ["Hello Sam"]
+    assert [r.body["text"] for r in wire.connector.sent("POST", f"/v3/conversations/{new_chat}/activities")] == [
+        "Hello Sam"
+    ]
     async with db.sessions() as session:
-        chat = (await session.execute(select(TeamsConversation).where(
-            TeamsConversation.user_id == PEOPLE["sam"][0]))).scalar_one()
+        chat = (
+            await session.execute(select(TeamsConversation).where(TeamsConversation.user_id == PEOPLE["sam"][0]))
+        ).scalar_one()
     assert (chat.kind, chat.conversation_id) == ("personal", new_chat)
 
     await wire.notifier.send_direct(workspace=TENANT, user_id=PEOPLE["sam"][0], reply=Reply("Again"))
-    assert len([r for r in wire.connector.sent("POST", "/v3/conversations") if r.path.rstrip("/") == "/v3/conversations"]) == 1
+    assert (
+        len([r for r in wire.connector.sent("POST", "/v3/conversations") if r.path.rstrip("/") == "/v3/conversations"])
+        == 1
+    )
 
 
 async def test_someone_who_never_talked_to_the_bot_is_a_clear_permanent_failure(wire: TeamsWire, db: Database) -> None:
     # Sam is known to ownerbot's domain (e.g. imported), but never talked to the bot on Teams.
     async with db.sessions() as session, session.begin():
+        from datetime import datetime
+
         from ownership.people import member_on_sight, workspace_on_sight
-        from datetime import datetime, timezone
-        now = datetime(2026, 11, 23, tzinfo=timezone.utc)
+
+        now = datetime(2026, 11, 23, tzinfo=UTC)
         ws = await workspace_on_sight(session, platform=Platform.TEAMS, external_id=TENANT, now=now)
-        await member_on_sight(session, workspace=ws, platform_user_id=PEOPLE["sam"][0], display_name="Sam Jones", now=now)
+        await member_on_sight(
+            session, workspace=ws, platform_user_id=PEOPLE["sam"][0], display_name="Sam Jones", now=now
+        )
     with pytest.raises(DeliveryFailed) as failed:
         await wire.notifier.send_direct(workspace=TENANT, user_id=PEOPLE["sam"][0], reply=Reply("Nudge"))
     assert failed.value.permanent
@@ -101,8 +117,11 @@ async def test_throttled_replies_are_retried_until_they_go_through(wire: TeamsWi
 
     wire.connector.fail(503, times=1, path_contains="a:personal-ann")
     ref = await wire.notifier.send_direct(workspace=TENANT, user_id=PEOPLE["ann"][0], reply=Reply("Nudge"))
-    proactive = [r for r in wire.connector.sent("POST", "/v3/conversations/a:personal-ann/activities", ok_only=False)
-                 if r.path.endswith("/activities")]
+    proactive = [
+        r
+        for r in wire.connector.sent("POST", "/v3/conversations/a:personal-ann/activities", ok_only=False)
+        if r.path.endswith("/activities")
+    ]
     assert [r.status for r in proactive] == [503, 201] and ref.message_id
 
 

@@ -1,4 +1,5 @@
 """Teams storage: the migration matches the models on both databases, and references are stored race-free."""
+
 from __future__ import annotations
 
 import asyncio

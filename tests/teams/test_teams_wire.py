@@ -1,5 +1,6 @@
 """Teams at the wire: real activity JSON into POST /api/messages, a fake Bot Connector recording what was sent,
 and the database checked afterwards. Runs on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -23,8 +24,11 @@ from .conftest import CHANNEL, OTHER_TENANT, PEOPLE, TEAM, TENANT, TeamsWire, ac
 
 async def owner_of(db: Database, customer: str) -> str | None:
     async with db.sessions() as session:
-        return await session.scalar(select(Member.platform_user_id).join(Customer, Customer.owner_id == Member.id)
-                                    .where(Customer.name == customer))
+        return await session.scalar(
+            select(Member.platform_user_id)
+            .join(Customer, Customer.owner_id == Member.id)
+            .where(Customer.name == customer)
+        )
 
 
 async def setup_team(wire: TeamsWire) -> None:
@@ -46,8 +50,9 @@ async def test_personal_chat_command_claims_and_replies_in_the_chat(wire: TeamsW
     async with db.sessions() as session:
         workspace = (await session.execute(select(Workspace))).scalar_one()
         assert (workspace.platform, workspace.external_id) == (Platform.TEAMS, TENANT)
-        chat = (await session.execute(select(TeamsConversation).where(
-            TeamsConversation.user_id == PEOPLE["ann"][0]))).scalar_one()
+        chat = (
+            await session.execute(select(TeamsConversation).where(TeamsConversation.user_id == PEOPLE["ann"][0]))
+        ).scalar_one()
         member = (await session.execute(select(Member).where(Member.platform_user_id == PEOPLE["ann"][0]))).scalar_one()
     assert (chat.kind, chat.conversation_id, chat.tenant_id) == ("personal", "a:personal-ann", TENANT)
     assert member.time_zone == "Europe/Berlin" and member.display_name == "Ann Agent"
@@ -73,8 +78,9 @@ async def test_channel_mention_strips_the_bot_and_maps_people_by_entra_id(wire: 
     async with db.sessions() as session:
         handoff = (await session.execute(select(HandoffRequest))).scalar_one()
         to_member = await session.get(Member, handoff.to_member_id)
-        channel_row = (await session.execute(select(TeamsConversation).where(
-            TeamsConversation.kind == "channel"))).scalar_one()
+        channel_row = (
+            await session.execute(select(TeamsConversation).where(TeamsConversation.kind == "channel"))
+        ).scalar_one()
     assert to_member.platform_user_id == PEOPLE["sam"][0]
     assert handoff.reason == "the customer needs a German speaker"
     assert (channel_row.conversation_id, channel_row.team_id) == (CHANNEL, TEAM)  # the channel, not the thread
@@ -112,8 +118,9 @@ async def test_handoff_without_reason_asks_with_a_required_input_then_hands_off(
     assert any(item["type"] == "Input.Text" for item in again["body"])
     assert await count(db, HandoffRequest) == 0
 
-    await wire.submit("ann", {**send, "input": "Sam speaks German and the customer asked for it"},
-                      reply_to="prompt-card-1")
+    await wire.submit(
+        "ann", {**send, "input": "Sam speaks German and the customer asked for it"}, reply_to="prompt-card-1"
+    )
     done = wire.connector.sent("PUT", "/activities/prompt-card-1")[-1].body
     assert "Handoff of Acme to Sam Jones requested" in text_of(done)
     async with db.sessions() as session:
@@ -199,28 +206,40 @@ async def test_a_user_from_another_tenant_sees_nothing_of_the_first(wire: TeamsW
     assert await count(db, OwnershipEvent) == events
     async with db.sessions() as session:
         tenants = set((await session.execute(select(Workspace.external_id))).scalars())
-        eve_refs = (await session.execute(select(TeamsConversation.tenant_id).where(
-            TeamsConversation.user_id == PEOPLE["eve"][0]))).scalars().all()
+        eve_refs = (
+            (
+                await session.execute(
+                    select(TeamsConversation.tenant_id).where(TeamsConversation.user_id == PEOPLE["eve"][0])
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert tenants == {TENANT, OTHER_TENANT}
     assert eve_refs == [OTHER_TENANT]
 
 
 async def test_conversation_update_stores_channel_and_member_references(wire: TeamsWire, db: Database) -> None:
-    response = await wire.members_added([{"id": "28:ownerbot-app-id"}, wire.account("sam"),
-                                         {"id": PEOPLE["eve"][1], "aadObjectId": PEOPLE["eve"][0]}])
+    response = await wire.members_added(
+        [{"id": "28:ownerbot-app-id"}, wire.account("sam"), {"id": PEOPLE["eve"][1], "aadObjectId": PEOPLE["eve"][0]}]
+    )
     assert response.status == 200
     async with db.sessions() as session:
         channel = (await session.execute(select(TeamsConversation))).scalar_one()
         members = {m.user_id: m for m in (await session.execute(select(TeamsMember))).scalars()}
-    assert (channel.kind, channel.conversation_id, channel.team_id, channel.tenant_id) == ("channel", CHANNEL, TEAM, TENANT)
+    assert (channel.kind, channel.conversation_id, channel.team_id, channel.tenant_id) == (
+        "channel",
+        CHANNEL,
+        TEAM,
+        TENANT,
+    )
     assert set(members) == {PEOPLE["admin"][0], PEOPLE["sam"][0], PEOPLE["eve"][0]}  # not the bot itself
     assert members[PEOPLE["sam"][0]].bot_user_id == PEOPLE["sam"][1]
     assert members[PEOPLE["sam"][0]].service_url == wire.connector.url
     assert not wire.connector.sent()  # a team install posts nothing by itself
 
     # later, a channel post goes out through the stored reference
-    ref = await wire.notifier.post_channel(workspace=TENANT, channel_id=CHANNEL,
-                                           reply=Reply("Daily digest"))
+    ref = await wire.notifier.post_channel(workspace=TENANT, channel_id=CHANNEL, reply=Reply("Daily digest"))
     posted = wire.connector.sent("POST", f"/v3/conversations/{CHANNEL}/activities")
     assert len(posted) == 1 and posted[0].body["text"] == "Daily digest"
     assert ref.channel_id == CHANNEL and ref.message_id
@@ -285,8 +304,9 @@ async def test_bot_framework_emulator_gets_a_workspace_of_its_own(wire: TeamsWir
         assert (await session.execute(select(Workspace.external_id))).scalar_one() == "emulator"
 
 
-async def test_decline_through_invokes_turns_the_card_into_a_prompt_then_the_answer(wire: TeamsWire,
-                                                                                    db: Database) -> None:
+async def test_decline_through_invokes_turns_the_card_into_a_prompt_then_the_answer(
+    wire: TeamsWire, db: Database
+) -> None:
     buttons = await offer_acme_to_sam(wire)
     asked = await (await wire.invoke("sam", buttons["Decline"])).json()
     assert asked["type"] == "application/vnd.microsoft.card.adaptive"

@@ -1,4 +1,5 @@
 """Helpers for the ticket tests: row counts, a ticket by id, and a signed-webhook HTTP client on build_app."""
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from app import build_app
+from bot.settings import Settings
 from bot.web.webhooks import PATH, sign
 from db.models import Ticket
-from bot.settings import Settings
 
 from ..conftest import Database
 
@@ -36,8 +37,14 @@ async def ticket(db: Database, ticket_id: int) -> Ticket:
 class Webhook:
     client: TestClient
 
-    async def post(self, payload: Any, *, secret: str | None = SECRET, headers: dict[str, str] | None = None,
-                   raw: bytes | None = None) -> tuple[int, dict[str, Any]]:
+    async def post(
+        self,
+        payload: Any,
+        *,
+        secret: str | None = SECRET,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> tuple[int, dict[str, Any]]:
         body = raw if raw is not None else json.dumps(payload).encode()
         sent = {"Content-Type": "application/json"}
         if secret is not None:

@@ -1,4 +1,5 @@
 """Tickets through the command layer, on SQLite and PostgreSQL, with time travel for the service levels."""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,7 +17,8 @@ from .conftest import count, ticket
 async def kinds(db: Database, ticket_id: int) -> list[TicketEventKind]:
     async with db.sessions() as session:
         rows = await session.execute(
-            select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id))
+            select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+        )
         return list(rows.scalars())
 
 
@@ -30,7 +32,12 @@ async def test_lifecycle_with_service_levels(chat: Chat, db: Database, clock: Cl
     assert ("Owner", "u1") in opened.fields
     assert [n.to_user_id for n in opened.notices] == ["U1"]  # the customer's owner hears about it
     t = await ticket(db, 1)
-    assert (t.owner_id is not None, t.priority, t.status, t.opened_at) == (True, Priority.HIGH, TicketStatus.OPEN, opened_at)
+    assert (t.owner_id is not None, t.priority, t.status, t.opened_at) == (
+        True,
+        Priority.HIGH,
+        TicketStatus.OPEN,
+        opened_at,
+    )
     assert t.first_response_at is None
 
     clock.advance(minutes=30)
@@ -57,7 +64,11 @@ async def test_lifecycle_with_service_levels(chat: Chat, db: Database, clock: Cl
     t = await ticket(db, 1)
     assert t.status == TicketStatus.OPEN and t.pending_since is None and t.pending_seconds == 2 * 3600
     assert t.mood == Mood.UNHAPPY
-    assert "furious" in (t.mood_reason or "") and "useless" in (t.mood_reason or "") and "scored -0." in (t.mood_reason or "")
+    assert (
+        "furious" in (t.mood_reason or "")
+        and "useless" in (t.mood_reason or "")
+        and "scored -0." in (t.mood_reason or "")
+    )
     assert t.first_response_at == opened_at + timedelta(minutes=30)  # a customer message is not a response
 
     override = await chat.say("U1", "ticket mood 1 neutral")
@@ -93,13 +104,23 @@ async def test_lifecycle_with_service_levels(chat: Chat, db: Database, clock: Cl
     assert any("pending → open (the customer wrote back)" in line for line in timeline)
     assert timeline[-1].startswith("mood unhappy: bad satisfaction rating")
     assert await kinds(db, 1) == [
-        TicketEventKind.OPENED, TicketEventKind.NOTE, TicketEventKind.NOTE, TicketEventKind.PENDING,
-        TicketEventKind.CUSTOMER_MESSAGE, TicketEventKind.REOPENED, TicketEventKind.MOOD, TicketEventKind.MOOD,
-        TicketEventKind.RESOLVED, TicketEventKind.CSAT, TicketEventKind.MOOD,
+        TicketEventKind.OPENED,
+        TicketEventKind.NOTE,
+        TicketEventKind.NOTE,
+        TicketEventKind.PENDING,
+        TicketEventKind.CUSTOMER_MESSAGE,
+        TicketEventKind.REOPENED,
+        TicketEventKind.MOOD,
+        TicketEventKind.MOOD,
+        TicketEventKind.RESOLVED,
+        TicketEventKind.CSAT,
+        TicketEventKind.MOOD,
     ]
 
 
-async def test_pending_clock_adds_up_and_resolving_from_pending_stops_it(chat: Chat, db: Database, clock: Clock) -> None:
+async def test_pending_clock_adds_up_and_resolving_from_pending_stops_it(
+    chat: Chat, db: Database, clock: Clock
+) -> None:
     await chat.say("U_LEAD", "customer add Globex")
     await chat.say("U1", "claim globex")
     await chat.say("U1", "ticket open globex Invoice shows the wrong VAT rate")
@@ -197,7 +218,11 @@ async def test_refusals_write_nothing(chat: Chat, db: Database, clock: Clock) ->
     assert (await count(db, Ticket), await count(db, TicketEvent), await count(db, CustomerIdea)) == before
     after = await ticket(db, 1)
     assert (after.status, after.mood, after.csat, after.last_activity_at) == (
-        snapshot.status, snapshot.mood, snapshot.csat, snapshot.last_activity_at)
+        snapshot.status,
+        snapshot.mood,
+        snapshot.csat,
+        snapshot.last_activity_at,
+    )
 
 
 async def test_a_ticket_from_another_workspace_is_not_found(chat: Chat, db: Database, clock: Clock) -> None:
@@ -206,8 +231,14 @@ async def test_a_ticket_from_another_workspace_is_not_found(chat: Chat, db: Data
     other = Chat(chat.handlers, workspace="T2")
     await other.say("U9", "mine")
     events = await count(db, TicketEvent)
-    for text in ("ticket show 1", "ticket note 1 peeking", "ticket resolve 1", "ticket csat 1 bad",
-                 "ticket mood 1 happy", "ticket note 1 --from-customer you are all terrible"):
+    for text in (
+        "ticket show 1",
+        "ticket note 1 peeking",
+        "ticket resolve 1",
+        "ticket csat 1 bad",
+        "ticket mood 1 happy",
+        "ticket note 1 --from-customer you are all terrible",
+    ):
         reply = await other.say("U9", text)
         assert reply.error and "There is no ticket #1 here" in reply.text, (text, reply.text)
     assert await count(db, TicketEvent) == events
@@ -242,21 +273,26 @@ async def test_ideas_per_customer_and_period(chat: Chat, db: Database, clock: Cl
     acme = await chat.say("U_LEAD", "ideas acme")
     assert acme.text == "2 idea(s) from Acme"
     assert [value for _, value in acme.fields] == [
-        "Slack alerts when an import fails (by u1)", "Let us export reports as PDF (by u1)"]
+        "Slack alerts when an import fails (by u1)",
+        "Let us export reports as PDF (by u1)",
+    ]
     none = await chat.say("U_LEAD", "ideas hooli --since 12h")
     assert none.text.startswith("1 idea(s) from Hooli since")
     assert await count(db, CustomerIdea) == 3
 
 
 def test_split_options_takes_flags_without_values() -> None:
-    positional, options = split_options(["1", "--from-customer", "we", "are", "upset"], {},
-                                        flags={"from-customer": "the customer wrote it"})
+    positional, options = split_options(
+        ["1", "--from-customer", "we", "are", "upset"], {}, flags={"from-customer": "the customer wrote it"}
+    )
     assert positional == ["1", "we", "are", "upset"] and options == {"from-customer": "yes"}
     positional, options = split_options(["acme", "--tier", "premium"], {"tier": "t"}, flags={"x": "y"})
     assert positional == ["acme"] and options == {"tier": "premium"}
 
 
-async def test_concurrent_status_changes_and_first_notes_have_one_winner(chat: Chat, db: Database, clock: Clock) -> None:
+async def test_concurrent_status_changes_and_first_notes_have_one_winner(
+    chat: Chat, db: Database, clock: Clock
+) -> None:
     await chat.say("U_LEAD", "customer add Acme")
     await chat.say("U1", "claim acme")
     await chat.say("U1", "ticket open acme Racing")

@@ -1,4 +1,5 @@
 """The ticket models and migration 0002_tickets agree (alembic check), on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio

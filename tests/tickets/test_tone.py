@@ -1,4 +1,5 @@
 """Tone on a hand-labelled set of customer messages: every angry one is caught; accuracy is printed."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,13 +20,17 @@ def test_labelled_set_catches_every_angry_message(capsys: pytest.CaptureFixture[
         correct += flagged == angry
         if angry and not flagged:
             missed.append((tone.score, text))
-        rows.append(f"  {'ok  ' if flagged == angry else 'MISS'} {tone.score:+.3f} "
-                    f"{'angry' if angry else 'calm '} {', '.join(tone.words) or '-':<32} {text[:60]}")
+        rows.append(
+            f"  {'ok  ' if flagged == angry else 'MISS'} {tone.score:+.3f} "
+            f"{'angry' if angry else 'calm '} {', '.join(tone.words) or '-':<32} {text[:60]}"
+        )
     accuracy = correct / len(LABELLED)
     false_alarms = sum(1 for text, angry in LABELLED if not angry and score_tone(text).clearly_negative)
     with capsys.disabled():
-        print(f"\ntone: {correct}/{len(LABELLED)} correct, accuracy {accuracy:.0%}, threshold {NEGATIVE_THRESHOLD}, "
-              f"{false_alarms} false alarm(s) on calm messages")
+        print(
+            f"\ntone: {correct}/{len(LABELLED)} correct, accuracy {accuracy:.0%}, threshold {NEGATIVE_THRESHOLD}, "
+            f"{false_alarms} false alarm(s) on calm messages"
+        )
         print("\n".join(rows))
     assert missed == [], f"angry messages not caught: {missed}"
     assert accuracy >= 0.85
@@ -41,4 +46,4 @@ def test_tone_names_the_words_that_drove_it() -> None:
     assert not calm.clearly_negative and calm.words == ()
     happy = score_tone("Thanks, that fixed it, great work!")
     assert happy.score > 0.5 and "great" in happy.words
-    assert score_tone("") .score == 0.0
+    assert score_tone("").score == 0.0

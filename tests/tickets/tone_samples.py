@@ -3,6 +3,7 @@
 Written for these tests (not taken from any data set). Mixes polite questions, neutral status updates,
 thanks, frustrated-but-polite notes and plainly angry messages, with the typos and run-ons people write.
 """
+
 from __future__ import annotations
 
 LABELLED: list[tuple[str, bool]] = [

@@ -1,4 +1,5 @@
 """The real server (build_app) on 127.0.0.1 with or without DASHBOARD_TOKEN, its dashboard clock on the test clock."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -8,16 +9,17 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from app import build_app
 from bot.platforms import PlatformStatus
-from bot.web import dashboard
 from bot.settings import Settings
+from bot.web import dashboard
 
 from ..conftest import Clock, Database
 
 TOKEN = "lead-dashboard-token-0123456789"
 
 
-async def start(db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch,
-                token: str | None) -> tuple[TestClient, list[PlatformStatus]]:
+async def start(
+    db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch, token: str | None
+) -> tuple[TestClient, list[PlatformStatus]]:
     if token is None:
         monkeypatch.delenv("DASHBOARD_TOKEN", raising=False)
     else:

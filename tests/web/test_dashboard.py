@@ -1,7 +1,9 @@
 """The leads' dashboard over real HTTP against build_app, and the `field` chat command, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import re
+
 import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
@@ -30,9 +32,16 @@ async def ok(chat: Chat, user: str, line: str) -> None:
 async def scenario(chat: Chat, clock: Clock) -> dict[str, list[int]]:
     """Monday 10:00: five customers; claims at +30m and +1h30; U1 gets seven premium tickets (overloaded);
     Umbrella's ticket waits 2h for an owner; Globex is handed to U3 (accepted), Initech released; one unhappy."""
-    for line in ('customer add Acme --tier premium', 'customer add Globex', 'customer add Initech',
-                 'customer add Umbrella', f'customer add "{EVIL}"', 'team create Support',
-                 'team add Support U_LEAD --lead yes', 'wow budget 50'):
+    for line in (
+        "customer add Acme --tier premium",
+        "customer add Globex",
+        "customer add Initech",
+        "customer add Umbrella",
+        f'customer add "{EVIL}"',
+        "team create Support",
+        "team add Support U_LEAD --lead yes",
+        "wow budget 50",
+    ):
         await ok(chat, "U_ADMIN" if line.startswith("team") else "U_LEAD", line)
     clock.advance(minutes=30)
     await ok(chat, "U1", "claim acme")
@@ -67,14 +76,18 @@ async def test_off_without_a_token(db: Database, clock: Clock, monkeypatch: pyte
 
 
 async def test_wrong_or_missing_token_is_refused_and_reveals_nothing(
-        chat: Chat, clock: Clock, web_client: TestClient) -> None:
+    chat: Chat, clock: Clock, web_client: TestClient
+) -> None:
     await ok(chat, "U_LEAD", "customer add Sekrit Industries")
-    for headers, path in [({}, "/dashboard"), ({}, "/dashboard.json"),
-                          ({"Authorization": "Bearer wrong-token-wrong-token"}, "/dashboard"),
-                          ({"Authorization": f"Basic {TOKEN}"}, "/dashboard.json"),
-                          ({"Authorization": f"Bearer {TOKEN}x"}, "/dashboard"),
-                          ({}, "/dashboard?token=wrong-token-wrong-token"),
-                          ({"Cookie": f"{dashboard.COOKIE}={TOKEN}"}, "/dashboard")]:
+    for headers, path in [
+        ({}, "/dashboard"),
+        ({}, "/dashboard.json"),
+        ({"Authorization": "Bearer wrong-token-wrong-token"}, "/dashboard"),
+        ({"Authorization": f"Basic {TOKEN}"}, "/dashboard.json"),
+        ({"Authorization": f"Bearer {TOKEN}x"}, "/dashboard"),
+        ({}, "/dashboard?token=wrong-token-wrong-token"),
+        ({"Cookie": f"{dashboard.COOKIE}={TOKEN}"}, "/dashboard"),
+    ]:
         response = await web_client.get(path, headers=headers, allow_redirects=False)
         body = await response.text()
         assert response.status == 401, (headers, path)
@@ -105,7 +118,8 @@ async def test_the_numbers_match_the_scenario(chat: Chat, clock: Clock, db: Data
     assert {line["owner"] for line in data["stale"]} == {"u1"}
     assert [line["id"] for line in data["breaches"]] == t["acme"] + t["globex"]  # first responses: 1h / 4h
     assert [(line["id"], line["customer"], line["detail"]) for line in data["unhappy"]] == [
-        (t["globex"][0], "Globex", "set to unhappy by u3")]
+        (t["globex"][0], "Globex", "set to unhappy by u3")
+    ]
     assert sorted(data["unowned"]) == sorted(["Initech", EVIL])
     load = {row["name"]: row for row in data["load"]}
     assert set(load) == {"u1", "u2", "u3"} and data["median_open"] == 1
@@ -115,8 +129,15 @@ async def test_the_numbers_match_the_scenario(chat: Chat, clock: Clock, db: Data
     assert (load["u3"]["customers"], load["u3"]["open_tickets"], load["u3"]["overdue"]) == (1, 1, 1)  # Globex
     moves = data["reassigns"]
     async with db.sessions() as session:  # the accepted handoff and the release
-        assert await session.scalar(select(func.count()).select_from(OwnershipEvent).where(
-            OwnershipEvent.kind.in_(("handoff-accepted", "release")))) == moves["customer_moves"] == 2
+        assert (
+            await session.scalar(
+                select(func.count())
+                .select_from(OwnershipEvent)
+                .where(OwnershipEvent.kind.in_(("handoff-accepted", "release")))
+            )
+            == moves["customer_moves"]
+            == 2
+        )
     assert (moves["customers"], moves["per_customer"]) == (5, 0.4)
     assert (moves["ticket_moves"], moves["tickets"], moves["per_ticket"]) == (2, 10, 0.2)
     assert sorted(moves["hot_customers"]) == [["Globex", 1], ["Initech", 1]]
@@ -127,7 +148,11 @@ async def test_the_numbers_match_the_scenario(chat: Chat, clock: Clock, db: Data
     assert (owner["tickets"], owner["tickets_counted"], owner["tickets_waiting"]) == (0, 10, 0)
     [support] = data["gestures"]
     assert (support["team"], support["budget_cents"], support["used_cents"], support["pending"]) == (
-        "Support", 5000, 0, [])
+        "Support",
+        5000,
+        0,
+        [],
+    )
 
     page = await web_client.get("/dashboard", headers=AUTH)
     text = await page.text()
