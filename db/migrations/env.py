@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from alembic import context
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
@@ -25,12 +26,21 @@ def database_url() -> str:
     )
 
 
+def _number_new_revisions(migration_context: Any, revision: Any, directives: list[Any]) -> None:
+    """`alembic revision` names a new migration by the next number (0007_...), so file names follow the order."""
+    script = ScriptDirectory.from_config(config)
+    taken = [int(rev.revision.split("_")[0]) for rev in script.walk_revisions() if rev.revision[:4].isdigit()]
+    for directive in directives:
+        directive.rev_id = f"{max(taken, default=0) + 1:04d}"
+
+
 def _configure(connection: Connection | None = None, **kwargs: Any) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        process_revision_directives=_number_new_revisions,
         **kwargs,
     )
 
