@@ -13,9 +13,9 @@ from db.models import Member, Platform, Workspace
 from ownership.errors import DomainError
 from ownership.people import member_on_sight, workspace_on_sight
 
-from .parsing import tokenize
+from .parsing import lex
 from .ports import Notifier
-from .registry import ACTIONS, COMMANDS, Context
+from .registry import ACTIONS, COMMANDS, Context, help_reply
 from .replies import ActionInvocation, Invocation, Reply
 
 log = logging.getLogger(__name__)
@@ -87,17 +87,18 @@ class Handlers:
 
     async def command(self, invocation: Invocation) -> Reply:
         try:
-            tokens = tokenize(invocation.text)
-            if not tokens:
+            words = lex(invocation.text)
+            if not words:
                 return help_reply([])
-            name, args = tokens[0].lower(), tokens[1:]
+            name, args = words[0].text.lower(), words[1:]
             if name == "help":
-                return help_reply(args)
+                return help_reply([word.text for word in args])
             found = COMMANDS.get(name)
             if found is None:
                 close = difflib.get_close_matches(name, list(COMMANDS), n=1)
                 hint = f" Did you mean `{close[0]}`?" if close else ""
                 return Reply(f"I don't know the command `{name[:40]}`.{hint} Type `help` for the list.", error=True)
+            form, args = found.pick(args)
             async with self.sessions() as session, session.begin():
                 ctx = await self._context(
                     session,
@@ -109,7 +110,7 @@ class Handlers:
                     time_zone=invocation.time_zone,
                     channel_id=invocation.channel_id,
                 )
-                reply = await found.run(ctx, args)
+                reply = await form.run(ctx, **await form.parse(ctx, args))
             await self._after_commit(ctx)
             return reply
         except DomainError as error:
@@ -142,16 +143,3 @@ class Handlers:
         except Exception:
             log.exception("action failed: %s", act.action_id)
             return Reply(SORRY, error=True)
-
-
-def help_reply(args: list[str]) -> Reply:
-    if args:
-        found = COMMANDS.get(args[0].lower())
-        if found is None:
-            return Reply(f"No command `{args[0][:40]}`. Type `help` for the list.", error=True)
-        return Reply(f"`{found.usage}`\n{found.summary}")
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for cmd in COMMANDS.values():
-        groups.setdefault(cmd.group, []).append((f"`{cmd.usage}`", cmd.summary))
-    fields = [pair for group in groups.values() for pair in group]
-    return Reply("ownerbot makes every customer someone's. Commands:", fields=fields)
