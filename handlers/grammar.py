@@ -90,7 +90,8 @@ class Arg:
         return False
 
     async def take(self, scope: Scope, words: list[Word], room: int, last: bool) -> tuple[object, int]:
-        """The value and how many words it used (0: not here). `room`: the most words it may use."""
+        """The value and how many words it used (0: not here). `room`: how many words free text may use and
+        still leave one for each required argument after it; `last`: no argument comes after this one."""
         raise NotImplementedError
 
 
@@ -215,8 +216,8 @@ class CustomerRef(Arg):
             return None, 0
         if first.quoted:
             return await resolve_customer(scope, [first.text], bounded=True), 1
-        run: list[str] = []
-        for word in words[:room]:
+        run: list[str] = []  # the longest name that is a customer wins, even over what later arguments need
+        for word in words:
             if word.quoted or word.is_mention or word.is_option:
                 break
             run.append(word.text)
@@ -226,7 +227,7 @@ class CustomerRef(Arg):
         for count, text in zip(counts, texts, strict=True):
             if text in found:
                 return found[text], count
-        raise await customer_not_found(scope, texts, bounded=last or len(run) < min(room, len(words)))
+        raise await customer_not_found(scope, texts, bounded=last or len(run) < len(words))
 
 
 @dataclass(frozen=True)
@@ -266,7 +267,7 @@ class MemberRef(Arg):
         if first.quoted or MENTION.match(first.text):
             return await find_member(scope.session, workspace_id=scope.workspace_id, ref=first.text), 1
         run: list[str] = []
-        for word in words[: min(room, MAX_NAME_WORDS)]:
+        for word in words[:MAX_NAME_WORDS]:
             if word.quoted or word.is_option or (run and word.is_mention):
                 break
             run.append(word.text)
