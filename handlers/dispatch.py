@@ -42,37 +42,40 @@ class Handlers:
         self.clock = clock
         self.notifiers: Mapping[Platform, Notifier] = notifiers or {}
 
-    async def _context(
-        self,
-        session: AsyncSession,
-        *,
-        platform: Platform,
-        workspace: str,
-        workspace_name: str,
-        user_id: str,
-        user_name: str,
-        time_zone: str | None,
-        channel_id: str | None,
-    ) -> Context:
+    async def _on_sight(
+        self, *, platform: Platform, workspace: str, workspace_name: str, user_id: str, user_name: str, tz: str | None
+    ) -> tuple[int, int]:
+        """The workspace and the person, in their own transaction, committed before the command runs: whoever
+        talked to ownerbot is known from then on, even when what they asked for is refused."""
         now = self.clock()
-        ws: Workspace = await workspace_on_sight(
-            session, platform=platform, external_id=workspace, name=workspace_name, now=now
-        )
-        actor: Member = await member_on_sight(
-            session,
-            workspace=ws,
-            platform_user_id=user_id,
-            display_name=user_name,
-            time_zone=time_zone,
-            admins=self.admins,
-            now=now,
-        )
+        async with self.sessions() as session, session.begin():
+            ws: Workspace = await workspace_on_sight(
+                session, platform=platform, external_id=workspace, name=workspace_name, now=now
+            )
+            actor: Member = await member_on_sight(
+                session,
+                workspace=ws,
+                platform_user_id=user_id,
+                display_name=user_name,
+                time_zone=tz,
+                admins=self.admins,
+                now=now,
+            )
+            return ws.id, actor.id
+
+    async def _context(
+        self, session: AsyncSession, ids: tuple[int, int], *, platform: Platform, channel_id: str | None
+    ) -> Context:
+        ws = await session.get(Workspace, ids[0])
+        actor = await session.get(Member, ids[1])
+        if ws is None or actor is None:  # pragma: no cover - rows are never deleted
+            raise RuntimeError("the workspace or member registered a moment ago is gone")
         return Context(
             session=session,
             actor=actor,
             workspace=ws,
             platform=platform,
-            now=now,
+            now=self.clock(),
             channel_id=channel_id,
             sessions=self.sessions,
             notifiers=self.notifiers,
@@ -87,6 +90,14 @@ class Handlers:
 
     async def command(self, invocation: Invocation) -> Reply:
         try:
+            ids = await self._on_sight(
+                platform=invocation.platform,
+                workspace=invocation.workspace,
+                workspace_name=invocation.workspace_name,
+                user_id=invocation.user_id,
+                user_name=invocation.user_name,
+                tz=invocation.time_zone,
+            )
             words = lex(invocation.text)
             if not words:
                 return help_reply([])
@@ -100,16 +111,7 @@ class Handlers:
                 return Reply(f"I don't know the command `{name[:40]}`.{hint} Type `help` for the list.", error=True)
             form, args = found.pick(args)
             async with self.sessions() as session, session.begin():
-                ctx = await self._context(
-                    session,
-                    platform=invocation.platform,
-                    workspace=invocation.workspace,
-                    workspace_name=invocation.workspace_name,
-                    user_id=invocation.user_id,
-                    user_name=invocation.user_name,
-                    time_zone=invocation.time_zone,
-                    channel_id=invocation.channel_id,
-                )
+                ctx = await self._context(session, ids, platform=invocation.platform, channel_id=invocation.channel_id)
                 reply = await form.run(ctx, **await form.parse(ctx, args))
             await self._after_commit(ctx)
             return reply
@@ -124,17 +126,16 @@ class Handlers:
         if run is None:
             return Reply("That button is no longer supported.", error=True)
         try:
+            ids = await self._on_sight(
+                platform=act.platform,
+                workspace=act.workspace,
+                workspace_name="",
+                user_id=act.user_id,
+                user_name=act.user_name,
+                tz=act.time_zone,
+            )
             async with self.sessions() as session, session.begin():
-                ctx = await self._context(
-                    session,
-                    platform=act.platform,
-                    workspace=act.workspace,
-                    workspace_name="",
-                    user_id=act.user_id,
-                    user_name=act.user_name,
-                    time_zone=act.time_zone,
-                    channel_id=act.channel_id,
-                )
+                ctx = await self._context(session, ids, platform=act.platform, channel_id=act.channel_id)
                 reply = await run(ctx, act)
             await self._after_commit(ctx)
             return reply
