@@ -7,7 +7,8 @@ from ownership import customers as customer_domain
 from ownership import people
 from ownership.errors import InvalidInput
 
-from .grammar import Choice, CustomerRef, MemberRef, OneWord, Option, Text, parse_yes_no
+from .grammar import Choice, CustomerRef, MemberRef, OneWord, Option, Text
+from .parsing import parse_yes_no
 from .registry import Context, command, command_with_verbs
 from .replies import Reply
 

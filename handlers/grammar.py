@@ -15,20 +15,18 @@ optional choice recognises (`customer add Acme Corp premium`).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import timedelta
 from typing import ClassVar
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Customer
-from ownership.errors import CustomerNotFound, InvalidInput, MemberNotFound, NotFound
+from ownership.errors import InvalidInput, MemberNotFound
 from ownership.people import MENTION, find_member
 
-from .parsing import DURATION_EXAMPLES, Word, lex, parse_duration
+from .customer_names import customer_not_found, customers_named, resolve_customer
+from .parsing import DURATION_EXAMPLES, Word, lex, or_list, parse_duration, whole_number
 
 MAX_NAME_WORDS = 4  # a display name typed without a mention: "Sam Jones", "Maria de la Cruz"
 
@@ -43,21 +41,6 @@ class Scope:
 
 class MissingArgument(InvalidInput):
     pass
-
-
-def or_list(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
-
-
-YES_NO = {"yes": True, "on": True, "true": True, "1": True, "no": False, "off": False, "false": False, "0": False}
-
-
-def parse_yes_no(word: str) -> bool:
-    """yes/no, on/off, true/false, 1/0."""
-    try:
-        return YES_NO[word.lower()]
-    except KeyError:
-        raise InvalidInput(f'Use yes or no (on or off), not "{word[:20]}".') from None
 
 
 @dataclass(frozen=True)
@@ -104,13 +87,6 @@ class OneWord(Arg):
 
     async def take(self, scope: Scope, words: list[Word], room: int, last: bool) -> tuple[object, int]:
         return self.read(words[0].text), 1
-
-
-def whole_number(text: str) -> int:
-    raw = text.strip().lstrip("#")
-    if not raw.isdigit() or len(raw) > 12:
-        raise InvalidInput(f'"{text[:40]}" is not a number.')
-    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -215,7 +191,7 @@ class CustomerRef(Arg):
         if first.is_mention or first.is_option:
             return None, 0
         if first.quoted:
-            return await resolve_customer(scope, [first.text], bounded=True), 1
+            return await resolve_customer(scope.session, scope.workspace_id, [first.text], bounded=True), 1
         run: list[str] = []  # the longest name that is a customer wins, even over what later arguments need
         for word in words:
             if word.quoted or word.is_mention or word.is_option:
@@ -223,11 +199,11 @@ class CustomerRef(Arg):
             run.append(word.text)
         counts = [len(run)] if last else list(range(len(run), 0, -1))
         texts = [" ".join(run[:count]) for count in counts]
-        found = await customers_named(scope, texts)
+        found = await customers_named(scope.session, scope.workspace_id, texts)
         for count, text in zip(counts, texts, strict=True):
             if text in found:
                 return found[text], count
-        raise await customer_not_found(scope, texts, bounded=last or len(run) < len(words))
+        raise await customer_not_found(scope.session, scope.workspace_id, texts, bounded=last or len(run) < len(words))
 
 
 @dataclass(frozen=True)
@@ -406,66 +382,3 @@ async def parse_words(
 async def parse_text(scope: Scope, args: Sequence[Positional], text: str, usage: str) -> dict[str, object]:
     """A prompt's typed text (a form can't hold a command), read by the same parser."""
     return await parse_words(scope, args, (), lex(text), usage)
-
-
-# ---- customers --------------------------------------------------------------------------------------------
-
-
-async def customers_named(scope: Scope, texts: list[str]) -> dict[str, Customer]:
-    """Which of these texts name a customer (by name, any case) or are one's external id (any case)."""
-    keys = {text.casefold(): text for text in texts}
-    lowered = {text.lower(): text for text in texts}
-    rows = await scope.session.execute(
-        select(Customer).where(
-            Customer.workspace_id == scope.workspace_id,
-            or_(
-                Customer.name_key.in_(list(keys)),
-                Customer.external_id.in_(texts),
-                func.lower(Customer.external_id).in_(list(lowered)),
-            ),
-        )
-    )
-    found: dict[str, Customer] = {}
-    customers = list(rows.scalars())
-    for customer in customers:  # an external id first, so that a name wins where both match
-        external = customer.external_id or ""
-        text = external if external in texts else lowered.get(external.lower())
-        if text is not None:
-            found[text] = customer
-    for customer in customers:
-        if customer.name_key in keys:
-            found[keys[customer.name_key]] = customer
-    return found
-
-
-async def resolve_customer(scope: Scope, texts: list[str], *, bounded: bool) -> Customer:
-    found = await customers_named(scope, texts)
-    if texts[0] in found:
-        return found[texts[0]]
-    raise await customer_not_found(scope, texts, bounded=bounded)
-
-
-async def customer_not_found(scope: Scope, texts: list[str], *, bounded: bool) -> NotFound:
-    """ "Did you mean": names that start with what was typed, else the closest name. `texts`: the runs of words
-    that were tried, longest first; `bounded`: the longest is surely the whole name typed."""
-    names = (
-        await scope.session.execute(select(Customer.name).where(Customer.workspace_id == scope.workspace_id))
-    ).scalars()
-    by_key = {name.casefold(): name for name in names}
-    for text in texts:
-        key = text.casefold()
-        starting = sorted(name for name_key, name in by_key.items() if len(key) >= 2 and name_key.startswith(key))
-        if len(starting) == 1:
-            return CustomerNotFound(text[:80], starting[0])
-        if starting:
-            shown = or_list([f'"{name}"' for name in starting[:3]])
-            return NotFound(f'I don\'t know a customer called "{text[:80]}". Did you mean {shown}?')
-    best: tuple[float, str, str] | None = None
-    for text in texts:
-        for close in difflib.get_close_matches(text.casefold(), list(by_key), n=1, cutoff=0.6):
-            score = difflib.SequenceMatcher(None, text.casefold(), close).ratio()
-            if best is None or score > best[0]:
-                best = (score, text, by_key[close])
-    if best is not None:
-        return CustomerNotFound(best[1][:80], best[2])
-    return CustomerNotFound((texts[0] if bounded else texts[-1])[:80])

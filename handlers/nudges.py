@@ -50,8 +50,8 @@ from .grammar import (
     TicketOrCustomer,
     Together,
     parse_text,
-    parse_yes_no,
 )
+from .parsing import parse_yes_no
 from .ports import DeliveryFailed, Notifier
 from .registry import Context, action, command, usage_of
 from .replies import ActionId, ActionInvocation, Button, Prompt, Reply

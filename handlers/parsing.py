@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -128,3 +129,25 @@ def parse_duration(text: str, *, noun: str = "duration") -> timedelta:
     if raw.isdigit():
         raise InvalidInput(f'"{shown}" needs a unit: {raw}m, {raw}h, {raw}d or {raw}w.')
     raise InvalidInput(f'"{shown}" is not a {noun}. Write it like {DURATION_EXAMPLES}.')
+
+
+def whole_number(text: str) -> int:
+    raw = text.strip().lstrip("#")
+    if not raw.isdigit() or len(raw) > 12:
+        raise InvalidInput(f'"{text[:40]}" is not a number.')
+    return int(raw)
+
+
+YES_NO = {"yes": True, "on": True, "true": True, "1": True, "no": False, "off": False, "false": False, "0": False}
+
+
+def parse_yes_no(word: str) -> bool:
+    """yes/no, on/off, true/false, 1/0."""
+    try:
+        return YES_NO[word.lower()]
+    except KeyError:
+        raise InvalidInput(f'Use yes or no (on or off), not "{word[:20]}".') from None
+
+
+def or_list(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"

@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import Member, Platform, Workspace
 from ownership.errors import InvalidInput
 
-from .grammar import Arg, Flag, MissingArgument, Option, Positional, Scope, Together, or_list, parse_words
-from .parsing import Word
+from .grammar import Arg, Flag, MissingArgument, Option, Positional, Scope, Together, parse_words
+from .parsing import Word, or_list
 from .replies import ActionInvocation, Reply
 
 if TYPE_CHECKING:
