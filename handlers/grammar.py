@@ -247,15 +247,15 @@ class MemberRef(Arg):
             if word.quoted or word.is_option or (run and word.is_mention):
                 break
             run.append(word.text)
-        counts = [len(run)] if last else list(range(len(run), 0, -1))
-        for count in counts:
+        if last:
+            return await find_member(scope.session, workspace_id=scope.workspace_id, ref=" ".join(run)), len(run)
+        for count in range(len(run), 1, -1):  # the longest run of words that is someone's name
             try:
                 ref = " ".join(run[:count])
                 return await find_member(scope.session, workspace_id=scope.workspace_id, ref=ref), count
             except MemberNotFound:
-                if count == counts[-1]:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+                continue
+        return await find_member(scope.session, workspace_id=scope.workspace_id, ref=run[0]), 1
 
 
 @dataclass(frozen=True)

@@ -481,12 +481,14 @@ TIER = Choice("tier", tuple(tier.value for tier in Tier), parse=parse_tier)
     group=GROUP,
 )
 async def sla(ctx: Context, *, tier: Tier | None, target: str | None, duration: timedelta | None) -> Reply:
+    head = "Service levels"
     if tier is not None and target is not None and duration is not None:
         minutes = int(duration.total_seconds()) // 60
         if minutes <= 0 or minutes > MAX_MINUTES:
             raise InvalidInput(f"A target must be between 1 minute and {MAX_MINUTES // 1440} days.")
         await set_service_level(ctx.session, actor=ctx.actor, tier=tier, target=target, minutes=minutes, now=ctx.now)
         await recheck_tier(ctx.session, workspace_id=ctx.workspace.id, tier=tier)
+        head = f"{tier.value} {target} is now {timedelta_words(timedelta(minutes=minutes))}."
     levels = await service_levels(ctx.session, workspace_id=ctx.workspace.id)
 
     def m(minutes: int) -> str:
@@ -501,7 +503,6 @@ async def sla(ctx: Context, *, tier: Tier | None, target: str | None, duration: 
         for each, t in sorted(levels.items(), key=lambda kv: list(Tier).index(kv[0]))
     ]
     fields.append(("Priority", "urgent ×0.25, high ×0.5, normal ×1, low ×2; the clock stops while pending"))
-    head = f"{tier.value} {target} is now {m(minutes)}." if tier and target and duration else "Service levels"
     return Reply(head, fields=fields)
 
 

@@ -150,4 +150,5 @@ def parse_yes_no(word: str) -> bool:
 
 
 def or_list(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+    """`a`, `a or b`, `a, b or c`."""
+    return f"{', '.join(items[:-1])} or {items[-1]}" if len(items) > 1 else "".join(items)

@@ -150,12 +150,14 @@ class Command:
         first = words[0] if words else None
         if first is not None and not first.quoted and first.text.lower() in self.verbs:
             return self.verbs[first.text.lower()], words[1:]
+        names = or_list(list(self.verbs))
+        if first is None and self.verbs:
+            what = "its arguments or one of" if self.form else "one of"
+            raise MissingArgument(f"`{self.name}` needs {what}: {names}. Usage: `{self.usage}`")
         if self.form is not None:
             return self.form, words
-        names = or_list(list(self.verbs))
-        if first is None:
-            raise MissingArgument(f"`{self.name}` needs one of: {names}. Usage: `{self.usage}`")
-        raise InvalidInput(f'"{first.text[:40]}" is not one of `{self.name}`\'s verbs: {names}. Usage: `{self.usage}`')
+        shown = first.text[:40] if first else ""
+        raise InvalidInput(f'"{shown}" is not one of `{self.name}`\'s verbs: {names}. Usage: `{self.usage}`')
 
 
 COMMANDS: dict[str, Command] = {}

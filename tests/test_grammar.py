@@ -224,6 +224,9 @@ async def test_sub_verbs_are_declared_and_a_bad_one_lists_them(desk: Chat) -> No
     )
     bare = await desk.say("U1", "team")
     assert bare.error and "`team` needs one of: create, add or list." in bare.text
+    wow = await desk.say("U1", "wow")
+    assert wow.error and wow.text.startswith("`wow` needs its arguments or one of: vote, comment, delivered, ")
+    assert "Usage: `wow <customer> <gesture…> [--cost 15] [--deadline 24h] · wow vote <id> <yes|no> · " in wow.text
 
 
 async def test_a_command_declared_here_is_parsed_helped_and_run(desk: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
