@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from db.models import Role
+from db.models import Customer, Member, Role, Tier
 from ownership import customers as customer_domain
 from ownership import people
 from ownership.errors import InvalidInput
 
-from .claims import need
-from .parsing import split_options
-from .registry import Context, command
+from .grammar import Choice, CustomerRef, MemberRef, OneWord, Option, Text
+from .parsing import parse_yes_no
+from .registry import Context, command, command_with_verbs
 from .replies import Reply
 
 GROUP = "Customers and people"
-CUSTOMER_USAGE = (
-    "customer add <name> [--tier premium|standard|basic] [--external-id ID] · "
-    "customer tier <name> <tier> · customer rename <name> <new name>"
-)
+TIERS = tuple(tier.value for tier in Tier)
 
 
-@command("customers", usage="customers", summary="Every customer, its tier and owner.", group=GROUP)
-async def customers(ctx: Context, args: list[str]) -> Reply:
+def parse_role(word: str) -> Role:
+    try:
+        return Role(word.lower())
+    except ValueError:
+        raise InvalidInput(f'"{word[:40]}" is not a role. Use agent, lead or admin.') from None
+
+
+@command("customers", summary="Every customer, its tier and owner.", group=GROUP)
+async def customers(ctx: Context) -> Reply:
     rows = await customer_domain.list_customers(ctx.session, workspace_id=ctx.workspace.id)
     if not rows:
         return Reply("No customers yet. A lead adds one with `customer add <name>`.")
@@ -29,95 +33,101 @@ async def customers(ctx: Context, args: list[str]) -> Reply:
     )
 
 
-@command("customer", usage=CUSTOMER_USAGE, summary="Leads: add a customer, set its tier, rename it.", group=GROUP)
-async def customer(ctx: Context, args: list[str]) -> Reply:
-    need(args, 2, CUSTOMER_USAGE)
-    verb, rest = args[0].lower(), args[1:]
-    if verb == "add":
-        positional, options = split_options(rest, {"tier": "premium, standard or basic", "external-id": "the CRM id"})
-        need(positional, 1, "customer add <name> [--tier premium|standard|basic] [--external-id ID]")
-        tier = customer_domain.parse_tier(options.get("tier", "standard"))
-        added = await customer_domain.add_customer(
-            ctx.session,
-            actor=ctx.actor,
-            name=" ".join(positional),
-            tier=tier,
-            external_id=options.get("external-id"),
-            now=ctx.now,
-        )
-        return Reply(f"Added {added.name} ({added.tier.value}). `claim {added.name}` to own it.")
-    if verb == "tier":
-        need(rest, 2, "customer tier <name> <premium|standard|basic>")
-        tier = customer_domain.parse_tier(rest[-1])
-        found = await customer_domain.find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=" ".join(rest[:-1]))
-        await customer_domain.set_tier(ctx.session, actor=ctx.actor, customer=found, tier=tier)
-        return Reply(f"{found.name} is now {tier.value}.")
-    if verb == "rename":
-        need(rest, 2, 'customer rename <name> <new name>  (quote names with spaces: "Acme Corp")')
-        found = await customer_domain.find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=rest[0])
-        old = found.name
-        await customer_domain.rename_customer(ctx.session, actor=ctx.actor, customer=found, new_name=" ".join(rest[1:]))
-        return Reply(f"Renamed {old} to {found.name}.")
-    raise InvalidInput(f"Usage: `{CUSTOMER_USAGE}`")
+CUSTOMER = command_with_verbs("customer", summary="Leads: add a customer, set its tier, rename it.", group=GROUP)
+TIER = Choice("tier", TIERS, parse=customer_domain.parse_tier, noun="tier")
 
 
-@command("roles", usage="roles", summary="Who is an agent, lead or admin.", group=GROUP)
-async def roles(ctx: Context, args: list[str]) -> Reply:
+@CUSTOMER.verb(
+    "add",
+    Text("name", note='quote it when it ends in a tier word: `customer add "Basic Labs"`'),
+    Choice("tier", TIERS, parse=customer_domain.parse_tier, required=False),
+    Option("tier", TIER, shown=False, dest="tier_option"),  # the older spelling: `--tier premium`
+    Option("external-id", example="ID"),
+    summary="Add a customer; a tier word at the end is its tier (standard when none).",
+)
+async def customer_add(
+    ctx: Context, *, name: str, tier: Tier | None, tier_option: Tier | None, external_id: str | None
+) -> Reply:
+    if tier and tier_option and tier != tier_option:
+        raise InvalidInput(f"Give the tier once: {tier.value} or {tier_option.value}?")
+    added = await customer_domain.add_customer(
+        ctx.session,
+        actor=ctx.actor,
+        name=name,
+        tier=tier or tier_option or Tier.STANDARD,
+        external_id=external_id,
+        now=ctx.now,
+    )
+    return Reply(f"Added {added.name} ({added.tier.value}). `claim {added.name}` to own it.")
+
+
+@CUSTOMER.verb("tier", CustomerRef(), TIER, summary="Set a customer's tier.")
+async def customer_tier(ctx: Context, *, customer: Customer, tier: Tier) -> Reply:
+    await customer_domain.set_tier(ctx.session, actor=ctx.actor, customer=customer, tier=tier)
+    return Reply(f"{customer.name} is now {tier.value}.")
+
+
+@CUSTOMER.verb("rename", CustomerRef(), Text("new_name", label="new name"), summary="Rename a customer.")
+async def customer_rename(ctx: Context, *, customer: Customer, new_name: str) -> Reply:
+    old = customer.name
+    await customer_domain.rename_customer(ctx.session, actor=ctx.actor, customer=customer, new_name=new_name)
+    return Reply(f"Renamed {old} to {customer.name}.")
+
+
+@command("roles", summary="Who is an agent, lead or admin.", group=GROUP)
+async def roles(ctx: Context) -> Reply:
     members = await people.list_members(ctx.session, workspace_id=ctx.workspace.id)
     return Reply("People and roles", fields=[(m.display_name, m.role.value) for m in members])
 
 
-@command("role", usage="role <@member> <agent|lead|admin>", summary="Admins: set someone's role.", group=GROUP)
-async def role(ctx: Context, args: list[str]) -> Reply:
-    need(args, 2, "role <@member> <agent|lead|admin>")
-    try:
-        new_role = Role(args[1].lower())
-    except ValueError:
-        raise InvalidInput(f'"{args[1]}" is not a role. Use agent, lead or admin.') from None
-    member = await people.find_member(ctx.session, workspace_id=ctx.workspace.id, ref=args[0])
-    await people.set_role(ctx.session, actor=ctx.actor, member=member, role=new_role, now=ctx.now)
-    return Reply(f"{member.display_name} is now {new_role.value}.")
+@command(
+    "role",
+    MemberRef(),
+    Choice("role", ("agent", "lead", "admin"), parse=parse_role),
+    summary="Admins: set someone's role.",
+    group=GROUP,
+)
+async def role(ctx: Context, *, member: Member, role: Role) -> Reply:
+    await people.set_role(ctx.session, actor=ctx.actor, member=member, role=role, now=ctx.now)
+    return Reply(f"{member.display_name} is now {role.value}.")
 
 
-TEAM_USAGE = "team create <name> [--channel ID] · team add <team> <@member> [--lead yes] · team list"
+TEAM = command_with_verbs("team", summary="Admins: create teams, add people, name the lead.", group=GROUP)
 
 
-@command("team", usage=TEAM_USAGE, summary="Admins: create teams, add people, name the lead.", group=GROUP)
-async def team(ctx: Context, args: list[str]) -> Reply:
-    need(args, 1, TEAM_USAGE)
-    verb, rest = args[0].lower(), args[1:]
-    if verb == "list":
-        rows = await people.list_teams(ctx.session, workspace_id=ctx.workspace.id)
-        if not rows:
-            return Reply("No teams yet. An admin creates one with `team create <name>`.")
-        return Reply(
-            "Teams",
-            fields=[
-                (
-                    t.name,
-                    ", ".join(m.display_name + (" (lead)" if m.id == t.lead_id else "") for m in members)
-                    or "nobody yet",
-                )
-                for t, members in rows
-            ],
-        )
-    if verb == "create":
-        positional, options = split_options(rest, {"channel": "the channel the team works in"})
-        need(positional, 1, "team create <name> [--channel ID]")
-        created = await people.create_team(
-            ctx.session,
-            actor=ctx.actor,
-            name=" ".join(positional),
-            channel_id=options.get("channel", ctx.channel_id),
-            now=ctx.now,
-        )
-        return Reply(f"Created team {created.name}.")
-    if verb == "add":
-        positional, options = split_options(rest, {"lead": "yes to make them the team lead"})
-        need(positional, 2, "team add <team> <@member> [--lead yes]")
-        found = await people.find_team(ctx.session, workspace_id=ctx.workspace.id, name=positional[0])
-        member = await people.find_member(ctx.session, workspace_id=ctx.workspace.id, ref=positional[1])
-        lead = options.get("lead", "no").lower() in ("yes", "true", "1")
-        await people.add_to_team(ctx.session, actor=ctx.actor, team=found, member=member, lead=lead)
-        return Reply(f"{member.display_name} is in {found.name}{' as its lead' if lead else ''}.")
-    raise InvalidInput(f"Usage: `{TEAM_USAGE}`")
+@TEAM.verb("create", Text("name"), Option("channel", example="ID"), summary="Create a team.")
+async def team_create(ctx: Context, *, name: str, channel: str | None) -> Reply:
+    created = await people.create_team(
+        ctx.session, actor=ctx.actor, name=name, channel_id=channel or ctx.channel_id, now=ctx.now
+    )
+    return Reply(f"Created team {created.name}.")
+
+
+@TEAM.verb(
+    "add",
+    OneWord("team", note='one word, or quoted: `team add "Tier 2" @sam`'),
+    MemberRef(),
+    Option("lead", Choice("lead", ("yes", "no"), parse=parse_yes_no)),
+    summary="Put someone in a team; `--lead yes` makes them its lead.",
+)
+async def team_add(ctx: Context, *, team: str, member: Member, lead: bool | None) -> Reply:
+    found = await people.find_team(ctx.session, workspace_id=ctx.workspace.id, name=team)
+    await people.add_to_team(ctx.session, actor=ctx.actor, team=found, member=member, lead=bool(lead))
+    return Reply(f"{member.display_name} is in {found.name}{' as its lead' if lead else ''}.")
+
+
+@TEAM.verb("list", summary="Every team and its people.")
+async def team_list(ctx: Context) -> Reply:
+    rows = await people.list_teams(ctx.session, workspace_id=ctx.workspace.id)
+    if not rows:
+        return Reply("No teams yet. An admin creates one with `team create <name>`.")
+    return Reply(
+        "Teams",
+        fields=[
+            (
+                t.name,
+                ", ".join(m.display_name + (" (lead)" if m.id == t.lead_id else "") for m in members) or "nobody yet",
+            )
+            for t, members in rows
+        ],
+    )

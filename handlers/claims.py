@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from db.models import Customer, EventKind, HandoffRequest, Member, Ticket
 from ownership import claims
-from ownership.customers import find_customer
 from ownership.errors import InvalidInput, NotFound, quote
-from ownership.people import find_member
 
+from .grammar import CustomerRef, MemberRef, Reason
 from .registry import Context, action, command
 from .replies import ActionId, ActionInvocation, Button, Notice, Prompt, Reply
 
 GROUP = "Ownership"
-
-
-def need(args: list[str], count: int, usage: str) -> None:
-    if len(args) < count:
-        raise InvalidInput(f"Usage: `{usage}`")
+REASON = Reason(minimum=claims.MIN_REASON, note=f"at least {claims.MIN_REASON} characters")
 
 
 def when(moment: datetime) -> str:
@@ -40,10 +36,8 @@ def handoff_buttons(handoff: HandoffRequest) -> list[Button]:
     ]
 
 
-@command("claim", usage="claim <customer>", summary="Make a customer yours (its open tickets follow).", group=GROUP)
-async def claim(ctx: Context, args: list[str]) -> Reply:
-    need(args, 1, "claim <customer>")
-    customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=" ".join(args))
+@command("claim", CustomerRef(), summary="Make a customer yours (its open tickets follow).", group=GROUP)
+async def claim(ctx: Context, *, customer: Customer) -> Reply:
     result = await claims.claim_customer(
         ctx.session, actor=ctx.actor, customer=customer, platform=ctx.platform, now=ctx.now
     )
@@ -85,16 +79,14 @@ async def _offer(ctx: Context, customer: Customer, to: Member, reason: str | Non
 
 @command(
     "handoff",
-    usage="handoff <customer> <@member> <reason…>",
+    CustomerRef(),
+    MemberRef("to"),
+    replace(REASON, prompted=True),
     summary="Offer a customer to someone, with a reason; you own it until they accept.",
     group=GROUP,
 )
-async def handoff(ctx: Context, args: list[str]) -> Reply:
-    need(args, 2, "handoff <customer> <@member> <reason…>")
-    customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=args[0])
-    to = await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=args[1])
-    reason = " ".join(args[2:])
-    if not reason.strip():
+async def handoff(ctx: Context, *, customer: Customer, to: Member, reason: str | None) -> Reply:
+    if not reason:
         return Reply(
             f"A handoff needs a reason, so {to.display_name} knows why. Add it: "
             f"`handoff {quote(customer.name)} @{to.display_name} <reason>`.",
@@ -130,10 +122,9 @@ async def handoff_with_reason(ctx: Context, act: ActionInvocation) -> Reply:
     return await _offer(ctx, customer, to, act.input)
 
 
-async def _waiting_handoff(ctx: Context, args: list[str]) -> HandoffRequest:
+async def _waiting_handoff(ctx: Context, customer: Customer | None) -> HandoffRequest:
     waiting = await claims.handoffs_waiting_for(ctx.session, member=ctx.actor)
-    if args:
-        customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=args[0])
+    if customer is not None:
         for handoff_row, row_customer in waiting:
             if row_customer.id == customer.id:
                 return handoff_row
@@ -190,15 +181,14 @@ async def _declined(ctx: Context, handoff_row: HandoffRequest, reason: str | Non
     )
 
 
-@command("accept", usage="accept [customer]", summary="Accept a handoff offered to you.", group=GROUP)
-async def accept(ctx: Context, args: list[str]) -> Reply:
-    return await _accepted(ctx, await _waiting_handoff(ctx, args[:1]))
+@command("accept", CustomerRef(required=False), summary="Accept a handoff offered to you.", group=GROUP)
+async def accept(ctx: Context, *, customer: Customer | None) -> Reply:
+    return await _accepted(ctx, await _waiting_handoff(ctx, customer))
 
 
-@command("decline", usage="decline <customer> <reason…>", summary="Decline a handoff, with a reason.", group=GROUP)
-async def decline(ctx: Context, args: list[str]) -> Reply:
-    need(args, 1, "decline <customer> <reason…>")
-    return await _declined(ctx, await _waiting_handoff(ctx, args[:1]), " ".join(args[1:]))
+@command("decline", CustomerRef(), REASON, summary="Decline a handoff, with a reason.", group=GROUP)
+async def decline(ctx: Context, *, customer: Customer, reason: str) -> Reply:
+    return await _declined(ctx, await _waiting_handoff(ctx, customer), reason)
 
 
 async def _handoff_from_button(ctx: Context, act: ActionInvocation) -> HandoffRequest:
@@ -238,25 +228,17 @@ async def decline_with_reason(ctx: Context, act: ActionInvocation) -> Reply:
 
 @command(
     "reassign",
-    usage="reassign <customer> <@member> <reason…>",
+    CustomerRef(),
+    MemberRef("to"),
+    REASON,
     summary="Leads: move a customer directly, with a reason.",
     group=GROUP,
 )
-async def reassign(ctx: Context, args: list[str]) -> Reply:
-    need(args, 2, "reassign <customer> <@member> <reason…>")
-    customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=args[0])
-    to = await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=args[1])
+async def reassign(ctx: Context, *, customer: Customer, to: Member, reason: str) -> Reply:
     previous = customer.owner_id
     await claims.reassign_customer(
-        ctx.session,
-        actor=ctx.actor,
-        customer=customer,
-        to=to,
-        reason=" ".join(args[2:]),
-        platform=ctx.platform,
-        now=ctx.now,
+        ctx.session, actor=ctx.actor, customer=customer, to=to, reason=reason, platform=ctx.platform, now=ctx.now
     )
-    reason = " ".join(" ".join(args[2:]).split())
     notices = [
         Notice(
             to.platform_user_id,
@@ -281,24 +263,20 @@ async def reassign(ctx: Context, args: list[str]) -> Reply:
     )
 
 
-@command("release", usage="release <customer> <reason…>", summary="Put a customer back in the team queue.", group=GROUP)
-async def release(ctx: Context, args: list[str]) -> Reply:
-    need(args, 1, "release <customer> <reason…>")
-    customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=args[0])
+@command("release", CustomerRef(), REASON, summary="Put a customer back in the team queue.", group=GROUP)
+async def release(ctx: Context, *, customer: Customer, reason: str) -> Reply:
     await claims.release_customer(
-        ctx.session, actor=ctx.actor, customer=customer, reason=" ".join(args[1:]), platform=ctx.platform, now=ctx.now
+        ctx.session, actor=ctx.actor, customer=customer, reason=reason, platform=ctx.platform, now=ctx.now
     )
     return Reply(
         f"{customer.name} is back in the team queue; anyone can `claim` it.",
-        fields=[("Reason", " ".join(" ".join(args[1:]).split()))],
+        fields=[("Reason", reason)],
         ephemeral=False,
     )
 
 
-@command("whoowns", usage="whoowns <customer>", summary="Who owns a customer, since when.", group=GROUP)
-async def whoowns(ctx: Context, args: list[str]) -> Reply:
-    need(args, 1, "whoowns <customer>")
-    customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=" ".join(args))
+@command("whoowns", CustomerRef(), summary="Who owns a customer, since when.", group=GROUP)
+async def whoowns(ctx: Context, *, customer: Customer) -> Reply:
     view = await claims.who_owns(ctx.session, customer=customer)
     fields = [("Tier", customer.tier.value), ("Re-assigns", str(view.reassigns))]
     if view.owner and customer.owned_since:
@@ -321,10 +299,8 @@ EVENT_WORDS = {
 }
 
 
-@command("history", usage="history <customer>", summary="A customer's ownership audit trail.", group=GROUP)
-async def history(ctx: Context, args: list[str]) -> Reply:
-    need(args, 1, "history <customer>")
-    customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=" ".join(args))
+@command("history", CustomerRef(), summary="A customer's ownership audit trail.", group=GROUP)
+async def history(ctx: Context, *, customer: Customer) -> Reply:
     lines = await claims.customer_history(ctx.session, customer=customer)
     if not lines:
         return Reply(f"{customer.name} has no ownership history yet.")
@@ -350,8 +326,8 @@ def stale_mark(ticket: Ticket, now: datetime) -> str:
     return f" · stale (no activity for {f'{days} day(s)' if days else f'{hours} hour(s)'})"
 
 
-@command("mine", usage="mine", summary="Your customers, open tickets, and handoffs waiting for you.", group=GROUP)
-async def mine(ctx: Context, args: list[str]) -> Reply:
+@command("mine", summary="Your customers, open tickets, and handoffs waiting for you.", group=GROUP)
+async def mine(ctx: Context) -> Reply:
     owned = await claims.my_customers(ctx.session, member=ctx.actor)
     tickets = await claims.my_open_tickets(ctx.session, member=ctx.actor)
     waiting = await claims.handoffs_waiting_for(ctx.session, member=ctx.actor)

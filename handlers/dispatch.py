@@ -13,9 +13,9 @@ from db.models import Member, Platform, Workspace
 from ownership.errors import DomainError
 from ownership.people import member_on_sight, workspace_on_sight
 
-from .parsing import tokenize
+from .parsing import lex
 from .ports import Notifier
-from .registry import ACTIONS, COMMANDS, Context
+from .registry import ACTIONS, COMMANDS, Context, help_reply
 from .replies import ActionInvocation, Invocation, Reply
 
 log = logging.getLogger(__name__)
@@ -42,37 +42,40 @@ class Handlers:
         self.clock = clock
         self.notifiers: Mapping[Platform, Notifier] = notifiers or {}
 
-    async def _context(
-        self,
-        session: AsyncSession,
-        *,
-        platform: Platform,
-        workspace: str,
-        workspace_name: str,
-        user_id: str,
-        user_name: str,
-        time_zone: str | None,
-        channel_id: str | None,
-    ) -> Context:
+    async def _on_sight(
+        self, *, platform: Platform, workspace: str, workspace_name: str, user_id: str, user_name: str, tz: str | None
+    ) -> tuple[int, int]:
+        """The workspace and the person, in their own transaction, committed before the command runs: whoever
+        talked to ownerbot is known from then on, even when what they asked for is refused."""
         now = self.clock()
-        ws: Workspace = await workspace_on_sight(
-            session, platform=platform, external_id=workspace, name=workspace_name, now=now
-        )
-        actor: Member = await member_on_sight(
-            session,
-            workspace=ws,
-            platform_user_id=user_id,
-            display_name=user_name,
-            time_zone=time_zone,
-            admins=self.admins,
-            now=now,
-        )
+        async with self.sessions() as session, session.begin():
+            ws: Workspace = await workspace_on_sight(
+                session, platform=platform, external_id=workspace, name=workspace_name, now=now
+            )
+            actor: Member = await member_on_sight(
+                session,
+                workspace=ws,
+                platform_user_id=user_id,
+                display_name=user_name,
+                time_zone=tz,
+                admins=self.admins,
+                now=now,
+            )
+            return ws.id, actor.id
+
+    async def _context(
+        self, session: AsyncSession, ids: tuple[int, int], *, platform: Platform, channel_id: str | None
+    ) -> Context:
+        ws = await session.get(Workspace, ids[0])
+        actor = await session.get(Member, ids[1])
+        if ws is None or actor is None:  # pragma: no cover - rows are never deleted
+            raise RuntimeError("the workspace or member registered a moment ago is gone")
         return Context(
             session=session,
             actor=actor,
             workspace=ws,
             platform=platform,
-            now=now,
+            now=self.clock(),
             channel_id=channel_id,
             sessions=self.sessions,
             notifiers=self.notifiers,
@@ -87,29 +90,29 @@ class Handlers:
 
     async def command(self, invocation: Invocation) -> Reply:
         try:
-            tokens = tokenize(invocation.text)
-            if not tokens:
+            ids = await self._on_sight(
+                platform=invocation.platform,
+                workspace=invocation.workspace,
+                workspace_name=invocation.workspace_name,
+                user_id=invocation.user_id,
+                user_name=invocation.user_name,
+                tz=invocation.time_zone,
+            )
+            words = lex(invocation.text)
+            if not words:
                 return help_reply([])
-            name, args = tokens[0].lower(), tokens[1:]
+            name, args = words[0].text.lower(), words[1:]
             if name == "help":
-                return help_reply(args)
+                return help_reply([word.text for word in args])
             found = COMMANDS.get(name)
             if found is None:
                 close = difflib.get_close_matches(name, list(COMMANDS), n=1)
                 hint = f" Did you mean `{close[0]}`?" if close else ""
                 return Reply(f"I don't know the command `{name[:40]}`.{hint} Type `help` for the list.", error=True)
+            form, args = found.pick(args)
             async with self.sessions() as session, session.begin():
-                ctx = await self._context(
-                    session,
-                    platform=invocation.platform,
-                    workspace=invocation.workspace,
-                    workspace_name=invocation.workspace_name,
-                    user_id=invocation.user_id,
-                    user_name=invocation.user_name,
-                    time_zone=invocation.time_zone,
-                    channel_id=invocation.channel_id,
-                )
-                reply = await found.run(ctx, args)
+                ctx = await self._context(session, ids, platform=invocation.platform, channel_id=invocation.channel_id)
+                reply = await form.run(ctx, **await form.parse(ctx, args))
             await self._after_commit(ctx)
             return reply
         except DomainError as error:
@@ -123,17 +126,16 @@ class Handlers:
         if run is None:
             return Reply("That button is no longer supported.", error=True)
         try:
+            ids = await self._on_sight(
+                platform=act.platform,
+                workspace=act.workspace,
+                workspace_name="",
+                user_id=act.user_id,
+                user_name=act.user_name,
+                tz=act.time_zone,
+            )
             async with self.sessions() as session, session.begin():
-                ctx = await self._context(
-                    session,
-                    platform=act.platform,
-                    workspace=act.workspace,
-                    workspace_name="",
-                    user_id=act.user_id,
-                    user_name=act.user_name,
-                    time_zone=act.time_zone,
-                    channel_id=act.channel_id,
-                )
+                ctx = await self._context(session, ids, platform=act.platform, channel_id=act.channel_id)
                 reply = await run(ctx, act)
             await self._after_commit(ctx)
             return reply
@@ -142,16 +144,3 @@ class Handlers:
         except Exception:
             log.exception("action failed: %s", act.action_id)
             return Reply(SORRY, error=True)
-
-
-def help_reply(args: list[str]) -> Reply:
-    if args:
-        found = COMMANDS.get(args[0].lower())
-        if found is None:
-            return Reply(f"No command `{args[0][:40]}`. Type `help` for the list.", error=True)
-        return Reply(f"`{found.usage}`\n{found.summary}")
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for cmd in COMMANDS.values():
-        groups.setdefault(cmd.group, []).append((f"`{cmd.usage}`", cmd.summary))
-    fields = [pair for group in groups.values() for pair in group]
-    return Reply("ownerbot makes every customer someone's. Commands:", fields=fields)

@@ -407,10 +407,9 @@ def render_field(report: FieldReport) -> Reply:
 
 @command(
     "field",
-    usage="field",
     summary="Leads: the whole field: stale, unhappy, re-assigns, time to owner, load.",
     group="Leads",
 )
-async def field_command(ctx: Context, args: list[str]) -> Reply:
+async def field_command(ctx: Context) -> Reply:
     require_lead(ctx.actor, "see the whole field")
     return render_field(await field_report(ctx.session, workspace=ctx.workspace, now=ctx.now, policy=policy_of(ctx)))

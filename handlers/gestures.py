@@ -12,35 +12,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import GestureMessage, GestureStatus, Platform, Team, VoteChoice
+from db.models import Customer, GestureMessage, GestureStatus, Member, Platform, Team, VoteChoice
 from gestures import outbox
 from gestures import proposals as wow
-from gestures.amounts import describe, format_amount, parse_amount, parse_duration
-from ownership.customers import find_customer
+from gestures.amounts import describe, format_amount, parse_amount
 from ownership.errors import InvalidInput, quote
-from ownership.people import find_member
 
-from .claims import need, when
-from .parsing import split_options
+from .claims import when
+from .grammar import Choice, CustomerRef, Duration, MemberRef, Number, OneWord, Option, Text, Together
 from .ports import DeliveryFailed, MessageRef, Notifier
-from .registry import Context, action, command
+from .registry import Context, action, command_with_verbs
 from .replies import ActionId, ActionInvocation, Button, Prompt, Reply
 
 log = logging.getLogger(__name__)
 GROUP = "Frugal wow"
-PROPOSE_USAGE = "wow <customer> <gesture…> [--cost 15] [--deadline 24h]"
-SETTINGS_USAGE = "wow settings [anonymous on|off | hide-results on|off | quorum N | currency EUR] [--team T]"
-WOW_USAGE = (
-    f"{PROPOSE_USAGE} · wow vote <id> yes|no · wow comment <id> <text…> · wow delivered <id> · "
-    "wow assign <id> @member · wow list · wow history <customer> · wow budget [amount] [--team T] · "
-    f"{SETTINGS_USAGE} · wow confirm|decline <id>"
-)
-SUBCOMMANDS = ("vote", "comment", "delivered", "assign", "list", "history", "budget", "settings", "confirm", "decline")
 MAX_SEND_ROUNDS = 5
 ON = {"on": True, "yes": True, "true": True, "off": False, "no": False, "false": False}
 
@@ -403,33 +393,32 @@ async def close_due_proposals(
 # ---- commands -----------------------------------------------------------------------------------------------
 
 
-@command("wow", usage=WOW_USAGE, summary="Propose, vote on and deliver small gestures for customers.", group=GROUP)
-async def wow_command(ctx: Context, args: list[str]) -> Reply:
-    need(args, 1, WOW_USAGE)
-    verb = args[0].lower()
-    if verb in SUBCOMMANDS:
-        return await SUBCOMMAND_RUNNERS[verb](ctx, args[1:])
-    return await _propose(ctx, args)
+WOW = command_with_verbs("wow", summary="Propose, vote on and deliver small gestures for customers.", group=GROUP)
+PROPOSAL_ID = Number("proposal_id", label="id", parse=wow.parse_proposal_id, ask="Which gesture? Give its number.")
+TEAM = Option("team", example="T", note="the team's name (default: yours)", dest="team_name")
 
 
-async def _propose(ctx: Context, args: list[str]) -> Reply:
-    positional, options = split_options(
-        args, {"cost": "what it costs, e.g. 15 or 15.50", "deadline": "how long the vote runs, e.g. 24h or 2d"}
-    )
-    need(positional, 2, PROPOSE_USAGE)
-    customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=positional[0])
-    cost = parse_amount(options["cost"], what="a gesture", maximum_cents=wow.MAX_COST_CENTS) if "cost" in options else 0
-    deadline = (
-        parse_duration(options["deadline"], minimum=wow.MIN_DEADLINE, maximum=wow.MAX_DEADLINE)
-        if "deadline" in options
-        else wow.DEFAULT_DEADLINE
-    )
+@WOW.otherwise(
+    CustomerRef(),
+    Text("gesture"),
+    Option("cost", example="15", note="what it costs, e.g. 15 or 15.50"),
+    Option("deadline", Duration("deadline"), example="24h", note="how long the vote runs, e.g. 24h or 2d"),
+)
+async def _propose(
+    ctx: Context, *, customer: Customer, gesture: str, cost: str | None, deadline: timedelta | None
+) -> Reply:
+    cents = parse_amount(cost, what="a gesture", maximum_cents=wow.MAX_COST_CENTS) if cost is not None else 0
+    deadline = wow.DEFAULT_DEADLINE if deadline is None else deadline
+    if not wow.MIN_DEADLINE <= deadline <= wow.MAX_DEADLINE:
+        raise InvalidInput(
+            f"Pick a deadline between {describe(wow.MIN_DEADLINE)} and {describe(wow.MAX_DEADLINE)} from now."
+        )
     made = await wow.propose(
         ctx.session,
         actor=ctx.actor,
         customer=customer,
-        gesture=" ".join(positional[1:]),
-        cost_cents=cost,
+        gesture=gesture,
+        cost_cents=cents,
         deadline_in=deadline,
         platform=ctx.platform,
         channel_id=ctx.channel_id,
@@ -484,14 +473,16 @@ def _choice(word: str) -> VoteChoice:
         raise InvalidInput(f'Vote "yes" or "no", not "{word[:20]}".') from None
 
 
-async def _vote(ctx: Context, args: list[str]) -> Reply:
-    need(args, 2, "wow vote <id> yes|no")
-    return await _vote_reply(ctx, wow.parse_proposal_id(args[0]), _choice(args[1]))
+@WOW.verb(
+    "vote", PROPOSAL_ID, Choice("choice", ("yes", "no"), parse=_choice), summary="Vote; change it until the deadline."
+)
+async def _vote(ctx: Context, *, proposal_id: int, choice: VoteChoice) -> Reply:
+    return await _vote_reply(ctx, proposal_id, choice)
 
 
-async def _comment(ctx: Context, args: list[str]) -> Reply:
-    need(args, 2, "wow comment <id> <text…>")
-    return await _commented(ctx, wow.parse_proposal_id(args[0]), " ".join(args[1:]))
+@WOW.verb("comment", PROPOSAL_ID, Text("text"), summary="A short comment on the card.")
+async def _comment(ctx: Context, *, proposal_id: int, text: str) -> Reply:
+    return await _commented(ctx, proposal_id, text)
 
 
 async def _commented(ctx: Context, proposal_id: int, body: str | None) -> Reply:
@@ -508,9 +499,9 @@ async def _commented(ctx: Context, proposal_id: int, body: str | None) -> Reply:
     return Reply(f"Your comment is on gesture #{proposal_id}'s card.")
 
 
-async def _delivered(ctx: Context, args: list[str]) -> Reply:
-    need(args, 1, "wow delivered <id>")
-    return await _mark_delivered(ctx, wow.parse_proposal_id(args[0]))
+@WOW.verb("delivered", PROPOSAL_ID, summary="Mark an approved gesture delivered.")
+async def _delivered(ctx: Context, *, proposal_id: int) -> Reply:
+    return await _mark_delivered(ctx, proposal_id)
 
 
 async def _mark_delivered(ctx: Context, proposal_id: int) -> Reply:
@@ -521,22 +512,17 @@ async def _mark_delivered(ctx: Context, proposal_id: int) -> Reply:
     return Reply(f"Gesture #{p.id} is marked delivered. Thank you for making someone's day.")
 
 
-async def _assign(ctx: Context, args: list[str]) -> Reply:
-    need(args, 2, "wow assign <id> @member")
-    to = await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=args[1])
+@WOW.verb("assign", PROPOSAL_ID, MemberRef("to"), summary="Who delivers an approved gesture.")
+async def _assign(ctx: Context, *, proposal_id: int, to: Member) -> Reply:
     p = await wow.assign(
-        ctx.session,
-        actor=ctx.actor,
-        workspace_id=ctx.workspace.id,
-        proposal_id=wow.parse_proposal_id(args[0]),
-        to=to,
-        now=ctx.now,
+        ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id, proposal_id=proposal_id, to=to, now=ctx.now
     )
     deliver_after_commit(ctx, p.id)
     return Reply(f"{to.display_name} delivers gesture #{p.id}.")
 
 
-async def _list(ctx: Context, args: list[str]) -> Reply:
+@WOW.verb("list", summary="Gestures open for votes or waiting for delivery.")
+async def _list(ctx: Context) -> Reply:
     lines = await wow.list_gestures(
         ctx.session,
         workspace_id=ctx.workspace.id,
@@ -544,7 +530,7 @@ async def _list(ctx: Context, args: list[str]) -> Reply:
         statuses=(GestureStatus.OPEN, GestureStatus.AWAITING_LEAD, GestureStatus.APPROVED),
     )
     if not lines:
-        return Reply(f"No gestures are open or waiting for delivery. Propose one: `{PROPOSE_USAGE}`.")
+        return Reply(f"No gestures are open or waiting for delivery. Propose one: `{WOW.usage_of()}`.")
     fields = []
     for line in lines:
         p = line.proposal
@@ -558,9 +544,8 @@ async def _list(ctx: Context, args: list[str]) -> Reply:
     return Reply(f"{len(lines)} gesture(s) open or waiting for delivery", fields=fields)
 
 
-async def _history(ctx: Context, args: list[str]) -> Reply:
-    need(args, 1, "wow history <customer>")
-    customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=" ".join(args))
+@WOW.verb("history", CustomerRef(), summary="A customer's gestures.")
+async def _history(ctx: Context, *, customer: Customer) -> Reply:
     lines = await wow.customer_gestures(ctx.session, customer=customer)
     if not lines:
         return Reply(f"No gestures for {customer.name} yet. Propose one: `wow {quote(customer.name)} <gesture…>`.")
@@ -575,16 +560,18 @@ async def _history(ctx: Context, args: list[str]) -> Reply:
     return Reply(f"Gestures for {customer.name}", fields=fields)
 
 
-async def _team(ctx: Context, options: dict[str, str]) -> Team:
-    return await wow.actor_team(ctx.session, actor=ctx.actor, name=options.get("team"))
+async def _team(ctx: Context, name: str | None) -> Team:
+    return await wow.actor_team(ctx.session, actor=ctx.actor, name=name)
 
 
-async def _budget(ctx: Context, args: list[str]) -> Reply:
-    positional, options = split_options(args, {"team": "the team's name"})
-    team = await _team(ctx, options)
-    if positional:
+@WOW.verb(
+    "budget", OneWord("amount", required=False), TEAM, summary="The team's month; with an amount, set its budget."
+)
+async def _budget(ctx: Context, *, amount: str | None, team_name: str | None) -> Reply:
+    team = await _team(ctx, team_name)
+    if amount is not None:
         settings = await wow.settings_for(ctx.session, team_id=team.id, now=ctx.now)
-        cents = parse_amount(positional[0], what="a monthly budget", maximum_cents=wow.MAX_BUDGET_CENTS)
+        cents = parse_amount(amount, what="a monthly budget", maximum_cents=wow.MAX_BUDGET_CENTS)
         await wow.set_budget(ctx.session, actor=ctx.actor, team=team, cents=cents, now=ctx.now)
         return Reply(
             f"{team.name}'s monthly gesture budget is now {format_amount(cents, settings.currency)}.", ephemeral=False
@@ -613,12 +600,19 @@ def digest_fields(digest: wow.GestureDigest) -> list[tuple[str, str]]:
     return fields
 
 
-async def _settings(ctx: Context, args: list[str]) -> Reply:
-    positional, options = split_options(args, {"team": "the team's name"})
-    team = await _team(ctx, options)
-    if positional:
-        need(positional, 2, SETTINGS_USAGE)
-        name, value = positional[0].lower(), positional[1]
+@WOW.verb(
+    "settings",
+    Together(
+        (Choice("setting", ("anonymous", "hide-results", "quorum", "currency")), OneWord("value")),
+        label="anonymous on|off | hide-results on|off | quorum N | currency EUR",
+    ),
+    TEAM,
+    summary="How the team votes; admins and leads change it.",
+)
+async def _settings(ctx: Context, *, setting: str | None, value: str | None, team_name: str | None) -> Reply:
+    team = await _team(ctx, team_name)
+    if setting is not None and value is not None:
+        name = setting
         changes: dict[str, object] = {}
         if name in ("anonymous", "hide-results"):
             if value.lower() not in ON:
@@ -630,8 +624,6 @@ async def _settings(ctx: Context, args: list[str]) -> Reply:
             changes["quorum"] = int(value)
         elif name == "currency":
             changes["currency"] = value
-        else:
-            raise InvalidInput(f"Usage: `{SETTINGS_USAGE}`")
         await wow.change_settings(ctx.session, actor=ctx.actor, team=team, now=ctx.now, **changes)  # type: ignore[arg-type]
     settings = await wow.settings_for(ctx.session, team_id=team.id, now=ctx.now)
     budget = (
@@ -641,7 +633,7 @@ async def _settings(ctx: Context, args: list[str]) -> Reply:
     )
     return Reply(
         f"{team.name}'s gesture settings"
-        + (" (changed; running votes keep the settings they started with)" if positional else ""),
+        + (" (changed; running votes keep the settings they started with)" if setting else ""),
         fields=[
             ("Anonymous votes", "on" if settings.anonymous else "off"),
             ("Results hidden until close", "on" if settings.hide_results else "off"),
@@ -667,28 +659,14 @@ async def _decide(ctx: Context, proposal_id: int, confirm: bool) -> Reply:
     return Reply(f"Gesture #{p.id} is declined; the budget stays as it was.")
 
 
-async def _confirm(ctx: Context, args: list[str]) -> Reply:
-    need(args, 1, "wow confirm <id>")
-    return await _decide(ctx, wow.parse_proposal_id(args[0]), True)
+@WOW.verb("confirm", PROPOSAL_ID, summary="Leads: approve a voted gesture over budget.")
+async def _confirm(ctx: Context, *, proposal_id: int) -> Reply:
+    return await _decide(ctx, proposal_id, True)
 
 
-async def _decline(ctx: Context, args: list[str]) -> Reply:
-    need(args, 1, "wow decline <id>")
-    return await _decide(ctx, wow.parse_proposal_id(args[0]), False)
-
-
-SUBCOMMAND_RUNNERS = {
-    "vote": _vote,
-    "comment": _comment,
-    "delivered": _delivered,
-    "assign": _assign,
-    "list": _list,
-    "history": _history,
-    "budget": _budget,
-    "settings": _settings,
-    "confirm": _confirm,
-    "decline": _decline,
-}
+@WOW.verb("decline", PROPOSAL_ID, summary="Leads: decline a voted gesture over budget.")
+async def _decline(ctx: Context, *, proposal_id: int) -> Reply:
+    return await _decide(ctx, proposal_id, False)
 
 
 # ---- buttons ------------------------------------------------------------------------------------------------

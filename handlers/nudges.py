@@ -12,8 +12,8 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,18 +31,29 @@ from nudges import actions as nudge_actions
 from nudges import availability
 from nudges.delivery import Message, claim_due, mark_failed, mark_retry, mark_sent
 from nudges.digest import Digest, build_digest
-from nudges.levels import TARGETS, parse_duration, service_levels, set_service_level, timedelta_words
+from nudges.levels import MAX_MINUTES, TARGETS, service_levels, set_service_level, timedelta_words
 from nudges.planner import plan_due, recheck_tier
 from nudges.rules import LADDERS
 from nudges.settings import NudgeSettings
-from ownership.customers import find_customer, parse_tier
-from ownership.errors import InvalidInput, MemberNotFound, NotFound, quote
-from ownership.people import find_member
+from ownership.customers import parse_tier
+from ownership.errors import InvalidInput, NotFound, quote
 
-from .claims import _offer, need, when
+from .claims import REASON, _offer, when
 from .dispatch import utc_now
+from .grammar import (
+    Choice,
+    Duration,
+    MemberRef,
+    Number,
+    OneWord,
+    Option,
+    TicketOrCustomer,
+    Together,
+    parse_text,
+)
+from .parsing import parse_yes_no
 from .ports import DeliveryFailed, Notifier
-from .registry import Context, action, command
+from .registry import Context, action, command, usage_of
 from .replies import ActionId, ActionInvocation, Button, Prompt, Reply
 
 log = logging.getLogger(__name__)
@@ -394,24 +405,19 @@ async def handoff_submit(ctx: Context, act: ActionInvocation) -> Reply:
     return await _offer(ctx, customer, to, reason)
 
 
-async def _receiver_and_reason(ctx: Context, typed: str) -> tuple[Member, str]:
-    """`@sam reason`, `"Sam Jones" reason` or `@Sam Jones reason`: a form's text input can't @mention, and
-    display names (always on Teams) have spaces, so the longest leading name that is someone's wins."""
-    text = typed.strip()
-    if not text:
-        raise InvalidInput("Name the person first, then the reason: `@sam needs a German speaker`.")
-    if text[0] in '"“':
-        name, closed, rest = text[1:].partition("”" if text[0] == "“" else '"')
-        if closed:
-            return await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=name), rest.strip()
-    words = text.split()
-    for count in range(min(len(words), 4), 1, -1):
-        try:
-            found = await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=" ".join(words[:count]))
-        except MemberNotFound:
-            continue
-        return found, " ".join(words[count:])
-    return await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=words[0]), " ".join(words[1:])
+HANDOFF_TO = (
+    MemberRef("to", ask="Name the person first, then the reason: `@sam needs a German speaker`."),
+    replace(REASON, prompted=True),
+)
+
+
+async def _receiver_and_reason(ctx: Context, typed: str) -> tuple[Member, str | None]:
+    """`@sam reason`, `"Sam Jones" reason` or `@Sam Jones reason`, read by the command grammar: a form's text
+    input can't @mention, and display names (always on Teams) have spaces."""
+    values = await parse_text(ctx.scope, HANDOFF_TO, typed, "@person <reason…>")
+    to, reason = values["to"], values["reason"]
+    assert isinstance(to, Member) and (reason is None or isinstance(reason, str))
+    return to, reason
 
 
 @action(ActionId.NUDGE_NOT_HAPPY)
@@ -465,37 +471,39 @@ def use_policy(policy: NudgeSettings) -> None:
     POLICY["current"] = policy
 
 
-SLA_USAGE = f"sla · sla <premium|standard|basic> <{'|'.join(TARGETS)}> <duration, e.g. 4h>"
+TIER = Choice("tier", tuple(tier.value for tier in Tier), parse=parse_tier)
 
 
-@command("sla", usage=SLA_USAGE, summary="Service levels per tier; admins change them.", group=GROUP)
-async def sla(ctx: Context, args: list[str]) -> Reply:
-    if args:
-        need(args, 3, SLA_USAGE)
-        tier = parse_tier(args[0])
-        minutes = parse_duration(args[2])
-        await set_service_level(ctx.session, actor=ctx.actor, tier=tier, target=args[1], minutes=minutes, now=ctx.now)
+@command(
+    "sla",
+    Together((TIER, Choice("target", tuple(TARGETS), noun="target"), Duration("duration", note="e.g. 4h or 90m"))),
+    summary="Service levels per tier; admins change them.",
+    group=GROUP,
+)
+async def sla(ctx: Context, *, tier: Tier | None, target: str | None, duration: timedelta | None) -> Reply:
+    head = "Service levels"
+    if tier is not None and target is not None and duration is not None:
+        minutes = int(duration.total_seconds()) // 60
+        if minutes <= 0 or minutes > MAX_MINUTES:
+            raise InvalidInput(f"A target must be between 1 minute and {MAX_MINUTES // 1440} days.")
+        await set_service_level(ctx.session, actor=ctx.actor, tier=tier, target=target, minutes=minutes, now=ctx.now)
         await recheck_tier(ctx.session, workspace_id=ctx.workspace.id, tier=tier)
+        head = f"{tier.value} {target} is now {timedelta_words(timedelta(minutes=minutes))}."
     levels = await service_levels(ctx.session, workspace_id=ctx.workspace.id)
-    from datetime import timedelta
 
     def m(minutes: int) -> str:
         return timedelta_words(timedelta(minutes=minutes))
 
     fields = [
         (
-            f"{tier.value}{' (changed here)' if t.custom else ''}",
+            f"{each.value}{' (changed here)' if t.custom else ''}",
             f"first response {m(t.first_response)}, update {m(t.update)}, resolution {m(t.resolution)}; "
             f"lead after {m(t.lead_after)}, admins after {m(t.admins_after)}",
         )
-        for tier, t in sorted(levels.items(), key=lambda kv: list(Tier).index(kv[0]))
+        for each, t in sorted(levels.items(), key=lambda kv: list(Tier).index(kv[0]))
     ]
     fields.append(("Priority", "urgent ×0.25, high ×0.5, normal ×1, low ×2; the clock stops while pending"))
-    head = f"{args[0].lower()} {args[1].lower()} is now {m(parse_duration(args[2]))}." if args else "Service levels"
     return Reply(head, fields=fields)
-
-
-WORKHOURS_USAGE = "workhours [HH:MM-HH:MM] [--days mon-fri] [--tz Europe/Berlin]"
 
 
 def _hours_reply(member: Member, head: str) -> Reply:
@@ -511,30 +519,34 @@ def _hours_reply(member: Member, head: str) -> Reply:
     )
 
 
-@command("workhours", usage=WORKHOURS_USAGE, summary="When nudges may reach you, in your time zone.", group=GROUP)
-async def workhours(ctx: Context, args: list[str]) -> Reply:
-    from .parsing import split_options
-
-    positional, options = split_options(args, {"days": "e.g. mon-fri", "tz": "a time zone like Europe/Berlin"})
-    if not positional and not options:
+@command(
+    "workhours",
+    OneWord("hours", label="HH:MM-HH:MM", required=False),
+    Option("days", example="mon-fri", note="e.g. mon-fri or mon,tue,thu"),
+    Option("tz", example="Europe/Berlin", note="a time zone like Europe/Berlin"),
+    summary="When nudges may reach you, in your time zone.",
+    group=GROUP,
+)
+async def workhours(ctx: Context, *, hours: str | None, days: str | None, tz: str | None) -> Reply:
+    if hours is None and days is None and tz is None:
         return _hours_reply(ctx.actor, "Your working hours")
     start, end = ctx.actor.work_start, ctx.actor.work_end
-    if positional:
-        span = positional[0]
-        if "-" not in span:
-            raise InvalidInput(f"Usage: `{WORKHOURS_USAGE}`")
-        start, _, end = span.partition("-")
-    availability.set_work_hours(ctx.actor, start=start, end=end, days=options.get("days"), time_zone=options.get("tz"))
+    if hours is not None:
+        if "-" not in hours:
+            raise InvalidInput(f"Usage: `{usage_of('workhours')}`")
+        start, _, end = hours.partition("-")
+    availability.set_work_hours(ctx.actor, start=start, end=end, days=days, time_zone=tz)
     return _hours_reply(ctx.actor, "Working hours saved; nudges wait for them (urgent premium breaches don't).")
 
 
-@command("away", usage="away on|off", summary="Away: your nudges go to your delegate or your lead.", group=GROUP)
-async def away(ctx: Context, args: list[str]) -> Reply:
-    need(args, 1, "away on|off")
-    word = args[0].lower()
-    if word not in ("on", "off", "yes", "no"):
-        raise InvalidInput("Usage: `away on|off`")
-    availability.set_away(ctx.actor, away=word in ("on", "yes"))
+@command(
+    "away",
+    Choice("away", ("on", "off"), parse=parse_yes_no),
+    summary="Away: your nudges go to your delegate or your lead.",
+    group=GROUP,
+)
+async def away(ctx: Context, *, away: bool) -> Reply:
+    availability.set_away(ctx.actor, away=away)
     if not ctx.actor.away:
         return Reply("Welcome back: your nudges come to you again.")
     stand_in = await ctx.session.get(Member, ctx.actor.delegate_id) if ctx.actor.delegate_id else None
@@ -542,41 +554,47 @@ async def away(ctx: Context, args: list[str]) -> Reply:
     return Reply(f"You're away: your nudges go to {to}.")
 
 
-@command("delegate", usage="delegate <@member|none>", summary="Who gets your nudges while you're away.", group=GROUP)
-async def delegate(ctx: Context, args: list[str]) -> Reply:
-    need(args, 1, "delegate <@member|none>")
-    if args[0].lower() == "none":
+@command(
+    "delegate",
+    MemberRef("person", label="@member|none", or_none=True),
+    summary="Who gets your nudges while you're away.",
+    group=GROUP,
+)
+async def delegate(ctx: Context, *, person: Member | None) -> Reply:
+    if person is None:
         await availability.set_delegate(ctx.session, member=ctx.actor, delegate=None)
         return Reply("No delegate: while you're away, your nudges go to your lead.")
-    person = await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=args[0])
     await availability.set_delegate(ctx.session, member=ctx.actor, delegate=person)
     return Reply(f"{person.display_name} gets your nudges while you're away.")
 
 
-@command("snooze", usage="snooze <nudge-id> <1h|4h|morning>", summary="Snooze a nudge from the keyboard.", group=GROUP)
-async def snooze_command(ctx: Context, args: list[str]) -> Reply:
-    need(args, 2, "snooze <nudge-id> <1h|4h|morning>")
-    return await _snooze(ctx, _delivery_id(args[0]), args[1].lower())
+@command(
+    "snooze",
+    Number("delivery_id", label="nudge-id", parse=_delivery_id),
+    Choice("until", ("1h", "4h", "morning"), noun="snooze"),
+    summary="Snooze a nudge from the keyboard.",
+    group=GROUP,
+)
+async def snooze_command(ctx: Context, *, delivery_id: int, until: str) -> Reply:
+    return await _snooze(ctx, delivery_id, until)
 
 
 @command(
     "nudges",
-    usage="nudges <ticket-id|customer>",
+    TicketOrCustomer(),
     summary="Every nudge and escalation step, with who got it.",
     group=GROUP,
 )
-async def nudges_history(ctx: Context, args: list[str]) -> Reply:
-    need(args, 1, "nudges <ticket-id|customer>")
-    ref = " ".join(args)
+async def nudges_history(ctx: Context, *, ref: int | Customer) -> Reply:
     ticket = None
     customer = None
-    if ref.lstrip("#").isdigit():
-        ticket = await ctx.session.get(Ticket, int(ref.lstrip("#")))
+    if isinstance(ref, int):
+        ticket = await ctx.session.get(Ticket, ref)
         if ticket is None or ticket.workspace_id != ctx.workspace.id:
-            raise NotFound(f"There is no ticket #{ref.lstrip('#')} here.")
+            raise NotFound(f"There is no ticket #{ref} here.")
         title = f"ticket #{ticket.id}"
     else:
-        customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=ref)
+        customer = ref
         title = customer.name
     entries = await nudge_actions.nudge_history(
         ctx.session, workspace_id=ctx.workspace.id, ticket=ticket, customer=customer

@@ -2,42 +2,26 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from db.models import Customer, Member, Mood, Platform, Priority, Ticket, TicketEventKind, TicketStatus
 from ownership import tickets as ticket_domain
-from ownership.customers import find_customer
-from ownership.errors import InvalidInput, quote
+from ownership.errors import quote
 
-from .claims import member_user_id, need, when
-from .parsing import split_options
-from .registry import Context, command
+from .claims import member_user_id, when
+from .grammar import Choice, CustomerRef, Duration, Flag, Number, Option, Text
+from .registry import CommandFn, Context, command, command_with_verbs
 from .replies import Notice, Reply
 
 GROUP = "Tickets"
-TICKET_USAGE = (
-    "ticket open <customer> <subject…> [--priority urgent|high|normal|low] · "
-    "ticket note <id> <text…> [--from-customer] · ticket pending|reopen|resolve <id> · "
-    "ticket mood <id> unhappy|neutral|happy · ticket csat <id> good|bad [comment…] · ticket show <id>"
-)
-USAGE = {
-    "open": "ticket open <customer> <subject…> [--priority urgent|high|normal|low]",
-    "note": "ticket note <id> <text…> [--from-customer]",
-    "pending": "ticket pending <id>",
-    "reopen": "ticket reopen <id>",
-    "resolve": "ticket resolve <id>",
-    "mood": "ticket mood <id> unhappy|neutral|happy",
-    "csat": "ticket csat <id> good|bad [comment…]",
-    "show": "ticket show <id>",
-}
-STATUS_VERBS = {"pending": TicketStatus.PENDING, "reopen": TicketStatus.OPEN, "resolve": TicketStatus.RESOLVED}
 STATUS_DONE = {
     TicketStatus.PENDING: "#{id} is pending: waiting on the customer, the service-level clock is paused.",
     TicketStatus.OPEN: "#{id} is open again.",
     TicketStatus.RESOLVED: "#{id} is resolved.",
 }
-SINCE = re.compile(r"^(\d{1,4})([hdw])$")
+TICKET_ID = Number(
+    "ticket_id", label="id", parse=ticket_domain.parse_ticket_id, ask="Which ticket? Give its number, e.g. `#12`."
+)
 
 
 def duration(delta: timedelta | None) -> str:
@@ -53,17 +37,9 @@ def duration(delta: timedelta | None) -> str:
     return f"{minutes}m"
 
 
-def parse_since(raw: str, now: datetime) -> datetime:
-    match = SINCE.match(raw.strip().lower())
-    if not match:
-        raise InvalidInput(f'"{raw[:20]}" is not a period. Use e.g. `--since 30d`, `--since 2w` or `--since 12h`.')
-    amount, unit = int(match.group(1)), match.group(2)
-    return now - {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
-
-
-async def _ticket(ctx: Context, raw: str) -> Ticket:
+async def _ticket(ctx: Context, ticket_id: int) -> Ticket:
     return await ticket_domain.get_ticket(
-        ctx.session, workspace_id=ctx.workspace.id, ticket_id=ticket_domain.parse_ticket_id(raw), for_update=True
+        ctx.session, workspace_id=ctx.workspace.id, ticket_id=ticket_id, for_update=True
     )
 
 
@@ -72,48 +48,24 @@ async def _tell_owner(ctx: Context, ticket: Ticket, reply: Reply) -> list[Notice
     return [Notice(uid, reply)] if uid and uid != ctx.actor.platform_user_id else []
 
 
-@command(
-    "ticket", usage=TICKET_USAGE, summary="Open and work tickets: notes, pending, resolve, mood, CSAT.", group=GROUP
+TICKET = command_with_verbs(
+    "ticket", summary="Open and work tickets: notes, pending, resolve, mood, CSAT.", group=GROUP
 )
-async def ticket(ctx: Context, args: list[str]) -> Reply:
-    need(args, 1, TICKET_USAGE)
-    verb, rest = args[0].lower(), args[1:]
-    if verb not in USAGE:
-        raise InvalidInput(f"Usage: `{TICKET_USAGE}`")
-    if verb == "open":
-        return await _open(ctx, rest)
-    need(rest, 1, USAGE[verb])
-    if verb == "note":
-        return await _note(ctx, rest)
-    if verb in STATUS_VERBS:
-        found = await _ticket(ctx, rest[0])
-        await ticket_domain.change_status(
-            ctx.session, ticket=found, to=STATUS_VERBS[verb], actor=ctx.actor, platform=ctx.platform, now=ctx.now
-        )
-        return Reply(STATUS_DONE[STATUS_VERBS[verb]].format(id=found.id), ephemeral=False)
-    if verb == "mood":
-        need(rest, 2, USAGE[verb])
-        mood = ticket_domain.parse_mood(rest[1])
-        found = await _ticket(ctx, rest[0])
-        await ticket_domain.set_mood(
-            ctx.session, ticket=found, mood=mood, actor=ctx.actor, platform=ctx.platform, now=ctx.now
-        )
-        return Reply(f"#{found.id} is marked {mood.value}.", ephemeral=False)
-    if verb == "csat":
-        return await _csat(ctx, rest)
-    return await _show(ctx, rest)
 
 
-async def _open(ctx: Context, rest: list[str]) -> Reply:
-    positional, options = split_options(rest, {"priority": "urgent, high, normal or low"})
-    need(positional, 2, USAGE["open"])
-    priority = ticket_domain.parse_priority(options.get("priority", Priority.NORMAL.value))
-    customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=positional[0])
+@TICKET.verb(
+    "open",
+    CustomerRef(),
+    Text("subject"),
+    Option("priority", Choice("priority", tuple(p.value for p in Priority), parse=ticket_domain.parse_priority)),
+    summary="Open a ticket; its owner is the customer's owner.",
+)
+async def _open(ctx: Context, *, customer: Customer, subject: str, priority: Priority | None) -> Reply:
     opened = await ticket_domain.open_ticket(
         ctx.session,
         customer=customer,
-        subject=" ".join(positional[1:]),
-        priority=priority,
+        subject=subject,
+        priority=priority or Priority.NORMAL,
         actor=ctx.actor,
         platform=ctx.platform,
         now=ctx.now,
@@ -150,15 +102,19 @@ async def _open(ctx: Context, rest: list[str]) -> Reply:
     )
 
 
-async def _note(ctx: Context, rest: list[str]) -> Reply:
-    positional, options = split_options(rest, {}, flags={"from-customer": "the customer wrote this"})
-    need(positional, 2, USAGE["note"])
-    found = await _ticket(ctx, positional[0])
-    from_customer = options.get("from-customer") == "yes"
+@TICKET.verb(
+    "note",
+    TICKET_ID,
+    Text("text"),
+    Flag("from-customer", note="the customer wrote this: its tone is scored"),
+    summary="Add a note; `--from-customer` records the customer's own words.",
+)
+async def _note(ctx: Context, *, ticket_id: int, text: str, from_customer: bool) -> Reply:
+    found = await _ticket(ctx, ticket_id)
     result = await ticket_domain.add_note(
         ctx.session,
         ticket=found,
-        text=" ".join(positional[1:]),
+        text=text,
         from_customer=from_customer,
         actor=ctx.actor,
         platform=ctx.platform,
@@ -188,14 +144,52 @@ async def _note(ctx: Context, rest: list[str]) -> Reply:
     return Reply(f"Customer message recorded on #{found.id}.", fields=fields, notices=notices)
 
 
-async def _csat(ctx: Context, rest: list[str]) -> Reply:
-    need(rest, 2, USAGE["csat"])
-    found = await _ticket(ctx, rest[0])
+def _status_verb(status: TicketStatus) -> CommandFn:
+    async def change(ctx: Context, *, ticket_id: int) -> Reply:
+        found = await _ticket(ctx, ticket_id)
+        await ticket_domain.change_status(
+            ctx.session, ticket=found, to=status, actor=ctx.actor, platform=ctx.platform, now=ctx.now
+        )
+        return Reply(STATUS_DONE[status].format(id=found.id), ephemeral=False)
+
+    return change
+
+
+TICKET.verb("pending", TICKET_ID, summary="Waiting on the customer: the clock pauses.")(
+    _status_verb(TicketStatus.PENDING)
+)
+TICKET.verb("reopen", TICKET_ID, summary="Open it again.")(_status_verb(TicketStatus.OPEN))
+TICKET.verb("resolve", TICKET_ID, summary="Mark it resolved.")(_status_verb(TicketStatus.RESOLVED))
+
+
+@TICKET.verb(
+    "mood",
+    TICKET_ID,
+    Choice("mood", tuple(m.value for m in Mood), parse=ticket_domain.parse_mood),
+    summary="Your judgement of the customer's mood.",
+)
+async def _mood(ctx: Context, *, ticket_id: int, mood: Mood) -> Reply:
+    found = await _ticket(ctx, ticket_id)
+    await ticket_domain.set_mood(
+        ctx.session, ticket=found, mood=mood, actor=ctx.actor, platform=ctx.platform, now=ctx.now
+    )
+    return Reply(f"#{found.id} is marked {mood.value}.", ephemeral=False)
+
+
+@TICKET.verb(
+    "csat",
+    TICKET_ID,
+    Choice("rating", ticket_domain.CSAT_RATINGS, noun="rating"),
+    Text("comment", required=False),
+    summary="The customer's satisfaction rating; bad marks it unhappy.",
+)
+async def _csat(ctx: Context, *, ticket_id: int, rating: str, comment: str | None) -> Reply:
+    found = await _ticket(ctx, ticket_id)
     result = await ticket_domain.record_csat(
         ctx.session,
         ticket=found,
-        rating=rest[1],
-        comment=" ".join(rest[2:]),
+        rating=rating,
+        comment=comment or "",
         actor=ctx.actor,
         platform=ctx.platform,
         now=ctx.now,
@@ -238,10 +232,9 @@ def _timeline_words(line: ticket_domain.TimelineLine) -> str:
     return f"{line.text}"
 
 
-async def _show(ctx: Context, rest: list[str]) -> Reply:
-    found = await ticket_domain.get_ticket(
-        ctx.session, workspace_id=ctx.workspace.id, ticket_id=ticket_domain.parse_ticket_id(rest[0])
-    )
+@TICKET.verb("show", TICKET_ID, summary="Everything about a ticket, with its timeline.")
+async def _show(ctx: Context, *, ticket_id: int) -> Reply:
+    found = await ticket_domain.get_ticket(ctx.session, workspace_id=ctx.workspace.id, ticket_id=ticket_id)
     customer = await ctx.session.get(Customer, found.customer_id)
     owner = await ctx.session.get(Member, found.owner_id) if found.owner_id else None
     levels = ticket_domain.service_levels(found, now=ctx.now)
@@ -266,10 +259,9 @@ async def _show(ctx: Context, rest: list[str]) -> Reply:
     return Reply(f"#{found.id} {found.subject}", fields=fields)
 
 
-@command("tickets", usage="tickets [customer]", summary="Your open tickets, or a customer's tickets.", group=GROUP)
-async def tickets(ctx: Context, args: list[str]) -> Reply:
-    if args:
-        customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=" ".join(args))
+@command("tickets", CustomerRef(required=False), summary="Your open tickets, or a customer's tickets.", group=GROUP)
+async def tickets(ctx: Context, *, customer: Customer | None) -> Reply:
+    if customer is not None:
         rows = await ticket_domain.list_tickets(ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id)
         title = f"{customer.name}: {len(rows)} ticket(s) not closed"
         empty = f"{customer.name} has no tickets. `ticket open {quote(customer.name)} <subject>` to open one."
@@ -292,30 +284,28 @@ async def tickets(ctx: Context, args: list[str]) -> Reply:
     return Reply(title, fields=fields)
 
 
-@command("idea", usage="idea <customer> <text…>", summary="Record a customer's idea or suggestion.", group=GROUP)
-async def idea(ctx: Context, args: list[str]) -> Reply:
-    need(args, 2, "idea <customer> <text…>")
-    customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=args[0])
+@command("idea", CustomerRef(), Text("text"), summary="Record a customer's idea or suggestion.", group=GROUP)
+async def idea(ctx: Context, *, customer: Customer, text: str) -> Reply:
     recorded = await ticket_domain.record_idea(
-        ctx.session, actor=ctx.actor, customer=customer, text=" ".join(args[1:]), platform=ctx.platform, now=ctx.now
+        ctx.session, actor=ctx.actor, customer=customer, text=text, platform=ctx.platform, now=ctx.now
     )
     return Reply(f"Recorded {customer.name}'s idea: {recorded.text}")
 
 
 @command(
-    "ideas", usage="ideas [customer] [--since 30d]", summary="Customers' ideas, per customer and period.", group=GROUP
+    "ideas",
+    CustomerRef(required=False),
+    Option("since", Duration("since", noun="period"), example="30d"),
+    summary="Customers' ideas, per customer and period.",
+    group=GROUP,
 )
-async def ideas(ctx: Context, args: list[str]) -> Reply:
-    positional, options = split_options(args, {"since": "a period like 30d, 2w or 12h"})
-    since = parse_since(options["since"], ctx.now) if "since" in options else None
-    customer = None
-    if positional:
-        customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=" ".join(positional))
+async def ideas(ctx: Context, *, customer: Customer | None, since: timedelta | None) -> Reply:
+    start = ctx.now - since if since is not None else None
     rows = await ticket_domain.list_ideas(
-        ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id if customer else None, since=since
+        ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id if customer else None, since=start
     )
     scope = f" from {customer.name}" if customer else ""
-    period = f" since {when(since)}" if since else ""
+    period = f" since {when(start)}" if start else ""
     if not rows:
         return Reply(f"No ideas{scope}{period} yet. `idea <customer> <text>` records one.")
     return Reply(

@@ -118,3 +118,27 @@ async def test_release_and_lead_reassign_count_as_reassigns(chat: Chat, db: Data
     async with db.sessions() as session:
         kinds = list((await session.execute(select(OwnershipEvent.kind).order_by(OwnershipEvent.id))).scalars())
     assert kinds == [EventKind.CLAIM, EventKind.RELEASE, EventKind.CLAIM, EventKind.REASSIGN]
+
+
+async def test_a_person_is_known_from_their_first_command_even_when_it_is_refused(chat: Chat, db: Database) -> None:
+    await chat.say("U_LEAD", "customer add Acme Corp")
+    await chat.say("U1", "claim acme corp")
+    first = await chat.say("U7", "claim nobody-here", name="Noor Khan")  # never seen before, and refused
+    assert first.error and "don't know a customer" in first.text
+    typo = await chat.say("U8", 'whoowns "acme', name="Ola")  # refused before any command runs
+    assert typo.error and "quote was left open" in typo.text
+    button = await chat.click("U9", ActionId.ACCEPT_HANDOFF, "999")  # a stale button, refused too
+    assert button.error
+
+    offer = await chat.say("U1", "handoff Acme Corp Noor Khan she speaks German with their CTO")
+    assert not offer.error, offer.text
+    assert [n.to_user_id for n in offer.notices] == ["U7"]
+    for person in ("@ola", "<@U9|u9>"):
+        assert not (await chat.say("U_LEAD", f"reassign acme corp {person} balancing the team's load")).error
+    async with db.sessions() as session:
+        known = await session.execute(select(Member.platform_user_id, Member.display_name).order_by(Member.id))
+        assert [tuple(row) for row in known if row[0] in ("U7", "U8", "U9")] == [
+            ("U7", "Noor Khan"),
+            ("U8", "Ola"),
+            ("U9", "u9"),
+        ]

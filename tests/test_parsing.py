@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.parsing import split_options, tokenize
+from handlers.parsing import lex, split_options, tokenize
 from ownership.errors import InvalidInput
 
 
@@ -44,3 +44,19 @@ def test_split_options() -> None:
         split_options(["--colour", "red"], {"tier": "t"})
     with pytest.raises(InvalidInput, match="--tier needs a value"):
         split_options(["Acme", "--tier"], {"tier": "t"})
+
+
+def test_lex_remembers_quoting_and_keeps_a_mention_whole() -> None:
+    words = lex('handoff "Acme Corp" <@U2|Sam Jones> @kim --from-customer “Müller GmbH”')
+    assert [(w.text, w.quoted) for w in words] == [
+        ("handoff", False),
+        ("Acme Corp", True),
+        ("<@U2|Sam Jones>", False),
+        ("@kim", False),
+        ("--from-customer", False),
+        ("Müller GmbH", True),
+    ]
+    assert [w.is_mention for w in words] == [False, False, True, True, False, False]
+    assert [w.is_option for w in words] == [False, False, False, False, True, False]
+    assert not lex('"@kim"')[0].is_mention and not lex('"--tier"')[0].is_option  # quoted: just text
+    assert lex("ticket note 1 \u00a0Sam\u00a0Jones")[3].text == "\u00a0Sam\u00a0Jones"  # a no-break space is no space

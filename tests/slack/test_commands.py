@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from db.models import Member, OwnershipEvent
+from db.models import Customer, HandoffRequest, Member, OwnershipEvent, Tier
 
 from ..conftest import Database
 from .conftest import SlackDriver, owner_of, seeded, text_of
@@ -72,3 +72,36 @@ async def test_the_ack_comes_before_the_slow_work(slack: SlackDriver, db: Databa
     await slack.face.work.drain()
     assert await owner_of(db, "Acme") == "U1"
     assert "Uma now owns Acme." in text_of(slack.fake.posts_to(key)[0])
+
+
+async def test_handoff_of_an_unquoted_two_word_customer_before_a_mention(slack: SlackDriver, db: Database) -> None:
+    await seeded(slack, "Acme Corp", "Acme")
+    await slack.command("U1", "/claim", "acme corp")
+    slack.fake.reset()
+    _, key = await slack.command("U1", "/handoff", "Acme Corp <@U2|sam> customer prefers a German speaker")
+    [answer] = slack.fake.posts_to(key)
+    assert answer["response_type"] == "in_channel"
+    assert "Handoff of Acme Corp to Sam requested." in text_of(answer)
+    async with db.sessions() as session:
+        [offer] = (await session.execute(select(HandoffRequest))).scalars().all()
+        customer = await session.get(Customer, offer.customer_id)
+        to = await session.get(Member, offer.to_member_id)
+    assert customer is not None and to is not None
+    assert (customer.name, to.platform_user_id, offer.reason) == (
+        "Acme Corp",
+        "U2",
+        "customer prefers a German speaker",
+    )
+    [dm] = slack.fake.dms_to("U2")
+    assert "Uma wants to hand Acme Corp over to you." in text_of(dm)
+    assert "customer prefers a German speaker" in text_of(dm)
+    assert await owner_of(db, "Acme Corp") == "U1"  # until Sam accepts
+
+
+async def test_customer_add_with_a_quoted_name_and_a_bare_tier(slack: SlackDriver, db: Database) -> None:
+    await seeded(slack)
+    _, key = await slack.command("U_LEAD", "/ownerbot", 'customer add "Acme Corp" premium')
+    assert "Added Acme Corp (premium)." in text_of(slack.fake.posts_to(key)[0])
+    async with db.sessions() as session:
+        [customer] = (await session.execute(select(Customer))).scalars().all()
+    assert (customer.name, customer.tier) == ("Acme Corp", Tier.PREMIUM)
