@@ -1,9 +1,12 @@
-"""Composition root and CLI: settings, engine, web server, platforms, scheduler ticker.
+"""Composition root and CLI: settings, clock, engine, notifiers, web server, platforms, scheduler ticker.
 
 ownerbot serve                 the aiohttp server (Slack, Teams, webhooks, dashboard, /healthz)
 ownerbot chat --as U123        a terminal chat with the same commands, no platform needed
 ownerbot db upgrade            migrate the database to the newest schema
 ownerbot import customers.csv  onboard customers from a CRM export (name, tier, external id, owner)
+
+`build_runtime` builds what every face shares once; `build_app` hands it to each face's `register`. Slack and
+Teams are imported only when their settings turn them on, so `db upgrade` never loads a platform SDK.
 """
 
 from __future__ import annotations
@@ -13,39 +16,43 @@ import asyncio
 import csv
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
-from bot import console, teams
+from bot import console
 from bot.platforms import PlatformStatus
-from bot.settings import Settings, SettingsError, load_settings
-from bot.slack.app import SLACK_NOTIFIER
-from bot.slack.app import mount as mount_slack
-from bot.slack.settings import SlackSettings
+from bot.runtime import Runtime
+from bot.settings import (
+    DashboardSettings,
+    Settings,
+    SettingsError,
+    SlackSettings,
+    TeamsSettings,
+    TicketWebhookSettings,
+    load_settings,
+)
 from bot.ticker import Ticker
 from bot.web import dashboard, health, webhooks
 from db import migrate
+from db.clock import Clock, utc_now
 from db.engine import create_engine, create_session_factory
 from db.models import Platform
 from handlers import Handlers
-from handlers import nudges as nudge_handlers
-from handlers.gestures import close_due_proposals
 from handlers.ports import Notifier
+from jobs import Jobs
+from jobs.gesture_closer import GestureCloser
+from jobs.gesture_sender import GestureSender
+from jobs.nudge_sweep import NudgeSweeper
 from nudges.settings import NudgeSettings
 from ownership.errors import DomainError
 from ownership.onboarding import CustomerRow, import_customers
 from ownership.people import workspace_on_sight
 
 log = logging.getLogger("ownerbot")
-NOTIFIERS = web.AppKey("notifiers", dict)
-# async functions the ticker calls every NUDGE_TICK_SECONDS
-TICKS = web.AppKey[Sequence[Callable[[], Awaitable[Any]]]]("ticks")
-NUDGE_SETTINGS = web.AppKey("nudge_settings", NudgeSettings)
+RUNTIME = web.AppKey("runtime", Runtime)
+JOBS = web.AppKey("jobs", Jobs)
 
 
 def safe_url(url: str) -> str:
@@ -53,40 +60,72 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-async def build_app(settings: Settings) -> tuple[web.Application, list[PlatformStatus]]:
+def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
+    """What every face and job shares, built once: the nudge policy, the clock, the engine, the notifiers (the
+    console's now; each platform adds its own as it registers) and the handlers."""
+    policy = load_settings(NudgeSettings)
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
-    # Filled as each face mounts: how the bot speaks first (announcements, nudges) on each platform.
     notifiers: dict[Platform, Notifier] = {Platform.CONSOLE: console.ConsoleNotifier(settings.console_inbox)}
-    handlers = Handlers(sessions, admins=settings.ownerbot_admins, notifiers=notifiers)
+    handlers = Handlers(
+        sessions,
+        admins=settings.ownerbot_admins,
+        clock=clock,
+        policy=policy,
+        gesture_messages=GestureSender(sessions, notifiers),
+    )
+    return Runtime(
+        settings=settings,
+        policy=policy,
+        clock=clock,
+        engine=engine,
+        sessions=sessions,
+        handlers=handlers,
+        notifiers=notifiers,
+    )
+
+
+def build_jobs(runtime: Runtime) -> Jobs:
+    return Jobs(
+        nudges=NudgeSweeper(runtime.sessions, runtime.notifiers, policy=runtime.policy, clock=runtime.clock),
+        gestures=GestureCloser(runtime.sessions, runtime.notifiers, clock=runtime.clock),
+    )
+
+
+async def build_app(settings: Settings, *, clock: Clock = utc_now) -> tuple[web.Application, list[PlatformStatus]]:
+    """The server: every face registered on one runtime. `clock` is the one clock of the whole server (tests
+    hand in one that travels in time)."""
+    slack_settings = load_settings(SlackSettings)
+    teams_settings = load_settings(TeamsSettings)
+    webhook_settings = load_settings(TicketWebhookSettings)
+    dashboard_settings = load_settings(DashboardSettings)
+    runtime = build_runtime(settings, clock=clock)
     app = web.Application(client_max_size=1024 * 1024)
-    health.register(app, engine=engine)
+    app[RUNTIME] = runtime
+    health.register(app, runtime)
+    # Each face registers its routes here and reports whether it is on, and why not.
     statuses = [
         PlatformStatus("console", True, "`ownerbot chat --as <user-id>` in a terminal"),
+        webhooks.register(app, runtime, webhook_settings),
     ]
-    # Each face mounts its routes here and reports whether it is on, and why not.
-    # (Slack, Teams, helpdesk webhooks and the dashboard add one line each.)
-    statuses.append(webhooks.register(app, sessions=sessions))
-    statuses.append(mount_slack(app, handlers=handlers, sessions=sessions, settings=load_settings(SlackSettings)))
-    statuses.append(teams.register(app, handlers=handlers, sessions=sessions))
-    statuses.append(dashboard.register(app, sessions=sessions))
-    if SLACK_NOTIFIER in app:
-        notifiers[Platform.SLACK] = app[SLACK_NOTIFIER]
-    if teams.NOTIFIER_KEY in app:
-        notifiers[Platform.TEAMS] = app[teams.NOTIFIER_KEY]
-    app[NOTIFIERS] = notifiers
-    nudge_settings = load_settings(NudgeSettings)
-    nudge_handlers.use_policy(nudge_settings)
-    sweeper = nudge_handlers.NudgeSweeper(sessions, notifiers, policy=nudge_settings)
-    app[NUDGE_SETTINGS] = nudge_settings
+    # A platform's package (and its SDK) is imported only when its settings turn it on.
+    if why_off := slack_settings.off_reason():
+        statuses.append(PlatformStatus("slack", False, why_off))
+    else:
+        from bot import slack
 
-    async def close_gestures() -> None:
-        await close_due_proposals(sessions=sessions, notifiers=notifiers, now=handlers.clock())
+        statuses.append(slack.register(app, runtime, slack_settings))
+    if why_off := teams_settings.off_reason():
+        statuses.append(PlatformStatus("teams", False, why_off))
+    else:
+        from bot import teams
 
-    app[TICKS] = [sweeper.tick, close_gestures]
+        statuses.append(teams.register(app, runtime, teams_settings))
+    statuses.append(dashboard.register(app, runtime, dashboard_settings))
+    app[JOBS] = build_jobs(runtime)
 
     async def close_engine(_: web.Application) -> None:
-        await engine.dispose()
+        await runtime.engine.dispose()
 
     app.on_cleanup.append(close_engine)
     return app, statuses
@@ -106,7 +145,7 @@ async def serve(settings: Settings) -> None:
     )
     for status in statuses:
         log.info("%s", status.line())
-    ticker = Ticker(app[TICKS], seconds=app[NUDGE_SETTINGS].tick_seconds)
+    ticker = Ticker(app[JOBS].ticks(), seconds=app[RUNTIME].policy.tick_seconds)
     ticker.start()
     try:
         await asyncio.Event().wait()
@@ -116,15 +155,12 @@ async def serve(settings: Settings) -> None:
 
 
 async def chat(settings: Settings, user_id: str, name: str) -> None:
-    engine = create_engine(settings.database_url)
+    runtime = build_runtime(settings)
     try:
-        inbox = console.ConsoleNotifier(settings.console_inbox)
-        handlers = Handlers(
-            create_session_factory(engine), admins=settings.ownerbot_admins, notifiers={Platform.CONSOLE: inbox}
-        )
-        await console.ConsoleChat(handlers, user_id=user_id, name=name, inbox=inbox).run(input)
+        inbox = console.ConsoleNotifier(settings.console_inbox)  # reads this user's messages from the same folder
+        await console.ConsoleChat(runtime.handlers, user_id=user_id, name=name, inbox=inbox).run(input)
     finally:
-        await engine.dispose()
+        await runtime.engine.dispose()
 
 
 def read_customer_csv(path: Path) -> list[CustomerRow]:
@@ -158,7 +194,7 @@ async def import_file(settings: Settings, path: Path, workspace: str) -> int:
     try:
         rows = read_customer_csv(path)
         sessions = create_session_factory(engine)
-        now = datetime.now(UTC)
+        now = utc_now()
         async with sessions() as session, session.begin():
             ws = await workspace_on_sight(session, platform=Platform(platform_name), external_id=external_id, now=now)
             return await import_customers(session, workspace=ws, rows=rows, platform=Platform.CONSOLE, now=now)
@@ -213,7 +249,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
     if args.command == "chat":
-        asyncio.run(chat(settings, args.user_id, args.name or args.user_id))
+        try:
+            asyncio.run(chat(settings, args.user_id, args.name or args.user_id))
+        except SettingsError as error:  # the nudge policy's settings are wrong: one line, no traceback
+            print(f"ownerbot: {error}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "import":
         try:

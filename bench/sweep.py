@@ -30,7 +30,7 @@ from bot.console import ConsoleNotifier
 from db import migrate
 from db.engine import create_engine, create_session_factory
 from db.models import Platform
-from handlers.nudges import NudgeSweeper
+from jobs.nudge_sweep import NudgeSweeper
 from nudges.settings import NudgeSettings
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # a Tuesday noon: everyone is at work

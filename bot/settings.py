@@ -1,17 +1,32 @@
-"""Settings from the environment and an optional `.env` file (pydantic-settings).
+"""Every setting the server reads, from the environment and an optional `.env` file (pydantic-settings).
 
-Bad settings fail at start with one line naming the setting (see `load_settings`).
+`app.py` loads each of these once with `load_settings` (bad settings fail at start with one line naming the
+setting) and hands them to the face that uses it; the nudge policy is `nudges.settings.NudgeSettings`.
+
+- `Settings`: the database, where the server listens, the first admins, the console inbox.
+- `SlackSettings`: SLACK_SIGNING_SECRET plus either SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID +
+  SLACK_CLIENT_SECRET (any workspace installs through /slack/install); SLACK_APP_TOKEN (xapp-...) for Socket
+  Mode; SLACK_API_URL, the Web API base URL (an enterprise proxy, or the tests' fake Slack).
+- `TeamsSettings`: MICROSOFT_APP_ID (empty = local emulator mode, loopback only), MICROSOFT_APP_PASSWORD,
+  MICROSOFT_APP_TENANT_ID (required for SingleTenant; then only that tenant is served), MICROSOFT_APP_TYPE
+  (MultiTenant, SingleTenant or UserAssignedMSI).
+- `DashboardSettings`: DASHBOARD_TOKEN turns the leads' dashboard on.
+- `TicketWebhookSettings`: TICKET_WEBHOOK_SECRET turns the helpdesk webhook on; TICKET_WEBHOOK_WORKSPACE.
+
+These classes import no chat platform, so `app.py` can read them and load a platform only when it is on.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from db.engine import default_database_url, normalize_database_url
+from db.models import Platform
 
 
 class Settings(BaseSettings):
@@ -55,3 +70,226 @@ def load_settings(cls: type[S] = Settings, **overrides: Any) -> S:  # type: igno
         prefix = str(cls.model_config.get("env_prefix") or "")
         name = (prefix + str(first["loc"][0])).upper() if first["loc"] else "settings"
         raise SettingsError(f"Setting {name} is invalid: {first['msg']}") from None
+
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None and value.get_secret_value() else None
+
+
+class SlackSettings(BaseSettings):
+    """Slack is on when these say how to serve it (see `off_reason`)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_signing_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = DEFAULT_API_URL
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp- (Socket Mode)")
+        return value
+
+    @model_validator(mode="after")
+    def _oauth_pair(self) -> SlackSettings:
+        if bool(self.slack_client_id) != bool(_secret(self.slack_client_secret)):
+            missing = "slack_client_secret" if self.slack_client_id else "slack_client_id"
+            raise ValueError(f"{missing.upper()} is needed too: OAuth needs both the client id and secret")
+        return self
+
+    @property
+    def signing_secret(self) -> str | None:
+        return _secret(self.slack_signing_secret)
+
+    @property
+    def bot_token(self) -> str | None:
+        return _secret(self.slack_bot_token)
+
+    @property
+    def client_secret(self) -> str | None:
+        return _secret(self.slack_client_secret)
+
+    @property
+    def app_token(self) -> str | None:
+        return _secret(self.slack_app_token)
+
+    @property
+    def oauth(self) -> bool:
+        return bool(self.slack_client_id and self.client_secret)
+
+    def off_reason(self) -> str | None:
+        """Why Slack cannot run with these settings, or None when it can."""
+        if not (self.signing_secret or self.app_token or self.bot_token or self.oauth):
+            return (
+                "no Slack settings: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (one workspace) or "
+                "SLACK_CLIENT_ID/SLACK_CLIENT_SECRET (any workspace); SLACK_APP_TOKEN for Socket Mode"
+            )
+        if not (self.bot_token or self.oauth):
+            return "SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth) is missing"
+        if not self.app_token and not self.signing_secret:
+            return "SLACK_SIGNING_SECRET is missing (HTTP mode), or set SLACK_APP_TOKEN for Socket Mode"
+        if self.oauth and not self.signing_secret:
+            return "SLACK_SIGNING_SECRET is missing: the OAuth install flow runs over HTTP"
+        return None
+
+
+AppType = Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"]
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip().strip("[]")
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class TeamsSettings(BaseSettings):
+    """Teams is on with an app id, or unauthenticated for the Bot Framework Emulator on a loopback HOST."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", validate_default=True)
+
+    # (order matters: the password and tenant checks read the app id and type validated before them)
+    microsoft_app_id: str = ""
+    microsoft_app_type: AppType = "MultiTenant"
+    microsoft_app_password: SecretStr = SecretStr("")
+    microsoft_app_tenant_id: str = ""
+    host: str = "127.0.0.1"  # the server's bind address (shared HOST setting): decides if emulator mode is allowed
+    # Where the Bot Connector's token signing keys are published. Leave empty for the public cloud; set it for a
+    # sovereign/private cloud (or a local test double).
+    teams_openid_metadata_url: str = ""
+    # Bot Connector 429 / 5xx: how often to try, and the first back-off (doubles each time, Retry-After wins).
+    teams_send_attempts: int = Field(default=4, ge=1, le=10)
+    teams_retry_base_seconds: float = Field(default=0.5, ge=0, le=30)
+
+    @field_validator("microsoft_app_type", mode="before")
+    @classmethod
+    def _app_type(cls, value: object) -> object:
+        if isinstance(value, str):
+            for choice in ("MultiTenant", "SingleTenant", "UserAssignedMSI"):
+                if value.strip().lower() == choice.lower():
+                    return choice
+        return value
+
+    @field_validator("teams_openid_metadata_url")
+    @classmethod
+    def _metadata_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ValueError("must be an https:// URL")
+        return value
+
+    @field_validator("microsoft_app_id")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("microsoft_app_password")
+    @classmethod
+    def _password(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        if (
+            info.data.get("microsoft_app_id")
+            and info.data.get("microsoft_app_type") != "UserAssignedMSI"
+            and not value.get_secret_value()
+        ):
+            raise ValueError("required when MICROSOFT_APP_ID is set")
+        return value
+
+    @field_validator("microsoft_app_tenant_id")
+    @classmethod
+    def _tenant(cls, value: str, info: ValidationInfo) -> str:
+        app_type = info.data.get("microsoft_app_type")
+        if info.data.get("microsoft_app_id") and app_type not in (None, "MultiTenant") and not value.strip():
+            raise ValueError(f"required for MICROSOFT_APP_TYPE={app_type}")
+        return value.strip()
+
+    @property
+    def authenticated(self) -> bool:
+        return bool(self.microsoft_app_id)
+
+    @property
+    def single_tenant(self) -> str | None:
+        """The one tenant served, when the app is registered single-tenant."""
+        return self.microsoft_app_tenant_id or None if self.microsoft_app_type != "MultiTenant" else None
+
+    def off_reason(self) -> str | None:
+        """Why Teams cannot run with these settings, or None when it can."""
+        if not self.authenticated and not is_loopback(self.host):
+            return (
+                f"MICROSOFT_APP_ID is not set and HOST={self.host} is not a loopback address: refusing to accept "
+                "unauthenticated activities; set MICROSOFT_APP_ID/MICROSOFT_APP_PASSWORD, or bind to 127.0.0.1 for "
+                "the Bot Framework Emulator"
+            )
+        return None
+
+
+class DashboardSettings(BaseSettings):
+    """DASHBOARD_TOKEN turns the dashboard on; leads send it as a bearer token (or once as ?token=)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    dashboard_token: SecretStr | None = None
+
+    @field_validator("dashboard_token", mode="before")
+    @classmethod
+    def _token(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if len(value) < 16:
+                raise ValueError("must be at least 16 characters (e.g. `openssl rand -hex 24`)")
+        return value
+
+
+class TicketWebhookSettings(BaseSettings):
+    """TICKET_WEBHOOK_SECRET turns the endpoint on; TICKET_WEBHOOK_WORKSPACE picks the workspace it writes into."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    ticket_webhook_secret: SecretStr | None = None
+    ticket_webhook_workspace: str = "console:local"
+
+    @field_validator("ticket_webhook_secret", mode="before")
+    @classmethod
+    def _secret(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("ticket_webhook_workspace")
+    @classmethod
+    def _workspace(cls, value: str) -> str:
+        platform, _, external_id = value.strip().partition(":")
+        if platform not in {p.value for p in Platform} or not external_id:
+            raise ValueError("must be platform:workspace-id, e.g. slack:T0123 or console:local")
+        return value.strip()
+
+    @property
+    def workspace(self) -> tuple[Platform, str]:
+        platform, _, external_id = self.ticket_webhook_workspace.partition(":")
+        return Platform(platform), external_id

@@ -1,5 +1,5 @@
 """The scheduler only ticks: every NUDGE_TICK_SECONDS it runs a list of async tick functions, each of which
-re-checks the database under a lock (nudges now; the gestures' proposal deadlines join at merge).
+re-checks the database under a lock (`jobs.Jobs.ticks`: the nudge sweep, then the gesture closer).
 
 coalesce + max_instances=1: a slow tick is never run twice at once, and missed ticks collapse into one.
 """

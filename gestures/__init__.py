@@ -8,6 +8,6 @@
   loses nor doubles an announcement.
 - `amounts`: money (integer cents) and durations as people type them.
 
-The scheduler's entry point is `handlers.gestures.close_due_proposals` (it renders cards, so it
-lives with the handlers).
+The scheduler's entry point is `jobs.gesture_closer.close_due_proposals`; `jobs.gesture_sender` sends what the
+outbox holds, drawn by `handlers.gesture_cards`.
 """

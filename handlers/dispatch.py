@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.clock import Clock
 from db.models import Member, Platform, Workspace
+from nudges.settings import NudgeSettings
 from ownership.errors import DomainError
 from ownership.people import member_on_sight, workspace_on_sight
 
 from .parsing import lex
-from .ports import Notifier
+from .ports import GestureMessages
 from .registry import ACTIONS, COMMANDS, Context, help_reply
 from .replies import ActionInvocation, Invocation, Reply
 
@@ -24,23 +24,21 @@ SORRY = (
 )
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Handlers:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         *,
         admins: frozenset[str] = frozenset(),
-        clock: Callable[[], datetime] = utc_now,
-        notifiers: Mapping[Platform, Notifier] | None = None,
+        clock: Clock,
+        policy: NudgeSettings,
+        gesture_messages: GestureMessages | None = None,
     ) -> None:
         self.sessions = sessions
         self.admins = admins
         self.clock = clock
-        self.notifiers: Mapping[Platform, Notifier] = notifiers or {}
+        self.policy = policy
+        self.gesture_messages = gesture_messages
 
     async def _on_sight(
         self, *, platform: Platform, workspace: str, workspace_name: str, user_id: str, user_name: str, tz: str | None
@@ -76,9 +74,9 @@ class Handlers:
             workspace=ws,
             platform=platform,
             now=self.clock(),
+            policy=self.policy,
             channel_id=channel_id,
-            sessions=self.sessions,
-            notifiers=self.notifiers,
+            gesture_messages=self.gesture_messages,
         )
 
     async def _after_commit(self, ctx: Context) -> None:

@@ -1,393 +1,41 @@
-"""Frugal wow: `wow …` commands, the vote / comment / confirm / delivered buttons, the proposal card, and the
-scheduler's `close_due_proposals`.
+"""Frugal wow: `wow …` commands and the vote / comment / confirm / delivered buttons.
 
-Written once for every platform: cards are neutral `Reply`s posted to the team's channel through the platform's
-`Notifier` and updated in place. What the bot owes is stored as rows (`gestures.outbox`) in the same transaction
-as the change, and delivered right after commit by the request that made the change, or later by the ticker;
-a lease on each row keeps two replicas from sending the same message.
+Written once for every platform. What a change owes (the proposal card in the team's channel, its outcome, DMs)
+is stored as rows (`gestures.outbox`) in the same transaction, and sent right after commit through the
+`GestureMessages` port (`deliver_after_commit`), or later by the ticker; the cards themselves are drawn by
+`handlers.gesture_cards`.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from db.models import Customer, GestureMessage, GestureStatus, Member, Platform, Team, VoteChoice
-from gestures import outbox
+from db.models import Customer, GestureStatus, Member, Team, VoteChoice
 from gestures import proposals as wow
 from gestures.amounts import describe, format_amount, parse_amount
 from ownership.errors import InvalidInput, quote
 
 from .claims import when
+from .gesture_cards import STATUS_WORDS, money
 from .grammar import Choice, CustomerRef, Duration, MemberRef, Number, OneWord, Option, Text, Together
-from .ports import DeliveryFailed, MessageRef, Notifier
 from .registry import Context, action, command_with_verbs
-from .replies import ActionId, ActionInvocation, Button, Prompt, Reply
+from .replies import ActionId, ActionInvocation, Prompt, Reply
 
-log = logging.getLogger(__name__)
 GROUP = "Frugal wow"
-MAX_SEND_ROUNDS = 5
 ON = {"on": True, "yes": True, "true": True, "off": False, "no": False, "false": False}
-
-STATUS_WORDS = {
-    GestureStatus.OPEN: "open for votes",
-    GestureStatus.AWAITING_LEAD: "approved by vote, over budget: waiting for a lead",
-    GestureStatus.APPROVED: "approved, waiting to be delivered",
-    GestureStatus.DELIVERED: "delivered",
-    GestureStatus.REJECTED: "not approved",
-    GestureStatus.NO_QUORUM: "closed without quorum",
-    GestureStatus.DECLINED: "declined by a lead (over budget)",
-}
-
-
-# ---- rendering ----------------------------------------------------------------------------------------------
-
-
-def money(cents: int, currency: str) -> str:
-    return format_amount(cents, currency) if cents else "free"
-
-
-def title(view: wow.ProposalView) -> str:
-    return f"Frugal wow #{view.proposal.id} for {view.customer_name}: {view.proposal.gesture}"
-
-
-def vote_fields(view: wow.ProposalView) -> list[tuple[str, str]]:
-    p, counts = view.proposal, view.tally
-    quorum = f"quorum {p.quorum}"
-    if p.status == GestureStatus.OPEN and p.hide_results:
-        return [("Votes", f"{counts.total} vote(s) so far ({quorum}); results are hidden until the vote closes")]
-    if p.anonymous:
-        return [("Votes", f"{counts.yes} yes · {counts.no} no ({quorum}; anonymous)")]
-    return [
-        (f"Yes ({counts.yes})", ", ".join(counts.yes_names) or "nobody yet"),
-        (f"No ({counts.no})", ", ".join(counts.no_names) or "nobody yet"),
-        ("Quorum", str(p.quorum)),
-    ]
-
-
-def budget_field(view: wow.ProposalView) -> list[tuple[str, str]]:
-    if view.budget_cents is None:
-        return []
-    p = view.proposal
-    used, budget = format_amount(view.used_cents, p.currency), format_amount(view.budget_cents, p.currency)
-    line = f"{used} of {budget} used this month"
-    fields = [("Budget", line)]
-    if view.over_budget:
-        fields.append(
-            (
-                "Over budget",
-                f"{money(p.cost_cents, p.currency)} would bring this month to "
-                f"{format_amount(view.used_cents + p.cost_cents, p.currency)}; "
-                "approving it needs a lead's confirmation",
-            )
-        )
-    return fields
-
-
-def status_line(view: wow.ProposalView) -> str:
-    p = view.proposal
-    if p.status == GestureStatus.OPEN:
-        return f"open for votes until {when(p.deadline)}"
-    if p.status == GestureStatus.APPROVED:
-        confirmed = f", confirmed over budget by {view.decided_by_name}" if view.decided_by_name else ""
-        return f"approved{confirmed}; {view.assignee_name or 'nobody'} delivers it"
-    if p.status == GestureStatus.DELIVERED:
-        delivered_at = p.delivered_at or p.closed_at or p.created_at
-        return f"delivered by {view.delivered_by_name or 'someone'} on {when(delivered_at)}"
-    if p.status == GestureStatus.NO_QUORUM:
-        return f"closed without quorum ({view.tally.total} of {p.quorum} votes)"
-    if p.status == GestureStatus.DECLINED:
-        return f"declined by {view.decided_by_name or 'a lead'}: over budget"
-    return STATUS_WORDS[p.status]
-
-
-def lead_buttons(p_id: int) -> list[Button]:
-    return [
-        Button("Confirm over budget", ActionId.GESTURE_CONFIRM_OVER_BUDGET, str(p_id), "primary"),
-        Button("Decline", ActionId.GESTURE_DECLINE_OVER_BUDGET, str(p_id), "danger"),
-    ]
-
-
-def render_card(view: wow.ProposalView) -> Reply:
-    p = view.proposal
-    fields = [("Proposed by", view.proposer_name), ("Cost", money(p.cost_cents, p.currency))]
-    fields += budget_field(view)
-    fields += vote_fields(view)
-    fields.append(("Status", status_line(view)))
-    fields += [(f"Comment from {name}", body) for name, body in view.comments]
-    buttons: list[Button] = []
-    if p.status == GestureStatus.OPEN:
-        value = str(p.id)
-        buttons = [
-            Button("Yes", ActionId.GESTURE_VOTE_YES, value, "primary"),
-            Button("No", ActionId.GESTURE_VOTE_NO, value, "danger"),
-            Button("Comment", ActionId.GESTURE_COMMENT, value),
-        ]
-    elif p.status == GestureStatus.AWAITING_LEAD:
-        buttons = lead_buttons(p.id)
-    elif p.status == GestureStatus.APPROVED:
-        buttons = [Button("Mark delivered", ActionId.GESTURE_DELIVERED, str(p.id), "primary")]
-    return Reply(title(view), fields=fields, buttons=buttons, ephemeral=False)
-
-
-def outcome_text(view: wow.ProposalView) -> str:
-    p = view.proposal
-    head = f"Gesture #{p.id} for {view.customer_name} ({p.gesture})"
-    votes = f"{p.yes_votes} yes, {p.no_votes} no"
-    if p.status == GestureStatus.NO_QUORUM:
-        return f"{head} closed without quorum: {p.yes_votes + p.no_votes} of {p.quorum} votes."
-    if p.status == GestureStatus.REJECTED:
-        return f"{head} was not approved ({votes})."
-    if p.status == GestureStatus.AWAITING_LEAD:
-        return (
-            f"{head} won the vote ({votes}) but would exceed {view.team_name}'s monthly budget: a lead must confirm it."
-        )
-    if p.status == GestureStatus.DECLINED:
-        return f"{head} won the vote ({votes}), but {view.decided_by_name or 'a lead'} declined it: over budget."
-    confirmed = f", confirmed over budget by {view.decided_by_name}" if view.decided_by_name else ""
-    delivered = (
-        " It has been delivered."
-        if p.status == GestureStatus.DELIVERED
-        else (f" {view.assignee_name or 'Nobody'} delivers it: `wow delivered {p.id}` when done.")
-    )
-    return f"{head} is approved ({votes}{confirmed}).{delivered}"
-
-
-def render_outcome(view: wow.ProposalView, *, for_user: str | None = None) -> Reply:
-    p = view.proposal
-    buttons: list[Button] = []
-    if p.status == GestureStatus.AWAITING_LEAD and for_user is None:
-        buttons = lead_buttons(p.id)
-    if p.status == GestureStatus.APPROVED and for_user is not None and for_user == view.assignee_user_id:
-        buttons = [Button("Mark delivered", ActionId.GESTURE_DELIVERED, str(p.id), "primary")]
-    fields = [("Cost", money(p.cost_cents, p.currency)), *budget_field(view)]
-    return Reply(outcome_text(view), fields=fields, buttons=buttons, ephemeral=for_user is not None)
-
-
-def render_lead_request(view: wow.ProposalView) -> Reply:
-    p = view.proposal
-    if p.status != GestureStatus.AWAITING_LEAD:
-        return Reply(outcome_text(view))
-    return Reply(
-        f"Gesture #{p.id} for {view.customer_name} won the vote but would exceed {view.team_name}'s budget. "
-        "Confirm it?",
-        fields=[("Gesture", p.gesture), ("Cost", money(p.cost_cents, p.currency)), *budget_field(view)],
-        buttons=lead_buttons(p.id),
-    )
-
-
-def render_delivery_request(view: wow.ProposalView, *, reminder: bool) -> Reply | None:
-    p = view.proposal
-    if p.status != GestureStatus.APPROVED:
-        return None  # delivered (or undone) before the reminder went out: nothing to say
-    since = when(p.approved_at or p.closed_at or p.created_at)
-    text = (
-        f"Reminder: gesture #{p.id} for {view.customer_name} was approved on {since} and waits for you."
-        if reminder
-        else f"You were asked to deliver gesture #{p.id} for {view.customer_name}."
-    )
-    return Reply(
-        text,
-        fields=[("Gesture", p.gesture), ("Cost", money(p.cost_cents, p.currency))],
-        buttons=[Button("Mark delivered", ActionId.GESTURE_DELIVERED, str(p.id), "primary")],
-    )
-
-
-def render_message(purpose: str, target: str, view: wow.ProposalView) -> Reply | None:
-    if purpose == outbox.CARD:
-        return render_card(view)
-    if purpose == outbox.OUTCOME:
-        return render_outcome(view)
-    if purpose == outbox.OUTCOME_DM:
-        return render_outcome(view, for_user=target)
-    if purpose == outbox.LEAD_CONFIRM:
-        return render_lead_request(view)
-    if purpose == outbox.ASSIGNED:
-        return render_delivery_request(view, reminder=False)
-    if purpose.startswith(outbox.REMINDER):
-        return render_delivery_request(view, reminder=True)
-    log.warning("no renderer for gesture message purpose %r", purpose)
-    return None
-
-
-# ---- delivery of what the bot owes ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Owed:
-    id: int
-    proposal_id: int
-    purpose: str
-    target: str
-    direct: bool
-    platform: Platform
-    workspace: str
-    message_id: str | None
-    ref_channel_id: str | None
-    attempts: int
-
-
-async def _deliver_one(
-    sessions: async_sessionmaker[AsyncSession], notifiers: Mapping[Platform, Notifier], message_id: int, now: datetime
-) -> int:
-    async with sessions() as session, session.begin():
-        row = await outbox.claim(session, message_id=message_id, now=now)
-        if row is None:
-            return 0  # up to date, or another request / replica is sending it right now
-        owed = _Owed(
-            row.id,
-            row.proposal_id,
-            row.purpose,
-            row.target,
-            row.direct,
-            row.platform,
-            row.workspace,
-            row.message_id,
-            row.ref_channel_id,
-            row.attempts,
-        )
-    notifier = notifiers.get(owed.platform)
-    if notifier is None:
-        async with sessions() as session, session.begin():
-            await outbox.record_failure(
-                session,
-                message_id=owed.id,
-                error=f"no notifier for {owed.platform.value}",
-                retry_after=300,
-                permanent=False,
-                attempts=owed.attempts,
-                now=now,
-            )
-        return 0
-    sent = 0
-    platform_id, channel = owed.message_id, owed.ref_channel_id
-    for _ in range(MAX_SEND_ROUNDS):
-        async with sessions() as session:
-            version = await session.scalar(select(GestureMessage.want_version).where(GestureMessage.id == owed.id))
-            view = await wow.view_proposal(session, proposal_id=owed.proposal_id, now=now)
-            reply = render_message(owed.purpose, owed.target, view)
-        if reply is None:
-            async with sessions() as session, session.begin():
-                await outbox.record_failure(
-                    session,
-                    message_id=owed.id,
-                    error="skipped: no longer relevant",
-                    retry_after=None,
-                    permanent=True,
-                    attempts=owed.attempts,
-                    now=now,
-                )
-            return sent
-        try:
-            if owed.direct:
-                ref = await notifier.send_direct(workspace=owed.workspace, user_id=owed.target, reply=reply)
-            elif platform_id is None:
-                ref = await notifier.post_channel(workspace=owed.workspace, channel_id=owed.target, reply=reply)
-            else:
-                ref = MessageRef(owed.platform, owed.workspace, channel or owed.target, platform_id)
-                await notifier.update(ref=ref, reply=reply)
-        except Exception as error:
-            failed = error if isinstance(error, DeliveryFailed) else None
-            if failed is None:
-                log.exception("gesture message %s (%s) failed", owed.id, owed.purpose)
-            async with sessions() as session, session.begin():
-                await outbox.record_failure(
-                    session,
-                    message_id=owed.id,
-                    error=str(error) or type(error).__name__,
-                    retry_after=failed.retry_after if failed else None,
-                    permanent=bool(failed and failed.permanent),
-                    attempts=owed.attempts,
-                    now=now,
-                )
-            return sent
-        sent += 1
-        platform_id, channel = ref.message_id, ref.channel_id
-        async with sessions() as session, session.begin():
-            still_dirty = await outbox.record_sent(
-                session,
-                message_id=owed.id,
-                version=version or 0,
-                platform_message_id=ref.message_id,
-                ref_channel_id=ref.channel_id,
-                now=now,
-            )
-        if not still_dirty:
-            return sent
-    async with sessions() as session, session.begin():
-        await outbox.release(session, message_id=owed.id)
-    return sent
-
-
-async def deliver_messages(
-    *,
-    sessions: async_sessionmaker[AsyncSession],
-    notifiers: Mapping[Platform, Notifier],
-    now: datetime,
-    proposal_id: int | None = None,
-    limit: int = 200,
-) -> int:
-    """Send every gesture message that is out of date and not being sent by someone else; returns how many
-    platform calls were made."""
-    async with sessions() as session:
-        owed = await outbox.undelivered(session, now=now, proposal_id=proposal_id, limit=limit)
-    sent = 0
-    for message_id in owed:
-        sent += await _deliver_one(sessions, notifiers, message_id, now)
-    return sent
 
 
 def deliver_after_commit(ctx: Context, proposal_id: int) -> None:
-    sessions = ctx.sessions
-    if sessions is None:
+    """Send what this change owes about the proposal (its card, outcome, DMs) once the transaction commits."""
+    messages = ctx.gesture_messages
+    if messages is None:
         return
-    notifiers, now = ctx.notifiers, ctx.now
+    now = ctx.now
 
     async def work() -> None:
-        await deliver_messages(sessions=sessions, notifiers=notifiers, now=now, proposal_id=proposal_id)
+        await messages.send_owed(now=now, proposal_id=proposal_id)
 
     ctx.after_commit.append(work)
-
-
-@dataclass
-class CloseReport:
-    closed: list[int] = field(default_factory=list)
-    reminders: int = 0
-    sent: int = 0
-
-
-async def close_due_proposals(
-    *,
-    sessions: async_sessionmaker[AsyncSession],
-    notifiers: Mapping[Platform, Notifier],
-    now: datetime,
-    remind: bool = True,
-) -> CloseReport:
-    """The scheduler's gesture tick: close every proposal past its deadline (exactly once, across replicas and
-    restarts), owe a delivery reminder once a day per approved, undelivered gesture (`remind=False` when the
-    nudges engine reminds instead), and send whatever is owed."""
-    report = CloseReport()
-    async with sessions() as session:
-        due = await wow.due_proposals(session, now=now)
-    for proposal_id in due:
-        try:
-            async with sessions() as session, session.begin():
-                closed = await wow.close_proposal(session, proposal_id=proposal_id, now=now)
-        except Exception:
-            log.exception("closing gesture %s failed; the next tick retries", proposal_id)
-            continue
-        if closed is not None:
-            report.closed.append(proposal_id)
-    if remind:
-        async with sessions() as session, session.begin():
-            report.reminders = await wow.enqueue_delivery_reminders(session, now=now)
-    report.sent = await deliver_messages(sessions=sessions, notifiers=notifiers, now=now)
-    return report
 
 
 # ---- commands -----------------------------------------------------------------------------------------------

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.clock import Clock
 from db.models import Platform
 from ownership.helpdesk import apply_helpdesk_event, read_helpdesk_event
 from ownership.people import workspace_on_sight
-
-from .dispatch import utc_now
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,7 @@ class HelpdeskIntake:
         *,
         platform: Platform,
         workspace: str,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock,
     ) -> None:
         self.sessions = sessions
         self.platform = platform

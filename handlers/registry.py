@@ -17,14 +17,15 @@ word is none of them (`wow <customer> <gesture…>`):
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Member, Platform, Workspace
+from nudges.settings import NudgeSettings
 from ownership.errors import InvalidInput
 
 from .grammar import Arg, Flag, MissingArgument, Option, Positional, Scope, Together, parse_words
@@ -32,23 +33,24 @@ from .parsing import Word, or_list
 from .replies import ActionInvocation, Reply
 
 if TYPE_CHECKING:
-    from .ports import Notifier
+    from .ports import GestureMessages
 
 
 @dataclass
 class Context:
-    """What a command runs with: one session inside one transaction, the acting member, and `now`."""
+    """What a command runs with: one session inside one transaction, the acting member, `now`, and the nudge
+    policy of this server."""
 
     session: AsyncSession
     actor: Member
     workspace: Workspace
     platform: Platform
     now: datetime
+    policy: NudgeSettings
     channel_id: str | None = None
-    # For work after the transaction commits (e.g. posting a gesture card through a Notifier): a command
+    # For work after the transaction commits (e.g. posting a gesture card through `gesture_messages`): a command
     # appends a coroutine function; Handlers awaits each one after commit, and never after a rollback.
-    sessions: async_sessionmaker[AsyncSession] | None = None
-    notifiers: Mapping[Platform, Notifier] = field(default_factory=dict)
+    gesture_messages: GestureMessages | None = None
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from db import migrate
 from db.engine import create_engine, create_session_factory
 from handlers import Handlers
+from nudges.settings import NudgeSettings
 
 PG_SERVER = os.environ.get("OWNERBOT_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 PG_ADMIN_DB = "test"
@@ -29,7 +30,7 @@ PG_ADMIN_DB = "test"
 
 @dataclass
 class Clock:
-    """Time travel: tests pass `clock` to Handlers and move it with `advance`."""
+    """Time travel: tests hand `clock` to Handlers (or to `app.build_app`) and move it with `advance`."""
 
     now: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
 
@@ -142,8 +143,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def handlers(db: Database, clock: Clock) -> Handlers:
-    return Handlers(db.sessions, admins=frozenset({"U_ADMIN"}), clock=clock)
+def policy() -> NudgeSettings:
+    """The nudge policy the handlers run with (the nudges tests narrow it)."""
+    return NudgeSettings()
+
+
+@pytest.fixture
+def handlers(db: Database, clock: Clock, policy: NudgeSettings) -> Handlers:
+    return Handlers(db.sessions, admins=frozenset({"U_ADMIN"}), clock=clock, policy=policy)
 
 
 class Chat:

@@ -21,7 +21,7 @@ VERSIONS = ROOT / "db" / "migrations" / "versions"
 
 
 def test_the_root_shows_the_cards_folders_and_app_py() -> None:
-    for folder in ("bot", "handlers", "ownership", "nudges", "gestures", "db", "tests"):
+    for folder in ("bot", "jobs", "handlers", "reports", "ownership", "nudges", "gestures", "db", "tests"):
         assert (ROOT / folder / "__init__.py").is_file(), folder
     for name in ("app.py", "pyproject.toml", "README.md", "alembic.ini", "requirements.lock", "ownerbot"):
         assert (ROOT / name).is_file(), name
@@ -42,6 +42,49 @@ def test_installing_installs_dependencies_not_our_packages(tmp_path: Path) -> No
         [sys.executable, "-c", "import db"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert imported.returncode != 0 and "No module named 'db'" in imported.stderr
+
+
+PLATFORM_MODULES = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "bot.slack", "bot.teams")
+LOADED_PLATFORMS = f"sorted(m for m in {PLATFORM_MODULES!r} if m in sys.modules)"
+
+
+def _python(code: str, cwd: Path, **env: str) -> str:
+    """Run `code` in a fresh interpreter that finds the clone's packages; its stdout."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL", "HOST"))}
+    clean.update(env, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=clean, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_db_upgrade_loads_no_chat_platform(tmp_path: Path) -> None:
+    """`ownerbot db upgrade` imports app, and neither Slack nor Teams (nor their SDKs) comes with it."""
+    out = _python(
+        f"import sys, app; code = app.main(['db', 'upgrade']); print(code, {LOADED_PLATFORMS})",
+        tmp_path,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'ownerbot.sqlite3'}",
+    )
+    assert out.splitlines()[-1] == "0 []"
+
+
+def test_a_platform_is_loaded_only_when_it_is_on(tmp_path: Path) -> None:
+    """The server with Slack off (no settings) and Teams off (no app id on a public address) loads neither."""
+    build = (
+        "import asyncio, sys, app\n"
+        "from bot.settings import Settings\n"
+        "async def main():\n"
+        f"    server, statuses = await app.build_app(Settings(database_url={f'sqlite:///{tmp_path}/o.sqlite3'!r}))\n"
+        "    print(sorted(s.line().split(' (')[0] for s in statuses))\n"
+        "    await server.cleanup()\n"
+        "asyncio.run(main())\n"
+        f"print({LOADED_PLATFORMS})\n"
+    )
+    statuses, loaded = _python(build, tmp_path, HOST="0.0.0.0").splitlines()
+    assert "slack: off" in statuses and "teams: off" in statuses
+    assert loaded == "[]"
+    statuses, loaded = _python(build, tmp_path, HOST="127.0.0.1").splitlines()  # Teams on for the Emulator
+    assert "teams: on" in statuses and "slack: off" in statuses
+    assert "botbuilder" in loaded and "bot.teams" in loaded and "slack_bolt" not in loaded
 
 
 def _revisions() -> dict[str, tuple[str | None, str]]:

@@ -1,14 +1,13 @@
 """Microsoft Teams: botbuilder; text commands and Adaptive Card submits funnel into handlers.
 
-`register(app, ...)` mounts POST /api/messages and returns whether Teams is on, and why not. All botbuilder code
-lives in this package, so a move to the Microsoft 365 Agents SDK stays local.
+`register(app, runtime, settings)` mounts POST /api/messages and returns whether Teams is on, and why not. All
+botbuilder code lives in this package, so a move to the Microsoft 365 Agents SDK stays local; `app.py` imports
+it only when Teams is on.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -17,19 +16,16 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticationConstants
 from msrest.serialization import Model
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.platforms import PlatformStatus
-from bot.settings import load_settings
-from handlers import Handlers
+from bot.runtime import Runtime
+from bot.settings import TeamsSettings, is_loopback
 
 from .bot import OwnerbotTeamsBot, on_turn_error
 from .notifier import TeamsNotifier
-from .settings import TeamsSettings, is_loopback
 
 log = logging.getLogger(__name__)
 ROUTE = "/api/messages"
-NOTIFIER_KEY = web.AppKey("teams_notifier", TeamsNotifier)
 MAX_ACTIVITY_BYTES = 256 * 1024
 
 
@@ -90,35 +86,19 @@ def messages_handler(adapter: CloudAdapter, bot: OwnerbotTeamsBot, *, authentica
     return messages
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def register(
-    app: web.Application,
-    *,
-    handlers: Handlers,
-    sessions: async_sessionmaker[AsyncSession],
-    settings: TeamsSettings | None = None,
-    clock: Callable[[], datetime] = utc_now,
-) -> PlatformStatus:
-    """Mount POST /api/messages; returns whether Teams is on, and why not."""
-    settings = settings or load_settings(TeamsSettings)
-    if not settings.authenticated and not is_loopback(settings.host):
-        return PlatformStatus(
-            "teams",
-            False,
-            (
-                f"MICROSOFT_APP_ID is not set and HOST={settings.host} is not a loopback address: refusing to accept "
-                "unauthenticated activities; set MICROSOFT_APP_ID/MICROSOFT_APP_PASSWORD, or bind to 127.0.0.1 for "
-                "the Bot Framework Emulator"
-            ),
-        )
+def register(app: web.Application, runtime: Runtime, settings: TeamsSettings) -> PlatformStatus:
+    """Mount POST /api/messages and speak first on Teams through the runtime; returns whether Teams is on, and
+    why not."""
+    why_off = settings.off_reason()
+    if why_off:
+        return PlatformStatus("teams", False, why_off)
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(BotConfiguration(settings)))
     adapter.on_turn_error = on_turn_error
-    notifier = TeamsNotifier(adapter, sessions, settings, clock)
-    bot = OwnerbotTeamsBot(handlers=handlers, sessions=sessions, notifier=notifier, settings=settings, clock=clock)
-    app[NOTIFIER_KEY] = notifier
+    notifier = TeamsNotifier(adapter, runtime.sessions, settings, runtime.clock)
+    bot = OwnerbotTeamsBot(
+        handlers=runtime.handlers, sessions=runtime.sessions, notifier=notifier, settings=settings, clock=runtime.clock
+    )
+    runtime.add_notifier(notifier)
     app.router.add_post(ROUTE, messages_handler(adapter, bot, authenticated=settings.authenticated))
     if settings.authenticated:
         return PlatformStatus(

@@ -17,6 +17,7 @@ from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.settings import TeamsSettings
 from db.models import Platform
 from handlers import ActionInvocation, Handlers, Invocation, Prompt, Reply
 from handlers.ports import DeliveryFailed
@@ -25,7 +26,6 @@ from . import references
 from .backoff import with_backoff
 from .cards import INPUT_ID, invoke_card_response, invoke_message_response, prompt_from_data, reply_activity
 from .notifier import TeamsNotifier
-from .settings import TeamsSettings
 from .translate import command_text, conversation_id_of, conversation_kind, mentioned_bot_ids, tenant_of, user_id_of
 
 log = logging.getLogger(__name__)

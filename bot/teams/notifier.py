@@ -15,6 +15,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationParameters, ConversationReference
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.settings import TeamsSettings
 from db.models import Platform, TeamsMember
 from handlers import Reply
 from handlers.ports import DeliveryFailed, MessageRef
@@ -22,7 +23,6 @@ from handlers.ports import DeliveryFailed, MessageRef
 from . import references
 from .backoff import connector_status, is_transient, retry_after, with_backoff
 from .cards import reply_activity
-from .settings import TeamsSettings
 
 log = logging.getLogger(__name__)
 TEAMS_CHANNEL = "msteams"

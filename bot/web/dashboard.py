@@ -12,50 +12,21 @@ import hashlib
 import hmac
 import html
 import logging
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from aiohttp import web
-from pydantic import SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.platforms import PlatformStatus
-from bot.settings import load_settings
+from bot.runtime import Runtime
+from bot.settings import DashboardSettings
 from db.models import Platform, Workspace
-from handlers.dispatch import utc_now
-from handlers.field import FieldReport, TicketLine, field_report
-from handlers.nudges import POLICY
-from nudges.settings import NudgeSettings
+from reports.field import FieldReport, TicketLine, field_report
 
 log = logging.getLogger(__name__)
 PATH = "/dashboard"
 COOKIE = "ownerbot_dashboard"
-
-
-class DashboardSettings(BaseSettings):
-    """DASHBOARD_TOKEN turns the dashboard on; leads send it as a bearer token (or once as ?token=)."""
-
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
-
-    dashboard_token: SecretStr | None = None
-
-    @field_validator("dashboard_token", mode="before")
-    @classmethod
-    def _token(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = value.strip()
-            if not value:
-                return None
-            if len(value) < 16:
-                raise ValueError("must be at least 16 characters (e.g. `openssl rand -hex 24`)")
-        return value
-
-
-TOKEN = web.AppKey("dashboard_token", str)
-SESSIONS = web.AppKey("dashboard_sessions", async_sessionmaker)
-CLOCK = web.AppKey[Callable[[], datetime]]("dashboard_clock")  # tests travel in time by replacing it
 
 
 def cookie_value(token: str) -> str:
@@ -99,63 +70,73 @@ async def _workspace(session: AsyncSession, ref: str | None) -> Workspace | None
     ).scalar_one_or_none()
 
 
-async def _report(request: web.Request) -> FieldReport | web.Response:
-    token = request.app[TOKEN]
-    if not token:
-        return _text(404, "Not found")
-    if not authorized(request, token):
-        given = request.query.get("token")
-        if given is not None and _same(given, token):
-            query = {k: v for k, v in request.query.items() if k != "token"}
-            response = web.Response(
-                status=303, headers={"Location": str(request.rel_url.with_query(query)), "Cache-Control": "no-store"}
-            )
-            response.set_cookie(
-                COOKIE,
-                cookie_value(token),
-                httponly=True,
-                samesite="Strict",
-                path="/",
-                secure=request.secure,
-                max_age=7 * 24 * 3600,
-            )
-            return response
+class Dashboard:
+    """The dashboard's routes over the runtime: its sessions, its clock and its nudge policy."""
+
+    def __init__(self, runtime: Runtime, token: str) -> None:
+        self.runtime = runtime
+        self.token = token
+
+    async def json(self, request: web.Request) -> web.StreamResponse:
+        report = await self.report(request)
+        if isinstance(report, web.StreamResponse):
+            return report
+        return web.json_response(report.as_json(), headers={"Cache-Control": "no-store"})
+
+    async def html(self, request: web.Request) -> web.StreamResponse:
+        report = await self.report(request)
+        if isinstance(report, web.StreamResponse):
+            return report
         return web.Response(
-            status=401,
-            text="Unauthorized: send Authorization: Bearer <DASHBOARD_TOKEN>.",
-            headers={"WWW-Authenticate": 'Bearer realm="ownerbot dashboard"', "Cache-Control": "no-store"},
+            text=render_html(report),
+            content_type="text/html",
+            charset="utf-8",
+            headers={
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer",
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            },
         )
-    ref = request.query.get("workspace")
-    async with request.app[SESSIONS]() as session:
-        workspace = await _workspace(session, ref)
-        if workspace is None:
-            what = f"no workspace {ref!r}" if ref else "several workspaces: choose one with ?workspace=platform:id"
-            return _text(404, f"Not found: {what}")
-        policy = POLICY.get("current") or NudgeSettings()
-        return await field_report(session, workspace=workspace, now=request.app[CLOCK](), policy=policy)
+
+    async def report(self, request: web.Request) -> FieldReport | web.Response:
+        if not self.token:
+            return _text(404, "Not found")
+        if not authorized(request, self.token):
+            return _sign_in(request, self.token)
+        ref = request.query.get("workspace")
+        async with self.runtime.sessions() as session:
+            workspace = await _workspace(session, ref)
+            if workspace is None:
+                what = f"no workspace {ref!r}" if ref else "several workspaces: choose one with ?workspace=platform:id"
+                return _text(404, f"Not found: {what}")
+            return await field_report(
+                session, workspace=workspace, now=self.runtime.clock(), policy=self.runtime.policy
+            )
 
 
-async def dashboard_json(request: web.Request) -> web.StreamResponse:
-    report = await _report(request)
-    if isinstance(report, web.StreamResponse):
-        return report
-    return web.json_response(report.as_json(), headers={"Cache-Control": "no-store"})
-
-
-async def dashboard_html(request: web.Request) -> web.StreamResponse:
-    report = await _report(request)
-    if isinstance(report, web.StreamResponse):
-        return report
+def _sign_in(request: web.Request, token: str) -> web.Response:
+    """`?token=<token>` once sets the cookie and redirects to the address without the token; else 401."""
+    given = request.query.get("token")
+    if given is not None and _same(given, token):
+        query = {k: v for k, v in request.query.items() if k != "token"}
+        response = web.Response(
+            status=303, headers={"Location": str(request.rel_url.with_query(query)), "Cache-Control": "no-store"}
+        )
+        response.set_cookie(
+            COOKIE,
+            cookie_value(token),
+            httponly=True,
+            samesite="Strict",
+            path="/",
+            secure=request.secure,
+            max_age=7 * 24 * 3600,
+        )
+        return response
     return web.Response(
-        text=render_html(report),
-        content_type="text/html",
-        charset="utf-8",
-        headers={
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        },
+        status=401,
+        text="Unauthorized: send Authorization: Bearer <DASHBOARD_TOKEN>.",
+        headers={"WWW-Authenticate": 'Bearer realm="ownerbot dashboard"', "Cache-Control": "no-store"},
     )
 
 
@@ -261,16 +242,11 @@ Tickets: median {e(_span(t.tickets))} ({t.tickets_counted} counted, {t.tickets_w
 """
 
 
-def register(
-    app: web.Application, *, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = utc_now
-) -> PlatformStatus:
-    settings = load_settings(DashboardSettings)
+def register(app: web.Application, runtime: Runtime, settings: DashboardSettings) -> PlatformStatus:
     token = settings.dashboard_token.get_secret_value() if settings.dashboard_token else ""
-    app[TOKEN] = token
-    app[SESSIONS] = sessions
-    app[CLOCK] = clock
-    app.router.add_get(PATH, dashboard_html)
-    app.router.add_get(PATH + ".json", dashboard_json)
+    routes = Dashboard(runtime, token)
+    app.router.add_get(PATH, routes.html)
+    app.router.add_get(PATH + ".json", routes.json)
     if not token:
         return PlatformStatus("dashboard", False, "DASHBOARD_TOKEN is not set")
     return PlatformStatus("dashboard", True, f"GET {PATH} and {PATH}.json with the bearer token")

@@ -6,6 +6,8 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.runtime import Runtime
+
 ENGINE_KEY = web.AppKey("engine", AsyncEngine)
 
 
@@ -19,6 +21,6 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": engine.dialect.name})
 
 
-def register(app: web.Application, *, engine: AsyncEngine) -> None:
-    app[ENGINE_KEY] = engine
+def register(app: web.Application, runtime: Runtime) -> None:
+    app[ENGINE_KEY] = runtime.engine
     app.router.add_get("/healthz", healthz)

@@ -19,13 +19,10 @@ import logging
 from collections.abc import Mapping
 
 from aiohttp import web
-from pydantic import SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.platforms import PlatformStatus
-from bot.settings import load_settings
-from db.models import Platform
+from bot.runtime import Runtime
+from bot.settings import TicketWebhookSettings
 from handlers.helpdesk import HelpdeskIntake
 from ownership.errors import DomainError
 
@@ -35,33 +32,6 @@ MAX_BODY = 256 * 1024
 SIGNATURE_HEADER = "X-Ownerbot-Signature"
 ZENDESK_SIGNATURE = "X-Zendesk-Webhook-Signature"
 ZENDESK_TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
-
-
-class TicketWebhookSettings(BaseSettings):
-    """TICKET_WEBHOOK_SECRET turns the endpoint on; TICKET_WEBHOOK_WORKSPACE picks the workspace it writes into."""
-
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
-
-    ticket_webhook_secret: SecretStr | None = None
-    ticket_webhook_workspace: str = "console:local"
-
-    @field_validator("ticket_webhook_secret", mode="before")
-    @classmethod
-    def _secret(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("ticket_webhook_workspace")
-    @classmethod
-    def _workspace(cls, value: str) -> str:
-        platform, _, external_id = value.strip().partition(":")
-        if platform not in {p.value for p in Platform} or not external_id:
-            raise ValueError("must be platform:workspace-id, e.g. slack:T0123 or console:local")
-        return value.strip()
-
-    @property
-    def workspace(self) -> tuple[Platform, str]:
-        platform, _, external_id = self.ticket_webhook_workspace.partition(":")
-        return Platform(platform), external_id
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -119,12 +89,11 @@ async def receive(request: web.Request) -> web.Response:
     return web.json_response(result.as_json())
 
 
-def register(app: web.Application, *, sessions: async_sessionmaker[AsyncSession]) -> PlatformStatus:
-    settings = load_settings(TicketWebhookSettings)
+def register(app: web.Application, runtime: Runtime, settings: TicketWebhookSettings) -> PlatformStatus:
     platform, workspace = settings.workspace
     secret = settings.ticket_webhook_secret.get_secret_value() if settings.ticket_webhook_secret else ""
     app[SECRET] = secret
-    app[INTAKE] = HelpdeskIntake(sessions, platform=platform, workspace=workspace)
+    app[INTAKE] = HelpdeskIntake(runtime.sessions, platform=platform, workspace=workspace, clock=runtime.clock)
     app.router.add_post(PATH, receive)
     name = "helpdesk webhook"
     if not secret:

@@ -1,4 +1,5 @@
-"""Gesture fixtures: the console platform's real Notifier (an inbox folder) wired into Handlers, and a team.
+"""Gesture fixtures: the console platform's real Notifier (an inbox folder) wired into Handlers through the
+gesture sender (as the composition root wires it), and a team.
 
 The team "support" votes in channel C-WOW: agents U1, U2, U3 and its lead U_LEAD. Acme is owned by U1.
 """
@@ -16,7 +17,10 @@ from bot.console import ConsoleNotifier
 from db.engine import create_engine, create_session_factory
 from db.models import Platform
 from handlers import Handlers
-from handlers.gestures import CloseReport, close_due_proposals
+from handlers.ports import Notifier
+from jobs.gesture_closer import CloseReport, close_due_proposals
+from jobs.gesture_sender import GestureSender
+from nudges.settings import NudgeSettings
 
 from ..conftest import Chat, Clock, Database
 
@@ -30,8 +34,20 @@ def inbox(tmp_path: Path) -> ConsoleNotifier:
 
 
 @pytest.fixture
-def handlers(db: Database, clock: Clock, inbox: ConsoleNotifier) -> Handlers:
-    return Handlers(db.sessions, admins=frozenset({"U_ADMIN"}), clock=clock, notifiers={Platform.CONSOLE: inbox})
+def notifiers(inbox: ConsoleNotifier) -> dict[Platform, Notifier]:
+    """The platforms the bot speaks first on; a test may put another one in front of the inbox."""
+    return {Platform.CONSOLE: inbox}
+
+
+@pytest.fixture
+def handlers(db: Database, clock: Clock, policy: NudgeSettings, notifiers: dict[Platform, Notifier]) -> Handlers:
+    return Handlers(
+        db.sessions,
+        admins=frozenset({"U_ADMIN"}),
+        clock=clock,
+        policy=policy,
+        gesture_messages=GestureSender(db.sessions, notifiers),
+    )
 
 
 @pytest.fixture
@@ -100,13 +116,17 @@ def button_ids(reply: dict[str, Any]) -> list[str]:
 
 
 @pytest.fixture
-async def second_replica(db: Database, clock: Clock, inbox: ConsoleNotifier) -> AsyncIterator[Handlers]:
+async def second_replica(
+    db: Database, clock: Clock, policy: NudgeSettings, inbox: ConsoleNotifier
+) -> AsyncIterator[Handlers]:
     """Another server process on the same database and the same chat platform."""
     engine = create_engine(db.url)
+    sessions = create_session_factory(engine)
     yield Handlers(
-        create_session_factory(engine),
+        sessions,
         admins=frozenset({"U_ADMIN"}),
         clock=clock,
-        notifiers={Platform.CONSOLE: ConsoleNotifier(inbox.inbox)},
+        policy=policy,
+        gesture_messages=GestureSender(sessions, {Platform.CONSOLE: ConsoleNotifier(inbox.inbox)}),
     )
     await engine.dispose()

@@ -10,7 +10,9 @@ from bot.console import ConsoleNotifier
 from db.engine import create_engine, create_session_factory
 from db.models import GestureMessage, GestureProposal, GestureStatus, GestureVote, Platform
 from handlers import ActionId, Handlers
-from handlers.gestures import close_due_proposals
+from jobs.gesture_closer import close_due_proposals
+from jobs.gesture_sender import GestureSender
+from nudges.settings import NudgeSettings
 
 from ..conftest import Chat, Clock, Database
 from .conftest import CHANNEL_BOX, button_ids, card_of, count, fields, posts, propose, rows, tick
@@ -175,11 +177,13 @@ async def test_votes_racing_the_close_are_counted_or_refused_never_lost(
     behind = Clock(clock() - timedelta(seconds=30))
     engine = create_engine(db.url)
     try:
+        sessions = create_session_factory(engine)
         late = Handlers(
-            create_session_factory(engine),
+            sessions,
             admins=frozenset({"U_ADMIN"}),
             clock=behind,
-            notifiers={Platform.CONSOLE: inbox},
+            policy=NudgeSettings(),
+            gesture_messages=GestureSender(sessions, {Platform.CONSOLE: inbox}),
         )
         voters = ("U1", "U2", "U3", "U_LEAD")
         results = await asyncio.gather(

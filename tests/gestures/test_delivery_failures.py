@@ -4,14 +4,12 @@ stand-in for a platform answering 429 or "user not found"; our own code runs for
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.console import ConsoleNotifier
 from db.models import GestureMessage, Platform
 from handlers import ActionId
-from handlers.gestures import close_due_proposals
-from handlers.ports import DeliveryFailed, MessageRef
+from handlers.ports import DeliveryFailed, MessageRef, Notifier
 from handlers.replies import Reply
+from jobs.gesture_closer import close_due_proposals
 
 from ..conftest import Chat, Clock, Database
 from .conftest import card_of, fields, posts, propose, rows
@@ -41,11 +39,10 @@ class RefusingPlatform(ConsoleNotifier):
 
 
 async def test_rate_limits_retry_and_permanent_failures_stop(
-    team_chat: Chat, db: Database, inbox: ConsoleNotifier, clock: Clock
+    team_chat: Chat, db: Database, inbox: ConsoleNotifier, notifiers: dict[Platform, Notifier], clock: Clock
 ) -> None:
     platform = RefusingPlatform(inbox, busy=1, unreachable="U2")
-    notifiers: dict[Platform, Any] = {Platform.CONSOLE: platform}
-    team_chat.handlers.notifiers = notifiers
+    notifiers[Platform.CONSOLE] = platform  # the handlers' gesture sender speaks through it from now on
 
     pid = await propose(team_chat, "U2", "wow acme a thank-you card --deadline 1h")
     assert platform.refused == ["channel"] and posts(inbox) == []  # the card waits for the rate limit

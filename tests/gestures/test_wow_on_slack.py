@@ -8,10 +8,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app import NOTIFIERS
+from app import RUNTIME
 from db.models import GestureMessage, GestureProposal, GestureStatus, GestureVote
 from handlers import ActionId
-from handlers.gestures import CloseReport, close_due_proposals
+from jobs.gesture_closer import CloseReport, close_due_proposals
 
 from ..conftest import Database
 from ..slack.conftest import SlackDriver, buttons_of, fake_slack, slack, text_of  # noqa: F401  (fixtures)
@@ -69,7 +69,7 @@ async def tick(slack: SlackDriver, db: Database, hours: float) -> CloseReport:
     """What the scheduler's ticker does, `hours` from now, with the server's own notifiers."""
     return await close_due_proposals(
         sessions=db.sessions,
-        notifiers=slack.client.server.app[NOTIFIERS],
+        notifiers=slack.client.server.app[RUNTIME].notifiers,
         now=datetime.now(UTC) + timedelta(hours=hours),
     )
 

@@ -12,12 +12,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from app import NOTIFIERS, build_app
-from bot import teams
+from app import RUNTIME, build_app
 from bot.settings import Settings
-from db.models import GestureMessage, GestureProposal, GestureStatus, GestureVote
+from db.models import GestureMessage, GestureProposal, GestureStatus, GestureVote, Platform
 from handlers import ActionId
-from handlers.gestures import CloseReport, close_due_proposals
+from jobs.gesture_closer import CloseReport, close_due_proposals
 
 from ..conftest import Database
 from ..slack.conftest import SLACK_ENV
@@ -39,7 +38,7 @@ async def wire(db: Database, connector: FakeBotConnector, monkeypatch: pytest.Mo
     assert any(s.name == "teams" and s.enabled for s in statuses), statuses
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
-    yield TeamsWire(client, connector, app[teams.NOTIFIER_KEY])
+    yield TeamsWire(client, connector, app[RUNTIME].notifiers[Platform.TEAMS])
     await client.close()
 
 
@@ -83,7 +82,7 @@ async def tick(wire: TeamsWire, db: Database, hours: float) -> CloseReport:
     """What the scheduler's ticker does, `hours` from now, with the server's own notifiers."""
     return await close_due_proposals(
         sessions=db.sessions,
-        notifiers=wire.client.server.app[NOTIFIERS],
+        notifiers=wire.client.server.app[RUNTIME].notifiers,
         now=datetime.now(UTC) + timedelta(hours=hours),
     )
 

@@ -21,8 +21,7 @@ from db.models import (
     TicketStatus,
     Tier,
 )
-from handlers import nudges as nudge_handlers
-from handlers.nudges import NudgeSweeper, TickResult
+from jobs.nudge_sweep import NudgeSweeper, TickResult
 from nudges.settings import NudgeSettings
 
 from ..conftest import Chat, Clock, Database
@@ -40,7 +39,6 @@ def inbox(tmp_path: Path) -> ConsoleNotifier:
 
 @pytest.fixture
 def sweeper(db: Database, clock: Clock, inbox: ConsoleNotifier, policy: NudgeSettings) -> NudgeSweeper:
-    nudge_handlers.use_policy(policy)
     return NudgeSweeper(db.sessions, {Platform.CONSOLE: inbox}, policy=policy, clock=clock, worker="test-sweeper")
 
 

@@ -17,8 +17,8 @@ from bot.console import ConsoleNotifier
 from db.engine import create_engine, create_session_factory
 from db.models import Platform
 from handlers import Reply
-from handlers.nudges import NudgeSweeper
 from handlers.ports import MessageRef
+from jobs.nudge_sweep import NudgeSweeper
 from nudges.settings import NudgeSettings
 
 

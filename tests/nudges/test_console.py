@@ -9,13 +9,16 @@ from sqlalchemy import select
 from bot.console import CONSOLE_WORKSPACE, ConsoleChat
 from db.models import NudgeEpisode, NudgeKind
 from handlers import Handlers
+from nudges.settings import NudgeSettings
 
 from ..conftest import Chat, Clock, Database
 from .conftest import Desk
 
 
-async def test_console_user_sees_nudges_and_answers_them(db: Database, clock: Clock, desk: Desk) -> None:
-    handlers = Handlers(db.sessions, admins=frozenset({"U_ADMIN"}), clock=clock)
+async def test_console_user_sees_nudges_and_answers_them(
+    db: Database, clock: Clock, policy: NudgeSettings, desk: Desk
+) -> None:
+    handlers = Handlers(db.sessions, admins=frozenset({"U_ADMIN"}), clock=clock, policy=policy)
     local = Chat(handlers, workspace=CONSOLE_WORKSPACE)
     for user in ("U_ADMIN", "U_LEAD", "U1"):
         await local.say(user, "mine")

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from bot.console import ConsoleNotifier
 from db.models import DeliveryStatus, NudgeDelivery, NudgeKind, Platform
 from handlers import Reply
-from handlers.nudges import NudgeSweeper
 from handlers.ports import DeliveryFailed, MessageRef
+from jobs.nudge_sweep import NudgeSweeper
 from nudges.delivery import mark_sent
 from nudges.settings import NudgeSettings
 

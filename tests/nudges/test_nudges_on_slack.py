@@ -1,37 +1,35 @@
 """Nudges on Slack, at the wire: signed slash commands and `payload=` button clicks into the real server
-(app.build_app), the server's own nudge sweeper (from app[TICKS]) ticking with a time-travel clock,
+(app.build_app), the server's own nudge sweeper (from app[JOBS]) ticking with a time-travel clock,
 and a fake Slack Web API recording every DM. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from app import TICKS
+from app import JOBS
 from db.models import DeliveryStatus, HandoffRequest, NudgeDelivery, NudgeEpisode, NudgeKind, Ticket
-from handlers.nudges import NudgeSweeper, TickResult
+from jobs.nudge_sweep import NudgeSweeper, TickResult
 
 from ..conftest import Clock, Database
-from ..slack.conftest import SlackDriver, buttons_of, fake_slack, slack, text_of  # noqa: F401  (fixtures)
+from ..slack.conftest import FakeSlack, SlackDriver, buttons_of, fake_slack, slack_env, start_ownerbot, text_of  # noqa: F401  (fixtures)
 
 LABELS = ["Done", "Snooze 1h", "Snooze 4h", "Snooze to next working morning", "Hand off"]
 
 
 class Desk:
-    """The Slack face and the server's sweeper sharing one clock (Monday 23 November 2026, 08:00 UTC)."""
+    """The Slack face and the server's sweeper on the server's one clock (Monday 23 November 2026, 08:00 UTC)."""
 
     def __init__(self, slack: SlackDriver, db: Database, clock: Clock) -> None:
         self.slack, self.db, self.clock = slack, db, clock
         clock.now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 09:00 in Berlin, where Uma and Lee work
-        slack.face.handlers.clock = clock
-        [tick, *_] = slack.client.server.app[TICKS]
-        self.sweeper: NudgeSweeper = tick.__self__
-        self.sweeper.clock = clock
+        self.sweeper: NudgeSweeper = slack.client.server.app[JOBS].nudges
 
     async def answer(self, user: str, text: str) -> str:
         _, key = await self.slack.command(user, "/ownerbot", text)
@@ -94,6 +92,17 @@ class Desk:
                     )
                 ).scalars()
             )
+
+
+@pytest.fixture
+async def slack(
+    db: Database, fake_slack: FakeSlack, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[SlackDriver]:
+    """ownerbot's real server with Slack on, in front of the fake Slack, running on the test's clock."""
+    slack_env(monkeypatch, fake_slack)
+    client = await start_ownerbot(db, clock)
+    yield SlackDriver(client, fake_slack)
+    await client.close()
 
 
 @pytest.fixture

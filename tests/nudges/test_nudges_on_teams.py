@@ -1,10 +1,9 @@
 """Nudges on Teams, at the wire: real Teams activity JSON (messages, Action.Submit clicks, `adaptiveCard/action`
-invokes) into the real server (app.build_app), the server's own nudge sweeper (from app[TICKS]) ticking
+invokes) into the real server (app.build_app), the server's own nudge sweeper (from app[JOBS]) ticking
 with a time-travel clock, and a fake Bot Connector recording the proactive DMs. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -13,13 +12,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-import app as composition_root
-from app import TICKS, build_app
-from bot import teams
+from app import JOBS, RUNTIME, build_app
 from bot.settings import Settings
 from db.models import DeliveryStatus, NudgeDelivery, NudgeEpisode, NudgeKind, Platform, Ticket
-from handlers import ActionId, Handlers
-from handlers.nudges import NudgeSweeper, TickResult
+from handlers import ActionId
+from jobs.nudge_sweep import NudgeSweeper, TickResult
 from ownership.onboarding import CustomerRow, import_customers
 from ownership.people import member_on_sight, workspace_on_sight
 
@@ -36,25 +33,23 @@ async def wire(
     db: Database, connector: FakeBotConnector, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[TeamsWire]:
     """ownerbot's real server (build_app: its notifiers and its sweeper) with Teams in emulator mode on loopback
-    and Slack off; the handlers and the sweeper share the test's clock (Monday 23 November 2026, 08:00 UTC)."""
+    and Slack off; the whole server runs on the test's clock (Monday 23 November 2026, 08:00 UTC)."""
     for name in (*SLACK_ENV, "MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID", "HOST"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TEAMS_RETRY_BASE_SECONDS", "0")
     clock.now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-    monkeypatch.setattr(composition_root, "Handlers", functools.partial(Handlers, clock=clock))
-    app, statuses = await build_app(Settings(database_url=db.url, ownerbot_admins=frozenset({PEOPLE["admin"][0]})))
+    app, statuses = await build_app(
+        Settings(database_url=db.url, ownerbot_admins=frozenset({PEOPLE["admin"][0]})), clock=clock
+    )
     assert any(s.name == "teams" and s.enabled for s in statuses), statuses
-    [tick, *_] = app[TICKS]
-    tick.__self__.clock = clock
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
-    yield TeamsWire(client, connector, app[teams.NOTIFIER_KEY])
+    yield TeamsWire(client, connector, app[RUNTIME].notifiers[Platform.TEAMS])
     await client.close()
 
 
 def sweeper_of(wire: TeamsWire) -> NudgeSweeper:
-    [tick, *_] = wire.client.server.app[TICKS]
-    return tick.__self__
+    return wire.client.server.app[JOBS].nudges
 
 
 async def tick(wire: TeamsWire, clock: Clock, **advance: float) -> TickResult:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from app import NUDGE_SETTINGS, TICKS, build_app
+from app import JOBS, RUNTIME, build_app
 from bot.settings import Settings, SettingsError, load_settings
 from bot.ticker import Ticker
-from handlers.nudges import TickResult
+from jobs.gesture_closer import CloseReport
+from jobs.nudge_sweep import TickResult
 
 from ..conftest import Database
 
@@ -45,10 +46,10 @@ async def test_app_wires_nudges_and_gesture_deadlines_into_the_ticker(
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("NUDGE_TICK_SECONDS", "5")
     app, _ = await build_app(Settings(database_url=sqlite_db.url, console_inbox=tmp_path / "inbox"))
-    assert app[NUDGE_SETTINGS].tick_seconds == 5
-    sweep, close_gestures = app[TICKS]  # nudges, then frugal-wow deadlines
+    assert app[RUNTIME].policy.tick_seconds == 5
+    sweep, close_gestures = app[JOBS].ticks()  # nudges, then frugal-wow deadlines
     assert isinstance(await sweep(), TickResult)
-    assert await close_gestures() is None  # nothing due: closes nothing, raises nothing
+    assert await close_gestures() == CloseReport()  # nothing due: closes nothing, sends nothing, raises nothing
 
 
 def test_bad_nudge_setting_fails_naming_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,8 @@ from sqlalchemy import select
 
 from app import build_app
 from bot.settings import Settings
-from bot.slack.app import SLACK_FACE
+from bot.slack import SLACK_FACE
+from db.clock import Clock, utc_now
 from db.models import Customer, Member
 
 from ..conftest import Database
@@ -464,8 +465,8 @@ def slack_env(monkeypatch: pytest.MonkeyPatch, fake: FakeSlack, **values: str) -
             monkeypatch.setenv(name, value)
 
 
-async def start_ownerbot(db: Database) -> TestClient:
-    app, statuses = await build_app(Settings(database_url=db.url, ownerbot_admins=frozenset({"U_ADMIN"})))
+async def start_ownerbot(db: Database, clock: Clock = utc_now) -> TestClient:
+    app, statuses = await build_app(Settings(database_url=db.url, ownerbot_admins=frozenset({"U_ADMIN"})), clock=clock)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     client.statuses = statuses  # type: ignore[attr-defined]

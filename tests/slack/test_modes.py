@@ -10,10 +10,10 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import func, select
 
+from app import RUNTIME
 from bot.settings import SettingsError
-from bot.slack.app import SLACK_NOTIFIER
 from db import migrate
-from db.models import Member
+from db.models import Member, Platform
 from db.models.slack import slack_bots, slack_installations, slack_oauth_states
 from handlers import Reply
 from handlers.ports import DeliveryFailed
@@ -115,7 +115,7 @@ async def test_oauth_install_stores_the_workspace_and_its_token_is_used(
         async with db.sessions() as session:
             assert await session.scalar(select(func.count()).select_from(Member)) == 1
 
-        notifier = client.server.app[SLACK_NOTIFIER]
+        notifier = client.server.app[RUNTIME].notifiers[Platform.SLACK]
         ref = await notifier.send_direct(workspace="T7", user_id="U9", reply=Reply("Your nudge"))
         assert ref.channel_id == "DU9" and fake_slack.calls[-1].token == "xoxb-installed-T7"
         with pytest.raises(DeliveryFailed) as failed:
@@ -173,18 +173,18 @@ async def test_socket_mode_takes_commands_over_the_websocket(
 def test_the_manifest_creates_what_the_code_serves() -> None:
     from pathlib import Path
 
-    from bot.slack import app as slack_app
+    from bot.slack import listeners
 
-    lines = (Path(slack_app.__file__).parent / "manifest.yml").read_text().splitlines()
+    lines = (Path(listeners.__file__).parent / "manifest.yml").read_text().splitlines()
     commands = [line.split("/", 1)[1].strip() for line in lines if line.strip().startswith("- command: /")]
-    assert commands == list(slack_app.SLASH_COMMANDS)
+    assert commands == list(listeners.SLASH_COMMANDS)
     start = lines.index("    bot:")
     scopes = []
     for line in lines[start + 1 :]:
         if not line.strip().startswith("- "):
             break
         scopes.append(line.strip()[2:])
-    assert scopes == slack_app.BOT_SCOPES
+    assert scopes == listeners.BOT_SCOPES
     text = "\n".join(lines)
     for needed in (
         "home_tab_enabled: true",

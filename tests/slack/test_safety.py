@@ -112,10 +112,11 @@ async def test_a_dm_that_never_gets_through_is_reported_to_the_invoker(slack: Sl
 
 
 async def test_the_notifier_posts_updates_in_place_and_says_when_to_give_up(slack: SlackDriver) -> None:
-    from bot.slack.app import SLACK_NOTIFIER
+    from app import RUNTIME
+    from db.models import Platform
     from handlers import Button, Reply
 
-    notifier = slack.client.server.app[SLACK_NOTIFIER]
+    notifier = slack.client.server.app[RUNTIME].notifiers[Platform.SLACK]
     nudge = Reply("Acme's ticket #7 waits for a first answer.", buttons=[Button("Done", "ownerbot.nudge.done", "7")])
     ref = await notifier.post_channel(workspace="T1", channel_id="C1", reply=nudge)
     [posted] = slack.fake.called("chat.postMessage")

@@ -11,10 +11,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
+from app import build_runtime
 from bot import teams
+from bot.runtime import Runtime
+from bot.settings import Settings, TeamsSettings
 from bot.teams.notifier import TeamsNotifier
-from bot.teams.settings import TeamsSettings
-from handlers import Handlers
+from db.models import Platform
 
 from ..conftest import Clock, Database
 from .fake_connector import FakeBotConnector
@@ -218,16 +220,27 @@ def teams_settings(**overrides: Any) -> TeamsSettings:
     return TeamsSettings(**values)
 
 
+def runtime_of(db: Database, clock: Clock) -> Runtime:
+    """The composition root's runtime on the test database and clock, with Ada as the admin."""
+    return build_runtime(Settings(database_url=db.url, ownerbot_admins=frozenset({PEOPLE["admin"][0]})), clock=clock)
+
+
 async def start_wire(
     db: Database, clock: Clock, connector: FakeBotConnector, settings: TeamsSettings, token: str | None = None
 ) -> tuple[TeamsWire, TestClient]:
-    handlers = Handlers(db.sessions, admins=frozenset({PEOPLE["admin"][0]}), clock=clock)
+    """Teams alone on a web app of its own, registered on a runtime like the composition root does."""
+    runtime = runtime_of(db, clock)
     app = web.Application()
-    status = teams.register(app, handlers=handlers, sessions=db.sessions, settings=settings, clock=clock)
+    status = teams.register(app, runtime, settings)
     assert status.enabled, status.detail
+
+    async def close_engine(_: web.Application) -> None:
+        await runtime.engine.dispose()
+
+    app.on_cleanup.append(close_engine)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
-    return TeamsWire(client, connector, app[teams.NOTIFIER_KEY], token), client
+    return TeamsWire(client, connector, runtime.notifiers[Platform.TEAMS], token), client
 
 
 @pytest.fixture

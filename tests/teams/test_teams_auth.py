@@ -10,12 +10,11 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot import teams
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, TeamsSettings, load_settings
 from db.models import Member, TeamsConversation, TeamsMember, Workspace
-from handlers import Handlers
 
 from ..conftest import Clock, Database
-from .conftest import TeamsWire, count, start_wire, teams_settings
+from .conftest import TeamsWire, count, runtime_of, start_wire, teams_settings
 from .fake_connector import FakeBotConnector
 
 APP_ID = "00000000-aaaa-bbbb-cccc-0000000000a1"
@@ -93,21 +92,17 @@ async def test_missing_or_invalid_tokens_are_refused_and_write_nothing(
     assert not connector.sent()
 
 
-def test_no_app_id_on_a_public_address_turns_teams_off_with_the_reason(sqlite_db: Database) -> None:
+def test_no_app_id_on_a_public_address_turns_teams_off_with_the_reason(sqlite_db: Database, clock: Clock) -> None:
     app = web.Application()
-    status = teams.register(
-        app, handlers=Handlers(sqlite_db.sessions), sessions=sqlite_db.sessions, settings=teams_settings(host="0.0.0.0")
-    )
+    status = teams.register(app, runtime_of(sqlite_db, clock), teams_settings(host="0.0.0.0"))
     assert not status.enabled
     assert "MICROSOFT_APP_ID is not set" in status.detail and "HOST=0.0.0.0" in status.detail
     assert not [r for r in app.router.routes() if r.resource and r.resource.canonical == teams.ROUTE]
 
 
-def test_emulator_mode_on_loopback_says_it_is_unauthenticated(sqlite_db: Database) -> None:
+def test_emulator_mode_on_loopback_says_it_is_unauthenticated(sqlite_db: Database, clock: Clock) -> None:
     app = web.Application()
-    status = teams.register(
-        app, handlers=Handlers(sqlite_db.sessions), sessions=sqlite_db.sessions, settings=teams_settings(host="::1")
-    )
+    status = teams.register(app, runtime_of(sqlite_db, clock), teams_settings(host="::1"))
     assert status.enabled and "NOT authenticated" in status.line()
     assert [r for r in app.router.routes() if r.resource and r.resource.canonical == teams.ROUTE]
 
@@ -131,7 +126,7 @@ def test_bad_teams_settings_fail_with_one_line_naming_the_setting(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError) as error:
-        load_settings(teams.TeamsSettings, _env_file=None)
+        load_settings(TeamsSettings, _env_file=None)
     assert named in str(error.value) and "\n" not in str(error.value)
     assert "s3cret-value" not in str(error.value)  # the secret is never echoed
 
@@ -159,13 +154,13 @@ async def test_single_tenant_app_refuses_other_tenants(
         await client.close()
 
 
-async def test_emulator_mode_refuses_requests_from_other_machines(sqlite_db: Database) -> None:
+async def test_emulator_mode_refuses_requests_from_other_machines(sqlite_db: Database, clock: Clock) -> None:
     from unittest import mock
 
     from aiohttp.test_utils import make_mocked_request
 
     app = web.Application()
-    teams.register(app, handlers=Handlers(sqlite_db.sessions), sessions=sqlite_db.sessions, settings=teams_settings())
+    teams.register(app, runtime_of(sqlite_db, clock), teams_settings())
     route = next(r for r in app.router.routes() if r.resource and r.resource.canonical == teams.ROUTE)
     transport = mock.Mock()
     transport.get_extra_info.side_effect = lambda name, default=None: (

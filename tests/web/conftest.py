@@ -1,4 +1,4 @@
-"""The real server (build_app) on 127.0.0.1 with or without DASHBOARD_TOKEN, its dashboard clock on the test clock."""
+"""The real server (build_app) on 127.0.0.1 with or without DASHBOARD_TOKEN, running on the test clock."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from app import build_app
 from bot.platforms import PlatformStatus
 from bot.settings import Settings
-from bot.web import dashboard
 
 from ..conftest import Clock, Database
 
@@ -24,8 +23,7 @@ async def start(
         monkeypatch.delenv("DASHBOARD_TOKEN", raising=False)
     else:
         monkeypatch.setenv("DASHBOARD_TOKEN", token)
-    app, statuses = await build_app(Settings(database_url=db.url))
-    app[dashboard.CLOCK] = clock
+    app, statuses = await build_app(Settings(database_url=db.url), clock=clock)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
     return client, statuses

@@ -182,8 +182,8 @@ async def test_field_in_chat_for_leads_only(chat: Chat, clock: Clock, db: Databa
 
 
 def test_token_settings() -> None:
-    from bot.settings import SettingsError, load_settings
+    from bot.settings import DashboardSettings, SettingsError, load_settings
 
     with pytest.raises(SettingsError, match="DASHBOARD_TOKEN"):
-        load_settings(dashboard.DashboardSettings, dashboard_token="short")
-    assert load_settings(dashboard.DashboardSettings, dashboard_token="  ").dashboard_token is None
+        load_settings(DashboardSettings, dashboard_token="short")
+    assert load_settings(DashboardSettings, dashboard_token="  ").dashboard_token is None

@@ -1,0 +1,244 @@
+"""The Slack listeners, wired into a slack-bolt AsyncApp.
+
+Every listener is thin: ack, translate the payload (`translate`), make one call into `Handlers`, answer
+(`respond`, which renders Block Kit with `render`). Bolt verifies every request's signature and timestamp before
+a listener runs. Slow work happens after the ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.settings import SlackSettings
+from db.clock import Clock
+from handlers import Handlers, Reply
+
+from . import dedupe, members, render, respond, translate
+from .notifier import SlackNotifier, web_client
+from .translate import Where
+
+log = logging.getLogger(__name__)
+
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+SLASH_COMMANDS = ("claim", "handoff", "release", "whoowns", "mine", "ownerbot")
+BOT_SCOPES = ["commands", "chat:write", "im:write", "im:history", "app_mentions:read", "users:read"]
+SUBMIT_BUDGET = 2.0  # seconds a modal submit may take before we ack and answer afterwards
+COMMAND_RE = re.compile(r"^/(" + "|".join(SLASH_COMMANDS) + r")$")
+ACTION_RE = re.compile(r"^ownerbot\.")
+
+
+class BackgroundWork:
+    """Counts listeners still working after their ack, so shutdown (and tests) can wait for them."""
+
+    def __init__(self) -> None:
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __aenter__(self) -> BackgroundWork:
+        self._running += 1
+        self._idle.clear()
+        return self
+
+    async def __aexit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        self._running -= 1
+        if self._running == 0:
+            self._idle.set()
+        if error is not None and not isinstance(error, asyncio.CancelledError):
+            log.error("Slack work failed after the ack", exc_info=error)
+            return True
+        return False
+
+    async def drain(self, seconds: float = 30) -> None:
+        await asyncio.sleep(0)  # let listeners scheduled by the last request start
+        async with asyncio.timeout(seconds):
+            await self._idle.wait()
+
+
+class SlackFace:
+    def __init__(
+        self,
+        *,
+        handlers: Handlers,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        notifier: SlackNotifier,
+    ) -> None:
+        self.handlers = handlers
+        self.sessions = sessions
+        self.clock = clock
+        self.notifier = notifier
+        self.work = BackgroundWork()
+
+    # -- one call into the handlers -----------------------------------------------------------------------
+
+    async def _invoker(self, client: AsyncWebClient, team_id: str, user_id: str, fallback: str) -> members.Profile:
+        return await members.invoker_profile(
+            self.sessions, client, team_id=team_id, user_id=user_id, fallback_name=fallback
+        )
+
+    async def run_command(
+        self, client: AsyncWebClient, text: str, where: Where, fallback_name: str = "", workspace_name: str = ""
+    ) -> Reply:
+        profile = await self._invoker(client, where.team_id, where.user_id, fallback_name)
+        await members.introduce_mentioned(
+            self.sessions, client, team_id=where.team_id, text=text, now=self.clock(), admins=self.handlers.admins
+        )
+        return await self.handlers.command(translate.invocation(text, where, profile, workspace_name))
+
+    async def run_action(
+        self,
+        client: AsyncWebClient,
+        where: Where,
+        action_id: str,
+        value: str,
+        typed: str | None = None,
+        fallback_name: str = "",
+    ) -> Reply:
+        profile = await self._invoker(client, where.team_id, where.user_id, fallback_name)
+        return await self.handlers.action(translate.action_invocation(where, action_id, value, typed, profile))
+
+    # -- listeners ----------------------------------------------------------------------------------------
+
+    async def on_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        async with self.work:
+            await ack()
+            where = translate.command_where(body)
+            reply = await self.run_command(
+                client,
+                translate.command_text(body),
+                where,
+                body.get("user_name", ""),
+                workspace_name=str(body.get("team_domain", "")),
+            )
+            await respond.deliver(client, self.notifier, reply, where)
+
+    async def on_action(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        async with self.work:
+            await ack()
+            clicked = body["actions"][0]
+            where = translate.action_where(body)
+            reply = await self.run_action(
+                client,
+                where,
+                clicked["action_id"],
+                clicked.get("value", ""),
+                fallback_name=body["user"].get("name", ""),
+            )
+            await respond.deliver(client, self.notifier, reply, where)
+            if where.home:
+                await self.publish_home(client, where.team_id, where.user_id)
+
+    async def on_submit(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+        async with self.work:
+            view = body["view"]
+            context = render.PromptContext.load(view.get("private_metadata", ""))
+            where = translate.submit_where(body, context)
+            typed = render.prompt_answer(view)
+            task = asyncio.ensure_future(
+                self.run_action(
+                    client, where, context.action_id, context.value, typed, fallback_name=body["user"].get("name", "")
+                )
+            )
+            done, _ = await asyncio.wait({task}, timeout=SUBMIT_BUDGET)
+            if task in done:
+                reply = task.result()
+                if reply.error:  # nothing changed: keep the modal open and say why, on the field
+                    await ack(response_action="errors", errors={render.PROMPT_BLOCK: render.clip(reply.text, 300)})
+                    return
+                await ack()
+            else:  # slow database: close the modal now, answer when done
+                await ack()
+                reply = await task
+            await respond.deliver(client, self.notifier, reply, where)
+            if where.home:
+                await self.publish_home(client, where.team_id, where.user_id)
+
+    async def on_message_event(
+        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: Any
+    ) -> None:
+        async with self.work:
+            if not translate.is_for_us(event) or not await self._first_delivery(body):
+                return
+            bot_user = getattr(context, "bot_user_id", None) or (context or {}).get("bot_user_id")
+            where = translate.message_where(body, event)
+            reply = await self.run_command(client, translate.message_text(event, bot_user), where)
+            await respond.deliver(client, self.notifier, reply, where)
+
+    async def on_home_opened(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
+        async with self.work:
+            if event.get("tab", "home") != "home" or not await self._first_delivery(body):
+                return
+            await self.publish_home(client, translate.team_of(body), event["user"])
+
+    async def on_user_change(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        async with self.work:
+            if await self._first_delivery(body):
+                await members.refresh_known(
+                    self.sessions, team_id=translate.team_of(body), user=event.get("user") or {}, now=self.clock()
+                )
+
+    async def _first_delivery(self, body: dict[str, Any]) -> bool:
+        event_id = body.get("event_id")
+        if not event_id:
+            return True
+        first = await dedupe.first_delivery(
+            self.sessions,
+            event_id=str(event_id),
+            team_id=translate.team_of(body),
+            event_type=str((body.get("event") or {}).get("type", "")),
+            now=self.clock(),
+        )
+        if not first:
+            log.info("Slack event %s already handled; ignoring the repeat", event_id)
+        return first
+
+    async def publish_home(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
+        reply = await self.run_command(client, "mine", Where(team_id=team_id, user_id=user_id))
+        view = render.home_view(reply, updated=self.clock().strftime("%Y-%m-%d %H:%M UTC"))
+        await client.views_publish(user_id=user_id, view=view)
+
+
+def build_bolt_app(face: SlackFace, settings: SlackSettings, engine: AsyncEngine) -> AsyncApp:
+    """The bolt app with every listener, and the OAuth install flow when the settings ask for it."""
+    client = web_client(settings.slack_api_url, None if settings.oauth else settings.bot_token)
+    options: dict[str, Any] = {}
+    if settings.oauth:
+        installation_store = AsyncSQLAlchemyInstallationStore(client_id=settings.slack_client_id or "", engine=engine)
+        options["oauth_settings"] = AsyncOAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=settings.client_secret,
+            scopes=BOT_SCOPES,
+            installation_store=installation_store,
+            state_store=AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine),
+            install_path=INSTALL_PATH,
+            redirect_uri_path=REDIRECT_PATH,
+        )
+        face.notifier.installation_store = installation_store
+    bolt = AsyncApp(
+        name="ownerbot",
+        client=client,
+        signing_secret=settings.signing_secret or "",
+        request_verification_enabled=True,
+        process_before_response=False,
+        **options,
+    )
+    bolt.command(COMMAND_RE)(face.on_command)
+    bolt.action(ACTION_RE)(face.on_action)
+    bolt.view_submission(render.PROMPT_CALLBACK)(face.on_submit)
+    bolt.event("app_home_opened")(face.on_home_opened)
+    bolt.event("app_mention")(face.on_message_event)
+    bolt.event("message")(face.on_message_event)
+    bolt.event("user_change")(face.on_user_change)
+    return bolt

@@ -1,0 +1,72 @@
+"""Replies out: the invoker's answer on the surface they used, a prompt as a modal, and notices as DMs."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers import Reply
+from handlers.ports import DeliveryFailed
+
+from . import render
+from .notifier import SlackNotifier, post_to_response_url
+from .translate import Where
+
+log = logging.getLogger(__name__)
+
+
+async def deliver(client: AsyncWebClient, notifier: SlackNotifier, reply: Reply, where: Where) -> None:
+    """Everything a reply says: a prompt (a modal while the trigger lasts), its text, and its notices."""
+    if reply.prompt is not None and where.trigger_id:
+        context = render.PromptContext(
+            reply.prompt.submit_action_id,
+            reply.prompt.value,
+            where.channel_id,
+            where.response_url,
+            where.message_ts,
+        )
+        try:
+            await client.views_open(trigger_id=where.trigger_id, view=render.prompt_modal(reply.prompt, context))
+            reply = replace(reply, text="", prompt=None)
+        except SlackApiError as error:  # trigger expired (3 s): the reply text says how to type it instead
+            log.warning("views.open failed: %s", error.response.get("error"))
+    if reply.text:
+        await answer(client, notifier, reply, where)
+    for notice in reply.notices:
+        try:
+            await notifier.send_direct(
+                workspace=where.team_id, user_id=notice.to_user_id, reply=notice.reply, client=client
+            )
+        except DeliveryFailed as error:
+            log.warning("could not DM %s: %s", notice.to_user_id, error)
+            await answer(
+                client,
+                notifier,
+                Reply(f"I could not message <@{notice.to_user_id}> ({error}); please tell them yourself.", error=True),
+                where,
+            )
+
+
+async def answer(client: AsyncWebClient, notifier: SlackNotifier, reply: Reply, where: Where) -> None:
+    """The reply to the invoker, on the surface they used."""
+    body = render.message(reply)
+    try:
+        if where.response_url:
+            payload = {**body, "response_type": "ephemeral" if reply.ephemeral else "in_channel"}
+            if where.message_ts is not None:  # a button on a message: replace it, or answer beside it
+                payload["replace_original"] = reply.replace_original and not reply.error
+            await post_to_response_url(where.response_url, payload)
+        elif reply.replace_original and where.channel_id and where.message_ts and not reply.error:
+            await client.chat_update(channel=where.channel_id, ts=where.message_ts, **body)
+        elif where.channel_id and not where.home and (where.direct or not reply.ephemeral):
+            thread_ts = where.thread_ts if where.thread_ts and not reply.ephemeral else None
+            await client.chat_postMessage(channel=where.channel_id, thread_ts=thread_ts, **body)
+        elif where.channel_id and not where.home:
+            await client.chat_postEphemeral(channel=where.channel_id, user=where.user_id, **body)
+        elif not where.home or reply.error:
+            await notifier.send_direct(workspace=where.team_id, user_id=where.user_id, reply=reply, client=client)
+    except (TimeoutError, SlackApiError, DeliveryFailed, OSError) as error:
+        log.warning("could not answer %s in Slack: %s", where.user_id, error)
