@@ -107,10 +107,13 @@ class ConsoleChat:
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
-    def _show(self, reply: Reply) -> None:
+    async def _show(self, reply: Reply) -> None:
+        """Print the reply; its notices go to their people's console inboxes, as Slack and Teams DM them."""
         self._print(render(reply))
         for notice in reply.notices:
             self._print(f"  → to {notice.to_user_id}: " + render(notice.reply).replace("\n", "\n    "))
+            if self.inbox is not None:
+                await self.inbox.send_direct(workspace=CONSOLE_WORKSPACE, user_id=notice.to_user_id, reply=notice.reply)
         if reply.prompt:
             self.pending_prompt = (reply.prompt.submit_action_id, reply.prompt.value)
             self._print(f"  ? {reply.prompt.label} (type the answer, or an empty line to cancel)")
@@ -135,18 +138,19 @@ class ConsoleChat:
             button = BUTTONS.get(verb)
             if button is not None:
                 return await self._act(button, value.strip(), None)
-        reply = await self.handlers.command(
-            Invocation(
-                platform=Platform.CONSOLE,
-                workspace=CONSOLE_WORKSPACE,
-                user_id=self.user_id,
-                user_name=self.name,
-                text=line,
-                channel_id="console",
-            )
-        )
-        self._show(reply)
+        reply = await self.handlers.command(self._invocation(line))
+        await self._show(reply)
         return reply
+
+    def _invocation(self, text: str) -> Invocation:
+        return Invocation(
+            platform=Platform.CONSOLE,
+            workspace=CONSOLE_WORKSPACE,
+            user_id=self.user_id,
+            user_name=self.name,
+            text=text,
+            channel_id="console",
+        )
 
     async def _act(self, action_id: str, value: str, typed: str | None) -> Reply:
         reply = await self.handlers.action(
@@ -160,11 +164,13 @@ class ConsoleChat:
                 input=typed,
             )
         )
-        self._show(reply)
+        await self._show(reply)
         return reply
 
     async def run(self, read_line: Callable[[], str]) -> None:
         self._print(f"ownerbot console as {self.name} ({self.user_id}). Type `help`, or `quit` to leave.")
+        # opening the console is first sight: from now on others can hand customers to this person
+        await self.handlers.greet(self._invocation(""))
         self.show_inbox()
         while True:
             try:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import difflib
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.clock import Clock
-from db.models import Member, Platform, Workspace
+from db.models import Member, Workspace
 from nudges.settings import NudgeSettings
 from ownership.errors import DomainError
 from ownership.people import member_on_sight, workspace_on_sight
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 SORRY = (
     "Something went wrong on our side and nothing was changed. Please try again; if it keeps failing, tell an admin."
 )
+
+
+Work = Callable[[Context], Awaitable[Reply]]
 
 
 class Handlers:
@@ -40,44 +44,62 @@ class Handlers:
         self.policy = policy
         self.gesture_messages = gesture_messages
 
-    async def _on_sight(
-        self, *, platform: Platform, workspace: str, workspace_name: str, user_id: str, user_name: str, tz: str | None
-    ) -> tuple[int, int]:
-        """The workspace and the person, in their own transaction, committed before the command runs: whoever
-        talked to ownerbot is known from then on, even when what they asked for is refused."""
+    async def meet(self, session: AsyncSession, caller: Invocation | ActionInvocation) -> tuple[Workspace, Member]:
+        """The caller's workspace and the caller, created or refreshed on first sight."""
         now = self.clock()
-        async with self.sessions() as session, session.begin():
-            ws: Workspace = await workspace_on_sight(
-                session, platform=platform, external_id=workspace, name=workspace_name, now=now
-            )
-            actor: Member = await member_on_sight(
-                session,
-                workspace=ws,
-                platform_user_id=user_id,
-                display_name=user_name,
-                time_zone=tz,
-                admins=self.admins,
-                now=now,
-            )
-            return ws.id, actor.id
-
-    async def _context(
-        self, session: AsyncSession, ids: tuple[int, int], *, platform: Platform, channel_id: str | None
-    ) -> Context:
-        ws = await session.get(Workspace, ids[0])
-        actor = await session.get(Member, ids[1])
-        if ws is None or actor is None:  # pragma: no cover - rows are never deleted
-            raise RuntimeError("the workspace or member registered a moment ago is gone")
-        return Context(
-            session=session,
-            actor=actor,
-            workspace=ws,
-            platform=platform,
-            now=self.clock(),
-            policy=self.policy,
-            channel_id=channel_id,
-            gesture_messages=self.gesture_messages,
+        ws: Workspace = await workspace_on_sight(
+            session,
+            platform=caller.platform,
+            external_id=caller.workspace,
+            name=caller.workspace_name if isinstance(caller, Invocation) else "",
+            now=now,
         )
+        actor: Member = await member_on_sight(
+            session,
+            workspace=ws,
+            platform_user_id=caller.user_id,
+            display_name=caller.user_name,
+            time_zone=caller.time_zone,
+            admins=self.admins,
+            now=now,
+        )
+        return ws, actor
+
+    async def greet(self, caller: Invocation | ActionInvocation) -> None:
+        """Meet the caller in a transaction of their own (opening the console, asking for help)."""
+        async with self.sessions() as session, session.begin():
+            await self.meet(session, caller)
+
+    async def _run(self, caller: Invocation | ActionInvocation, work: Work, *, what: str) -> Reply:
+        """One transaction: meet the caller, then the work. When the work is refused, that transaction rolls
+        back, so the caller is met again in one of their own: whoever talked to ownerbot stays known, and a
+        command that succeeds (the usual case) costs one transaction. `what` names the work in logs (never the
+        typed text: it may hold customers' words)."""
+        try:
+            async with self.sessions() as session, session.begin():
+                ws, actor = await self.meet(session, caller)
+                ctx = Context(
+                    session=session,
+                    actor=actor,
+                    workspace=ws,
+                    platform=caller.platform,
+                    now=self.clock(),
+                    policy=self.policy,
+                    channel_id=caller.channel_id,
+                    gesture_messages=self.gesture_messages,
+                )
+                reply = await work(ctx)
+        except DomainError as error:
+            try:
+                await self.greet(caller)
+            except Exception:
+                log.exception("could not record %s after a refused %s", "the caller", what)
+            return Reply(error.message, error=True)
+        except Exception:
+            log.exception("%s failed", what)
+            return Reply(SORRY, error=True)
+        await self._after_commit(ctx)
+        return reply
 
     async def _after_commit(self, ctx: Context) -> None:
         for work in ctx.after_commit:
@@ -87,58 +109,24 @@ class Handlers:
                 log.exception("work after commit failed")
 
     async def command(self, invocation: Invocation) -> Reply:
-        try:
-            ids = await self._on_sight(
-                platform=invocation.platform,
-                workspace=invocation.workspace,
-                workspace_name=invocation.workspace_name,
-                user_id=invocation.user_id,
-                user_name=invocation.user_name,
-                tz=invocation.time_zone,
-            )
+        async def work(ctx: Context) -> Reply:
             words = lex(invocation.text)
-            if not words:
-                return help_reply([])
-            name, args = words[0].text.lower(), words[1:]
+            name, args = (words[0].text.lower(), words[1:]) if words else ("help", [])
+            found = COMMANDS.get(name)
+            if found is not None:
+                form, rest = found.pick(args)
+                return await form.run(ctx, **await form.parse(ctx, rest))
             if name == "help":
                 return help_reply([word.text for word in args])
-            found = COMMANDS.get(name)
-            if found is None:
-                close = difflib.get_close_matches(name, list(COMMANDS), n=1)
-                hint = f" Did you mean `{close[0]}`?" if close else ""
-                return Reply(f"I don't know the command `{name[:40]}`.{hint} Type `help` for the list.", error=True)
-            form, args = found.pick(args)
-            async with self.sessions() as session, session.begin():
-                ctx = await self._context(session, ids, platform=invocation.platform, channel_id=invocation.channel_id)
-                reply = await form.run(ctx, **await form.parse(ctx, args))
-            await self._after_commit(ctx)
-            return reply
-        except DomainError as error:
-            return Reply(error.message, error=True)
-        except Exception:
-            log.exception("command failed: %s", invocation.text[:60])
-            return Reply(SORRY, error=True)
+            close = difflib.get_close_matches(name, list(COMMANDS), n=1)
+            hint = f" Did you mean `{close[0]}`?" if close else ""
+            return Reply(f"I don't know the command `{name[:40]}`.{hint} Type `help` for the list.", error=True)
+
+        first = invocation.text[:40].split(maxsplit=1)[0].lower() if invocation.text.strip() else "help"
+        return await self._run(invocation, work, what=f"command {first}" if first in COMMANDS else "a command")
 
     async def action(self, act: ActionInvocation) -> Reply:
         run = ACTIONS.get(act.action_id)
         if run is None:
             return Reply("That button is no longer supported.", error=True)
-        try:
-            ids = await self._on_sight(
-                platform=act.platform,
-                workspace=act.workspace,
-                workspace_name="",
-                user_id=act.user_id,
-                user_name=act.user_name,
-                tz=act.time_zone,
-            )
-            async with self.sessions() as session, session.begin():
-                ctx = await self._context(session, ids, platform=act.platform, channel_id=act.channel_id)
-                reply = await run(ctx, act)
-            await self._after_commit(ctx)
-            return reply
-        except DomainError as error:
-            return Reply(error.message, error=True)
-        except Exception:
-            log.exception("action failed: %s", act.action_id)
-            return Reply(SORRY, error=True)
+        return await self._run(act, lambda ctx: run(ctx, act), what=f"action {act.action_id}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -100,6 +101,34 @@ def test_chat_add_claim_handoff_accept_history(workdir: Path) -> None:
     assert "You now own Acme Corp." in accept.stdout
     assert "Sam accepted it from Ana: she speaks German with their CTO (via console)" in accept.stdout
     assert "Traceback" not in accept.stdout + accept.stderr
+
+
+def test_the_readme_quick_start_works_as_printed(tmp_path: Path) -> None:
+    """The console part of README's quick start, its commands and typed lines taken from README itself."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme[readme.index("## Quick start") : readme.index("## Commands")]
+    blocks = re.findall(r"```(?:sh)?\n(.*?)```", quick_start, re.S)
+    shell = next(b for b in blocks if "./ownerbot chat" in b).strip().splitlines()
+    typed = next(b for b in blocks if b.startswith("customer add"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL"))}
+    assert run(["db", "upgrade"], tmp_path).returncode == 0
+    outputs = []
+    for number, line in enumerate(shell):
+        command = line.replace("./ownerbot", OWNERBOT)
+        stdin = typed if number == len(shell) - 1 else None  # the last line's chat reads what Ana types
+        done = subprocess.run(
+            command, shell=True, cwd=tmp_path, env=env, input=stdin, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert "Added Acme Corp (premium)" in outputs[-1], outputs[-1]
+    assert "Ana now owns Acme Corp." in outputs[-1]
+    assert "Handoff of Acme Corp to Sam requested" in outputs[-1], outputs[-1]
+    assert "`./ownerbot chat --as U2 --name Sam` shows Sam the offer" in quick_start
+    sam = run(["chat", "--as", "U2", "--name", "Sam"], tmp_path, stdin="accept\nhistory acme corp\n")
+    assert "Ana wants to hand Acme Corp over to you" in sam.stdout  # the offer waiting in his inbox
+    assert "You now own Acme Corp." in sam.stdout
+    assert "Sam accepted it from Ana: she speaks German with their CTO (via console)" in sam.stdout
 
 
 def test_import_is_all_or_nothing_and_reports_lines(workdir: Path) -> None:
