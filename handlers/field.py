@@ -26,7 +26,7 @@ from db.models import (
     TicketEventKind,
     Workspace,
 )
-from gestures import proposals as wow
+from gestures import views
 from gestures.amounts import format_amount
 from nudges.digest import Survey, survey
 from nudges.settings import NudgeSettings
@@ -339,7 +339,7 @@ async def field_report(
     report.time_to_owner = await _time_to_owner(session, workspace.id, now)
     teams = (await session.execute(select(Team).where(Team.workspace_id == workspace.id).order_by(Team.name))).scalars()
     for team in list(teams):
-        digest = await wow.gesture_digest(session, team_id=team.id, now=now)
+        digest = await views.gesture_digest(session, team_id=team.id, now=now)
         budget = (
             "no budget set"
             if digest.budget_cents is None

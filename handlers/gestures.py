@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import GestureMessage, GestureStatus, Platform, Team, VoteChoice
-from gestures import outbox
-from gestures import proposals as wow
+from gestures import budget as wow_budget
+from gestures import closing, delivery, outbox, proposing, views, voting
 from gestures.amounts import describe, format_amount, parse_amount, parse_duration
 from ownership.customers import find_customer
 from ownership.errors import InvalidInput, quote
@@ -62,11 +62,11 @@ def money(cents: int, currency: str) -> str:
     return format_amount(cents, currency) if cents else "free"
 
 
-def title(view: wow.ProposalView) -> str:
+def title(view: views.ProposalView) -> str:
     return f"Frugal wow #{view.proposal.id} for {view.customer_name}: {view.proposal.gesture}"
 
 
-def vote_fields(view: wow.ProposalView) -> list[tuple[str, str]]:
+def vote_fields(view: views.ProposalView) -> list[tuple[str, str]]:
     p, counts = view.proposal, view.tally
     quorum = f"quorum {p.quorum}"
     if p.status == GestureStatus.OPEN and p.hide_results:
@@ -80,7 +80,7 @@ def vote_fields(view: wow.ProposalView) -> list[tuple[str, str]]:
     ]
 
 
-def budget_field(view: wow.ProposalView) -> list[tuple[str, str]]:
+def budget_field(view: views.ProposalView) -> list[tuple[str, str]]:
     if view.budget_cents is None:
         return []
     p = view.proposal
@@ -99,7 +99,7 @@ def budget_field(view: wow.ProposalView) -> list[tuple[str, str]]:
     return fields
 
 
-def status_line(view: wow.ProposalView) -> str:
+def status_line(view: views.ProposalView) -> str:
     p = view.proposal
     if p.status == GestureStatus.OPEN:
         return f"open for votes until {when(p.deadline)}"
@@ -123,7 +123,7 @@ def lead_buttons(p_id: int) -> list[Button]:
     ]
 
 
-def render_card(view: wow.ProposalView) -> Reply:
+def render_card(view: views.ProposalView) -> Reply:
     p = view.proposal
     fields = [("Proposed by", view.proposer_name), ("Cost", money(p.cost_cents, p.currency))]
     fields += budget_field(view)
@@ -145,7 +145,7 @@ def render_card(view: wow.ProposalView) -> Reply:
     return Reply(title(view), fields=fields, buttons=buttons, ephemeral=False)
 
 
-def outcome_text(view: wow.ProposalView) -> str:
+def outcome_text(view: views.ProposalView) -> str:
     p = view.proposal
     head = f"Gesture #{p.id} for {view.customer_name} ({p.gesture})"
     votes = f"{p.yes_votes} yes, {p.no_votes} no"
@@ -168,7 +168,7 @@ def outcome_text(view: wow.ProposalView) -> str:
     return f"{head} is approved ({votes}{confirmed}).{delivered}"
 
 
-def render_outcome(view: wow.ProposalView, *, for_user: str | None = None) -> Reply:
+def render_outcome(view: views.ProposalView, *, for_user: str | None = None) -> Reply:
     p = view.proposal
     buttons: list[Button] = []
     if p.status == GestureStatus.AWAITING_LEAD and for_user is None:
@@ -179,7 +179,7 @@ def render_outcome(view: wow.ProposalView, *, for_user: str | None = None) -> Re
     return Reply(outcome_text(view), fields=fields, buttons=buttons, ephemeral=for_user is not None)
 
 
-def render_lead_request(view: wow.ProposalView) -> Reply:
+def render_lead_request(view: views.ProposalView) -> Reply:
     p = view.proposal
     if p.status != GestureStatus.AWAITING_LEAD:
         return Reply(outcome_text(view))
@@ -191,7 +191,7 @@ def render_lead_request(view: wow.ProposalView) -> Reply:
     )
 
 
-def render_delivery_request(view: wow.ProposalView, *, reminder: bool) -> Reply | None:
+def render_delivery_request(view: views.ProposalView, *, reminder: bool) -> Reply | None:
     p = view.proposal
     if p.status != GestureStatus.APPROVED:
         return None  # delivered (or undone) before the reminder went out: nothing to say
@@ -208,7 +208,7 @@ def render_delivery_request(view: wow.ProposalView, *, reminder: bool) -> Reply 
     )
 
 
-def render_message(purpose: str, target: str, view: wow.ProposalView) -> Reply | None:
+def render_message(purpose: str, target: str, view: views.ProposalView) -> Reply | None:
     if purpose == outbox.CARD:
         return render_card(view)
     if purpose == outbox.OUTCOME:
@@ -279,7 +279,7 @@ async def _deliver_one(
     for _ in range(MAX_SEND_ROUNDS):
         async with sessions() as session:
             version = await session.scalar(select(GestureMessage.want_version).where(GestureMessage.id == owed.id))
-            view = await wow.view_proposal(session, proposal_id=owed.proposal_id, now=now)
+            view = await views.view_proposal(session, proposal_id=owed.proposal_id, now=now)
             reply = render_message(owed.purpose, owed.target, view)
         if reply is None:
             async with sessions() as session, session.begin():
@@ -383,11 +383,11 @@ async def close_due_proposals(
     nudges engine reminds instead), and send whatever is owed."""
     report = CloseReport()
     async with sessions() as session:
-        due = await wow.due_proposals(session, now=now)
+        due = await closing.due_proposals(session, now=now)
     for proposal_id in due:
         try:
             async with sessions() as session, session.begin():
-                closed = await wow.close_proposal(session, proposal_id=proposal_id, now=now)
+                closed = await closing.close_proposal(session, proposal_id=proposal_id, now=now)
         except Exception:
             log.exception("closing gesture %s failed; the next tick retries", proposal_id)
             continue
@@ -395,7 +395,7 @@ async def close_due_proposals(
             report.closed.append(proposal_id)
     if remind:
         async with sessions() as session, session.begin():
-            report.reminders = await wow.enqueue_delivery_reminders(session, now=now)
+            report.reminders = await delivery.enqueue_delivery_reminders(session, now=now)
     report.sent = await deliver_messages(sessions=sessions, notifiers=notifiers, now=now)
     return report
 
@@ -418,13 +418,17 @@ async def _propose(ctx: Context, args: list[str]) -> Reply:
     )
     need(positional, 2, PROPOSE_USAGE)
     customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=positional[0])
-    cost = parse_amount(options["cost"], what="a gesture", maximum_cents=wow.MAX_COST_CENTS) if "cost" in options else 0
-    deadline = (
-        parse_duration(options["deadline"], minimum=wow.MIN_DEADLINE, maximum=wow.MAX_DEADLINE)
-        if "deadline" in options
-        else wow.DEFAULT_DEADLINE
+    cost = (
+        parse_amount(options["cost"], what="a gesture", maximum_cents=proposing.MAX_COST_CENTS)
+        if "cost" in options
+        else 0
     )
-    made = await wow.propose(
+    deadline = (
+        parse_duration(options["deadline"], minimum=proposing.MIN_DEADLINE, maximum=proposing.MAX_DEADLINE)
+        if "deadline" in options
+        else proposing.DEFAULT_DEADLINE
+    )
+    made = await proposing.propose(
         ctx.session,
         actor=ctx.actor,
         customer=customer,
@@ -458,7 +462,7 @@ async def _propose(ctx: Context, args: list[str]) -> Reply:
 
 
 async def _vote_reply(ctx: Context, proposal_id: int, choice: VoteChoice) -> Reply:
-    result = await wow.cast_vote(
+    result = await voting.cast_vote(
         ctx.session,
         actor=ctx.actor,
         workspace_id=ctx.workspace.id,
@@ -486,16 +490,16 @@ def _choice(word: str) -> VoteChoice:
 
 async def _vote(ctx: Context, args: list[str]) -> Reply:
     need(args, 2, "wow vote <id> yes|no")
-    return await _vote_reply(ctx, wow.parse_proposal_id(args[0]), _choice(args[1]))
+    return await _vote_reply(ctx, proposing.parse_proposal_id(args[0]), _choice(args[1]))
 
 
 async def _comment(ctx: Context, args: list[str]) -> Reply:
     need(args, 2, "wow comment <id> <text…>")
-    return await _commented(ctx, wow.parse_proposal_id(args[0]), " ".join(args[1:]))
+    return await _commented(ctx, proposing.parse_proposal_id(args[0]), " ".join(args[1:]))
 
 
 async def _commented(ctx: Context, proposal_id: int, body: str | None) -> Reply:
-    await wow.add_comment(
+    await voting.add_comment(
         ctx.session,
         actor=ctx.actor,
         workspace_id=ctx.workspace.id,
@@ -510,11 +514,11 @@ async def _commented(ctx: Context, proposal_id: int, body: str | None) -> Reply:
 
 async def _delivered(ctx: Context, args: list[str]) -> Reply:
     need(args, 1, "wow delivered <id>")
-    return await _mark_delivered(ctx, wow.parse_proposal_id(args[0]))
+    return await _mark_delivered(ctx, proposing.parse_proposal_id(args[0]))
 
 
 async def _mark_delivered(ctx: Context, proposal_id: int) -> Reply:
-    p = await wow.mark_delivered(
+    p = await delivery.mark_delivered(
         ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id, proposal_id=proposal_id, now=ctx.now
     )
     deliver_after_commit(ctx, p.id)
@@ -524,11 +528,11 @@ async def _mark_delivered(ctx: Context, proposal_id: int) -> Reply:
 async def _assign(ctx: Context, args: list[str]) -> Reply:
     need(args, 2, "wow assign <id> @member")
     to = await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=args[1])
-    p = await wow.assign(
+    p = await delivery.assign(
         ctx.session,
         actor=ctx.actor,
         workspace_id=ctx.workspace.id,
-        proposal_id=wow.parse_proposal_id(args[0]),
+        proposal_id=proposing.parse_proposal_id(args[0]),
         to=to,
         now=ctx.now,
     )
@@ -537,7 +541,7 @@ async def _assign(ctx: Context, args: list[str]) -> Reply:
 
 
 async def _list(ctx: Context, args: list[str]) -> Reply:
-    lines = await wow.list_gestures(
+    lines = await views.list_gestures(
         ctx.session,
         workspace_id=ctx.workspace.id,
         team_id=ctx.actor.team_id,
@@ -561,7 +565,7 @@ async def _list(ctx: Context, args: list[str]) -> Reply:
 async def _history(ctx: Context, args: list[str]) -> Reply:
     need(args, 1, "wow history <customer>")
     customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=" ".join(args))
-    lines = await wow.customer_gestures(ctx.session, customer=customer)
+    lines = await views.customer_gestures(ctx.session, customer=customer)
     if not lines:
         return Reply(f"No gestures for {customer.name} yet. Propose one: `wow {quote(customer.name)} <gesture…>`.")
     fields = [
@@ -576,24 +580,24 @@ async def _history(ctx: Context, args: list[str]) -> Reply:
 
 
 async def _team(ctx: Context, options: dict[str, str]) -> Team:
-    return await wow.actor_team(ctx.session, actor=ctx.actor, name=options.get("team"))
+    return await wow_budget.actor_team(ctx.session, actor=ctx.actor, name=options.get("team"))
 
 
 async def _budget(ctx: Context, args: list[str]) -> Reply:
     positional, options = split_options(args, {"team": "the team's name"})
     team = await _team(ctx, options)
     if positional:
-        settings = await wow.settings_for(ctx.session, team_id=team.id, now=ctx.now)
-        cents = parse_amount(positional[0], what="a monthly budget", maximum_cents=wow.MAX_BUDGET_CENTS)
-        await wow.set_budget(ctx.session, actor=ctx.actor, team=team, cents=cents, now=ctx.now)
+        settings = await wow_budget.settings_for(ctx.session, team_id=team.id, now=ctx.now)
+        cents = parse_amount(positional[0], what="a monthly budget", maximum_cents=wow_budget.MAX_BUDGET_CENTS)
+        await wow_budget.set_budget(ctx.session, actor=ctx.actor, team=team, cents=cents, now=ctx.now)
         return Reply(
             f"{team.name}'s monthly gesture budget is now {format_amount(cents, settings.currency)}.", ephemeral=False
         )
-    digest = await wow.gesture_digest(ctx.session, team_id=team.id, now=ctx.now)
+    digest = await views.gesture_digest(ctx.session, team_id=team.id, now=ctx.now)
     return Reply(f"{team.name}'s gestures this month", fields=digest_fields(digest))
 
 
-def digest_fields(digest: wow.GestureDigest) -> list[tuple[str, str]]:
+def digest_fields(digest: views.GestureDigest) -> list[tuple[str, str]]:
     """The gesture part of a lead's digest (the nudges digest can show these fields as they are)."""
     budget = (
         "no budget set (`wow budget <amount>`)"
@@ -632,8 +636,8 @@ async def _settings(ctx: Context, args: list[str]) -> Reply:
             changes["currency"] = value
         else:
             raise InvalidInput(f"Usage: `{SETTINGS_USAGE}`")
-        await wow.change_settings(ctx.session, actor=ctx.actor, team=team, now=ctx.now, **changes)  # type: ignore[arg-type]
-    settings = await wow.settings_for(ctx.session, team_id=team.id, now=ctx.now)
+        await wow_budget.change_settings(ctx.session, actor=ctx.actor, team=team, now=ctx.now, **changes)  # type: ignore[arg-type]
+    settings = await wow_budget.settings_for(ctx.session, team_id=team.id, now=ctx.now)
     budget = (
         "none"
         if settings.monthly_budget_cents is None
@@ -653,7 +657,7 @@ async def _settings(ctx: Context, args: list[str]) -> Reply:
 
 
 async def _decide(ctx: Context, proposal_id: int, confirm: bool) -> Reply:
-    p = await wow.decide_over_budget(
+    p = await closing.decide_over_budget(
         ctx.session,
         actor=ctx.actor,
         workspace_id=ctx.workspace.id,
@@ -669,12 +673,12 @@ async def _decide(ctx: Context, proposal_id: int, confirm: bool) -> Reply:
 
 async def _confirm(ctx: Context, args: list[str]) -> Reply:
     need(args, 1, "wow confirm <id>")
-    return await _decide(ctx, wow.parse_proposal_id(args[0]), True)
+    return await _decide(ctx, proposing.parse_proposal_id(args[0]), True)
 
 
 async def _decline(ctx: Context, args: list[str]) -> Reply:
     need(args, 1, "wow decline <id>")
-    return await _decide(ctx, wow.parse_proposal_id(args[0]), False)
+    return await _decide(ctx, proposing.parse_proposal_id(args[0]), False)
 
 
 SUBCOMMAND_RUNNERS = {
@@ -696,7 +700,7 @@ SUBCOMMAND_RUNNERS = {
 
 def _button_id(act: ActionInvocation) -> int:
     try:
-        return wow.parse_proposal_id(act.value)
+        return proposing.parse_proposal_id(act.value)
     except InvalidInput:
         raise InvalidInput("That button is out of date.") from None
 
@@ -713,8 +717,8 @@ async def vote_no(ctx: Context, act: ActionInvocation) -> Reply:
 
 @action(ActionId.GESTURE_COMMENT)
 async def comment_button(ctx: Context, act: ActionInvocation) -> Reply:
-    proposal = await wow.get_proposal(ctx.session, workspace_id=ctx.workspace.id, proposal_id=_button_id(act))
-    await wow.may_vote(ctx.session, actor=ctx.actor, proposal=proposal)
+    proposal = await proposing.get_proposal(ctx.session, workspace_id=ctx.workspace.id, proposal_id=_button_id(act))
+    await voting.may_vote(ctx.session, actor=ctx.actor, proposal=proposal)
     return Reply(
         f"Add a short comment to gesture #{proposal.id}.",
         prompt=Prompt(
@@ -723,7 +727,7 @@ async def comment_button(ctx: Context, act: ActionInvocation) -> Reply:
             submit_action_id=ActionId.GESTURE_COMMENT_SUBMIT,
             value=str(proposal.id),
             min_length=1,
-            max_length=wow.MAX_COMMENT,
+            max_length=voting.MAX_COMMENT,
             placeholder="e.g. they loved the last card",
         ),
     )
