@@ -6,6 +6,8 @@ import re
 from datetime import datetime, timedelta
 
 from db.models import Customer, Member, Mood, Platform, Priority, Ticket, TicketEventKind, TicketStatus
+from ownership import ideas as idea_domain
+from ownership import ticket_status, ticket_views, timeline
 from ownership import tickets as ticket_domain
 from ownership.customers import find_customer
 from ownership.errors import InvalidInput, quote
@@ -87,7 +89,7 @@ async def ticket(ctx: Context, args: list[str]) -> Reply:
         return await _note(ctx, rest)
     if verb in STATUS_VERBS:
         found = await _ticket(ctx, rest[0])
-        await ticket_domain.change_status(
+        await ticket_status.change_status(
             ctx.session, ticket=found, to=STATUS_VERBS[verb], actor=ctx.actor, platform=ctx.platform, now=ctx.now
         )
         return Reply(STATUS_DONE[STATUS_VERBS[verb]].format(id=found.id), ephemeral=False)
@@ -126,7 +128,7 @@ async def _open(ctx: Context, rest: list[str]) -> Reply:
             f"Someone please `claim {quote(customer.name)}`.",
             fields=fields,
         )
-        team = await ticket_domain.team_to_tell(ctx.session, customer=customer)
+        team = await ticket_views.team_to_tell(ctx.session, customer=customer)
         notices = [Notice(m.platform_user_id, notice) for m in team if m.id != ctx.actor.id]
         fields.append(("Owner", "nobody: flagged to the team"))
         return Reply(
@@ -216,7 +218,7 @@ async def _csat(ctx: Context, rest: list[str]) -> Reply:
     return Reply(f"Good rating recorded on #{found.id}.")
 
 
-def _timeline_words(line: ticket_domain.TimelineLine) -> str:
+def _timeline_words(line: timeline.TimelineLine) -> str:
     who = line.actor or ("the helpdesk" if line.platform == Platform.WEBHOOK else "someone")
     kind = line.kind
     if kind == TicketEventKind.OPENED:
@@ -244,7 +246,7 @@ async def _show(ctx: Context, rest: list[str]) -> Reply:
     )
     customer = await ctx.session.get(Customer, found.customer_id)
     owner = await ctx.session.get(Member, found.owner_id) if found.owner_id else None
-    levels = ticket_domain.service_levels(found, now=ctx.now)
+    levels = ticket_views.service_levels(found, now=ctx.now)
     mood = found.mood.value + (f" ({found.mood_reason})" if found.mood_reason and found.mood != Mood.NEUTRAL else "")
     fields = [
         ("Customer", customer.name if customer else "?"),
@@ -261,7 +263,7 @@ async def _show(ctx: Context, rest: list[str]) -> Reply:
     ]
     if found.source != "chat":
         fields.insert(1, ("Helpdesk", f"{found.source} #{found.external_ref}"))
-    for line in await ticket_domain.ticket_timeline(ctx.session, ticket=found):
+    for line in await timeline.ticket_timeline(ctx.session, ticket=found):
         fields.append((when(line.at), f"{_timeline_words(line)} (via {line.platform.value})"))
     return Reply(f"#{found.id} {found.subject}", fields=fields)
 
@@ -270,11 +272,11 @@ async def _show(ctx: Context, rest: list[str]) -> Reply:
 async def tickets(ctx: Context, args: list[str]) -> Reply:
     if args:
         customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=" ".join(args))
-        rows = await ticket_domain.list_tickets(ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id)
+        rows = await ticket_views.list_tickets(ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id)
         title = f"{customer.name}: {len(rows)} ticket(s) not closed"
         empty = f"{customer.name} has no tickets. `ticket open {quote(customer.name)} <subject>` to open one."
     else:
-        rows = await ticket_domain.list_tickets(ctx.session, workspace_id=ctx.workspace.id, owner_id=ctx.actor.id)
+        rows = await ticket_views.list_tickets(ctx.session, workspace_id=ctx.workspace.id, owner_id=ctx.actor.id)
         title = f"You have {len(rows)} open or pending ticket(s)"
         empty = "You have no open tickets."
     if not rows:
@@ -296,7 +298,7 @@ async def tickets(ctx: Context, args: list[str]) -> Reply:
 async def idea(ctx: Context, args: list[str]) -> Reply:
     need(args, 2, "idea <customer> <text…>")
     customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=args[0])
-    recorded = await ticket_domain.record_idea(
+    recorded = await idea_domain.record_idea(
         ctx.session, actor=ctx.actor, customer=customer, text=" ".join(args[1:]), platform=ctx.platform, now=ctx.now
     )
     return Reply(f"Recorded {customer.name}'s idea: {recorded.text}")
@@ -311,7 +313,7 @@ async def ideas(ctx: Context, args: list[str]) -> Reply:
     customer = None
     if positional:
         customer = await find_customer(ctx.session, workspace_id=ctx.workspace.id, ref=" ".join(positional))
-    rows = await ticket_domain.list_ideas(
+    rows = await idea_domain.list_ideas(
         ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id if customer else None, since=since
     )
     scope = f" from {customer.name}" if customer else ""

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Customer, Platform, Priority, Ticket, TicketStatus, WebhookDelivery, Workspace
 
-from . import tickets
+from . import ticket_status, tickets
 from .errors import InvalidInput
 
 FREE_MAIL = {
@@ -224,7 +224,7 @@ async def apply_helpdesk_event(
     unhappy = False
     if event.comment and ticket.status == TicketStatus.CLOSED and event.status not in (None, TicketStatus.CLOSED):
         changes.append(f"status closed → {event.status.value}")
-        await tickets.set_status(session, ticket=ticket, to=event.status, actor=None, platform=platform, now=at)
+        await ticket_status.set_status(session, ticket=ticket, to=event.status, actor=None, platform=platform, now=at)
     if event.comment and ticket.status == TicketStatus.CLOSED:
         changes.append("comment not recorded: the ticket is closed")
     elif event.comment:
@@ -242,7 +242,7 @@ async def apply_helpdesk_event(
         changes.append("customer message" if event.comment_from_customer else "agent reply")
     if event.status is not None and event.status != ticket.status:
         changes.append(f"status {ticket.status.value} → {event.status.value}")
-        await tickets.set_status(session, ticket=ticket, to=event.status, actor=None, platform=platform, now=at)
+        await ticket_status.set_status(session, ticket=ticket, to=event.status, actor=None, platform=platform, now=at)
     if event.csat is not None:
         rated = await tickets.record_csat(
             session, ticket=ticket, rating=event.csat, comment=event.csat_comment, actor=None, platform=platform, now=at
