@@ -30,7 +30,7 @@ from gestures import views
 from gestures.amounts import format_amount
 from nudges.digest import Survey, survey
 from nudges.settings import NudgeSettings
-from ownership.claims import REASSIGN_KINDS
+from ownership.claim_views import REASSIGN_KINDS
 from ownership.people import require_lead
 
 from .nudges import policy_of
