@@ -4,11 +4,13 @@
   SLACK_CLIENT_ID + SLACK_CLIENT_SECRET (any workspace installs through /slack/install).
 - Socket Mode: SLACK_APP_TOKEN (xapp-...) plus SLACK_BOT_TOKEN; no public URL needed.
 - SLACK_API_URL: the Web API base URL (an enterprise proxy, or the tests' fake Slack).
+- SLACK_RETRY_BASE_SECONDS (0.5) and SLACK_RETRY_JITTER_SECONDS (1.0): the back-off before a Web API or
+  response_url retry (see `notifier.RetryTiming`); the tests set both to 0.
 """
 
 from __future__ import annotations
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -27,6 +29,8 @@ class SlackSettings(BaseSettings):
     slack_client_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = DEFAULT_API_URL
+    slack_retry_base_seconds: float = Field(default=0.5, ge=0, le=30)
+    slack_retry_jitter_seconds: float = Field(default=1.0, ge=0, le=30)
 
     @field_validator("slack_api_url")
     @classmethod
