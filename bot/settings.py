@@ -90,6 +90,9 @@ class SlackSettings(BaseSettings):
     slack_client_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = DEFAULT_API_URL
+    # the back-off before a Web API or response_url retry (see `bot.slack.notifier.RetryTiming`); tests set 0
+    slack_retry_base_seconds: float = Field(default=0.5, ge=0, le=30)
+    slack_retry_jitter_seconds: float = Field(default=1.0, ge=0, le=30)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -1,9 +1,14 @@
 """Domain: frugal-wow proposals, votes, deadlines, budget, delivery.
 
-- `proposals`: propose / cast_vote / close_proposal / decide_over_budget / mark_delivered / assign /
-  add_comment, team settings and the monthly budget, and what other parts read:
-  `pending_deliveries(assignee_id=...)` for someone's nudges, `gesture_digest(team_id=...)` for a lead's digest,
-  `customer_gestures(customer=...)` for a customer's history.
+- `budget`: a team's gesture settings (anonymous, hide results, quorum, currency) and monthly budget, and who
+  leads the team: `settings_for`, `set_budget`, `change_settings`, `budget_used`, `actor_team`.
+- `proposing`: `propose` a gesture for a customer; `get_proposal`, `parse_proposal_id`.
+- `voting`: `cast_vote` (one changeable vote per member), `tally`, `add_comment`.
+- `closing`: `due_proposals`, `close_proposal` at the deadline, a lead's `decide_over_budget`.
+- `delivery`: `assign`, `mark_delivered`, `enqueue_delivery_reminders`, and `pending_deliveries(assignee_id=...)`
+  for someone's nudges.
+- `views`: what cards and lists show: `view_proposal`, `list_gestures`, `customer_gestures(customer=...)` for a
+  customer's history, `gesture_digest(team_id=...)` for a lead's digest.
 - `outbox`: the messages owed about gestures, as rows with a lease, so a restart or a second replica neither
   loses nor doubles an announcement.
 - `amounts`: money (integer cents) and durations as people type them.

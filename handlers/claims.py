@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from db.models import Customer, EventKind, HandoffRequest, Member, Ticket
-from ownership import claims
+from ownership import claim_views, claims
 from ownership.errors import InvalidInput, NotFound, quote
 
 from .grammar import CustomerRef, MemberRef, Reason
@@ -123,7 +123,7 @@ async def handoff_with_reason(ctx: Context, act: ActionInvocation) -> Reply:
 
 
 async def _waiting_handoff(ctx: Context, customer: Customer | None) -> HandoffRequest:
-    waiting = await claims.handoffs_waiting_for(ctx.session, member=ctx.actor)
+    waiting = await claim_views.handoffs_waiting_for(ctx.session, member=ctx.actor)
     if customer is not None:
         for handoff_row, row_customer in waiting:
             if row_customer.id == customer.id:
@@ -193,7 +193,7 @@ async def decline(ctx: Context, *, customer: Customer, reason: str) -> Reply:
 
 async def _handoff_from_button(ctx: Context, act: ActionInvocation) -> HandoffRequest:
     try:
-        return await claims.get_handoff(ctx.session, workspace_id=ctx.workspace.id, handoff_id=int(act.value))
+        return await claim_views.get_handoff(ctx.session, workspace_id=ctx.workspace.id, handoff_id=int(act.value))
     except ValueError:
         raise InvalidInput("That button is out of date.") from None
 
@@ -277,7 +277,7 @@ async def release(ctx: Context, *, customer: Customer, reason: str) -> Reply:
 
 @command("whoowns", CustomerRef(), summary="Who owns a customer, since when.", group=GROUP)
 async def whoowns(ctx: Context, *, customer: Customer) -> Reply:
-    view = await claims.who_owns(ctx.session, customer=customer)
+    view = await claim_views.who_owns(ctx.session, customer=customer)
     fields = [("Tier", customer.tier.value), ("Re-assigns", str(view.reassigns))]
     if view.owner and customer.owned_since:
         fields.insert(0, ("Since", when(customer.owned_since)))
@@ -301,7 +301,7 @@ EVENT_WORDS = {
 
 @command("history", CustomerRef(), summary="A customer's ownership audit trail.", group=GROUP)
 async def history(ctx: Context, *, customer: Customer) -> Reply:
-    lines = await claims.customer_history(ctx.session, customer=customer)
+    lines = await claim_views.customer_history(ctx.session, customer=customer)
     if not lines:
         return Reply(f"{customer.name} has no ownership history yet.")
     fields = []
@@ -328,9 +328,9 @@ def stale_mark(ticket: Ticket, now: datetime) -> str:
 
 @command("mine", summary="Your customers, open tickets, and handoffs waiting for you.", group=GROUP)
 async def mine(ctx: Context) -> Reply:
-    owned = await claims.my_customers(ctx.session, member=ctx.actor)
-    tickets = await claims.my_open_tickets(ctx.session, member=ctx.actor)
-    waiting = await claims.handoffs_waiting_for(ctx.session, member=ctx.actor)
+    owned = await claim_views.my_customers(ctx.session, member=ctx.actor)
+    tickets = await claim_views.my_open_tickets(ctx.session, member=ctx.actor)
+    waiting = await claim_views.handoffs_waiting_for(ctx.session, member=ctx.actor)
     fields = [(c.customer.name, f"{c.customer.tier.value}, {c.open_tickets} open ticket(s)") for c in owned]
     fields += [
         (f"#{t.id} {c.name}", f"{t.subject} [{t.status.value}, {t.priority.value}]{stale_mark(t, ctx.now)}")

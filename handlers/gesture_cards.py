@@ -9,8 +9,8 @@ import logging
 
 from db.models import GestureStatus
 from gestures import outbox
-from gestures import proposals as wow
 from gestures.amounts import format_amount
+from gestures.views import ProposalView
 
 from .claims import when
 from .replies import ActionId, Button, Reply
@@ -32,11 +32,11 @@ def money(cents: int, currency: str) -> str:
     return format_amount(cents, currency) if cents else "free"
 
 
-def title(view: wow.ProposalView) -> str:
+def title(view: ProposalView) -> str:
     return f"Frugal wow #{view.proposal.id} for {view.customer_name}: {view.proposal.gesture}"
 
 
-def vote_fields(view: wow.ProposalView) -> list[tuple[str, str]]:
+def vote_fields(view: ProposalView) -> list[tuple[str, str]]:
     p, counts = view.proposal, view.tally
     quorum = f"quorum {p.quorum}"
     if p.status == GestureStatus.OPEN and p.hide_results:
@@ -50,7 +50,7 @@ def vote_fields(view: wow.ProposalView) -> list[tuple[str, str]]:
     ]
 
 
-def budget_field(view: wow.ProposalView) -> list[tuple[str, str]]:
+def budget_field(view: ProposalView) -> list[tuple[str, str]]:
     if view.budget_cents is None:
         return []
     p = view.proposal
@@ -69,7 +69,7 @@ def budget_field(view: wow.ProposalView) -> list[tuple[str, str]]:
     return fields
 
 
-def status_line(view: wow.ProposalView) -> str:
+def status_line(view: ProposalView) -> str:
     p = view.proposal
     if p.status == GestureStatus.OPEN:
         return f"open for votes until {when(p.deadline)}"
@@ -93,7 +93,7 @@ def lead_buttons(p_id: int) -> list[Button]:
     ]
 
 
-def render_card(view: wow.ProposalView) -> Reply:
+def render_card(view: ProposalView) -> Reply:
     p = view.proposal
     fields = [("Proposed by", view.proposer_name), ("Cost", money(p.cost_cents, p.currency))]
     fields += budget_field(view)
@@ -115,7 +115,7 @@ def render_card(view: wow.ProposalView) -> Reply:
     return Reply(title(view), fields=fields, buttons=buttons, ephemeral=False)
 
 
-def outcome_text(view: wow.ProposalView) -> str:
+def outcome_text(view: ProposalView) -> str:
     p = view.proposal
     head = f"Gesture #{p.id} for {view.customer_name} ({p.gesture})"
     votes = f"{p.yes_votes} yes, {p.no_votes} no"
@@ -138,7 +138,7 @@ def outcome_text(view: wow.ProposalView) -> str:
     return f"{head} is approved ({votes}{confirmed}).{delivered}"
 
 
-def render_outcome(view: wow.ProposalView, *, for_user: str | None = None) -> Reply:
+def render_outcome(view: ProposalView, *, for_user: str | None = None) -> Reply:
     p = view.proposal
     buttons: list[Button] = []
     if p.status == GestureStatus.AWAITING_LEAD and for_user is None:
@@ -149,7 +149,7 @@ def render_outcome(view: wow.ProposalView, *, for_user: str | None = None) -> Re
     return Reply(outcome_text(view), fields=fields, buttons=buttons, ephemeral=for_user is not None)
 
 
-def render_lead_request(view: wow.ProposalView) -> Reply:
+def render_lead_request(view: ProposalView) -> Reply:
     p = view.proposal
     if p.status != GestureStatus.AWAITING_LEAD:
         return Reply(outcome_text(view))
@@ -161,7 +161,7 @@ def render_lead_request(view: wow.ProposalView) -> Reply:
     )
 
 
-def render_delivery_request(view: wow.ProposalView, *, reminder: bool) -> Reply | None:
+def render_delivery_request(view: ProposalView, *, reminder: bool) -> Reply | None:
     p = view.proposal
     if p.status != GestureStatus.APPROVED:
         return None  # delivered (or undone) before the reminder went out: nothing to say
@@ -178,7 +178,7 @@ def render_delivery_request(view: wow.ProposalView, *, reminder: bool) -> Reply 
     )
 
 
-def render_message(purpose: str, target: str, view: wow.ProposalView) -> Reply | None:
+def render_message(purpose: str, target: str, view: ProposalView) -> Reply | None:
     if purpose == outbox.CARD:
         return render_card(view)
     if purpose == outbox.OUTCOME:

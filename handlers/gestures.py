@@ -11,8 +11,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 from db.models import Customer, GestureStatus, Member, Team, VoteChoice
-from gestures import proposals as wow
 from gestures.amounts import describe, format_amount, parse_amount
+from gestures.budget import MAX_BUDGET_CENTS, actor_team, change_settings, set_budget, settings_for
+from gestures.closing import decide_over_budget
+from gestures.delivery import assign, mark_delivered
+from gestures.proposing import (
+    DEFAULT_DEADLINE,
+    MAX_COST_CENTS,
+    MAX_DEADLINE,
+    MIN_DEADLINE,
+    get_proposal,
+    parse_proposal_id,
+    propose,
+)
+from gestures.views import GestureDigest, customer_gestures, gesture_digest, list_gestures
+from gestures.voting import MAX_COMMENT, add_comment, cast_vote, may_vote
 from ownership.errors import InvalidInput, quote
 
 from .claims import when
@@ -42,7 +55,7 @@ def deliver_after_commit(ctx: Context, proposal_id: int) -> None:
 
 
 WOW = command_with_verbs("wow", summary="Propose, vote on and deliver small gestures for customers.", group=GROUP)
-PROPOSAL_ID = Number("proposal_id", label="id", parse=wow.parse_proposal_id, ask="Which gesture? Give its number.")
+PROPOSAL_ID = Number("proposal_id", label="id", parse=parse_proposal_id, ask="Which gesture? Give its number.")
 TEAM = Option("team", example="T", note="the team's name (default: yours)", dest="team_name")
 
 
@@ -55,13 +68,11 @@ TEAM = Option("team", example="T", note="the team's name (default: yours)", dest
 async def _propose(
     ctx: Context, *, customer: Customer, gesture: str, cost: str | None, deadline: timedelta | None
 ) -> Reply:
-    cents = parse_amount(cost, what="a gesture", maximum_cents=wow.MAX_COST_CENTS) if cost is not None else 0
-    deadline = wow.DEFAULT_DEADLINE if deadline is None else deadline
-    if not wow.MIN_DEADLINE <= deadline <= wow.MAX_DEADLINE:
-        raise InvalidInput(
-            f"Pick a deadline between {describe(wow.MIN_DEADLINE)} and {describe(wow.MAX_DEADLINE)} from now."
-        )
-    made = await wow.propose(
+    cents = parse_amount(cost, what="a gesture", maximum_cents=MAX_COST_CENTS) if cost is not None else 0
+    deadline = DEFAULT_DEADLINE if deadline is None else deadline
+    if not MIN_DEADLINE <= deadline <= MAX_DEADLINE:
+        raise InvalidInput(f"Pick a deadline between {describe(MIN_DEADLINE)} and {describe(MAX_DEADLINE)} from now.")
+    made = await propose(
         ctx.session,
         actor=ctx.actor,
         customer=customer,
@@ -95,7 +106,7 @@ async def _propose(
 
 
 async def _vote_reply(ctx: Context, proposal_id: int, choice: VoteChoice) -> Reply:
-    result = await wow.cast_vote(
+    result = await cast_vote(
         ctx.session,
         actor=ctx.actor,
         workspace_id=ctx.workspace.id,
@@ -134,7 +145,7 @@ async def _comment(ctx: Context, *, proposal_id: int, text: str) -> Reply:
 
 
 async def _commented(ctx: Context, proposal_id: int, body: str | None) -> Reply:
-    await wow.add_comment(
+    await add_comment(
         ctx.session,
         actor=ctx.actor,
         workspace_id=ctx.workspace.id,
@@ -153,7 +164,7 @@ async def _delivered(ctx: Context, *, proposal_id: int) -> Reply:
 
 
 async def _mark_delivered(ctx: Context, proposal_id: int) -> Reply:
-    p = await wow.mark_delivered(
+    p = await mark_delivered(
         ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id, proposal_id=proposal_id, now=ctx.now
     )
     deliver_after_commit(ctx, p.id)
@@ -162,7 +173,7 @@ async def _mark_delivered(ctx: Context, proposal_id: int) -> Reply:
 
 @WOW.verb("assign", PROPOSAL_ID, MemberRef("to"), summary="Who delivers an approved gesture.")
 async def _assign(ctx: Context, *, proposal_id: int, to: Member) -> Reply:
-    p = await wow.assign(
+    p = await assign(
         ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id, proposal_id=proposal_id, to=to, now=ctx.now
     )
     deliver_after_commit(ctx, p.id)
@@ -171,7 +182,7 @@ async def _assign(ctx: Context, *, proposal_id: int, to: Member) -> Reply:
 
 @WOW.verb("list", summary="Gestures open for votes or waiting for delivery.")
 async def _list(ctx: Context) -> Reply:
-    lines = await wow.list_gestures(
+    lines = await list_gestures(
         ctx.session,
         workspace_id=ctx.workspace.id,
         team_id=ctx.actor.team_id,
@@ -194,7 +205,7 @@ async def _list(ctx: Context) -> Reply:
 
 @WOW.verb("history", CustomerRef(), summary="A customer's gestures.")
 async def _history(ctx: Context, *, customer: Customer) -> Reply:
-    lines = await wow.customer_gestures(ctx.session, customer=customer)
+    lines = await customer_gestures(ctx.session, customer=customer)
     if not lines:
         return Reply(f"No gestures for {customer.name} yet. Propose one: `wow {quote(customer.name)} <gesture…>`.")
     fields = [
@@ -209,7 +220,7 @@ async def _history(ctx: Context, *, customer: Customer) -> Reply:
 
 
 async def _team(ctx: Context, name: str | None) -> Team:
-    return await wow.actor_team(ctx.session, actor=ctx.actor, name=name)
+    return await actor_team(ctx.session, actor=ctx.actor, name=name)
 
 
 @WOW.verb(
@@ -218,17 +229,17 @@ async def _team(ctx: Context, name: str | None) -> Team:
 async def _budget(ctx: Context, *, amount: str | None, team_name: str | None) -> Reply:
     team = await _team(ctx, team_name)
     if amount is not None:
-        settings = await wow.settings_for(ctx.session, team_id=team.id, now=ctx.now)
-        cents = parse_amount(amount, what="a monthly budget", maximum_cents=wow.MAX_BUDGET_CENTS)
-        await wow.set_budget(ctx.session, actor=ctx.actor, team=team, cents=cents, now=ctx.now)
+        settings = await settings_for(ctx.session, team_id=team.id, now=ctx.now)
+        cents = parse_amount(amount, what="a monthly budget", maximum_cents=MAX_BUDGET_CENTS)
+        await set_budget(ctx.session, actor=ctx.actor, team=team, cents=cents, now=ctx.now)
         return Reply(
             f"{team.name}'s monthly gesture budget is now {format_amount(cents, settings.currency)}.", ephemeral=False
         )
-    digest = await wow.gesture_digest(ctx.session, team_id=team.id, now=ctx.now)
+    digest = await gesture_digest(ctx.session, team_id=team.id, now=ctx.now)
     return Reply(f"{team.name}'s gestures this month", fields=digest_fields(digest))
 
 
-def digest_fields(digest: wow.GestureDigest) -> list[tuple[str, str]]:
+def digest_fields(digest: GestureDigest) -> list[tuple[str, str]]:
     """The gesture part of a lead's digest (the nudges digest can show these fields as they are)."""
     budget = (
         "no budget set (`wow budget <amount>`)"
@@ -272,8 +283,8 @@ async def _settings(ctx: Context, *, setting: str | None, value: str | None, tea
             changes["quorum"] = int(value)
         elif name == "currency":
             changes["currency"] = value
-        await wow.change_settings(ctx.session, actor=ctx.actor, team=team, now=ctx.now, **changes)  # type: ignore[arg-type]
-    settings = await wow.settings_for(ctx.session, team_id=team.id, now=ctx.now)
+        await change_settings(ctx.session, actor=ctx.actor, team=team, now=ctx.now, **changes)  # type: ignore[arg-type]
+    settings = await settings_for(ctx.session, team_id=team.id, now=ctx.now)
     budget = (
         "none"
         if settings.monthly_budget_cents is None
@@ -293,7 +304,7 @@ async def _settings(ctx: Context, *, setting: str | None, value: str | None, tea
 
 
 async def _decide(ctx: Context, proposal_id: int, confirm: bool) -> Reply:
-    p = await wow.decide_over_budget(
+    p = await decide_over_budget(
         ctx.session,
         actor=ctx.actor,
         workspace_id=ctx.workspace.id,
@@ -322,7 +333,7 @@ async def _decline(ctx: Context, *, proposal_id: int) -> Reply:
 
 def _button_id(act: ActionInvocation) -> int:
     try:
-        return wow.parse_proposal_id(act.value)
+        return parse_proposal_id(act.value)
     except InvalidInput:
         raise InvalidInput("That button is out of date.") from None
 
@@ -339,8 +350,8 @@ async def vote_no(ctx: Context, act: ActionInvocation) -> Reply:
 
 @action(ActionId.GESTURE_COMMENT)
 async def comment_button(ctx: Context, act: ActionInvocation) -> Reply:
-    proposal = await wow.get_proposal(ctx.session, workspace_id=ctx.workspace.id, proposal_id=_button_id(act))
-    await wow.may_vote(ctx.session, actor=ctx.actor, proposal=proposal)
+    proposal = await get_proposal(ctx.session, workspace_id=ctx.workspace.id, proposal_id=_button_id(act))
+    await may_vote(ctx.session, actor=ctx.actor, proposal=proposal)
     return Reply(
         f"Add a short comment to gesture #{proposal.id}.",
         prompt=Prompt(
@@ -349,7 +360,7 @@ async def comment_button(ctx: Context, act: ActionInvocation) -> Reply:
             submit_action_id=ActionId.GESTURE_COMMENT_SUBMIT,
             value=str(proposal.id),
             min_length=1,
-            max_length=wow.MAX_COMMENT,
+            max_length=MAX_COMMENT,
             placeholder="e.g. they loved the last card",
         ),
     )

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.clock import Clock
 from db.models import Platform
-from ownership.helpdesk import apply_helpdesk_event, read_helpdesk_event
+from ownership.helpdesk import HelpdeskEvent, apply_helpdesk_event
 from ownership.people import workspace_on_sight
 
 
@@ -53,9 +53,8 @@ class HelpdeskIntake:
         self.workspace = workspace
         self.clock = clock
 
-    async def receive(self, payload: Any, *, body_digest: str) -> IntakeResult:
-        """Read the event (raises InvalidInput, nothing written) and apply it in one transaction."""
-        event = read_helpdesk_event(payload, body_digest=body_digest)
+    async def receive(self, event: HelpdeskEvent) -> IntakeResult:
+        """Apply an event the webhook face has read (`bot.web.helpdesk_payloads`) in one transaction."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
             workspace = await workspace_on_sight(session, platform=self.platform, external_id=self.workspace, now=now)

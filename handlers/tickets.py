@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from db.models import Customer, Member, Mood, Platform, Priority, Ticket, TicketEventKind, TicketStatus
+from ownership import ideas as idea_domain
+from ownership import ticket_status, ticket_views, timeline
 from ownership import tickets as ticket_domain
 from ownership.errors import quote
 
@@ -78,7 +80,7 @@ async def _open(ctx: Context, *, customer: Customer, subject: str, priority: Pri
             f"Someone please `claim {quote(customer.name)}`.",
             fields=fields,
         )
-        team = await ticket_domain.team_to_tell(ctx.session, customer=customer)
+        team = await ticket_views.team_to_tell(ctx.session, customer=customer)
         notices = [Notice(m.platform_user_id, notice) for m in team if m.id != ctx.actor.id]
         fields.append(("Owner", "nobody: flagged to the team"))
         return Reply(
@@ -147,7 +149,7 @@ async def _note(ctx: Context, *, ticket_id: int, text: str, from_customer: bool)
 def _status_verb(status: TicketStatus) -> CommandFn:
     async def change(ctx: Context, *, ticket_id: int) -> Reply:
         found = await _ticket(ctx, ticket_id)
-        await ticket_domain.change_status(
+        await ticket_status.change_status(
             ctx.session, ticket=found, to=status, actor=ctx.actor, platform=ctx.platform, now=ctx.now
         )
         return Reply(STATUS_DONE[status].format(id=found.id), ephemeral=False)
@@ -210,7 +212,7 @@ async def _csat(ctx: Context, *, ticket_id: int, rating: str, comment: str | Non
     return Reply(f"Good rating recorded on #{found.id}.")
 
 
-def _timeline_words(line: ticket_domain.TimelineLine) -> str:
+def _timeline_words(line: timeline.TimelineLine) -> str:
     who = line.actor or ("the helpdesk" if line.platform == Platform.WEBHOOK else "someone")
     kind = line.kind
     if kind == TicketEventKind.OPENED:
@@ -237,7 +239,7 @@ async def _show(ctx: Context, *, ticket_id: int) -> Reply:
     found = await ticket_domain.get_ticket(ctx.session, workspace_id=ctx.workspace.id, ticket_id=ticket_id)
     customer = await ctx.session.get(Customer, found.customer_id)
     owner = await ctx.session.get(Member, found.owner_id) if found.owner_id else None
-    levels = ticket_domain.service_levels(found, now=ctx.now)
+    levels = ticket_views.service_levels(found, now=ctx.now)
     mood = found.mood.value + (f" ({found.mood_reason})" if found.mood_reason and found.mood != Mood.NEUTRAL else "")
     fields = [
         ("Customer", customer.name if customer else "?"),
@@ -254,7 +256,7 @@ async def _show(ctx: Context, *, ticket_id: int) -> Reply:
     ]
     if found.source != "chat":
         fields.insert(1, ("Helpdesk", f"{found.source} #{found.external_ref}"))
-    for line in await ticket_domain.ticket_timeline(ctx.session, ticket=found):
+    for line in await timeline.ticket_timeline(ctx.session, ticket=found):
         fields.append((when(line.at), f"{_timeline_words(line)} (via {line.platform.value})"))
     return Reply(f"#{found.id} {found.subject}", fields=fields)
 
@@ -262,11 +264,11 @@ async def _show(ctx: Context, *, ticket_id: int) -> Reply:
 @command("tickets", CustomerRef(required=False), summary="Your open tickets, or a customer's tickets.", group=GROUP)
 async def tickets(ctx: Context, *, customer: Customer | None) -> Reply:
     if customer is not None:
-        rows = await ticket_domain.list_tickets(ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id)
+        rows = await ticket_views.list_tickets(ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id)
         title = f"{customer.name}: {len(rows)} ticket(s) not closed"
         empty = f"{customer.name} has no tickets. `ticket open {quote(customer.name)} <subject>` to open one."
     else:
-        rows = await ticket_domain.list_tickets(ctx.session, workspace_id=ctx.workspace.id, owner_id=ctx.actor.id)
+        rows = await ticket_views.list_tickets(ctx.session, workspace_id=ctx.workspace.id, owner_id=ctx.actor.id)
         title = f"You have {len(rows)} open or pending ticket(s)"
         empty = "You have no open tickets."
     if not rows:
@@ -286,7 +288,7 @@ async def tickets(ctx: Context, *, customer: Customer | None) -> Reply:
 
 @command("idea", CustomerRef(), Text("text"), summary="Record a customer's idea or suggestion.", group=GROUP)
 async def idea(ctx: Context, *, customer: Customer, text: str) -> Reply:
-    recorded = await ticket_domain.record_idea(
+    recorded = await idea_domain.record_idea(
         ctx.session, actor=ctx.actor, customer=customer, text=text, platform=ctx.platform, now=ctx.now
     )
     return Reply(f"Recorded {customer.name}'s idea: {recorded.text}")
@@ -301,7 +303,7 @@ async def idea(ctx: Context, *, customer: Customer, text: str) -> Reply:
 )
 async def ideas(ctx: Context, *, customer: Customer | None, since: timedelta | None) -> Reply:
     start = ctx.now - since if since is not None else None
-    rows = await ticket_domain.list_ideas(
+    rows = await idea_domain.list_ideas(
         ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id if customer else None, since=start
     )
     scope = f" from {customer.name}" if customer else ""

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.clock import Clock
 from db.models import Platform
-from gestures import proposals as wow
+from gestures.closing import close_proposal, due_proposals
+from gestures.delivery import enqueue_delivery_reminders
 from handlers.ports import Notifier
 
 from .gesture_sender import GestureSender
@@ -40,11 +41,11 @@ async def close_due_proposals(
     nudges engine reminds instead), and send whatever is owed."""
     report = CloseReport()
     async with sessions() as session:
-        due = await wow.due_proposals(session, now=now)
+        due = await due_proposals(session, now=now)
     for proposal_id in due:
         try:
             async with sessions() as session, session.begin():
-                closed = await wow.close_proposal(session, proposal_id=proposal_id, now=now)
+                closed = await close_proposal(session, proposal_id=proposal_id, now=now)
         except Exception:
             log.exception("closing gesture %s failed; the next tick retries", proposal_id)
             continue
@@ -52,7 +53,7 @@ async def close_due_proposals(
             report.closed.append(proposal_id)
     if remind:
         async with sessions() as session, session.begin():
-            report.reminders = await wow.enqueue_delivery_reminders(session, now=now)
+            report.reminders = await enqueue_delivery_reminders(session, now=now)
     report.sent = await GestureSender(sessions, notifiers).send_owed(now=now)
     return report
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import GestureMessage, Platform
 from gestures import outbox
-from gestures import proposals as wow
+from gestures.views import view_proposal
 from handlers.gesture_cards import render_message
 from handlers.ports import DeliveryFailed, MessageRef, Notifier
 
@@ -93,7 +93,7 @@ class GestureSender:
         for _ in range(MAX_SEND_ROUNDS):
             async with sessions() as session:
                 version = await session.scalar(select(GestureMessage.want_version).where(GestureMessage.id == owed.id))
-                view = await wow.view_proposal(session, proposal_id=owed.proposal_id, now=now)
+                view = await view_proposal(session, proposal_id=owed.proposal_id, now=now)
                 reply = render_message(owed.purpose, owed.target, view)
             if reply is None:
                 async with sessions() as session, session.begin():

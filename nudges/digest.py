@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Customer, Member, NudgeKind, OwnershipEvent, Team, Ticket, TicketStatus
-from ownership.claims import REASSIGN_KINDS
+from ownership.claim_views import REASSIGN_KINDS
 
 from .levels import ServiceLevels
 from .rules import Evaluation, ticket_needs

@@ -32,7 +32,7 @@ from db.models import (
     TicketStatus,
     Tier,
 )
-from ownership.claims import REASSIGN_KINDS
+from ownership.claim_views import REASSIGN_KINDS
 
 from .hours import today_window
 from .levels import ServiceLevels, Targets

@@ -2,6 +2,7 @@
 
 Ownership changes are conditional UPDATEs (`... WHERE owner_id IS NULL`, `... WHERE status = 'pending'`), so
 concurrent claims, double clicks and two replicas resolve to exactly one winner on SQLite and PostgreSQL.
+Who owns what, the audit history and someone's customers are read in `claim_views`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from db.models import (
     Customer,
@@ -23,16 +23,14 @@ from db.models import (
     OwnershipEvent,
     Platform,
     Ticket,
-    TicketStatus,
 )
 
+from .claim_views import ACTIVE_STATUSES, pending_handoff
 from .errors import AlreadyOwned, Conflict, InvalidInput, NotFound, NotOwner, ReasonRequired
 from .people import is_lead
 
 MIN_REASON = 10
 MAX_REASON = 2000
-ACTIVE_STATUSES = (TicketStatus.OPEN, TicketStatus.PENDING)
-REASSIGN_KINDS = (EventKind.HANDOFF_ACCEPTED, EventKind.REASSIGN, EventKind.RELEASE)
 
 
 def require_reason(reason: str | None, what: str) -> str:
@@ -157,16 +155,6 @@ async def claim_customer(
     return ClaimResult(customer, already_yours=False, tickets_moved=moved or 0)
 
 
-async def pending_handoff(session: AsyncSession, *, customer: Customer) -> HandoffRequest | None:
-    return (
-        await session.execute(
-            select(HandoffRequest).where(
-                HandoffRequest.customer_id == customer.id, HandoffRequest.status == HandoffStatus.PENDING
-            )
-        )
-    ).scalar_one_or_none()
-
-
 def _require_owner_or_lead(actor: Member, customer: Customer, what: str) -> None:
     if customer.owner_id != actor.id and not is_lead(actor):
         raise NotOwner(f"Only {customer.name}'s owner or a lead can {what}.")
@@ -229,23 +217,6 @@ async def request_handoff(
     )
     await session.flush()
     return handoff
-
-
-async def get_handoff(session: AsyncSession, *, workspace_id: int, handoff_id: int) -> HandoffRequest:
-    handoff = await session.get(HandoffRequest, handoff_id)
-    if handoff is None or handoff.workspace_id != workspace_id:
-        raise NotFound("That handoff no longer exists.")
-    return handoff
-
-
-async def handoffs_waiting_for(session: AsyncSession, *, member: Member) -> list[tuple[HandoffRequest, Customer]]:
-    rows = await session.execute(
-        select(HandoffRequest, Customer)
-        .join(Customer, Customer.id == HandoffRequest.customer_id)
-        .where(HandoffRequest.to_member_id == member.id, HandoffRequest.status == HandoffStatus.PENDING)
-        .order_by(HandoffRequest.requested_at)
-    )
-    return [(h, c) for h, c in rows.all()]
 
 
 async def _decide(
@@ -387,85 +358,3 @@ async def release_customer(
     )
     await session.flush()
     return customer
-
-
-@dataclass(frozen=True)
-class Ownership:
-    customer: Customer
-    owner: Member | None
-    pending: HandoffRequest | None
-    pending_to: Member | None
-    reassigns: int
-
-
-async def who_owns(session: AsyncSession, *, customer: Customer) -> Ownership:
-    owner = await session.get(Member, customer.owner_id) if customer.owner_id else None
-    pending = await pending_handoff(session, customer=customer)
-    pending_to = await session.get(Member, pending.to_member_id) if pending else None
-    return Ownership(customer, owner, pending, pending_to, await customer_reassign_count(session, customer=customer))
-
-
-async def customer_reassign_count(session: AsyncSession, *, customer: Customer) -> int:
-    """How often the customer moved between people: accepted handoffs, reassignments and releases."""
-    return (
-        await session.scalar(
-            select(func.count())
-            .select_from(OwnershipEvent)
-            .where(OwnershipEvent.customer_id == customer.id, OwnershipEvent.kind.in_(REASSIGN_KINDS))
-        )
-    ) or 0
-
-
-@dataclass(frozen=True)
-class HistoryLine:
-    at: datetime
-    kind: EventKind
-    actor: str | None
-    from_name: str | None
-    to_name: str | None
-    reason: str | None
-    platform: Platform
-
-
-async def customer_history(session: AsyncSession, *, customer: Customer, limit: int = 50) -> list[HistoryLine]:
-    actor, source, target = aliased(Member), aliased(Member), aliased(Member)
-    rows = await session.execute(
-        select(OwnershipEvent, actor.display_name, source.display_name, target.display_name)
-        .outerjoin(actor, actor.id == OwnershipEvent.actor_id)
-        .outerjoin(source, source.id == OwnershipEvent.from_member_id)
-        .outerjoin(target, target.id == OwnershipEvent.to_member_id)
-        .where(OwnershipEvent.customer_id == customer.id)
-        .order_by(OwnershipEvent.at.desc(), OwnershipEvent.id.desc())
-        .limit(limit)
-    )
-    lines = [HistoryLine(e.at, e.kind, a, f, t, e.reason, e.platform) for e, a, f, t in rows.all()]
-    return list(reversed(lines))
-
-
-@dataclass(frozen=True)
-class MyCustomer:
-    customer: Customer
-    open_tickets: int
-
-
-async def my_customers(session: AsyncSession, *, member: Member) -> list[MyCustomer]:
-    open_count = (
-        select(func.count())
-        .select_from(Ticket)
-        .where(Ticket.customer_id == Customer.id, Ticket.status.in_(ACTIVE_STATUSES))
-        .scalar_subquery()
-    )
-    rows = await session.execute(
-        select(Customer, open_count).where(Customer.owner_id == member.id).order_by(func.lower(Customer.name))
-    )
-    return [MyCustomer(c, n) for c, n in rows.all()]
-
-
-async def my_open_tickets(session: AsyncSession, *, member: Member) -> list[tuple[Ticket, Customer]]:
-    rows = await session.execute(
-        select(Ticket, Customer)
-        .join(Customer, Customer.id == Ticket.customer_id)
-        .where(Ticket.owner_id == member.id, Ticket.status.in_(ACTIVE_STATUSES))
-        .order_by(Ticket.last_activity_at)
-    )
-    return [(t, c) for t, c in rows.all()]

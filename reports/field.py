@@ -27,11 +27,11 @@ from db.models import (
     TicketEventKind,
     Workspace,
 )
-from gestures import proposals as wow
 from gestures.amounts import format_amount
+from gestures.views import gesture_digest
 from nudges.digest import Survey, survey
 from nudges.settings import NudgeSettings
-from ownership.claims import REASSIGN_KINDS
+from ownership.claim_views import REASSIGN_KINDS
 
 WINDOW = timedelta(days=30)
 OWNER_KINDS = (EventKind.CLAIM, EventKind.HANDOFF_ACCEPTED, EventKind.REASSIGN)  # a move that gives an owner
@@ -334,7 +334,7 @@ async def field_report(
     report.time_to_owner = await _time_to_owner(session, workspace.id, now)
     teams = (await session.execute(select(Team).where(Team.workspace_id == workspace.id).order_by(Team.name))).scalars()
     for team in list(teams):
-        digest = await wow.gesture_digest(session, team_id=team.id, now=now)
+        digest = await gesture_digest(session, team_id=team.id, now=now)
         budget = (
             "no budget set"
             if digest.budget_cents is None

@@ -24,7 +24,7 @@ from bot.runtime import Runtime
 from bot.settings import SlackSettings
 
 from .listeners import INSTALL_PATH, REDIRECT_PATH, SlackFace, build_bolt_app
-from .notifier import SlackNotifier
+from .notifier import RetryTiming, SlackNotifier
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,13 @@ def register(app: web.Application, runtime: Runtime, settings: SlackSettings) ->
     why_off = settings.off_reason()
     if why_off:
         return PlatformStatus("slack", False, why_off)
-    notifier = SlackNotifier(api_url=settings.slack_api_url, bot_token=None if settings.oauth else settings.bot_token)
+    notifier = SlackNotifier(
+        api_url=settings.slack_api_url,
+        bot_token=None if settings.oauth else settings.bot_token,
+        timing=RetryTiming.of(settings),
+    )
     face = SlackFace(handlers=runtime.handlers, sessions=runtime.sessions, clock=runtime.clock, notifier=notifier)
-    bolt = build_bolt_app(face, settings, runtime.engine)
+    bolt = build_bolt_app(face, settings, runtime.engine, notifier.timing)
     app[SLACK_FACE] = face
     runtime.add_notifier(notifier)
     served: list[str] = []

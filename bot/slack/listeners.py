@@ -24,7 +24,7 @@ from db.clock import Clock
 from handlers import Handlers, Reply
 
 from . import dedupe, members, render, respond, translate
-from .notifier import SlackNotifier, web_client
+from .notifier import RetryTiming, SlackNotifier, web_client
 from .translate import Where
 
 log = logging.getLogger(__name__)
@@ -210,9 +210,9 @@ class SlackFace:
         await client.views_publish(user_id=user_id, view=view)
 
 
-def build_bolt_app(face: SlackFace, settings: SlackSettings, engine: AsyncEngine) -> AsyncApp:
+def build_bolt_app(face: SlackFace, settings: SlackSettings, engine: AsyncEngine, timing: RetryTiming) -> AsyncApp:
     """The bolt app with every listener, and the OAuth install flow when the settings ask for it."""
-    client = web_client(settings.slack_api_url, None if settings.oauth else settings.bot_token)
+    client = web_client(settings.slack_api_url, None if settings.oauth else settings.bot_token, timing=timing)
     options: dict[str, Any] = {}
     if settings.oauth:
         installation_store = AsyncSQLAlchemyInstallationStore(client_id=settings.slack_client_id or "", engine=engine)

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import ClientOSError, ServerConnectionError, ServerDisconnectedError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
-from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -25,6 +24,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.settings import SlackSettings
 from db.models import Platform
 from handlers import Reply
 from handlers.ports import DeliveryFailed, MessageRef
@@ -55,7 +55,95 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
-class AsyncServerErrorRetryHandler(AsyncRetryHandler):
+@dataclass(frozen=True)
+class RetryTiming:
+    """How long the Slack clients wait before a retry. The defaults are production's (and slack_sdk's own):
+    5xx answers and connection errors wait `base_seconds` doubling each time (0.5, 1, 2 s), a 429 waits its
+    Retry-After, each plus up to `jitter_seconds` of random jitter; a response_url 5xx waits half the base,
+    doubling. Set with SLACK_RETRY_BASE_SECONDS and SLACK_RETRY_JITTER_SECONDS; tests pass zeros, or a `sleep`
+    that records the waits."""
+
+    base_seconds: float = 0.5
+    jitter_seconds: float = 1.0
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False)
+
+    @classmethod
+    def of(cls, settings: SlackSettings) -> RetryTiming:
+        return cls(settings.slack_retry_base_seconds, settings.slack_retry_jitter_seconds)
+
+    def backoff(self, retry: int) -> float:
+        """The wait before retry number `retry` + 1 (0-based) after a 5xx or a connection error."""
+        return self.base_seconds * 2.0**retry + self.jitter()
+
+    def jitter(self) -> float:
+        return random.random() * self.jitter_seconds
+
+
+class TimedRetries(AsyncRetryHandler):
+    """A retry handler that waits through `RetryTiming` (slack_sdk's own handlers call asyncio.sleep)."""
+
+    def __init__(self, *, max_retry_count: int, timing: RetryTiming) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.timing = timing
+
+    def wait_seconds(self, state: RetryState, response: HttpResponse | None) -> float:
+        return self.timing.backoff(state.current_attempt)
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        await self.timing.sleep(self.wait_seconds(state, response))
+        state.increment_current_attempt()
+
+
+# The connection errors slack_sdk's own connection handler retries (ClientOSError: connection reset by peer).
+CONNECTION_ERRORS = (ServerConnectionError, ServerDisconnectedError, ClientOSError)
+
+
+class ConnectionErrorRetries(TimedRetries):
+    """Retries a dropped or refused connection (the errors slack_sdk's connection handler retries)."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return isinstance(error, CONNECTION_ERRORS)
+
+
+class RateLimitRetries(TimedRetries):
+    """Retries a 429 after its Retry-After (1 s when Slack sends none), plus jitter."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code == 429
+
+    def wait_seconds(self, state: RetryState, response: HttpResponse | None) -> float:
+        headers = response.headers if response is not None else {}
+        values = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+        try:
+            retry_after = int(values[0]) if values else 1
+        except ValueError:
+            retry_after = 1
+        return retry_after + self.timing.jitter()
+
+
+class ServerErrorRetries(TimedRetries):
     """Retries any 5xx answer (slack_sdk's built-in one only retries 500 and 503), with back-off."""
 
     async def _can_retry_async(
@@ -69,27 +157,29 @@ class AsyncServerErrorRetryHandler(AsyncRetryHandler):
         return response is not None and 500 <= response.status_code < 600
 
 
-def retry_handlers() -> list[AsyncRetryHandler]:
-    backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
+def retry_handlers(timing: RetryTiming) -> list[AsyncRetryHandler]:
     return [
-        AsyncConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=4),  # waits Retry-After (+ jitter) each time
-        AsyncServerErrorRetryHandler(max_retry_count=3, interval_calculator=backoff),
+        ConnectionErrorRetries(max_retry_count=2, timing=timing),
+        RateLimitRetries(max_retry_count=4, timing=timing),  # waits Retry-After (+ jitter) each time
+        ServerErrorRetries(max_retry_count=3, timing=timing),
     ]
 
 
-def web_client(api_url: str, token: str | None = None) -> AsyncWebClient:
-    return AsyncWebClient(token=token, base_url=api_url, retry_handlers=retry_handlers())
+def web_client(api_url: str, token: str | None = None, *, timing: RetryTiming | None = None) -> AsyncWebClient:
+    return AsyncWebClient(token=token, base_url=api_url, retry_handlers=retry_handlers(timing or RetryTiming()))
 
 
-def webhook_client(url: str) -> AsyncWebhookClient:
-    return AsyncWebhookClient(url, retry_handlers=retry_handlers())
+def webhook_client(url: str, *, timing: RetryTiming | None = None) -> AsyncWebhookClient:
+    return AsyncWebhookClient(url, retry_handlers=retry_handlers(timing or RetryTiming()))
 
 
-async def post_to_response_url(url: str, payload: dict[str, Any], *, attempts: int = 4) -> None:
+async def post_to_response_url(
+    url: str, payload: dict[str, Any], *, attempts: int = 4, timing: RetryTiming | None = None
+) -> None:
     """POST to a response_url. slack_sdk's webhook client retries 429s and connection errors; 5xx answers are
-    retried here, with back-off."""
-    client = webhook_client(url)
+    retried here, with back-off (0.25, 0.5, 1 s in production)."""
+    timing = timing or RetryTiming()
+    client = webhook_client(url, timing=timing)
     for attempt in range(attempts):
         response = await client.send_dict(payload)
         if response.status_code < 500:
@@ -97,7 +187,7 @@ async def post_to_response_url(url: str, payload: dict[str, Any], *, attempts: i
                 raise DeliveryFailed(f"response_url said {response.status_code} {response.body[:60]}", permanent=True)
             return
         if attempt + 1 < attempts:
-            await asyncio.sleep(0.25 * 2**attempt)
+            await timing.sleep(timing.base_seconds / 2 * 2.0**attempt)
     raise DeliveryFailed(f"response_url kept failing ({response.status_code})", retry_after=30.0)
 
 
@@ -124,12 +214,18 @@ class SlackNotifier:
     platform = Platform.SLACK
 
     def __init__(
-        self, *, api_url: str, bot_token: str | None = None, installation_store: AsyncInstallationStore | None = None
+        self,
+        *,
+        api_url: str,
+        bot_token: str | None = None,
+        installation_store: AsyncInstallationStore | None = None,
+        timing: RetryTiming | None = None,
     ) -> None:
         self.api_url = api_url
         self.bot_token = bot_token
         self.installation_store = installation_store
-        self._single = web_client(api_url, bot_token) if bot_token else None
+        self.timing = timing or RetryTiming()
+        self._single = web_client(api_url, bot_token, timing=self.timing) if bot_token else None
 
     async def client_for(self, workspace: str) -> AsyncWebClient:
         if self._single is not None:
@@ -137,7 +233,7 @@ class SlackNotifier:
         if self.installation_store is not None:
             bot = await self.installation_store.async_find_bot(enterprise_id=None, team_id=workspace)
             if bot is not None and bot.bot_token:
-                return web_client(self.api_url, bot.bot_token)
+                return web_client(self.api_url, bot.bot_token, timing=self.timing)
         raise DeliveryFailed(f"ownerbot is not installed in Slack workspace {workspace}", permanent=True)
 
     async def send_direct(

@@ -58,7 +58,7 @@ async def answer(client: AsyncWebClient, notifier: SlackNotifier, reply: Reply, 
             payload = {**body, "response_type": "ephemeral" if reply.ephemeral else "in_channel"}
             if where.message_ts is not None:  # a button on a message: replace it, or answer beside it
                 payload["replace_original"] = reply.replace_original and not reply.error
-            await post_to_response_url(where.response_url, payload)
+            await post_to_response_url(where.response_url, payload, timing=notifier.timing)
         elif reply.replace_original and where.channel_id and where.message_ts and not reply.error:
             await client.chat_update(channel=where.channel_id, ts=where.message_ts, **body)
         elif where.channel_id and not where.home and (where.direct or not reply.ephemeral):

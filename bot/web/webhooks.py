@@ -26,6 +26,8 @@ from bot.settings import TicketWebhookSettings
 from handlers.helpdesk import HelpdeskIntake
 from ownership.errors import DomainError
 
+from .helpdesk_payloads import read_helpdesk_event
+
 log = logging.getLogger(__name__)
 PATH = "/api/webhooks/tickets"
 MAX_BODY = 256 * 1024
@@ -81,7 +83,8 @@ async def receive(request: web.Request) -> web.Response:
     except (UnicodeDecodeError, ValueError) as error:
         return _error(400, f"malformed JSON: {str(error)[:120]}")
     try:
-        result = await request.app[INTAKE].receive(payload, body_digest=hashlib.sha256(body).hexdigest())
+        event = read_helpdesk_event(payload, body_digest=hashlib.sha256(body).hexdigest())
+        result = await request.app[INTAKE].receive(event)
     except DomainError as error:
         return _error(400, error.message)
     if result.status == "applied":

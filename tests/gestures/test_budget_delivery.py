@@ -6,7 +6,8 @@ import asyncio
 
 from bot.console import ConsoleNotifier
 from db.models import GestureMessage, GestureProposal, GestureSettings, GestureStatus, Team
-from gestures import proposals as wow
+from gestures import budget as wow_budget
+from gestures import delivery, views
 from handlers import ActionId
 
 from ..conftest import Chat, Clock, Database
@@ -82,7 +83,7 @@ async def test_budget_overrun_needs_a_lead(team_chat: Chat, db: Database, inbox:
     decider = "u_lead" if decided.decided_by_id == 2 else "u_admin"
     assert f"confirmed over budget by {decider}" in updated["text"] and updated["buttons"] == []
     async with db.sessions() as session:
-        assert await wow.budget_used(session, team_id=1, now=clock()) == 5500
+        assert await wow_budget.budget_used(session, team_id=1, now=clock()) == 5500
 
     third = await propose(team_chat, "U2", "wow acme concert tickets --cost 30 --deadline 1h")
     await approve(team_chat, third)
@@ -91,7 +92,7 @@ async def test_budget_overrun_needs_a_lead(team_chat: Chat, db: Database, inbox:
     declined = await team_chat.say("U_LEAD", f"wow decline {third}")
     assert not declined.error and await status_of(db, third) == GestureStatus.DECLINED
     async with db.sessions() as session:
-        assert await wow.budget_used(session, team_id=1, now=clock()) == 5500
+        assert await wow_budget.budget_used(session, team_id=1, now=clock()) == 5500
 
 
 async def test_delivery_reminders_once_a_day_until_delivered(
@@ -130,7 +131,7 @@ async def test_delivery_reminders_once_a_day_until_delivered(
     assert purposes == ["card", "outcome", "outcome-dm", "outcome-dm", "reminder-2026-11-24", "reminder-2026-11-25"]
 
     async with db.sessions() as session:
-        [pending] = await wow.pending_deliveries(session, assignee_id=3)
+        [pending] = await delivery.pending_deliveries(session, assignee_id=3)
         assert (pending.proposal_id, pending.assignee_user_id, pending.customer_name) == (pid, "U1", "Acme")
 
     outsider = await team_chat.click("U3", ActionId.GESTURE_DELIVERED, str(pid))
@@ -148,7 +149,7 @@ async def test_delivery_reminders_once_a_day_until_delivered(
     clock.advance(days=1)
     assert (await tick(db, inbox, clock)).reminders == 0
     async with db.sessions() as session:
-        assert await wow.pending_deliveries(session, assignee_id=3) == []
+        assert await delivery.pending_deliveries(session, assignee_id=3) == []
 
 
 async def test_reassign_delivery_and_digest_and_history(
@@ -168,7 +169,7 @@ async def test_reassign_delivery_and_digest_and_history(
 
     async with db.sessions() as session:
         team_id = (await session.get(Team, 1)).id  # type: ignore[union-attr]
-        digest = await wow.gesture_digest(session, team_id=team_id, now=clock())
+        digest = await views.gesture_digest(session, team_id=team_id, now=clock())
     assert (digest.budget_cents, digest.used_cents, digest.remaining_cents) == (10000, 1250, 8750)
     assert [(d.proposal_id, d.assignee_name) for d in digest.pending] == [(pid, "u3")]
     shown = await team_chat.say("U_LEAD", "wow budget")

@@ -40,6 +40,8 @@ SLACK_ENV = (
     "SLACK_CLIENT_SECRET",
     "SLACK_APP_TOKEN",
     "SLACK_API_URL",
+    "SLACK_RETRY_BASE_SECONDS",
+    "SLACK_RETRY_JITTER_SECONDS",
 )
 
 PEOPLE = {
@@ -459,7 +461,14 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 def slack_env(monkeypatch: pytest.MonkeyPatch, fake: FakeSlack, **values: str) -> None:
     for name in SLACK_ENV:
         monkeypatch.delenv(name, raising=False)
-    defaults = {"SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": fake.api_url}
+    defaults = {
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": fake.api_url,
+        # Retries happen as in production, without the waits (test_safety proves the waits themselves).
+        "SLACK_RETRY_BASE_SECONDS": "0",
+        "SLACK_RETRY_JITTER_SECONDS": "0",
+    }
     for name, value in {**defaults, **values}.items():
         if value:
             monkeypatch.setenv(name, value)

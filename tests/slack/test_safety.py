@@ -7,11 +7,13 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from bot.settings import SlackSettings, load_settings
+from bot.slack.notifier import RetryTiming, post_to_response_url, web_client
 from db.models import HandoffRequest, HandoffStatus, Member, OwnershipEvent, Workspace
 from handlers.ports import DeliveryFailed
 
 from ..conftest import Database
-from .conftest import SlackDriver, buttons_of, owner_of, seeded, sign, text_of
+from .conftest import BOT_TOKEN, FakeSlack, SlackDriver, buttons_of, owner_of, seeded, sign, text_of
 
 
 async def rows(db: Database) -> tuple[int, int, int]:
@@ -117,6 +119,7 @@ async def test_the_notifier_posts_updates_in_place_and_says_when_to_give_up(slac
     from handlers import Button, Reply
 
     notifier = slack.client.server.app[RUNTIME].notifiers[Platform.SLACK]
+    assert notifier.timing == RetryTiming(0.0, 0.0)  # SLACK_RETRY_*_SECONDS reach the notifier (tests: no waits)
     nudge = Reply("Acme's ticket #7 waits for a first answer.", buttons=[Button("Done", "ownerbot.nudge.done", "7")])
     ref = await notifier.post_channel(workspace="T1", channel_id="C1", reply=nudge)
     [posted] = slack.fake.called("chat.postMessage")
@@ -137,3 +140,41 @@ async def test_the_notifier_posts_updates_in_place_and_says_when_to_give_up(slac
     with pytest.raises(DeliveryFailed) as gone:  # no retry will fix this one
         await notifier.post_channel(workspace="T1", channel_id="C404", reply=nudge)
     assert gone.value.permanent and "channel_not_found" in str(gone.value)
+
+
+async def test_retries_wait_as_in_production(fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other tests run with zero waits; here the waits production uses are recorded: a 5xx backs off
+    doubling from 0.5 s, a 429 waits its Retry-After, a response_url 5xx doubles from 0.25 s."""
+    for name in ("SLACK_RETRY_BASE_SECONDS", "SLACK_RETRY_JITTER_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    unset = RetryTiming.of(load_settings(SlackSettings, slack_signing_secret="s", slack_bot_token="xoxb-1"))
+    assert unset == RetryTiming(0.5, 1.0) == RetryTiming()  # unset: production's waits
+
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    exact = RetryTiming(jitter_seconds=0.0, sleep=sleep)
+    client = web_client(fake_slack.api_url, BOT_TOKEN, timing=exact)
+    fake_slack.fail("conversations.open", status=503, times=3, retry_after=None)
+    await client.conversations_open(users="U2")
+    assert waits == [0.5, 1.0, 2.0]
+    assert [c.status for c in fake_slack.attempts("conversations.open")] == [503, 503, 503, 200]
+
+    waits.clear()
+    fake_slack.fail("chat.postMessage", status=429, times=2, retry_after="3")
+    await client.chat_postMessage(channel="C1", text="hello")
+    assert waits == [3.0, 3.0]
+
+    waits.clear()
+    fake_slack.fail("response_url", status=500, times=3)
+    await post_to_response_url(fake_slack.response_url("k"), {"text": "done"}, timing=exact)
+    assert waits == [0.25, 0.5, 1.0]
+    assert [p["status"] for p in fake_slack.posts] == [500, 500, 500, 200]
+
+    waits.clear()  # with production's jitter: each wait lies in [base, base + 1 s)
+    jittered = web_client(fake_slack.api_url, BOT_TOKEN, timing=RetryTiming(sleep=sleep))
+    fake_slack.fail("chat.update", status=502, times=3, retry_after=None)
+    await jittered.chat_update(channel="C1", ts="1700000000.000001", text="edited")
+    assert len(waits) == 3 and all(base <= wait < base + 1.0 for base, wait in zip([0.5, 1.0, 2.0], waits, strict=True))
