@@ -11,7 +11,6 @@ from datetime import timedelta
 from ownership.errors import InvalidInput
 
 AMOUNT = re.compile(r"^(\d{1,9})(?:[.,](\d{1,2}))?$")
-DURATION = re.compile(r"^(?:(\d{1,3})d)?(?:(\d{1,4})h)?(?:(\d{1,5})m)?$")
 CURRENCY_SIGNS = "$€£¥"
 
 
@@ -32,20 +31,6 @@ def parse_amount(text: str, *, what: str, maximum_cents: int) -> int:
 def format_amount(cents: int, currency: str = "") -> str:
     amount = f"{cents // 100:,}.{cents % 100:02d}"
     return f"{amount} {currency}".strip()
-
-
-def parse_duration(text: str, *, minimum: timedelta, maximum: timedelta) -> timedelta:
-    raw = text.strip().lower()
-    if raw.isdigit():
-        raw += "h"  # a bare number is hours
-    match = DURATION.match(raw)
-    if not raw or not match or not any(match.groups()):
-        raise InvalidInput(f'"{text[:40]}" is not a duration: write it like 24h, 90m, 2d or 1d12h.')
-    days, hours, minutes = (int(part or 0) for part in match.groups())
-    span = timedelta(days=days, hours=hours, minutes=minutes)
-    if span < minimum or span > maximum:
-        raise InvalidInput(f"Pick a deadline between {describe(minimum)} and {describe(maximum)} from now.")
-    return span
 
 
 def describe(span: timedelta) -> str:

@@ -13,14 +13,10 @@ from ownership.errors import InvalidInput, NotFound, quote
 
 from .grammar import CustomerRef, MemberRef, Reason
 from .registry import Context, action, command
-from .replies import ActionId, ActionInvocation, Button, Notice, Prompt, Reply
+from .replies import ActionId, ActionInvocation, Button, Notice, Prompt, Reply, when
 
 GROUP = "Ownership"
 REASON = Reason(minimum=claims.MIN_REASON, note=f"at least {claims.MIN_REASON} characters")
-
-
-def when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 async def member_user_id(ctx: Context, member_id: int | None) -> str | None:

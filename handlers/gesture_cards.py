@@ -12,8 +12,7 @@ from gestures import outbox
 from gestures.amounts import format_amount
 from gestures.views import ProposalView
 
-from .claims import when
-from .replies import ActionId, Button, Reply
+from .replies import ActionId, Button, Reply, when
 
 log = logging.getLogger(__name__)
 

@@ -28,14 +28,13 @@ from gestures.views import GestureDigest, customer_gestures, gesture_digest, lis
 from gestures.voting import MAX_COMMENT, add_comment, cast_vote, may_vote
 from ownership.errors import InvalidInput, quote
 
-from .claims import when
 from .gesture_cards import STATUS_WORDS, money
 from .grammar import Choice, CustomerRef, Duration, MemberRef, Number, OneWord, Option, Text, Together
+from .parsing import parse_yes_no
 from .registry import Context, action, command_with_verbs
-from .replies import ActionId, ActionInvocation, Prompt, Reply
+from .replies import ActionId, ActionInvocation, Prompt, Reply, when
 
 GROUP = "Frugal wow"
-ON = {"on": True, "yes": True, "true": True, "off": False, "no": False, "false": False}
 
 
 def deliver_after_commit(ctx: Context, proposal_id: int) -> None:
@@ -274,9 +273,7 @@ async def _settings(ctx: Context, *, setting: str | None, value: str | None, tea
         name = setting
         changes: dict[str, object] = {}
         if name in ("anonymous", "hide-results"):
-            if value.lower() not in ON:
-                raise InvalidInput(f"Use on or off: `wow settings {name} on`.")
-            changes["anonymous" if name == "anonymous" else "hide_results"] = ON[value.lower()]
+            changes["anonymous" if name == "anonymous" else "hide_results"] = parse_yes_no(value)
         elif name == "quorum":
             if not value.isdigit():
                 raise InvalidInput(f'A quorum is a number of votes, not "{value[:20]}".')

@@ -24,7 +24,7 @@ from nudges.settings import NudgeSettings
 from ownership.customers import parse_tier
 from ownership.errors import InvalidInput, NotFound, quote
 
-from .claims import REASON, _offer, when
+from .claims import REASON, _offer
 from .grammar import (
     Choice,
     Duration,
@@ -38,7 +38,7 @@ from .grammar import (
 )
 from .parsing import parse_yes_no
 from .registry import Context, action, command, usage_of
-from .replies import ActionId, ActionInvocation, Prompt, Reply
+from .replies import ActionId, ActionInvocation, Prompt, Reply, when
 
 GROUP = "Nudges and service levels"
 

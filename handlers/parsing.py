@@ -81,42 +81,6 @@ def _join_split_mentions(words: list[Word]) -> list[Word]:
     return joined
 
 
-def tokenize(text: str) -> list[str]:
-    return [word.text for word in lex(text)]
-
-
-def split_options(
-    tokens: list[str], known: dict[str, str], flags: dict[str, str] | None = None
-) -> tuple[list[str], dict[str, str]]:
-    """Pull `--name value` options out of tokens; `known` maps option names to their descriptions.
-
-    `flags` are options without a value (`--from-customer`): when present, `options[name] == "yes"`.
-    """
-    flags = flags or {}
-    positional: list[str] = []
-    options: dict[str, str] = {}
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        if token.startswith("--") and len(token) > 2:
-            name = token[2:]
-            if name in flags:
-                options[name] = "yes"
-                index += 1
-                continue
-            if name not in known:
-                every = ", ".join("--" + k for k in [*known, *flags])
-                raise InvalidInput(f"Unknown option --{name}. Options: {every}.")
-            if index + 1 >= len(tokens):
-                raise InvalidInput(f"--{name} needs a value ({known[name]}).")
-            options[name] = tokens[index + 1]
-            index += 2
-            continue
-        positional.append(token)
-        index += 1
-    return positional, options
-
-
 def parse_duration(text: str, *, noun: str = "duration") -> timedelta:
     """`90m`, `2h`, `3d`, `2w` (or a sum of them in that order, like `1h30m`). Nothing else: a bare number or
     another unit is an error, never silently read as hours or minutes."""

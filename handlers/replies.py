@@ -7,6 +7,7 @@ Platforms translate their payloads into `Invocation` / `ActionInvocation`, and r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from db.models import Platform
 
@@ -108,3 +109,8 @@ class Notice:
 
     to_user_id: str  # the platform's user id
     reply: Reply
+
+
+def when(moment: datetime) -> str:
+    """A moment as every reply shows it: `2026-11-23 09:30 UTC`."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC")

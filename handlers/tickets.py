@@ -10,10 +10,10 @@ from ownership import ticket_status, ticket_views, timeline
 from ownership import tickets as ticket_domain
 from ownership.errors import quote
 
-from .claims import member_user_id, when
+from .claims import member_user_id
 from .grammar import Choice, CustomerRef, Duration, Flag, Number, Option, Text
 from .registry import CommandFn, Context, command, command_with_verbs
-from .replies import Notice, Reply
+from .replies import Notice, Reply, when
 
 GROUP = "Tickets"
 STATUS_DONE = {

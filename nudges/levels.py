@@ -102,29 +102,6 @@ async def service_levels(session: AsyncSession, *, workspace_id: int) -> dict[Ti
     return result
 
 
-def parse_duration(raw: str) -> int:
-    """`90m`, `4h`, `2d`, `1h30m` or plain minutes, as minutes."""
-    text = raw.strip().lower()
-    if text.isdigit():
-        minutes = int(text)
-    else:
-        minutes, number = 0, ""
-        units = {"m": 1, "h": 60, "d": 1440}
-        for ch in text:
-            if ch.isdigit():
-                number += ch
-            elif ch in units and number:
-                minutes += int(number) * units[ch]
-                number = ""
-            else:
-                raise InvalidInput(f'"{raw}" is not a duration. Use minutes or e.g. 90m, 4h, 2d, 1h30m.')
-        if number:
-            raise InvalidInput(f'"{raw}" needs a unit at the end: m, h or d (e.g. 4h).')
-    if minutes <= 0 or minutes > MAX_MINUTES:
-        raise InvalidInput(f"A target must be between 1 minute and {MAX_MINUTES // 1440} days.")
-    return minutes
-
-
 async def set_service_level(
     session: AsyncSession, *, actor: Member, tier: Tier, target: str, minutes: int, now: datetime
 ) -> Targets:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -10,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Customer, Member, Tier
 
-from .errors import Conflict, CustomerNotFound, InvalidInput
+from .errors import Conflict, InvalidInput
 from .people import clean_name, require_lead
 
 
@@ -76,24 +75,6 @@ async def set_tier(session: AsyncSession, *, actor: Member, customer: Customer, 
     require_lead(actor, "change a customer's tier")
     customer.tier = tier
     return customer
-
-
-async def find_customer(session: AsyncSession, *, workspace_id: int, ref: str, for_update: bool = False) -> Customer:
-    """By name (any case) or external id; a typo gets the closest name as a suggestion."""
-    ref = " ".join(ref.split())
-    if not ref:
-        raise InvalidInput("Name a customer.")
-    query = select(Customer).where(Customer.workspace_id == workspace_id, Customer.name_key == ref.casefold())
-    found = (await session.execute(query)).scalar_one_or_none()
-    if found is None:
-        query = select(Customer).where(Customer.workspace_id == workspace_id, Customer.external_id == ref)
-        found = (await session.execute(query)).scalar_one_or_none()
-    if found is not None:
-        return found
-    names = list((await session.execute(select(Customer.name).where(Customer.workspace_id == workspace_id))).scalars())
-    by_key = {name.casefold(): name for name in names}
-    close = difflib.get_close_matches(ref.casefold(), list(by_key), n=1, cutoff=0.6)
-    raise CustomerNotFound(ref[:80], by_key[close[0]] if close else None)
 
 
 async def list_customers(session: AsyncSession, *, workspace_id: int) -> list[tuple[Customer, str | None]]:

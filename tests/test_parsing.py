@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.parsing import lex, split_options, tokenize
+from handlers.parsing import lex
 from ownership.errors import InvalidInput
 
 
@@ -24,26 +24,15 @@ from ownership.errors import InvalidInput
         ("   ", []),
     ],
 )
-def test_tokenize(text: str, tokens: list[str]) -> None:
-    assert tokenize(text) == tokens
+def test_lex(text: str, tokens: list[str]) -> None:
+    assert [word.text for word in lex(text)] == tokens
 
 
 def test_open_quote_and_huge_text_are_friendly_errors() -> None:
     with pytest.raises(InvalidInput, match="quote was left open"):
-        tokenize('claim "Acme')
+        lex('claim "Acme')
     with pytest.raises(InvalidInput, match="10000 characters"):
-        tokenize("x" * 10_000)
-
-
-def test_split_options() -> None:
-    assert split_options(["Acme", "--tier", "premium", "Corp"], {"tier": "t"}) == (
-        ["Acme", "Corp"],
-        {"tier": "premium"},
-    )
-    with pytest.raises(InvalidInput, match="Unknown option --colour"):
-        split_options(["--colour", "red"], {"tier": "t"})
-    with pytest.raises(InvalidInput, match="--tier needs a value"):
-        split_options(["Acme", "--tier"], {"tier": "t"})
+        lex("x" * 10_000)
 
 
 def test_lex_remembers_quoting_and_keeps_a_mention_whole() -> None:

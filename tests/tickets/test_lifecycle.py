@@ -8,7 +8,6 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from db.models import CustomerIdea, Mood, Priority, Ticket, TicketEvent, TicketEventKind, TicketStatus
-from handlers.parsing import split_options
 
 from ..conftest import Chat, Clock, Database
 from .conftest import count, ticket
@@ -279,15 +278,6 @@ async def test_ideas_per_customer_and_period(chat: Chat, db: Database, clock: Cl
     none = await chat.say("U_LEAD", "ideas hooli --since 12h")
     assert none.text.startswith("1 idea(s) from Hooli since")
     assert await count(db, CustomerIdea) == 3
-
-
-def test_split_options_takes_flags_without_values() -> None:
-    positional, options = split_options(
-        ["1", "--from-customer", "we", "are", "upset"], {}, flags={"from-customer": "the customer wrote it"}
-    )
-    assert positional == ["1", "we", "are", "upset"] and options == {"from-customer": "yes"}
-    positional, options = split_options(["acme", "--tier", "premium"], {"tier": "t"}, flags={"x": "y"})
-    assert positional == ["acme"] and options == {"tier": "premium"}
 
 
 async def test_concurrent_status_changes_and_first_notes_have_one_winner(
