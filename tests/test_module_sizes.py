@@ -1,19 +1,18 @@
-"""The domain stays in modules small enough to read in one sitting, split along its seams (no file over 400 lines)."""
+"""The application stays in modules small enough to read in one sitting, split along its seams (no file over 400 lines)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAIN = ("ownership", "nudges", "gestures", "db")
+PACKAGES = ("bot", "handlers", "jobs", "reports", "ownership", "nudges", "gestures", "db")
 MAX_LINES = 400
 
 
-def test_no_domain_module_is_over_400_lines() -> None:
+def test_no_application_module_is_over_400_lines() -> None:
     too_long = {
         str(path.relative_to(ROOT)): lines
-        for package in DOMAIN
-        for path in sorted((ROOT / package).rglob("*.py"))
+        for path in [ROOT / "app.py", *(p for package in PACKAGES for p in sorted((ROOT / package).rglob("*.py")))]
         if "versions" not in path.parts  # generated migrations are read one at a time
         and (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
