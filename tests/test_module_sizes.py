@@ -1,4 +1,4 @@
-"""The application stays in modules small enough to read in one sitting, split along its seams (no file over 400 lines)."""
+"""Modules small enough to read in one sitting, split along their seams (no file over 400 lines)."""
 
 from __future__ import annotations
 
