@@ -105,7 +105,7 @@ async def build_app(settings: Settings, *, clock: Clock = utc_now) -> tuple[web.
     health.register(app, runtime)
     # Each face registers its routes here and reports whether it is on, and why not.
     statuses = [
-        PlatformStatus("console", True, "`ownerbot chat --as <user-id>` in a terminal"),
+        PlatformStatus("console", True, "`./ownerbot chat --as <user-id>` in a terminal"),
         webhooks.register(app, runtime, webhook_settings),
     ]
     # A platform's package (and its SDK) is imported only when its settings turn it on.
