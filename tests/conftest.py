@@ -92,20 +92,23 @@ def pg_url() -> Iterator[str]:
 
 
 async def _truncate_pg(engine: AsyncEngine) -> None:
+    """Empty every table and restart every sequence: DELETEs with foreign-key triggers off for this transaction
+    take ~15 ms here where one TRUNCATE of all the tables takes ~250 ms (it rewrites each table's files)."""
     async with engine.begin() as connection:
         tables = (
-            (
-                await connection.execute(
-                    text(
-                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-                    )
-                )
+            await connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
             )
-            .scalars()
-            .all()
+        ).scalars()
+        await connection.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in tables.all():
+            await connection.execute(text(f'DELETE FROM "{table}"'))
+        await connection.execute(
+            text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind = 'S' AND n.nspname = 'public'"
+            )
         )
-        if tables:
-            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
 async def open_database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Database:
@@ -201,3 +204,12 @@ async def chat(handlers: Handlers) -> Chat:
         await talk.say(user, "mine")
     await talk.say("U_ADMIN", "role U_LEAD lead")
     return talk
+
+
+# Tests that start real processes take seconds each; run in parallel (pytest-xdist), the suite ends soonest when
+# they start first instead of last.
+SLOW_FIRST = ("tests/test_cli.py", "tests/nudges/test_processes.py", "tests/test_house.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
