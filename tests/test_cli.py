@@ -80,29 +80,6 @@ def test_serve_answers_healthz_and_says_what_it_serves(workdir: Path) -> None:
     assert "helpdesk webhook: off" in output
 
 
-def test_chat_add_claim_handoff_accept_history(workdir: Path) -> None:
-    admin = run(
-        ["chat", "--as", "U1", "--name", "Ana"],
-        workdir,
-        env={"OWNERBOT_ADMINS": "U1"},
-        stdin='customer add "Acme Corp" --tier premium\nclaim acme corp\nquit\n',
-    )
-    assert "Ana now owns Acme Corp." in admin.stdout, admin.stdout + admin.stderr
-    sam = run(["chat", "--as", "U2", "--name", "Sam"], workdir, stdin="mine\n")
-    assert "You own no customers yet" in sam.stdout
-    offer = run(
-        ["chat", "--as", "U1", "--name", "Ana"],
-        workdir,
-        stdin='handoff "Acme Corp" @Sam\nshe speaks German with their CTO\n',
-    )
-    assert "Why should Sam take Acme Corp?" in offer.stdout
-    assert "Handoff of Acme Corp to Sam requested" in offer.stdout, offer.stdout
-    accept = run(["chat", "--as", "U2", "--name", "Sam"], workdir, stdin="accept\nhistory acme corp\n")
-    assert "You now own Acme Corp." in accept.stdout
-    assert "Sam accepted it from Ana: she speaks German with their CTO (via console)" in accept.stdout
-    assert "Traceback" not in accept.stdout + accept.stderr
-
-
 def test_the_readme_quick_start_works_as_printed(tmp_path: Path) -> None:
     """The console part of README's quick start, its commands and typed lines taken from README itself."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

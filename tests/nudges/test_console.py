@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.console import CONSOLE_WORKSPACE, ConsoleChat
+from bot.console import CONSOLE_WORKSPACE, ConsoleChat, ConsoleNotifier
 from db.models import NudgeEpisode, NudgeKind
 from handlers import Handlers
 from nudges.settings import NudgeSettings
@@ -44,3 +45,43 @@ async def test_console_user_sees_nudges_and_answers_them(
             await session.execute(select(NudgeEpisode.done_at).where(NudgeEpisode.kind == NudgeKind.STALE))
         ).scalar_one()
     assert done == clock.now
+
+
+async def test_console_handoff_asks_for_a_missing_reason_and_the_receiver_finds_it_in_the_inbox(
+    db: Database, clock: Clock, policy: NudgeSettings, tmp_path: Path
+) -> None:
+    """In the console as in chat: a handoff without a reason asks `?`, the next line answers it, and the offer
+    waits in the receiver's inbox with its buttons; opening the console is first sight."""
+    handlers = Handlers(db.sessions, admins=frozenset({"U1"}), clock=clock, policy=policy)
+    inbox = ConsoleNotifier(tmp_path / "inbox")
+
+    async def session(user: str, name: str, lines: list[str]) -> str:
+        out = io.StringIO()
+        typed = iter(lines)
+
+        def read_line() -> str:
+            try:
+                return next(typed)
+            except StopIteration:
+                raise EOFError from None
+
+        await ConsoleChat(handlers, user_id=user, name=name, out=out, inbox=inbox).run(read_line)
+        return out.getvalue()
+
+    await session("U2", "Sam", [])
+    ana = await session(
+        "U1",
+        "Ana",
+        [
+            'customer add "Acme Corp" premium',
+            "claim acme corp",
+            'handoff "Acme Corp" @Sam',
+            "she speaks German with their CTO",
+        ],
+    )
+    assert "Why should Sam take Acme Corp?" in ana
+    assert "Handoff of Acme Corp to Sam requested" in ana
+    sam = await session("U2", "Sam", ["/accept 1", "history acme corp"])
+    assert "📬 Ana wants to hand Acme Corp over to you." in sam and "[Accept: /accept 1]" in sam
+    assert "You now own Acme Corp." in sam
+    assert "Sam accepted it from Ana: she speaks German with their CTO (via console)" in sam
