@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from db.models import Platform
 from handlers import ActionId, ActionInvocation, Button, Handlers, Invocation, Reply
 from handlers.ports import MessageRef
+from handlers.prompts import CANCEL, TypedPrompt
 
 CONSOLE_WORKSPACE = "local"
 # Buttons by the last part of their action id, as `render` shows them: [Done: /done 12]
@@ -91,7 +92,7 @@ class ConsoleChat:
         self.user_id = user_id
         self.name = name
         self.out = out
-        self.pending_prompt: tuple[str, str] | None = None
+        self.pending_prompt: TypedPrompt | None = None
         self.inbox = inbox
 
     def show_inbox(self) -> int:
@@ -115,18 +116,35 @@ class ConsoleChat:
             if self.inbox is not None:
                 await self.inbox.send_direct(workspace=CONSOLE_WORKSPACE, user_id=notice.to_user_id, reply=notice.reply)
         if reply.prompt:
-            self.pending_prompt = (reply.prompt.submit_action_id, reply.prompt.value)
-            self._print(f"  ? {reply.prompt.label} (type the answer, or an empty line to cancel)")
+            self.pending_prompt = TypedPrompt(reply.prompt)
+            self._ask(reply.prompt.label)
+
+    def _ask(self, label: str) -> None:
+        self._print(f"  ? {label} (type the answer, or `{CANCEL}`)")
+
+    async def _answer(self, pending: TypedPrompt, line: str) -> Reply | None:
+        """A typed line while a prompt is open: `cancel`, a refusal that asks again, or the answer."""
+        if line.lower() == CANCEL:
+            self.pending_prompt = None
+            self._print("Cancelled; nothing changed.")
+            return None
+        command_like = await self.handlers.looks_like_command(self._invocation(line))
+        refusal = pending.refusal(line, command_like=command_like)
+        if refusal is None:
+            self.pending_prompt = None
+            return await self._act(pending.prompt.submit_action_id, pending.prompt.value, line)
+        self._print("! " + refusal)
+        if pending.refused():
+            self.pending_prompt = None
+            self._print(f"Cancelled after {pending.tries} tries; nothing changed.")
+        else:
+            self._ask(pending.prompt.label)
+        return None
 
     async def say(self, line: str) -> Reply | None:
         line = line.strip()
         if self.pending_prompt is not None:
-            action_id, value = self.pending_prompt
-            self.pending_prompt = None
-            if not line:
-                self._print("Cancelled.")
-                return None
-            return await self._act(action_id, value, line)
+            return await self._answer(self.pending_prompt, line)
         if not line:
             return None
         if line.startswith(("/accept ", "/decline ")):

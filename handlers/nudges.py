@@ -112,6 +112,7 @@ async def handoff_button(ctx: Context, act: ActionInvocation) -> Reply:
             min_length=3,
             max_length=2000,
             placeholder="@sam needs a German speaker for the migration",
+            noun="person and reason",
         ),
     )
 
@@ -161,6 +162,7 @@ async def not_happy_button(ctx: Context, act: ActionInvocation) -> Reply:
             min_length=5,
             max_length=2000,
             placeholder="the export still times out",
+            noun="answer",
         ),
     )
 
