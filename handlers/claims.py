@@ -290,6 +290,7 @@ EVENT_WORDS = {
     EventKind.HANDOFF_ACCEPTED: "{to} accepted it from {frm}",
     EventKind.HANDOFF_DECLINED: "{to} declined it",
     EventKind.HANDOFF_CANCELLED: "handoff to {to} cancelled",
+    EventKind.HANDOFF_WITHDRAWN: "{actor} withdrew the offer to {to}",
     EventKind.RELEASE: "{actor} released it to the queue",
     EventKind.REASSIGN: "{actor} reassigned it from {frm} to {to}",
 }

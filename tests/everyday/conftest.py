@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.console import ConsoleChat, ConsoleNotifier
+from db.models import Platform
 from handlers import Handlers
+from jobs.gesture_sender import GestureSender
 from nudges.settings import NudgeSettings
 
 from ..conftest import Clock, Database
@@ -18,14 +20,16 @@ Console = Callable[..., Awaitable[str]]
 
 
 @pytest.fixture
-def everyday(db: Database, clock: Clock, policy: NudgeSettings) -> Handlers:
-    """Handlers where U1 (Ana) is an admin from the start, as `OWNERBOT_ADMINS=U1` in the README."""
-    return Handlers(db.sessions, admins=frozenset({"U1"}), clock=clock, policy=policy)
+def inbox(tmp_path: Path) -> ConsoleNotifier:
+    return ConsoleNotifier(tmp_path / "inbox")
 
 
 @pytest.fixture
-def inbox(tmp_path: Path) -> ConsoleNotifier:
-    return ConsoleNotifier(tmp_path / "inbox")
+def everyday(db: Database, clock: Clock, policy: NudgeSettings, inbox: ConsoleNotifier) -> Handlers:
+    """Handlers as `ownerbot chat` builds them (gesture cards go to the console inbox); U1 (Ana) is an admin
+    from the start, as `OWNERBOT_ADMINS=U1` in the README."""
+    sender = GestureSender(db.sessions, {Platform.CONSOLE: inbox})
+    return Handlers(db.sessions, admins=frozenset({"U1"}), clock=clock, policy=policy, gesture_messages=sender)
 
 
 @pytest.fixture
