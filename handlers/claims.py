@@ -304,7 +304,7 @@ async def history(ctx: Context, *, customer: Customer) -> Reply:
     fields = []
     for line in lines:
         words = EVENT_WORDS[line.kind].format(
-            actor=line.actor or "?", to=line.to_name or "nobody", frm=line.from_name or "nobody"
+            actor=line.actor or "ownerbot", to=line.to_name or "nobody", frm=line.from_name or "nobody"
         )
         reason = f": {line.reason}" if line.reason else ""
         fields.append((when(line.at), f"{words}{reason} (via {line.platform.value})"))
