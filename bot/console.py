@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from db.models import Platform
-from handlers import ActionId, ActionInvocation, Button, Handlers, Invocation, Reply
+from handlers import ActionId, ActionInvocation, Handlers, Invocation, Reply
 from handlers.ports import MessageRef
 from handlers.prompts import CANCEL, TypedPrompt
+
+from .console_inbox import OLDER, ConsoleReader, InboxMessage
 
 CONSOLE_WORKSPACE = "local"
 # Buttons by the last part of their action id, as `render` shows them: [Done: /done 12]
@@ -31,6 +33,14 @@ def render(reply: Reply) -> str:
             + "  ".join(f"[{b.label}: /{b.action_id.rsplit('.', 1)[-1]} {b.value}]" for b in reply.buttons)
         )
     return "\n".join(lines)
+
+
+def shown(message: InboxMessage) -> str:
+    """📬 a direct message, 📢 a post in a team's channel; "(updated)": shown before, this is how it reads now."""
+    mark = "📢" if message.channel else "📬"
+    where = f"#{message.channel} " if message.channel else ""
+    again = "(updated) " if message.updated else ""
+    return f"{mark} {where}{again}" + render(message.reply).replace("\n", "\n   ")
 
 
 class ConsoleNotifier:
@@ -94,16 +104,39 @@ class ConsoleChat:
         self.out = out
         self.pending_prompt: TypedPrompt | None = None
         self.inbox = inbox
+        self.reader = (
+            ConsoleReader(
+                handlers.sessions, inbox.read, workspace=CONSOLE_WORKSPACE, user_id=user_id, clock=handlers.clock
+            )
+            if inbox is not None
+            else None
+        )
 
-    def show_inbox(self) -> int:
-        """Print the nudges and messages delivered to this user (the console's direct messages)."""
-        records = self.inbox.read(f"user-{self.user_id}") if self.inbox else []
-        for record in records:
-            reply = Reply(**{k: v for k, v in record["reply"].items() if k in ("text", "fields", "error")})
-            reply.fields = [tuple(f) for f in reply.fields]  # type: ignore[misc]
-            reply.buttons = [Button(**b) for b in record["reply"].get("buttons", [])]
-            self._print("📬 " + render(reply).replace("\n", "\n   "))
-        return len(records)
+    async def show_new(self) -> int:
+        """Print what arrived in this member's inbox and their teams' channels since they last looked."""
+        if self.reader is None:
+            return 0
+        messages = await self.reader.unread()
+        for message in messages:
+            self._print(shown(message))
+        return len(messages)
+
+    async def show_older(self, words: list[str]) -> None:
+        """`inbox older [N]`: the last N messages already read (`inbox`: what is new)."""
+        if self.reader is None:
+            self._print("! This console has no inbox.")
+            return
+        if words[:1] != ["older"] or len(words) > 2 or (len(words) == 2 and not words[1].isdigit()):
+            if words:
+                self._print("! Type `inbox` for what is new, or `inbox older [N]` for the last N you read.")
+            elif not await self.show_new():
+                self._print("Nothing new since you last looked. `inbox older` lists what you read before.")
+            return
+        messages = await self.reader.older(int(words[1]) if len(words) == 2 else OLDER)
+        for message in messages:
+            self._print(shown(message))
+        if not messages:
+            self._print("Nothing read before.")
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -147,6 +180,9 @@ class ConsoleChat:
             return await self._answer(self.pending_prompt, line)
         if not line:
             return None
+        if line.split(maxsplit=1)[0].lower() == "inbox":
+            await self.show_older(line.lower().split()[1:])
+            return None
         if line.startswith(("/accept ", "/decline ")):
             verb, value = line[1:].split(maxsplit=1)
             action = ActionId.ACCEPT_HANDOFF if verb == "accept" else ActionId.DECLINE_HANDOFF
@@ -186,10 +222,13 @@ class ConsoleChat:
         return reply
 
     async def run(self, read_line: Callable[[], str]) -> None:
-        self._print(f"ownerbot console as {self.name} ({self.user_id}). Type `help`, or `quit` to leave.")
+        self._print(
+            f"ownerbot console as {self.name} ({self.user_id}). Type `help`, `inbox older` for messages you read "
+            "before, or `quit` to leave."
+        )
         # opening the console is first sight: from now on others can hand customers to this person
         await self.handlers.greet(self._invocation(""))
-        self.show_inbox()
+        await self.show_new()
         while True:
             try:
                 line = await asyncio.to_thread(read_line)
@@ -198,3 +237,4 @@ class ConsoleChat:
             if line.strip().lower() in ("quit", "exit"):
                 return
             await self.say(line)
+            await self.show_new()  # what arrived meanwhile: a card the command posted, others' messages
