@@ -40,9 +40,11 @@ async def test_a_reason_that_starts_with_a_command_word_is_still_a_reason(consol
 async def test_other_command_shapes_are_refused(console: Console, db: Database) -> None:
     await console("U2", "Sam", [])
     ana = await console(
-        "U1", "Ana", [*START, "handoff Acme Corp @Sam", "/accept 1", "mine", "cancel", "whoowns acme corp"]
+        "U1",
+        "Ana",
+        [*START, "handoff Acme Corp @Sam", "/accept 1", "wow history Globex", "cancel", "whoowns acme corp"],
     )
-    assert ana.count("that looks like a command") == 2
+    assert ana.count("that looks like a command") == 2  # a sub-verb is a command even when its argument is wrong
     assert "Cancelled; nothing changed." in ana
     assert "Ana owns Acme Corp." in ana  # after `cancel`, the next line is a command again
     assert await handoffs(db) == []
@@ -59,6 +61,7 @@ async def test_a_short_answer_asks_again_instead_of_cancelling(console: Console,
 async def test_three_refusals_end_the_prompt_and_the_next_line_is_a_command(console: Console, db: Database) -> None:
     await console("U2", "Sam", [])
     ana = await console("U1", "Ana", [*START, "handoff Acme Corp @Sam", "no", "nope", "mine", "whoowns acme corp"])
+    assert "! that looks like a command" in ana  # `mine`: the third refusal
     assert "Cancelled after 3 tries; nothing changed." in ana
     assert "Ana owns Acme Corp." in ana
     assert await handoffs(db) == []
