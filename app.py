@@ -3,7 +3,7 @@
 ownerbot serve                 the aiohttp server (Slack, Teams, webhooks, dashboard, /healthz)
 ownerbot chat --as U123        a terminal chat with the same commands, no platform needed
 ownerbot db upgrade            migrate the database to the newest schema
-ownerbot import customers.csv  onboard customers from a CRM export (name, tier, external id, owner)
+ownerbot import customers.csv  onboard or update customers from a CRM export (name, tier, external id, owner)
 
 `build_runtime` builds what every face shares once; `build_app` hands it to each face's `register`. Slack and
 Teams are imported only when their settings turn them on, so `db upgrade` never loads a platform SDK.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import logging
 import sys
 from pathlib import Path
@@ -46,8 +45,9 @@ from jobs.gesture_closer import GestureCloser
 from jobs.gesture_sender import GestureSender
 from jobs.nudge_sweep import NudgeSweeper
 from nudges.settings import NudgeSettings
+from ownership.customer_csv import read_customer_rows
 from ownership.errors import DomainError
-from ownership.onboarding import CustomerRow, import_customers
+from ownership.onboarding import ImportResult, import_customers
 from ownership.people import workspace_on_sight
 
 log = logging.getLogger("ownerbot")
@@ -163,43 +163,35 @@ async def chat(settings: Settings, user_id: str, name: str) -> None:
         await runtime.engine.dispose()
 
 
-def read_customer_csv(path: Path) -> list[CustomerRow]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        columns = {c.strip().lower().replace("_", " "): c for c in reader.fieldnames or []}
-        if "name" not in columns:
-            raise DomainError(
-                "The CSV needs a header row with at least a `name` column (and tier, external id, owner)."
-            )
-
-        def cell(record: dict[str, str], column: str) -> str:
-            original = columns.get(column)
-            return (record.get(original) or "") if original else ""
-
-        return [
-            CustomerRow(
-                line=reader.line_num,
-                name=cell(r, "name"),
-                tier=cell(r, "tier"),
-                external_id=cell(r, "external id"),
-                owner=cell(r, "owner"),
-            )
-            for r in reader
-        ]
-
-
-async def import_file(settings: Settings, path: Path, workspace: str) -> int:
+async def import_file(settings: Settings, path: Path, workspace: str, *, dry_run: bool = False) -> ImportResult:
+    """Import (or with `dry_run`, only plan) a customer CSV in one transaction."""
     platform_name, _, external_id = workspace.partition(":")
+    rows = read_customer_rows(await asyncio.to_thread(path.read_bytes))
     engine = create_engine(settings.database_url)
     try:
-        rows = read_customer_csv(path)
         sessions = create_session_factory(engine)
         now = utc_now()
         async with sessions() as session, session.begin():
             ws = await workspace_on_sight(session, platform=Platform(platform_name), external_id=external_id, now=now)
-            return await import_customers(session, workspace=ws, rows=rows, platform=Platform.CONSOLE, now=now)
+            result = await import_customers(
+                session, workspace=ws, rows=rows, platform=Platform.CONSOLE, now=now, dry_run=dry_run
+            )
+            if dry_run:
+                await session.rollback()  # not even the workspace: a dry run writes nothing
+            return result
     finally:
         await engine.dispose()
+
+
+def print_import(result: ImportResult, *, dry_run: bool) -> None:
+    counts = f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+    for row in result.rows:
+        if dry_run or row.action == "update":
+            print(row.describe())
+    if dry_run:
+        print(f"Dry run: {len(result.rows)} customer(s) would be imported ({counts}); nothing was written.")
+    else:
+        print(f"Imported {len(result.rows)} customer(s): {counts}.")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -213,6 +205,7 @@ def parser() -> argparse.ArgumentParser:
     db_cmd.add_argument("action", choices=["upgrade", "check"])
     import_cmd = commands.add_parser("import", help="import customers from a CSV file")
     import_cmd.add_argument("csv", type=Path)
+    import_cmd.add_argument("--dry-run", action="store_true", help="show what would change and write nothing")
     import_cmd.add_argument(
         "--workspace",
         default=f"console:{console.CONSOLE_WORKSPACE}",
@@ -257,11 +250,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "import":
         try:
-            count = asyncio.run(import_file(settings, args.csv, args.workspace))
+            result = asyncio.run(import_file(settings, args.csv, args.workspace, dry_run=args.dry_run))
         except (DomainError, ValueError, OSError) as error:
             print(getattr(error, "message", str(error)), file=sys.stderr)
             return 1
-        print(f"Imported {count} customer(s).")
+        print_import(result, dry_run=args.dry_run)
         return 0
     return 2
 

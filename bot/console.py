@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from db.models import Platform
-from handlers import ActionId, ActionInvocation, Button, Handlers, Invocation, Reply
+from handlers import ActionId, ActionInvocation, Handlers, Invocation, Reply
 from handlers.ports import MessageRef
+from handlers.prompts import CANCEL, TypedPrompt
+
+from .console_inbox import OLDER, ConsoleReader, InboxMessage
 
 CONSOLE_WORKSPACE = "local"
 # Buttons by the last part of their action id, as `render` shows them: [Done: /done 12]
@@ -30,6 +33,14 @@ def render(reply: Reply) -> str:
             + "  ".join(f"[{b.label}: /{b.action_id.rsplit('.', 1)[-1]} {b.value}]" for b in reply.buttons)
         )
     return "\n".join(lines)
+
+
+def shown(message: InboxMessage) -> str:
+    """📬 a direct message, 📢 a post in a team's channel; "(updated)": shown before, this is how it reads now."""
+    mark = "📢" if message.channel else "📬"
+    where = f"#{message.channel} " if message.channel else ""
+    again = "(updated) " if message.updated else ""
+    return f"{mark} {where}{again}" + render(message.reply).replace("\n", "\n   ")
 
 
 class ConsoleNotifier:
@@ -91,18 +102,41 @@ class ConsoleChat:
         self.user_id = user_id
         self.name = name
         self.out = out
-        self.pending_prompt: tuple[str, str] | None = None
+        self.pending_prompt: TypedPrompt | None = None
         self.inbox = inbox
+        self.reader = (
+            ConsoleReader(
+                handlers.sessions, inbox.read, workspace=CONSOLE_WORKSPACE, user_id=user_id, clock=handlers.clock
+            )
+            if inbox is not None
+            else None
+        )
 
-    def show_inbox(self) -> int:
-        """Print the nudges and messages delivered to this user (the console's direct messages)."""
-        records = self.inbox.read(f"user-{self.user_id}") if self.inbox else []
-        for record in records:
-            reply = Reply(**{k: v for k, v in record["reply"].items() if k in ("text", "fields", "error")})
-            reply.fields = [tuple(f) for f in reply.fields]  # type: ignore[misc]
-            reply.buttons = [Button(**b) for b in record["reply"].get("buttons", [])]
-            self._print("📬 " + render(reply).replace("\n", "\n   "))
-        return len(records)
+    async def show_new(self) -> int:
+        """Print what arrived in this member's inbox and their teams' channels since they last looked."""
+        if self.reader is None:
+            return 0
+        messages = await self.reader.unread()
+        for message in messages:
+            self._print(shown(message))
+        return len(messages)
+
+    async def show_older(self, words: list[str]) -> None:
+        """`inbox older [N]`: the last N messages already read (`inbox`: what is new)."""
+        if self.reader is None:
+            self._print("! This console has no inbox.")
+            return
+        if words[:1] != ["older"] or len(words) > 2 or (len(words) == 2 and not words[1].isdigit()):
+            if words:
+                self._print("! Type `inbox` for what is new, or `inbox older [N]` for the last N you read.")
+            elif not await self.show_new():
+                self._print("Nothing new since you last looked. `inbox older` lists what you read before.")
+            return
+        messages = await self.reader.older(int(words[1]) if len(words) == 2 else OLDER)
+        for message in messages:
+            self._print(shown(message))
+        if not messages:
+            self._print("Nothing read before.")
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -115,19 +149,39 @@ class ConsoleChat:
             if self.inbox is not None:
                 await self.inbox.send_direct(workspace=CONSOLE_WORKSPACE, user_id=notice.to_user_id, reply=notice.reply)
         if reply.prompt:
-            self.pending_prompt = (reply.prompt.submit_action_id, reply.prompt.value)
-            self._print(f"  ? {reply.prompt.label} (type the answer, or an empty line to cancel)")
+            self.pending_prompt = TypedPrompt(reply.prompt)
+            self._ask(reply.prompt.label)
+
+    def _ask(self, label: str) -> None:
+        self._print(f"  ? {label} (type the answer, or `{CANCEL}`)")
+
+    async def _answer(self, pending: TypedPrompt, line: str) -> Reply | None:
+        """A typed line while a prompt is open: `cancel`, a refusal that asks again, or the answer."""
+        if line.lower() == CANCEL:
+            self.pending_prompt = None
+            self._print("Cancelled; nothing changed.")
+            return None
+        command_like = await self.handlers.looks_like_command(self._invocation(line))
+        refusal = pending.refusal(line, command_like=command_like)
+        if refusal is None:
+            self.pending_prompt = None
+            return await self._act(pending.prompt.submit_action_id, pending.prompt.value, line)
+        self._print("! " + refusal)
+        if pending.refused():
+            self.pending_prompt = None
+            self._print(f"Cancelled after {pending.tries} tries; nothing changed.")
+        else:
+            self._ask(pending.prompt.label)
+        return None
 
     async def say(self, line: str) -> Reply | None:
         line = line.strip()
         if self.pending_prompt is not None:
-            action_id, value = self.pending_prompt
-            self.pending_prompt = None
-            if not line:
-                self._print("Cancelled.")
-                return None
-            return await self._act(action_id, value, line)
+            return await self._answer(self.pending_prompt, line)
         if not line:
+            return None
+        if line.split(maxsplit=1)[0].lower() == "inbox":
+            await self.show_older(line.lower().split()[1:])
             return None
         if line.startswith(("/accept ", "/decline ")):
             verb, value = line[1:].split(maxsplit=1)
@@ -168,10 +222,13 @@ class ConsoleChat:
         return reply
 
     async def run(self, read_line: Callable[[], str]) -> None:
-        self._print(f"ownerbot console as {self.name} ({self.user_id}). Type `help`, or `quit` to leave.")
+        self._print(
+            f"ownerbot console as {self.name} ({self.user_id}). Type `help`, `inbox older` for messages you read "
+            "before, or `quit` to leave."
+        )
         # opening the console is first sight: from now on others can hand customers to this person
         await self.handlers.greet(self._invocation(""))
-        self.show_inbox()
+        await self.show_new()
         while True:
             try:
                 line = await asyncio.to_thread(read_line)
@@ -180,3 +237,4 @@ class ConsoleChat:
             if line.strip().lower() in ("quit", "exit"):
                 return
             await self.say(line)
+            await self.show_new()  # what arrived meanwhile: a card the command posted, others' messages

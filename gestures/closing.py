@@ -28,6 +28,7 @@ CLOSED = (
     GestureStatus.NO_QUORUM,
     GestureStatus.DECLINED,
     GestureStatus.AWAITING_LEAD,
+    GestureStatus.WITHDRAWN,
 )
 
 

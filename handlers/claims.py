@@ -290,6 +290,7 @@ EVENT_WORDS = {
     EventKind.HANDOFF_ACCEPTED: "{to} accepted it from {frm}",
     EventKind.HANDOFF_DECLINED: "{to} declined it",
     EventKind.HANDOFF_CANCELLED: "handoff to {to} cancelled",
+    EventKind.HANDOFF_WITHDRAWN: "{actor} withdrew the offer to {to}",
     EventKind.RELEASE: "{actor} released it to the queue",
     EventKind.REASSIGN: "{actor} reassigned it from {frm} to {to}",
 }
@@ -303,7 +304,7 @@ async def history(ctx: Context, *, customer: Customer) -> Reply:
     fields = []
     for line in lines:
         words = EVENT_WORDS[line.kind].format(
-            actor=line.actor or "?", to=line.to_name or "nobody", frm=line.from_name or "nobody"
+            actor=line.actor or "ownerbot", to=line.to_name or "nobody", frm=line.from_name or "nobody"
         )
         reason = f": {line.reason}" if line.reason else ""
         fields.append((when(line.at), f"{words}{reason} (via {line.platform.value})"))

@@ -6,6 +6,7 @@ import difflib
 import logging
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.clock import Clock
@@ -14,8 +15,10 @@ from nudges.settings import NudgeSettings
 from ownership.errors import DomainError
 from ownership.people import member_on_sight, workspace_on_sight
 
+from .grammar import Scope
 from .parsing import lex
 from .ports import GestureMessages
+from .prompts import looks_like_command
 from .registry import ACTIONS, COMMANDS, Context, help_reply
 from .replies import ActionInvocation, Invocation, Reply
 
@@ -130,3 +133,14 @@ class Handlers:
         if run is None:
             return Reply("That button is no longer supported.", error=True)
         return await self._run(act, lambda ctx: run(ctx, act), what=f"action {act.action_id}")
+
+    async def looks_like_command(self, caller: Invocation) -> bool:
+        """Whether a line typed as a prompt's answer reads as a command (`handlers.prompts`); reads only."""
+        async with self.sessions() as session:
+            workspace_id = await session.scalar(
+                select(Workspace.id).where(
+                    Workspace.platform == caller.platform, Workspace.external_id == caller.workspace
+                )
+            )
+            scope = Scope(session, workspace_id) if workspace_id is not None else None
+            return await looks_like_command(scope, caller.text)

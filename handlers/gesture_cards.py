@@ -24,6 +24,7 @@ STATUS_WORDS = {
     GestureStatus.REJECTED: "not approved",
     GestureStatus.NO_QUORUM: "closed without quorum",
     GestureStatus.DECLINED: "declined by a lead (over budget)",
+    GestureStatus.WITHDRAWN: "withdrawn before the vote closed",
 }
 
 

@@ -359,6 +359,7 @@ async def comment_button(ctx: Context, act: ActionInvocation) -> Reply:
             min_length=1,
             max_length=MAX_COMMENT,
             placeholder="e.g. they loved the last card",
+            noun="comment",
         ),
     )
 

@@ -36,7 +36,7 @@ from .grammar import (
     Together,
     parse_text,
 )
-from .parsing import parse_yes_no
+from .parsing import parse_duration, parse_yes_no
 from .registry import Context, action, command, usage_of
 from .replies import ActionId, ActionInvocation, Prompt, Reply, when
 
@@ -55,13 +55,12 @@ def _delivery_id(raw: str) -> int:
 
 @action(ActionId.NUDGE_DONE)
 async def done_button(ctx: Context, act: ActionInvocation) -> Reply:
+    return await _done(ctx, _delivery_id(act.value), act.input)
+
+
+async def _done(ctx: Context, delivery_id: int, note: str | None) -> Reply:
     view = await nudge_actions.mark_done(
-        ctx.session,
-        actor=ctx.actor,
-        workspace_id=ctx.workspace.id,
-        delivery_id=_delivery_id(act.value),
-        now=ctx.now,
-        note=act.input,
+        ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id, delivery_id=delivery_id, now=ctx.now, note=note
     )
     what = (
         "Check-in recorded: the customer is happy."
@@ -71,13 +70,27 @@ async def done_button(ctx: Context, act: ActionInvocation) -> Reply:
     return Reply(what, replace_original=True)
 
 
+def parse_snooze(text: str) -> timedelta | None:
+    """`morning` (None: the start of your next working day) or any duration up to the limit: `90m`, `4h`, `2d`."""
+    word = text.strip().lower()
+    if word == "morning":
+        return None
+    try:
+        return parse_duration(word, noun="snooze")
+    except InvalidInput:
+        limit = nudge_actions.MAX_SNOOZE.days
+        raise InvalidInput(
+            f'"{text[:20]}" is not a snooze. Use a duration up to {limit} days (like 90m, 4h or 2d), or `morning`.'
+        ) from None
+
+
 async def _snooze(ctx: Context, delivery_id: int, choice: str) -> Reply:
     result = await nudge_actions.snooze(
         ctx.session,
         actor=ctx.actor,
         workspace_id=ctx.workspace.id,
         delivery_id=delivery_id,
-        choice=choice,
+        delay=parse_snooze(choice),
         now=ctx.now,
         policy=policy_of(ctx),
     )
@@ -112,6 +125,7 @@ async def handoff_button(ctx: Context, act: ActionInvocation) -> Reply:
             min_length=3,
             max_length=2000,
             placeholder="@sam needs a German speaker for the migration",
+            noun="person and reason",
         ),
     )
 
@@ -161,6 +175,7 @@ async def not_happy_button(ctx: Context, act: ActionInvocation) -> Reply:
             min_length=5,
             max_length=2000,
             placeholder="the export still times out",
+            noun="answer",
         ),
     )
 
@@ -289,12 +304,22 @@ async def delegate(ctx: Context, *, person: Member | None) -> Reply:
 @command(
     "snooze",
     Number("delivery_id", label="nudge-id", parse=_delivery_id),
-    Choice("until", ("1h", "4h", "morning"), noun="snooze"),
-    summary="Snooze a nudge from the keyboard.",
+    OneWord("until", label="duration|morning", note="any duration up to 7 days (90m, 4h, 2d), or morning"),
+    summary="Snooze a nudge from the keyboard, like its Snooze button.",
     group=GROUP,
 )
 async def snooze_command(ctx: Context, *, delivery_id: int, until: str) -> Reply:
     return await _snooze(ctx, delivery_id, until)
+
+
+@command(
+    "done",
+    Number("delivery_id", label="nudge-id", parse=_delivery_id),
+    summary="Mark a nudge done from the keyboard, like its Done button.",
+    group=GROUP,
+)
+async def done_command(ctx: Context, *, delivery_id: int) -> Reply:
+    return await _done(ctx, delivery_id, None)
 
 
 @command(

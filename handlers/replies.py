@@ -83,6 +83,7 @@ class Prompt:
     min_length: int = 0
     max_length: int = 2000
     placeholder: str = ""
+    noun: str = "reason"  # what is asked for, as a typed answer's refusal names it: "type the reason, or `cancel`"
 
 
 @dataclass

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from db.models import Customer, Member, Mood, Platform, Priority, Ticket, TicketEventKind, TicketStatus
+from nudges import levels as nudge_levels
+from nudges import rules as nudge_rules
 from ownership import ideas as idea_domain
 from ownership import ticket_status, ticket_views, timeline
 from ownership import tickets as ticket_domain
@@ -234,18 +236,48 @@ def _timeline_words(line: timeline.TimelineLine) -> str:
     return f"{line.text}"
 
 
-@TICKET.verb("show", TICKET_ID, summary="Everything about a ticket, with its timeline.")
+async def _due_fields(ctx: Context, ticket: Ticket, customer: Customer) -> list[tuple[str, str]]:
+    """When the ticket's service-level targets fall due (first response, next update, resolution), as the
+    nudges reckon them; a pending ticket's clock is stopped. One function, so business-hours due times can
+    replace it in one place."""
+    if ticket.status not in (TicketStatus.OPEN, TicketStatus.PENDING):
+        return []
+    if ticket.status == TicketStatus.PENDING:
+        return [("Due", "the clock is stopped while the ticket waits on the customer")]
+    targets = (await nudge_levels.service_levels(ctx.session, workspace_id=ctx.workspace.id))[customer.tier]
+    paused = timedelta(seconds=nudge_rules.paused_seconds(ticket, ctx.now))
+    due: list[tuple[str, str]] = []
+    if ticket.first_response_at is None:
+        moment = ticket.opened_at + targets.scaled(targets.first_response, ticket.priority) + paused
+        due.append(("First response due", _due_words(moment, ctx.now)))
+    update_at = ticket.last_activity_at + targets.scaled(targets.update, ticket.priority)
+    due.append(("Next update due", _due_words(update_at, ctx.now)))
+    resolution_at = ticket.opened_at + targets.scaled(targets.resolution, ticket.priority) + paused
+    due.append(("Resolution due", _due_words(resolution_at, ctx.now)))
+    return due
+
+
+def _due_words(moment: datetime, now: datetime) -> str:
+    late = f" (overdue by {duration(now - moment)})" if now > moment else f" (in {duration(moment - now)})"
+    return when(moment) + late
+
+
+@TICKET.verb("show", TICKET_ID, summary="Everything about a ticket: owner, re-assigns, due times and its timeline.")
 async def _show(ctx: Context, *, ticket_id: int) -> Reply:
     found = await ticket_domain.get_ticket(ctx.session, workspace_id=ctx.workspace.id, ticket_id=ticket_id)
     customer = await ctx.session.get(Customer, found.customer_id)
-    owner = await ctx.session.get(Member, found.owner_id) if found.owner_id else None
+    assert customer is not None
+    owner_id = ticket_views.current_owner_id(found, customer)
+    owner = await ctx.session.get(Member, owner_id) if owner_id else None
     levels = ticket_views.service_levels(found, now=ctx.now)
     mood = found.mood.value + (f" ({found.mood_reason})" if found.mood_reason and found.mood != Mood.NEUTRAL else "")
     fields = [
-        ("Customer", customer.name if customer else "?"),
+        ("Customer", customer.name),
         ("Status", found.status.value),
         ("Priority", found.priority.value),
         ("Owner", owner.display_name if owner else "nobody"),
+        ("Re-assigns", str(found.reassign_count)),
+        *await _due_fields(ctx, found, customer),
         ("Mood", mood),
         ("CSAT", found.csat or "—"),
         ("Opened", when(found.opened_at)),

@@ -31,7 +31,7 @@ from .planner import escalation_time, ladder_state, recheck, step_delay
 from .rules import LADDERS
 from .settings import NudgeSettings
 
-SNOOZES = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "morning": None}
+MAX_SNOOZE = timedelta(days=7)  # a snooze is any duration up to this, or "until my next morning"
 MAX_NOTE = 2000
 
 
@@ -111,20 +111,20 @@ async def snooze(
     actor: Member,
     workspace_id: int,
     delivery_id: int,
-    choice: str,
+    delay: timedelta | None,
     now: datetime,
     policy: NudgeSettings,
 ) -> Snoozed:
-    """Remind me later: a new reminder for the actor, and the next ladder step waits, within the limit."""
-    if choice not in SNOOZES:
-        raise InvalidInput(f'"{choice}" is not a snooze. Use 1h, 4h or morning.')
+    """Remind me later (after `delay`, up to MAX_SNOOZE; None: at the start of the actor's next working day): a
+    new reminder for the actor, and the next ladder step waits, within the limit."""
+    if delay is not None and not timedelta(minutes=1) <= delay <= MAX_SNOOZE:
+        raise InvalidInput(f"Snooze for between 1 minute and {MAX_SNOOZE.days} days, or until `morning`.")
     view = await get_nudge(session, workspace_id=workspace_id, delivery_id=delivery_id)
     _may_act(actor, view)
     episode = view.episode
     if episode.done_at is not None:
         raise Conflict(f"This is already done (by {await _done_by_name(session, episode)}); nothing to snooze.")
-    delta = SNOOZES[choice]
-    until = now + delta if delta is not None else next_work_start(actor, now)
+    until = now + delay if delay is not None else next_work_start(actor, now)
     episode.snoozed_until = max(until, episode.snoozed_until) if episode.snoozed_until else until
     episode.snoozes += 1
     await insert_or_ignore(

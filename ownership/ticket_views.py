@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -34,11 +34,17 @@ def service_levels(ticket: Ticket, *, now: datetime) -> ServiceLevels:
     return ServiceLevels(first, timedelta(seconds=pending), resolution, now - ticket.last_activity_at)
 
 
+def current_owner_id(ticket: Ticket, customer: Customer) -> int | None:
+    """Who owns a ticket now: open and pending tickets follow their customer's owner; a resolved or closed one
+    stays as it was, so its customer's owner is who owns it now."""
+    return ticket.owner_id if ticket.status in ACTIVE else customer.owner_id
+
+
 @dataclass(frozen=True)
 class TicketRow:
     ticket: Ticket
     customer: str
-    owner: str | None
+    owner: str | None  # the current owner (see `current_owner_id`)
 
 
 async def list_tickets(
@@ -51,10 +57,11 @@ async def list_tickets(
 ) -> list[TicketRow]:
     """Someone's open and pending tickets, or a customer's tickets that are not closed; newest activity first."""
     owner = aliased(Member)
+    current = case((Ticket.status.in_(ACTIVE), Ticket.owner_id), else_=Customer.owner_id)
     query = (
         select(Ticket, Customer.name, owner.display_name)
         .join(Customer, Customer.id == Ticket.customer_id)
-        .outerjoin(owner, owner.id == Ticket.owner_id)
+        .outerjoin(owner, owner.id == current)
         .where(Ticket.workspace_id == workspace_id)
     )
     if owner_id is not None:

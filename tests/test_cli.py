@@ -107,6 +107,30 @@ def test_the_readme_quick_start_works_as_printed(tmp_path: Path) -> None:
     assert "You now own Acme Corp." in sam.stdout
     assert "Sam accepted it from Ana: she speaks German with their CTO (via console)" in sam.stdout
 
+    # A withdrawal, typed as printed; Ana's inbox has it and the audit trail keeps it.
+    withdraw = next(b for b in blocks if b.startswith("handoff Acme Corp @Ana"))
+    sam = run(["chat", "--as", "U2", "--name", "Sam"], tmp_path, stdin=withdraw)
+    assert "Handoff of Acme Corp to Ana requested" in sam.stdout, sam.stdout
+    assert "Withdrew the handoff of Acme Corp to Ana; Sam still owns it." in sam.stdout
+    ana = run(["chat", "--as", "U1", "--name", "Ana"], tmp_path, stdin="history acme corp\n")
+    assert "📬 Sam withdrew the handoff of Acme Corp to Ana; there is nothing to answer." in ana.stdout
+    assert "Sam withdrew the offer to Ana: she ran their onboarding last year (via console)" in ana.stdout
+
+    # The CSV import and the re-import, as printed, with the output the README promises.
+    imports = next(b for b in blocks if "import customers.csv" in b).strip().splitlines()
+    printed = []
+    for line in imports:
+        command = line.replace("./ownerbot", OWNERBOT)
+        done = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        printed.append(done.stdout)
+    promised = re.findall(r"`(line \d[^`]*|Imported [^`]*)`", " ".join(quick_start.split()))
+    assert len(promised) == 3
+    assert promised[0] in printed[1] and promised[1] in printed[1], printed[1]  # the dry run
+    assert promised[2] in printed[2], printed[2]
+    who = run(["chat", "--as", "U1", "--name", "Ana"], tmp_path, stdin="whoowns crm-1\nwhoowns globex\n")
+    assert "Sam owns Acme Corp." in who.stdout and "Ana owns Globex." in who.stdout
+
 
 def test_import_is_all_or_nothing_and_reports_lines(workdir: Path) -> None:
     run(["chat", "--as", "U1", "--name", "Ana"], workdir, stdin="mine\n")

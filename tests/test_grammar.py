@@ -190,12 +190,18 @@ async def test_customer_add_takes_a_bare_tier_word_after_the_name(desk: Chat, db
 async def test_help_and_every_usage_line_come_from_the_declarations(desk: Chat) -> None:
     listed = dict((await desk.say("U1", "help")).fields)
     assert set(listed) == {f"`{c.usage}`" for c in COMMANDS.values()}
-    assert listed["`handoff <customer> <@member> <reason…>`"].startswith("Offer a customer to someone")
+    handoff_usage = "`handoff <customer> <@member> <reason…> · handoff withdraw <customer>`"
+    assert listed[handoff_usage].startswith("Offer a customer to someone")
     [ticket] = [usage for usage in listed if usage.startswith("`ticket ")]
     assert ticket.startswith("`ticket open <customer> <subject…> [--priority urgent|high|normal|low] · ")
     assert " · ticket pending|reopen|resolve <id> · " in ticket
     one = await desk.say("U1", "help handoff")
-    assert one.text.startswith("`handoff <customer> <@member> <reason…>`\nOffer a customer to someone")
+    assert one.text.startswith("`handoff`: Offer a customer to someone")
+    assert (
+        "`handoff <customer> <@member> <reason…>`",
+        "Offer a customer to someone, with a reason; you own it until they accept.",
+    ) in one.fields
+    assert ("`handoff withdraw <customer>`", "Take back a handoff you offered (leads: anyone's).") in one.fields
     assert ("reason…", "at least 10 characters") in one.fields
     assert ("@member", "a mention, @name, or their full display name") in one.fields
     wow = await desk.say("U1", "help wow")
@@ -215,6 +221,7 @@ async def test_sub_verbs_are_declared_and_a_bad_one_lists_them(desk: Chat) -> No
         "settings",
         "confirm",
         "decline",
+        "withdraw",
     ]
     assert COMMANDS["wow"].form is not None  # `wow <customer> <gesture…>` when no verb matches
     assert list(COMMANDS["ticket"].verbs) == ["open", "note", "pending", "reopen", "resolve", "mood", "csat", "show"]

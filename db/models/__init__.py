@@ -1,6 +1,7 @@
 """All tables. Import every model module here so alembic autogenerate sees them."""
 
 from .base import Base, UTCDateTime
+from .console import ConsoleReadMarker
 from .core import (
     Customer,
     EventKind,
@@ -42,6 +43,7 @@ from .tickets import CustomerIdea, TicketEvent, TicketEventKind, WebhookDelivery
 
 __all__ = [
     "Base",
+    "ConsoleReadMarker",
     "Customer",
     "CustomerIdea",
     "DeliveryStatus",

@@ -65,6 +65,7 @@ class EventKind(enum.StrEnum):
     HANDOFF_ACCEPTED = "handoff-accepted"
     HANDOFF_DECLINED = "handoff-declined"
     HANDOFF_CANCELLED = "handoff-cancelled"
+    HANDOFF_WITHDRAWN = "handoff-withdrawn"
     RELEASE = "release"
     REASSIGN = "reassign"
 
@@ -74,6 +75,7 @@ class HandoffStatus(enum.StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     CANCELLED = "cancelled"
+    WITHDRAWN = "withdrawn"  # taken back by whoever offered it (or a lead) before the receiver answered
 
 
 class Workspace(Base):

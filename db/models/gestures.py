@@ -32,6 +32,7 @@ class GestureStatus(enum.StrEnum):
     REJECTED = "rejected"  # quorum reached, no majority for yes
     NO_QUORUM = "no-quorum"
     DECLINED = "declined"  # a lead declined an over-budget approval
+    WITHDRAWN = "withdrawn"  # its proposer (or the team's lead) took it back before the deadline
 
 
 class VoteChoice(enum.StrEnum):

@@ -88,7 +88,7 @@ async def test_lifecycle_with_service_levels(chat: Chat, db: Database, clock: Cl
 
     clock.advance(hours=1)
     shown = await chat.say("U3", "ticket show 1")
-    fields = dict(shown.fields[:11])
+    fields = dict(shown.fields[:12])
     assert shown.text == "#1 Login page returns 500"
     assert fields["Status"] == "resolved" and fields["Owner"] == "u1" and fields["CSAT"] == "bad"
     assert fields["First response"] == "30m"
@@ -96,7 +96,7 @@ async def test_lifecycle_with_service_levels(chat: Chat, db: Database, clock: Cl
     # opened 10:05, resolved 13:35 = 3h30m, minus 2h pending
     assert fields["Resolution"] == "1h 30m"
     assert fields["Since last activity"] == "1h 00m"
-    timeline = [value for _, value in shown.fields[11:]]
+    timeline = [value for _, value in shown.fields[12:]]
     assert timeline[0].startswith("opened by u2: Login page returns 500")
     assert any("u1: open → pending" in line for line in timeline)
     assert any(line.startswith("customer wrote (tone -0.") for line in timeline)
