@@ -80,6 +80,7 @@ def test_serve_answers_healthz_and_says_what_it_serves(workdir: Path) -> None:
     assert "helpdesk webhook: off" in output
 
 
+@pytest.mark.timeout(360)  # a dozen real processes: slow on a loaded 2-core machine
 def test_the_readme_quick_start_works_as_printed(tmp_path: Path) -> None:
     """The console part of README's quick start, its commands and typed lines taken from README itself."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
