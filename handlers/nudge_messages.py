@@ -125,6 +125,8 @@ async def render_message(session: AsyncSession, message: Message, policy: NudgeS
         fields.append(("Escalation", climbed))
     if delivery.audience == "delegate":
         fields.append(("Delegated", "You are the delegate of someone who is away."))
+    if delivery.audience == "cover":
+        fields.append(("Covering", "You look after this customer for its owner for now (a step-out or away cover)."))
     if delivery.round > 0:
         fields.append(("Reminder", "You snoozed this earlier."))
     if delivery.kind == NudgeKind.DELIVERY_FAILED:

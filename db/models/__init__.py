@@ -18,6 +18,7 @@ from .core import (
     Tier,
     Workspace,
 )
+from .custody import Custody, CustodyKind, CustodyStatus
 from .gestures import (
     GestureComment,
     GestureMessage,
@@ -42,6 +43,9 @@ from .tickets import CustomerIdea, TicketEvent, TicketEventKind, WebhookDelivery
 
 __all__ = [
     "Base",
+    "Custody",
+    "CustodyKind",
+    "CustodyStatus",
     "Customer",
     "CustomerIdea",
     "DeliveryStatus",

@@ -67,6 +67,11 @@ class EventKind(enum.StrEnum):
     HANDOFF_CANCELLED = "handoff-cancelled"
     RELEASE = "release"
     REASSIGN = "reassign"
+    # Custody (db.models.custody): the owner stays the owner; none of these is a re-assign.
+    STEP_OUT = "step-out"
+    STEP_BACK = "step-back"
+    COVER = "cover"
+    COVER_END = "cover-end"
 
 
 class HandoffStatus(enum.StrEnum):
