@@ -246,8 +246,11 @@ COVER = command_with_verbs(
 )
 
 
-@COVER.otherwise(MemberRef("member"), MemberRef("cover", label="@cover"))
-async def cover(ctx: Context, *, member: Member, cover: Member) -> Reply:
+@COVER.otherwise(
+    MemberRef("member"),
+    MemberRef("cover", label="@cover", required=False, note="default: their delegate, else their lead"),
+)
+async def cover(ctx: Context, *, member: Member, cover: Member | None) -> Reply:
     """`cover @sam @kim`: Sam is away (e.g. ill) and Kim looks after Sam's customers."""
     reply = await cover_reply(ctx, member=member, cover=cover)
     member.away = True
