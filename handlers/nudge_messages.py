@@ -15,6 +15,7 @@ from nudges.digest import Digest, build_digest
 from nudges.rules import LADDERS
 from nudges.settings import NudgeSettings
 
+from .exposure import with_exposure
 from .replies import ActionId, Button, Reply
 
 HEADLINES = {
@@ -105,7 +106,8 @@ async def render_message(session: AsyncSession, message: Message, policy: NudgeS
     delivery = message.deliveries[0]
     episode = message.episodes[delivery.episode_id]
     if delivery.kind == NudgeKind.DIGEST:
-        return render_digest(await build_digest(session, lead=message.recipient, now=now, policy=policy), now)
+        digest = await build_digest(session, lead=message.recipient, now=now, policy=policy)
+        return await with_exposure(session, render_digest(digest, now), digest, now=now, policy=policy)
     text = await describe(session, (episode.subject_kind, episode.subject_id), episode.ticket_id, episode.customer_id)
     headline = HEADLINES[delivery.kind].format(subject=text.subject)
     fields = [("Why", episode.detail)]

@@ -36,6 +36,7 @@ class ActionId:
     STEP_OUT = "ownerbot.custody.step_out"  # on an abusive-message notice; value: ticket id
     STEP_OUT_ACCEPT = "ownerbot.custody.accept"  # value: custody id
     STEP_OUT_DECLINE = "ownerbot.custody.decline"
+    REBALANCE = "ownerbot.field.rebalance"  # a suggested move; value: "<customer id>:<member id>"; prompts a reason
 
 
 @dataclass(frozen=True)

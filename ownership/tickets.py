@@ -239,7 +239,15 @@ async def add_note(
     abuse = classify_abuse(body)
     if abuse is not None:
         session.add(
-            timeline_event(ticket, TicketEventKind.ABUSE, actor=actor, platform=platform, now=now, text=abuse.reason())
+            timeline_event(
+                ticket,
+                TicketEventKind.ABUSE,
+                actor=actor,
+                platform=platform,
+                now=now,
+                text=abuse.reason(),
+                tone_score=tone.score,  # the same message's: exposure counts it once, as abusive
+            )
         )
     if tone.clearly_negative or abuse is not None:
         why = abuse.reason() if abuse is not None else tone.reason()
