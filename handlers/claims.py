@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from db.models import Customer, EventKind, HandoffRequest, Member, Ticket
-from ownership import claim_views, claims, custody
+from ownership import claim_views, claims, cover
 from ownership.errors import InvalidInput, NotFound, quote
 
 from .grammar import CustomerRef, MemberRef, Reason
@@ -64,7 +64,7 @@ async def _offer(ctx: Context, customer: Customer, to: Member, reason: str | Non
         ],
         buttons=handoff_buttons(handoff),
     )
-    away = await custody.cover_for(ctx.session, member=to) if to.away else None
+    away = await cover.cover_for(ctx.session, member=to) if to.away else None
     return Reply(
         f"Handoff of {customer.name} to {to.display_name} requested. {owner_name} still owns it until "
         f"{to.display_name} accepts."

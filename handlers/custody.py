@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from db.models import Custody, Customer, Member, Ticket
+from ownership import cover as cover_domain
 from ownership import custody as custody_domain
 from ownership.abuse import Abuse
 from ownership.claims import MIN_REASON
@@ -197,7 +198,7 @@ async def stepback(ctx: Context, *, ref: int | Customer) -> Reply:
 
 
 async def cover_reply(ctx: Context, *, member: Member, cover: Member | None) -> Reply:
-    result = await custody_domain.start_cover(
+    result = await cover_domain.start_cover(
         ctx.session, actor=ctx.actor, member=member, cover=cover, platform=ctx.platform, now=ctx.now
     )
     keeper = result.keeper
@@ -228,7 +229,7 @@ async def cover_reply(ctx: Context, *, member: Member, cover: Member | None) -> 
 async def away_cover(ctx: Context, *, away: bool, cover: str | None) -> Reply | None:
     """`away on --cover @member` hands custody over; `away off` gives it back. None: nothing to say."""
     if not away:
-        ended = await custody_domain.end_cover(ctx.session, actor=ctx.actor, member=ctx.actor, now=ctx.now)
+        ended = await cover_domain.end_cover(ctx.session, actor=ctx.actor, member=ctx.actor, now=ctx.now)
         return (
             Reply(
                 f"Welcome back: your nudges come to you again, and your {ended} covered customer(s) are back with you."
@@ -261,7 +262,7 @@ async def cover(ctx: Context, *, member: Member, cover: Member | None) -> Reply:
 async def cover_end(ctx: Context, *, member: Member) -> Reply:
     if member.id != ctx.actor.id:
         custody_domain.require_owner_lead_or_admin(ctx.actor, member.id, f"end {member.display_name}'s cover")
-    ended = await custody_domain.end_cover(ctx.session, actor=ctx.actor, member=member, now=ctx.now)
+    ended = await cover_domain.end_cover(ctx.session, actor=ctx.actor, member=member, now=ctx.now)
     member.away = False
     return Reply(f"{member.display_name} is back: {ended} customer(s) are with them again.")
 

@@ -138,7 +138,15 @@ async def render_message(session: AsyncSession, message: Message, policy: NudgeS
         )
     if delivery.kind == NudgeKind.HANDOFF_NOT_ACCEPTED and episode.subject_kind == SubjectKind.HANDOFF:
         fields.append(("Answer it", "`accept <customer>` or `decline <customer> <reason>`"))
-    return Reply(headline, fields=fields, buttons=nudge_buttons(delivery.id, delivery.kind, text.customer))
+    buttons = nudge_buttons(delivery.id, delivery.kind, text.customer)
+    if delivery.audience == "owner" and text.ticket is not None and abusive(text.ticket):
+        buttons.append(Button("Step out", ActionId.STEP_OUT, str(text.ticket.id)))  # handlers.custody
+    return Reply(headline, fields=fields, buttons=buttons)
+
+
+def abusive(ticket: Ticket) -> bool:
+    """The ticket is unhappy because the customer was abusive (ownership.abuse): its owner may step out."""
+    return (ticket.mood_reason or "").startswith("abusive message")
 
 
 def render_digest(digest: Digest, now: datetime) -> Reply:

@@ -101,7 +101,9 @@ async def lead_for(session: AsyncSession, *, member: Member, customer: Customer 
 # --- writing ------------------------------------------------------------------------------------------------
 
 
-def _event(custody: Custody, kind: EventKind, *, actor: Member | None, reason: str, at: datetime) -> OwnershipEvent:
+def ownership_event(
+    custody: Custody, kind: EventKind, *, actor: Member | None, reason: str, at: datetime
+) -> OwnershipEvent:
     return OwnershipEvent(
         workspace_id=custody.workspace_id,
         kind=kind,
@@ -129,7 +131,7 @@ def require_owner_lead_or_admin(actor: Member, owner_id: int | None, what: str) 
         raise NotPermitted(f"Only the owner, a lead or an admin can {what}.")
 
 
-async def _insert(session: AsyncSession, custody: Custody, customer: Customer) -> Custody:
+async def insert_custody(session: AsyncSession, custody: Custody, customer: Customer) -> Custody:
     try:
         async with session.begin_nested():
             session.add(custody)
@@ -139,7 +141,7 @@ async def _insert(session: AsyncSession, custody: Custody, customer: Customer) -
     return custody
 
 
-async def _open_custody(session: AsyncSession, customer_id: int) -> Custody | None:
+async def open_custody(session: AsyncSession, customer_id: int) -> Custody | None:
     return (
         await session.execute(select(Custody).where(Custody.customer_id == customer_id, Custody.status.in_(OPEN)))
     ).scalar_one_or_none()
@@ -182,7 +184,7 @@ async def step_out(
         raise NotFound("That person is not in this workspace.")
     if keeper.id == owner.id:
         raise InvalidInput(f"{owner.display_name} owns {customer.name}: name someone else to step out to.")
-    if await _open_custody(session, customer.id) is not None:
+    if await open_custody(session, customer.id) is not None:
         raise Conflict(f"{customer.name} is already being looked after by someone else; `stepback` first.")
     lead = await lead_for(session, member=owner, customer=customer)
     asked = to is not None and to.id != actor.id and (lead is None or to.id != lead.id)
@@ -201,9 +203,9 @@ async def step_out(
         starts_at=None if asked else now,
         until=now + span,
     )
-    await _insert(session, custody, customer)
+    await insert_custody(session, custody, customer)
     if not asked:
-        session.add(_event(custody, EventKind.STEP_OUT, actor=actor, reason=why, at=now))
+        session.add(ownership_event(custody, EventKind.STEP_OUT, actor=actor, reason=why, at=now))
         await session.flush()
     return StepOut(custody, keeper, asked)
 
@@ -230,134 +232,28 @@ async def answer_step_out(
         await session.flush()
         return custody
     custody.status, custody.starts_at = CustodyStatus.ACTIVE, now
-    session.add(_event(custody, EventKind.STEP_OUT, actor=actor, reason=custody.reason, at=now))
+    session.add(ownership_event(custody, EventKind.STEP_OUT, actor=actor, reason=custody.reason, at=now))
     await session.flush()
     return custody
 
 
-async def _end(session: AsyncSession, custody: Custody, *, actor: Member | None, why: str, at: datetime) -> None:
+async def end_custody(session: AsyncSession, custody: Custody, *, actor: Member | None, why: str, at: datetime) -> None:
     was_active = custody.status == CustodyStatus.ACTIVE
     custody.status, custody.ended_at = CustodyStatus.ENDED, at
     custody.ended_by_id, custody.end_reason = (actor.id if actor else None), why
     if was_active:
-        session.add(_event(custody, _end_kind(custody), actor=actor, reason=why, at=at))
+        session.add(ownership_event(custody, _end_kind(custody), actor=actor, reason=why, at=at))
 
 
 async def step_back(session: AsyncSession, *, actor: Member, customer: Customer, now: datetime) -> Custody:
     """End a customer's step-out now: the owner (or a lead or admin) takes custody back."""
-    custody = await _open_custody(session, customer.id)
+    custody = await open_custody(session, customer.id)
     if custody is None or custody.kind != CustodyKind.STEP_OUT:
         raise Conflict(f"Nobody has stepped out of {customer.name}.")
     require_owner_lead_or_admin(actor, custody.owner_id, f"step back into {customer.name}")
-    await _end(session, custody, actor=actor, why=f"{actor.display_name} stepped back", at=now)
+    await end_custody(session, custody, actor=actor, why=f"{actor.display_name} stepped back", at=now)
     await session.flush()
     return custody
-
-
-# --- away cover ---------------------------------------------------------------------------------------------
-
-
-async def cover_for(session: AsyncSession, *, member: Member) -> Member | None:
-    """Who covers an away member: the keeper of their covered customers, else their delegate, else their lead."""
-    keeper_id = await session.scalar(
-        select(Custody.keeper_id)
-        .where(
-            Custody.owner_id == member.id,
-            Custody.kind == CustodyKind.AWAY_COVER,
-            Custody.status == CustodyStatus.ACTIVE,
-        )
-        .limit(1)
-    )
-    if keeper_id is not None:
-        return await session.get(Member, keeper_id)
-    if member.delegate_id is not None:
-        delegate = await session.get(Member, member.delegate_id)
-        if delegate is not None and not delegate.away:
-            return delegate
-    return await lead_for(session, member=member)
-
-
-@dataclass(frozen=True)
-class Cover:
-    keeper: Member
-    covered: list[Customer]
-    skipped: list[Customer]  # already in someone's custody (a step-out)
-
-
-async def start_cover(
-    session: AsyncSession,
-    *,
-    actor: Member,
-    member: Member,
-    cover: Member | None,
-    until: datetime | None = None,
-    platform: Platform,
-    now: datetime,
-) -> Cover:
-    """Hand custody of an away member's customers to `cover` (or their delegate, or their lead) until they are
-    back (or until `until`). Only the member themselves, a lead or an admin may."""
-    require_owner_lead_or_admin(actor, member.id, f"arrange cover for {member.display_name}")
-    if cover is not None and cover.id == member.id:
-        raise InvalidInput("You can't cover yourself; name a colleague.")
-    if cover is not None and cover.workspace_id != member.workspace_id:
-        raise NotFound("That person is not in this workspace.")
-    await end_cover(session, actor=actor, member=member, now=now, why="new cover arranged")
-    keeper = cover or await cover_for(session, member=member)
-    if keeper is None:
-        raise Conflict("There is nobody to cover: no delegate, lead or admin. Name a colleague with `--cover @person`.")
-    if keeper.away:
-        raise Conflict(f"{keeper.display_name} is away too; name someone who is here.")
-    customers = list(
-        (
-            await session.execute(select(Customer).where(Customer.owner_id == member.id).order_by(Customer.name_key))
-        ).scalars()
-    )
-    covered, skipped = [], []
-    why = f"{member.display_name} is away"
-    for customer in customers:
-        if await _open_custody(session, customer.id) is not None:
-            skipped.append(customer)
-            continue
-        custody = Custody(
-            workspace_id=customer.workspace_id,
-            customer_id=customer.id,
-            kind=CustodyKind.AWAY_COVER,
-            status=CustodyStatus.ACTIVE,
-            owner_id=member.id,
-            keeper_id=keeper.id,
-            requested_by_id=actor.id,
-            reason=why,
-            platform=platform,
-            requested_at=now,
-            starts_at=now,
-            until=until,
-        )
-        await _insert(session, custody, customer)
-        session.add(_event(custody, EventKind.COVER, actor=actor, reason=why, at=now))
-        covered.append(customer)
-    await session.flush()
-    return Cover(keeper, covered, skipped)
-
-
-async def end_cover(
-    session: AsyncSession, *, actor: Member | None, member: Member, now: datetime, why: str | None = None
-) -> int:
-    """The member is back: every cover of their customers ends. Returns how many."""
-    rows = list(
-        (
-            await session.execute(
-                select(Custody).where(
-                    Custody.owner_id == member.id,
-                    Custody.kind == CustodyKind.AWAY_COVER,
-                    Custody.status.in_(OPEN),
-                )
-            )
-        ).scalars()
-    )
-    for custody in rows:
-        await _end(session, custody, actor=actor, why=why or f"{member.display_name} is back", at=now)
-    await session.flush()
-    return len(rows)
 
 
 # --- returning by itself ------------------------------------------------------------------------------------
@@ -379,7 +275,7 @@ async def return_due_custodies(session: AsyncSession, *, now: datetime, limit: i
     )
     for custody in due:
         assert custody.until is not None
-        await _end(session, custody, actor=None, why="the period ended", at=custody.until)
+        await end_custody(session, custody, actor=None, why="the period ended", at=custody.until)
     back = list(
         (
             await session.execute(
@@ -396,7 +292,7 @@ async def return_due_custodies(session: AsyncSession, *, now: datetime, limit: i
         ).scalars()
     )
     for custody in back:
-        await _end(session, custody, actor=None, why="the owner is back", at=now)
+        await end_custody(session, custody, actor=None, why="the owner is back", at=now)
     await session.flush()
     return len(due) + len(back)
 

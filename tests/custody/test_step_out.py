@@ -185,3 +185,15 @@ async def test_an_abusive_customer_message_offers_a_step_out_and_tells_the_lead(
 
     again = await desk.chat.say("U2", f"ticket note #{ticket} --from-customer you are a moron")
     assert {n.to_user_id for n in again.notices} == {"U_LEAD"}  # the lead looks after it now; no second offer
+
+
+async def test_the_unhappy_nudge_about_an_abusive_customer_offers_a_step_out(desk: Desk) -> None:
+    ticket = await desk.ticket("Acme Corp")
+    noted = await desk.chat.say("U_LEAD", f"ticket note #{ticket} --from-customer you absolute moron")
+    assert not noted.error
+    await desk.tick()
+    [nudge] = [n for n in desk.nudges("U1") if "Step out" in [b["label"] for b in n["reply"]["buttons"]]]
+    step = next(b for b in nudge["reply"]["buttons"] if b["label"] == "Step out")
+    out = await desk.chat.click("U1", step["action_id"], step["value"])
+    assert not out.error, out.text
+    assert (await _custody(desk)).reason == f"abusive messages on #{ticket}"
