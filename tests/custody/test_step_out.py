@@ -104,7 +104,7 @@ async def test_stepback_ends_it_early_and_the_customer_returns(desk: Desk) -> No
 
 async def test_a_named_colleague_must_accept_first(desk: Desk) -> None:
     ticket = await desk.ticket("Acme Corp", tier="premium")
-    asked = await desk.chat.say("U1", f"stepout #{ticket} threats on the phone --to <@U2> --for 3d")
+    asked = await desk.chat.say("U1", f"stepout #{ticket} threats on the phone --to <@U2|u2> --for 3d")
     assert not asked.error, asked.text
     [offer] = asked.notices
     assert offer.to_user_id == "U2"
