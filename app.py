@@ -41,6 +41,7 @@ from db.models import Platform
 from handlers import Handlers
 from handlers.ports import Notifier
 from jobs import Jobs
+from jobs.custody_returns import CustodyReturns
 from jobs.gesture_closer import GestureCloser
 from jobs.gesture_sender import GestureSender
 from jobs.nudge_sweep import NudgeSweeper
@@ -89,6 +90,7 @@ def build_jobs(runtime: Runtime) -> Jobs:
     return Jobs(
         nudges=NudgeSweeper(runtime.sessions, runtime.notifiers, policy=runtime.policy, clock=runtime.clock),
         gestures=GestureCloser(runtime.sessions, runtime.notifiers, clock=runtime.clock),
+        custody=CustodyReturns(runtime.sessions, clock=runtime.clock),
     )
 
 

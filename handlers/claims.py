@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from db.models import Customer, EventKind, HandoffRequest, Member, Ticket
-from ownership import claim_views, claims
+from ownership import claim_views, claims, cover
 from ownership.errors import InvalidInput, NotFound, quote
 
 from .grammar import CustomerRef, MemberRef, Reason
@@ -64,9 +64,11 @@ async def _offer(ctx: Context, customer: Customer, to: Member, reason: str | Non
         ],
         buttons=handoff_buttons(handoff),
     )
+    away = await cover.cover_for(ctx.session, member=to) if to.away else None
     return Reply(
         f"Handoff of {customer.name} to {to.display_name} requested. {owner_name} still owns it until "
-        f"{to.display_name} accepts.",
+        f"{to.display_name} accepts."
+        + (f" ⚠ {to.display_name} is away; {away.display_name} covers for them." if away else ""),
         fields=[("Reason", handoff.reason)],
         ephemeral=False,
         notices=[Notice(to.platform_user_id, offer)],
@@ -293,6 +295,10 @@ EVENT_WORDS = {
     EventKind.HANDOFF_WITHDRAWN: "{actor} withdrew the offer to {to}",
     EventKind.RELEASE: "{actor} released it to the queue",
     EventKind.REASSIGN: "{actor} reassigned it from {frm} to {to}",
+    EventKind.STEP_OUT: "step-out: {to} looks after it for {frm}, who stays the owner",
+    EventKind.STEP_BACK: "step-back: back with {frm} from {to}",
+    EventKind.COVER: "cover: {to} looks after it while {frm} is away",
+    EventKind.COVER_END: "cover ended: back with {frm} from {to}",
 }
 
 

@@ -4,8 +4,10 @@ dashboard shows the same report)."""
 from __future__ import annotations
 
 from ownership.people import require_lead
+from reports.exposure import exposure_report
 from reports.field import FieldReport, TicketLine, field_report
 
+from .exposure import exposure_fields, move_buttons
 from .nudges import policy_of
 from .registry import Context, command
 from .replies import Reply
@@ -60,4 +62,8 @@ def render_field(report: FieldReport) -> Reply:
 )
 async def field_command(ctx: Context) -> Reply:
     require_lead(ctx.actor, "see the whole field")
-    return render_field(await field_report(ctx.session, workspace=ctx.workspace, now=ctx.now, policy=policy_of(ctx)))
+    reply = render_field(await field_report(ctx.session, workspace=ctx.workspace, now=ctx.now, policy=policy_of(ctx)))
+    exposure = await exposure_report(ctx.session, workspace_id=ctx.workspace.id, now=ctx.now, policy=policy_of(ctx))
+    reply.fields += exposure_fields(exposure)  # reports.exposure: absorbed hostility, evenings, step-outs, moves
+    reply.buttons += move_buttons(exposure)
+    return reply

@@ -15,6 +15,7 @@ from nudges.digest import Digest, build_digest
 from nudges.rules import LADDERS
 from nudges.settings import NudgeSettings
 
+from .exposure import with_exposure
 from .replies import ActionId, Button, Reply
 
 HEADLINES = {
@@ -105,7 +106,8 @@ async def render_message(session: AsyncSession, message: Message, policy: NudgeS
     delivery = message.deliveries[0]
     episode = message.episodes[delivery.episode_id]
     if delivery.kind == NudgeKind.DIGEST:
-        return render_digest(await build_digest(session, lead=message.recipient, now=now, policy=policy), now)
+        digest = await build_digest(session, lead=message.recipient, now=now, policy=policy)
+        return await with_exposure(session, render_digest(digest, now), digest, now=now, policy=policy)
     text = await describe(session, (episode.subject_kind, episode.subject_id), episode.ticket_id, episode.customer_id)
     headline = HEADLINES[delivery.kind].format(subject=text.subject)
     fields = [("Why", episode.detail)]
@@ -125,6 +127,8 @@ async def render_message(session: AsyncSession, message: Message, policy: NudgeS
         fields.append(("Escalation", climbed))
     if delivery.audience == "delegate":
         fields.append(("Delegated", "You are the delegate of someone who is away."))
+    if delivery.audience == "cover":
+        fields.append(("Covering", "You look after this customer for its owner for now (a step-out or away cover)."))
     if delivery.round > 0:
         fields.append(("Reminder", "You snoozed this earlier."))
     if delivery.kind == NudgeKind.DELIVERY_FAILED:
@@ -134,7 +138,15 @@ async def render_message(session: AsyncSession, message: Message, policy: NudgeS
         )
     if delivery.kind == NudgeKind.HANDOFF_NOT_ACCEPTED and episode.subject_kind == SubjectKind.HANDOFF:
         fields.append(("Answer it", "`accept <customer>` or `decline <customer> <reason>`"))
-    return Reply(headline, fields=fields, buttons=nudge_buttons(delivery.id, delivery.kind, text.customer))
+    buttons = nudge_buttons(delivery.id, delivery.kind, text.customer)
+    if delivery.audience == "owner" and text.ticket is not None and abusive(text.ticket):
+        buttons.append(Button("Step out", ActionId.STEP_OUT, str(text.ticket.id)))  # handlers.custody
+    return Reply(headline, fields=fields, buttons=buttons)
+
+
+def abusive(ticket: Ticket) -> bool:
+    """The ticket is unhappy because the customer was abusive (ownership.abuse): its owner may step out."""
+    return (ticket.mood_reason or "").startswith("abusive message")
 
 
 def render_digest(digest: Digest, now: datetime) -> Reply:

@@ -25,6 +25,7 @@ from ownership.customers import parse_tier
 from ownership.errors import InvalidInput, NotFound, quote
 
 from .claims import REASON, _offer
+from .custody import away_cover
 from .grammar import (
     Choice,
     Duration,
@@ -275,11 +276,14 @@ async def workhours(ctx: Context, *, hours: str | None, days: str | None, tz: st
 @command(
     "away",
     Choice("away", ("on", "off"), parse=parse_yes_no),
+    Option("cover", example="@member", note="hands your customers to them until you are back"),
     summary="Away: your nudges go to your delegate or your lead.",
     group=GROUP,
 )
-async def away(ctx: Context, *, away: bool) -> Reply:
+async def away(ctx: Context, *, away: bool, cover: str | None) -> Reply:
     availability.set_away(ctx.actor, away=away)
+    if covered := await away_cover(ctx, away=away, cover=cover):  # ownership.custody, via handlers.custody
+        return covered
     if not ctx.actor.away:
         return Reply("Welcome back: your nudges come to you again.")
     stand_in = await ctx.session.get(Member, ctx.actor.delegate_id) if ctx.actor.delegate_id else None

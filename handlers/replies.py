@@ -33,6 +33,10 @@ class ActionId:
     NUDGE_HANDOFF_SUBMIT = "ownerbot.nudge.handoff_submit"  # submit of that prompt
     NUDGE_NOT_HAPPY = "ownerbot.nudge.not_happy"  # a check-in answered "not happy"; prompts for what is wrong
     NUDGE_NOT_HAPPY_SUBMIT = "ownerbot.nudge.not_happy_submit"
+    STEP_OUT = "ownerbot.custody.step_out"  # on an abusive-message notice; value: ticket id
+    STEP_OUT_ACCEPT = "ownerbot.custody.accept"  # value: custody id
+    STEP_OUT_DECLINE = "ownerbot.custody.decline"
+    REBALANCE = "ownerbot.field.rebalance"  # a suggested move; value: "<customer id>:<member id>"; prompts a reason
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ from nudges import rules as nudge_rules
 from ownership import ideas as idea_domain
 from ownership import ticket_status, ticket_views, timeline
 from ownership import tickets as ticket_domain
+from ownership.custody import acting_owner
 from ownership.errors import quote
 
-from .claims import member_user_id
+from .custody import abuse_notices
 from .grammar import Choice, CustomerRef, Duration, Flag, Number, Option, Text
 from .registry import CommandFn, Context, command, command_with_verbs
 from .replies import Notice, Reply, when
@@ -48,7 +49,9 @@ async def _ticket(ctx: Context, ticket_id: int) -> Ticket:
 
 
 async def _tell_owner(ctx: Context, ticket: Ticket, reply: Reply) -> list[Notice]:
-    uid = await member_user_id(ctx, ticket.owner_id)
+    """The owner hears, or whoever looks after the customer for them (a step-out or away cover)."""
+    acting = await acting_owner(ctx.session, owner_id=ticket.owner_id, customer_id=ticket.customer_id, now=ctx.now)
+    uid = acting.platform_user_id if acting else None
     return [Notice(uid, reply)] if uid and uid != ctx.actor.platform_user_id else []
 
 
@@ -134,7 +137,10 @@ async def _note(ctx: Context, *, ticket_id: int, text: str, from_customer: bool)
     if result.reopened:
         fields.append(("Status", "open again: the customer wrote back"))
     notices: list[Notice] = []
-    if result.tone.clearly_negative:
+    if result.abuse is not None:
+        fields.append(("Mood", f"unhappy: {found.mood_reason}"))
+        notices = await abuse_notices(ctx, found, result.abuse)
+    elif result.tone.clearly_negative:
         fields.append(("Mood", f"unhappy: {found.mood_reason}"))
         if result.became_unhappy:
             notices = await _tell_owner(

@@ -3,6 +3,7 @@
 - `nudge_sweep`: plan, claim, render and send nudges, and mark what happened.
 - `gesture_closer`: close frugal-wow votes at their deadline, owe reminders, send what is owed.
 - `gesture_sender`: send the gesture cards and messages a change owes (right after its commit, and on each tick).
+- `custody_returns`: step-outs and away covers whose period is over go back to their owner.
 
 Jobs sit between the faces and the conversation layer: they render with handlers' renderers (neutral `Reply`s)
 and send through the platforms' `Notifier`s, but never run a command. `Jobs` is what the ticker runs, built once
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from .custody_returns import CustodyReturns
 from .gesture_closer import GestureCloser
 from .nudge_sweep import NudgeSweeper
 
@@ -24,7 +26,10 @@ TickFn = Callable[[], Awaitable[object]]
 class Jobs:
     nudges: NudgeSweeper
     gestures: GestureCloser
+    custody: CustodyReturns | None = None
 
     def ticks(self) -> list[TickFn]:
-        """What the ticker calls every NUDGE_TICK_SECONDS, in order: nudges, then gesture deadlines."""
-        return [self.nudges.tick, self.gestures.tick]
+        """What the ticker calls every NUDGE_TICK_SECONDS, in order: custody returns (so the nudges that follow
+        go to the right person), nudges, then gesture deadlines."""
+        first = [self.custody.tick] if self.custody is not None else []
+        return [*first, self.nudges.tick, self.gestures.tick]

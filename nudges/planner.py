@@ -29,6 +29,7 @@ from db.models import (
 )
 from db.models.nudges import EPOCH
 from db.upsert import insert_or_ignore
+from ownership.custody import acting_owner
 
 from .hours import next_working_moment
 from .levels import ServiceLevels
@@ -174,7 +175,7 @@ async def climb(
         if at > now:
             return planned, at
         audience = LADDERS[episode.kind][step]
-        people = await recipients(session, audience, evaluation)
+        people = await recipients(session, audience, evaluation, now=now)
         if not people:
             return planned, None  # nobody to tell (no lead, no admin): the history still shows the episode
         for person, role in people:
@@ -257,7 +258,9 @@ async def person_or_stand_in(
     return await lead_of(session, workspace_id, person, customer)
 
 
-async def recipients(session: AsyncSession, audience: str, evaluation: Evaluation) -> list[tuple[Member, str]]:
+async def recipients(
+    session: AsyncSession, audience: str, evaluation: Evaluation, *, now: datetime
+) -> list[tuple[Member, str]]:
     workspace_id = evaluation.workspace_id
     assert workspace_id is not None
     customer = evaluation.customer
@@ -280,7 +283,9 @@ async def recipients(session: AsyncSession, audience: str, evaluation: Evaluatio
         if receiver is not None:
             return await person_or_stand_in(session, workspace_id, receiver, "receiver", customer)
     if audience == "owner" and owner is not None:
-        return await person_or_stand_in(session, workspace_id, owner, "owner", customer)
+        acting = await acting_owner(session, owner_id=owner.id, customer_id=customer.id if customer else None, now=now)
+        role = "owner" if acting is None or acting.id == owner.id else "cover"  # a step-out or away cover
+        return await person_or_stand_in(session, workspace_id, acting or owner, role, customer)
     return await lead_of(session, workspace_id, None, customer)
 
 

@@ -29,6 +29,7 @@ from db.models import (
     TicketStatus,
 )
 
+from .abuse import Abuse, classify_abuse
 from .errors import Conflict, InvalidInput, NotFound
 from .ticket_status import set_status
 from .timeline import timeline_event
@@ -184,6 +185,7 @@ class NoteResult:
     tone: Tone | None  # set for customer-written text
     became_unhappy: bool
     reopened: bool  # the customer wrote back on a pending or resolved ticket
+    abuse: Abuse | None = None  # the customer's message was abusive (ownership.abuse): the ticket is marked
 
 
 async def add_note(
@@ -234,12 +236,26 @@ async def add_note(
             why="the customer wrote back",
         )
     unhappy = False
-    if tone.clearly_negative:
+    abuse = classify_abuse(body)
+    if abuse is not None:
+        session.add(
+            timeline_event(
+                ticket,
+                TicketEventKind.ABUSE,
+                actor=actor,
+                platform=platform,
+                now=now,
+                text=abuse.reason(),
+                tone_score=tone.score,  # the same message's: exposure counts it once, as abusive
+            )
+        )
+    if tone.clearly_negative or abuse is not None:
+        why = abuse.reason() if abuse is not None else tone.reason()
         unhappy = await _mark_mood(
-            session, ticket, Mood.UNHAPPY, tone.reason(), actor=actor, platform=platform, now=now, score=tone.score
+            session, ticket, Mood.UNHAPPY, why, actor=actor, platform=platform, now=now, score=tone.score
         )
     await session.flush()
-    return NoteResult(ticket, False, tone, unhappy, reopened)
+    return NoteResult(ticket, False, tone, unhappy, reopened, abuse)
 
 
 async def set_mood(

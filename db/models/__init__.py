@@ -19,6 +19,7 @@ from .core import (
     Tier,
     Workspace,
 )
+from .custody import Custody, CustodyKind, CustodyStatus
 from .gestures import (
     GestureComment,
     GestureMessage,
@@ -44,6 +45,9 @@ from .tickets import CustomerIdea, TicketEvent, TicketEventKind, WebhookDelivery
 __all__ = [
     "Base",
     "ConsoleReadMarker",
+    "Custody",
+    "CustodyKind",
+    "CustodyStatus",
     "Customer",
     "CustomerIdea",
     "DeliveryStatus",

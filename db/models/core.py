@@ -68,6 +68,11 @@ class EventKind(enum.StrEnum):
     HANDOFF_WITHDRAWN = "handoff-withdrawn"
     RELEASE = "release"
     REASSIGN = "reassign"
+    # Custody (db.models.custody): the owner stays the owner; none of these is a re-assign.
+    STEP_OUT = "step-out"
+    STEP_BACK = "step-back"
+    COVER = "cover"
+    COVER_END = "cover-end"
 
 
 class HandoffStatus(enum.StrEnum):

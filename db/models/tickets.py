@@ -24,6 +24,7 @@ class TicketEventKind(enum.StrEnum):
     CSAT = "csat"
     UPDATED = "updated"  # subject or priority changed at the helpdesk
     FLAGGED_UNOWNED = "flagged-unowned"  # the customer has no owner: the team must pick it up
+    ABUSE = "abuse"  # the customer's message was abusive (text: the categories, never the words)
 
 
 class TicketEvent(Base):

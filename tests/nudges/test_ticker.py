@@ -47,7 +47,8 @@ async def test_app_wires_nudges_and_gesture_deadlines_into_the_ticker(
     monkeypatch.setenv("NUDGE_TICK_SECONDS", "5")
     app, _ = await build_app(Settings(database_url=sqlite_db.url, console_inbox=tmp_path / "inbox"))
     assert app[RUNTIME].policy.tick_seconds == 5
-    sweep, close_gestures = app[JOBS].ticks()  # nudges, then frugal-wow deadlines
+    returns, sweep, close_gestures = app[JOBS].ticks()  # custody returns, nudges, then frugal-wow deadlines
+    assert await returns() == 0  # no step-out or cover is over: nothing ends
     assert isinstance(await sweep(), TickResult)
     assert await close_gestures() == CloseReport()  # nothing due: closes nothing, sends nothing, raises nothing
 
