@@ -36,6 +36,7 @@ from .nudges import (
     ServiceLevel,
     SubjectKind,
 )
+from .outbox import OutboxMessage, OutboxStatus
 from .slack import SlackEvent
 from .teams import TeamsConversation, TeamsMember
 from .tickets import CustomerIdea, TicketEvent, TicketEventKind, WebhookDelivery
@@ -60,6 +61,8 @@ __all__ = [
     "NudgeDelivery",
     "NudgeEpisode",
     "NudgeKind",
+    "OutboxMessage",
+    "OutboxStatus",
     "OwnershipEvent",
     "Platform",
     "Priority",
