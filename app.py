@@ -45,6 +45,7 @@ from jobs import Jobs
 from jobs.gesture_closer import GestureCloser
 from jobs.gesture_sender import GestureSender
 from jobs.nudge_sweep import NudgeSweeper
+from jobs.outbox_sender import OutboxSender
 from nudges.settings import NudgeSettings
 from ownership.errors import DomainError
 from ownership.onboarding import CustomerRow, import_customers
@@ -67,12 +68,14 @@ def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
     notifiers: dict[Platform, Notifier] = {Platform.CONSOLE: console.ConsoleNotifier(settings.console_inbox)}
+    sender = OutboxSender(sessions, notifiers, clock)
     handlers = Handlers(
         sessions,
         admins=settings.ownerbot_admins,
         clock=clock,
         policy=policy,
         gesture_messages=GestureSender(sessions, notifiers),
+        wake_sender=sender.wake,
     )
     return Runtime(
         settings=settings,
@@ -82,6 +85,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
         sessions=sessions,
         handlers=handlers,
         notifiers=notifiers,
+        outbox=sender,
     )
 
 
@@ -89,6 +93,7 @@ def build_jobs(runtime: Runtime) -> Jobs:
     return Jobs(
         nudges=NudgeSweeper(runtime.sessions, runtime.notifiers, policy=runtime.policy, clock=runtime.clock),
         gestures=GestureCloser(runtime.sessions, runtime.notifiers, clock=runtime.clock),
+        outbox=runtime.outbox,
     )
 
 
@@ -125,6 +130,7 @@ async def build_app(settings: Settings, *, clock: Clock = utc_now) -> tuple[web.
     app[JOBS] = build_jobs(runtime)
 
     async def close_engine(_: web.Application) -> None:
+        await runtime.outbox.drain()
         await runtime.engine.dispose()
 
     app.on_cleanup.append(close_engine)
@@ -159,6 +165,8 @@ async def chat(settings: Settings, user_id: str, name: str) -> None:
     try:
         inbox = console.ConsoleNotifier(settings.console_inbox)  # reads this user's messages from the same folder
         await console.ConsoleChat(runtime.handlers, user_id=user_id, name=name, inbox=inbox).run(input)
+        await runtime.outbox.drain()
+        await runtime.outbox.send_due()  # what this chat owes others lands in their inboxes before it ends
     finally:
         await runtime.engine.dispose()
 

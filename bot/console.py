@@ -108,12 +108,11 @@ class ConsoleChat:
         print(text, file=self.out, flush=True)
 
     async def _show(self, reply: Reply) -> None:
-        """Print the reply; its notices go to their people's console inboxes, as Slack and Teams DM them."""
+        """Print the reply, and what it owes other people: the outbox sender puts those notices in their console
+        inboxes, as it DMs them on Slack and Teams."""
         self._print(render(reply))
         for notice in reply.notices:
             self._print(f"  → to {notice.to_user_id}: " + render(notice.reply).replace("\n", "\n    "))
-            if self.inbox is not None:
-                await self.inbox.send_direct(workspace=CONSOLE_WORKSPACE, user_id=notice.to_user_id, reply=notice.reply)
         if reply.prompt:
             self.pending_prompt = (reply.prompt.submit_action_id, reply.prompt.value)
             self._print(f"  ? {reply.prompt.label} (type the answer, or an empty line to cancel)")

@@ -30,6 +30,7 @@ from sqlalchemy.orm import aliased
 
 from .models import OutboxMessage, OutboxStatus, Platform
 
+OWED = "ownerbot.outbox.owed"
 LEASE = timedelta(seconds=60)
 FIRST_BACKOFF = timedelta(seconds=5)
 MAX_BACKOFF = timedelta(hours=1)
@@ -97,7 +98,15 @@ async def enqueue(
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(OutboxMessage.id)
     )
-    return (await session.execute(statement)).scalar_one_or_none()
+    made = (await session.execute(statement)).scalar_one_or_none()
+    if made is not None:
+        session.info[OWED] = True  # the caller wakes the sender once this transaction commits
+    return made
+
+
+def owes_messages(session: AsyncSession) -> bool:
+    """Whether this session's transaction wrote outbox rows (so the sender is worth waking after commit)."""
+    return bool(session.info.pop(OWED, False))
 
 
 async def owe_update(session: AsyncSession, *, key: str, now: datetime) -> int | None:

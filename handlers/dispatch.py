@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import difflib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db import outbox
 from db.clock import Clock
 from db.models import Member, Workspace
 from nudges.settings import NudgeSettings
@@ -18,6 +20,7 @@ from .parsing import lex
 from .ports import GestureMessages
 from .registry import ACTIONS, COMMANDS, Context, help_reply
 from .replies import ActionInvocation, Invocation, Reply
+from .reply_json import reply_to_json
 
 log = logging.getLogger(__name__)
 SORRY = (
@@ -37,12 +40,14 @@ class Handlers:
         clock: Clock,
         policy: NudgeSettings,
         gesture_messages: GestureMessages | None = None,
+        wake_sender: Callable[[], None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.admins = admins
         self.clock = clock
         self.policy = policy
         self.gesture_messages = gesture_messages
+        self.wake_sender = wake_sender  # the outbox sender, woken after a commit that owes messages
 
     async def meet(self, session: AsyncSession, caller: Invocation | ActionInvocation) -> tuple[Workspace, Member]:
         """The caller's workspace and the caller, created or refreshed on first sight."""
@@ -89,6 +94,8 @@ class Handlers:
                     gesture_messages=self.gesture_messages,
                 )
                 reply = await work(ctx)
+                await owe_notices(ctx, caller, reply)
+                owed = outbox.owes_messages(session)
         except DomainError as error:
             try:
                 await self.greet(caller)
@@ -98,6 +105,8 @@ class Handlers:
         except Exception:
             log.exception("%s failed", what)
             return Reply(SORRY, error=True)
+        if owed and self.wake_sender is not None:
+            self.wake_sender()  # sends in the background: the invoker's reply never waits for other messages
         await self._after_commit(ctx)
         return reply
 
@@ -130,3 +139,22 @@ class Handlers:
         if run is None:
             return Reply("That button is no longer supported.", error=True)
         return await self._run(act, lambda ctx: run(ctx, act), what=f"action {act.action_id}")
+
+
+async def owe_notices(ctx: Context, caller: Invocation | ActionInvocation, reply: Reply) -> None:
+    """The reply's notices (a handoff offer to its receiver, the outcome to the offerer) become outbox rows in
+    the command's own transaction: committed with the change, or not at all. When one can never be delivered,
+    the invoker is told (once, through the outbox too)."""
+    for notice in reply.notices:
+        await outbox.enqueue(
+            ctx.session,
+            key=f"notice:{uuid.uuid4().hex}",
+            platform=caller.platform,
+            workspace=caller.workspace,
+            target=notice.to_user_id,
+            direct=True,
+            purpose="notice",
+            content=reply_to_json(notice.reply),
+            tell_on_failure=[caller.user_id],
+            now=ctx.now,
+        )
