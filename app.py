@@ -43,7 +43,6 @@ from handlers import Handlers
 from handlers.ports import Notifier
 from jobs import Jobs
 from jobs.gesture_closer import GestureCloser
-from jobs.gesture_sender import GestureSender
 from jobs.nudge_sweep import NudgeSweeper
 from jobs.outbox_sender import OutboxSender
 from nudges.settings import NudgeSettings
@@ -74,7 +73,6 @@ def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
         admins=settings.ownerbot_admins,
         clock=clock,
         policy=policy,
-        gesture_messages=GestureSender(sessions, notifiers),
         wake_sender=sender.wake,
     )
     return Runtime(
@@ -92,7 +90,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
 def build_jobs(runtime: Runtime) -> Jobs:
     return Jobs(
         nudges=NudgeSweeper(runtime.sessions, runtime.notifiers, policy=runtime.policy, clock=runtime.clock),
-        gestures=GestureCloser(runtime.sessions, runtime.notifiers, clock=runtime.clock),
+        gestures=GestureCloser(runtime.sessions, clock=runtime.clock),
         outbox=runtime.outbox,
     )
 

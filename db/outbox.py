@@ -110,20 +110,29 @@ def owes_messages(session: AsyncSession) -> bool:
 
 
 async def owe_update(session: AsyncSession, *, key: str, now: datetime) -> int | None:
-    """The thing the message `key` shows changed: owe an update in place of it, drawn again at send time.
+    """The thing the message `key` shows changed: owe an update in place of it, drawn again at send time (for a
+    direct message, the new version is sent as a new DM after it, so its reader is notified).
     Nothing when the message itself has not gone out yet (it will be drawn fresh) or an update is already
     waiting (it will draw the latest state too). Returns the update's id when one was written."""
-    original = await session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+    original = await session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.key == key)
+        .with_for_update()  # a sender claiming it right now finishes its claim first: we then see `sending`
+        .execution_options(populate_existing=True)
+    )
     if original is None or original.render is None:
         return None
     if original.status in (OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.SKIPPED):
         return None
+    # Locked, so a sender cannot claim (and draw) that waiting update before this change commits: its claim skips
+    # the locked row until then, and this commit wakes the sender again.
     waiting = await session.scalar(
-        select(func.count()).where(
-            OutboxMessage.replaces_id == original.id, OutboxMessage.status == OutboxStatus.PENDING
-        )
+        select(OutboxMessage.id)
+        .where(OutboxMessage.replaces_id == original.id, OutboxMessage.status == OutboxStatus.PENDING)
+        .limit(1)
+        .with_for_update()
     )
-    if waiting:
+    if waiting is not None:
         return None
     made = await session.scalar(select(func.count()).where(OutboxMessage.replaces_id == original.id))
     return await enqueue(
@@ -206,8 +215,9 @@ async def claim_due(
             render=r.render,
             attempts=r.attempts + 1,
             tell_on_failure=tuple(r.tell_on_failure.split()),
-            edits_message_id=edits.get(r.replaces_id, (None, None))[0] if r.replaces_id else None,
-            edits_channel=edits.get(r.replaces_id, (None, None))[1] if r.replaces_id else None,
+            # a channel message is edited in place; a direct message's new version is a new DM (people hear it)
+            edits_message_id=edits.get(r.replaces_id, (None, None))[0] if r.replaces_id and not r.direct else None,
+            edits_channel=edits.get(r.replaces_id, (None, None))[1] if r.replaces_id and not r.direct else None,
         )
         for r in rows
     ]
@@ -314,14 +324,16 @@ class FailedDelivery:
     created_at: datetime
 
 
-async def failed_deliveries(session: AsyncSession, *, limit: int = 50) -> list[FailedDelivery]:
-    """The messages no platform would take, newest first (for the dashboard)."""
-    rows = await session.execute(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.FAILED)
-        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-        .limit(limit)
-    )
+async def failed_deliveries(
+    session: AsyncSession, *, platform: Platform | None = None, workspace: str | None = None, limit: int = 50
+) -> list[FailedDelivery]:
+    """The messages no platform would take (in one workspace, or all), newest first: for the dashboard."""
+    query = select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+    if platform is not None:
+        query = query.where(OutboxMessage.platform == platform)
+    if workspace is not None:
+        query = query.where(OutboxMessage.workspace == workspace)
+    rows = await session.execute(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit))
     return [
         FailedDelivery(
             r.id, r.platform, r.workspace, r.direct, r.target, r.purpose, r.last_error or "", r.attempts, r.created_at

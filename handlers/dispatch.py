@@ -17,7 +17,6 @@ from ownership.errors import DomainError
 from ownership.people import member_on_sight, workspace_on_sight
 
 from .parsing import lex
-from .ports import GestureMessages
 from .registry import ACTIONS, COMMANDS, Context, help_reply
 from .replies import ActionInvocation, Invocation, Reply
 from .reply_json import reply_to_json
@@ -39,14 +38,12 @@ class Handlers:
         admins: frozenset[str] = frozenset(),
         clock: Clock,
         policy: NudgeSettings,
-        gesture_messages: GestureMessages | None = None,
         wake_sender: Callable[[], None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.admins = admins
         self.clock = clock
         self.policy = policy
-        self.gesture_messages = gesture_messages
         self.wake_sender = wake_sender  # the outbox sender, woken after a commit that owes messages
 
     async def meet(self, session: AsyncSession, caller: Invocation | ActionInvocation) -> tuple[Workspace, Member]:
@@ -91,7 +88,6 @@ class Handlers:
                     now=self.clock(),
                     policy=self.policy,
                     channel_id=caller.channel_id,
-                    gesture_messages=self.gesture_messages,
                 )
                 reply = await work(ctx)
                 await owe_notices(ctx, caller, reply)

@@ -28,16 +28,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db import outbox
 from db.clock import Clock
 from db.models import Platform
+from gestures.outbox import RENDER_KIND
 from handlers.ports import DeliveryFailed, MessageRef, Notifier
 from handlers.replies import Reply
 from handlers.reply_json import reply_from_json, reply_to_json
+
+from .gesture_sender import render_gesture
 
 log = logging.getLogger(__name__)
 RETRY_WHEN_PLATFORM_OFF = 300.0
 FAILED_PURPOSE = "delivery-failed"
 
-# Something to draw again at send time: "gesture:12:card:C1" -> the renderer registered for "gesture".
-Renderer = Callable[[AsyncSession, str, datetime], Awaitable[Reply | None]]
+# Something to draw at send time: "gesture:12:card" -> the renderer registered for "gesture" (None: nothing to say).
+Renderer = Callable[[AsyncSession, outbox.Claimed, datetime], Awaitable[Reply | None]]
 # Told after a permanent failure, in the transaction that marks it (e.g. nudges mark their deliveries failed).
 FailureHook = Callable[[AsyncSession, outbox.Claimed, str, datetime], Awaitable[None]]
 
@@ -49,6 +52,9 @@ WHAT = {
     "nudge": "a nudge",
     "digest": "the daily digest",
 }
+
+
+RENDERERS: dict[str, Renderer] = {RENDER_KIND: render_gesture}
 
 
 def worker_name() -> str:
@@ -86,7 +92,7 @@ class OutboxSender:
     worker: str = field(default_factory=worker_name)
     batch: int = 100
     concurrency: int = 8  # messages in flight at once (one at a time per recipient or channel, in order)
-    renderers: dict[str, Renderer] = field(default_factory=dict)
+    renderers: dict[str, Renderer] = field(default_factory=lambda: dict(RENDERERS))
     on_failure: dict[str, FailureHook] = field(default_factory=dict)  # by purpose
     _task: asyncio.Task[None] | None = None
     _again: bool = False
@@ -143,7 +149,7 @@ class OutboxSender:
         if renderer is None:
             raise DeliveryFailed(f"nothing renders {kind!r} messages on this server", retry_after=300)
         async with self.sessions() as session:
-            return await renderer(session, row.render or "", self.clock())
+            return await renderer(session, row, self.clock())
 
     async def send_one(self, row: outbox.Claimed) -> str:
         """Render, send, mark. Returns sent / retried / failed / skipped / lost_lease."""

@@ -20,7 +20,6 @@ from .core import (
 )
 from .gestures import (
     GestureComment,
-    GestureMessage,
     GestureProposal,
     GestureSettings,
     GestureStatus,
@@ -48,7 +47,6 @@ __all__ = [
     "DeliveryStatus",
     "EventKind",
     "GestureComment",
-    "GestureMessage",
     "GestureProposal",
     "GestureSettings",
     "GestureStatus",
