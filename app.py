@@ -89,7 +89,14 @@ def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
 
 def build_jobs(runtime: Runtime) -> Jobs:
     return Jobs(
-        nudges=NudgeSweeper(runtime.sessions, runtime.notifiers, policy=runtime.policy, clock=runtime.clock),
+        nudges=NudgeSweeper(
+            runtime.sessions,
+            runtime.notifiers,
+            policy=runtime.policy,
+            clock=runtime.clock,
+            worker=runtime.outbox.worker,
+            sender=runtime.outbox,
+        ),
         gestures=GestureCloser(runtime.sessions, clock=runtime.clock),
         outbox=runtime.outbox,
     )

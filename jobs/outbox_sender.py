@@ -34,6 +34,8 @@ from handlers.replies import Reply
 from handlers.reply_json import reply_from_json, reply_to_json
 
 from .gesture_sender import render_gesture
+from .nudge_handover import PURPOSES as NUDGE_PURPOSES
+from .nudge_handover import nudge_failed, nudge_sent
 
 log = logging.getLogger(__name__)
 RETRY_WHEN_PLATFORM_OFF = 300.0
@@ -41,8 +43,10 @@ FAILED_PURPOSE = "delivery-failed"
 
 # Something to draw at send time: "gesture:12:card" -> the renderer registered for "gesture" (None: nothing to say).
 Renderer = Callable[[AsyncSession, outbox.Claimed, datetime], Awaitable[Reply | None]]
-# Told after a permanent failure, in the transaction that marks it (e.g. nudges mark their deliveries failed).
+# Told after a permanent failure, in the transaction that marks it (e.g. nudges mark their deliveries failed),
+# and after a send, in the transaction that marks it sent (nudges note where their message lives).
 FailureHook = Callable[[AsyncSession, outbox.Claimed, str, datetime], Awaitable[None]]
+SentHook = Callable[[AsyncSession, outbox.Claimed, MessageRef, datetime], Awaitable[None]]
 
 WHAT = {
     "notice": "a message",
@@ -55,6 +59,8 @@ WHAT = {
 
 
 RENDERERS: dict[str, Renderer] = {RENDER_KIND: render_gesture}
+FAILURE_HOOKS: dict[str, FailureHook] = dict.fromkeys(NUDGE_PURPOSES, nudge_failed)
+SENT_HOOKS: dict[str, SentHook] = dict.fromkeys(NUDGE_PURPOSES, nudge_sent)
 
 
 def worker_name() -> str:
@@ -93,7 +99,8 @@ class OutboxSender:
     batch: int = 100
     concurrency: int = 8  # messages in flight at once (one at a time per recipient or channel, in order)
     renderers: dict[str, Renderer] = field(default_factory=lambda: dict(RENDERERS))
-    on_failure: dict[str, FailureHook] = field(default_factory=dict)  # by purpose
+    on_failure: dict[str, FailureHook] = field(default_factory=lambda: dict(FAILURE_HOOKS))  # by purpose
+    on_sent: dict[str, SentHook] = field(default_factory=lambda: dict(SENT_HOOKS))
     _task: asyncio.Task[None] | None = None
     _again: bool = False
 
@@ -175,6 +182,7 @@ class OutboxSender:
         except Exception as error:  # a bug or a network error in a notifier: try again later, never drop
             log.exception("outbox %s (%s): notifier error", row.id, row.purpose)
             return await self._retry(row, f"{type(error).__name__}: {error}", None)
+        now = self.clock()
         async with self.sessions() as session, session.begin():  # right after the platform answered
             held = await outbox.mark_sent(
                 session,
@@ -182,8 +190,11 @@ class OutboxSender:
                 worker=self.worker,
                 platform_message_id=ref.message_id,
                 channel=ref.channel_id,
-                now=self.clock(),
+                now=now,
             )
+            hook = self.on_sent.get(row.purpose)
+            if held and hook is not None:
+                await hook(session, row, ref, now)
         return "sent" if held else "lost_lease"
 
     async def _retry(self, row: outbox.Claimed, error: str, retry_after: float | None) -> str:
