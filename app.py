@@ -16,6 +16,7 @@ import asyncio
 import csv
 import logging
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -67,7 +68,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
     notifiers: dict[Platform, Notifier] = {Platform.CONSOLE: console.ConsoleNotifier(settings.console_inbox)}
-    sender = OutboxSender(sessions, notifiers, clock)
+    sender = OutboxSender(sessions, notifiers, clock, lease=timedelta(seconds=settings.outbox_lease_seconds))
     handlers = Handlers(
         sessions,
         admins=settings.ownerbot_admins,

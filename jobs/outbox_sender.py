@@ -21,7 +21,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -97,6 +97,7 @@ class OutboxSender:
     clock: Clock
     worker: str = field(default_factory=worker_name)
     batch: int = 100
+    lease: timedelta = outbox.LEASE
     concurrency: int = 8  # messages in flight at once (one at a time per recipient or channel, in order)
     renderers: dict[str, Renderer] = field(default_factory=lambda: dict(RENDERERS))
     on_failure: dict[str, FailureHook] = field(default_factory=lambda: dict(FAILURE_HOOKS))  # by purpose
@@ -133,7 +134,9 @@ class OutboxSender:
         report = SendReport()
         while True:
             async with self.sessions() as session, session.begin():
-                claimed = await outbox.claim_due(session, now=self.clock(), worker=self.worker, limit=self.batch)
+                claimed = await outbox.claim_due(
+                    session, now=self.clock(), worker=self.worker, limit=self.batch, lease=self.lease
+                )
             if not claimed:
                 return report
             lanes: dict[tuple[Platform, str, str], list[outbox.Claimed]] = {}
