@@ -81,7 +81,7 @@ class SendReport:
 
 def failure_notice(row: outbox.Claimed, error: str) -> Reply:
     what = WHAT.get(row.purpose, "a message")
-    where = f"<@{row.target}>" if row.direct else f"the channel <#{row.target}>"
+    where = f"<@{row.target}>" if row.direct else f"the channel {row.target}"
     return Reply(
         f"I could not deliver {what} to {where}: {error}. Please tell them yourself, or fix it and try again.",
         error=True,

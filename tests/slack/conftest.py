@@ -345,6 +345,7 @@ class SlackDriver:
         channel: str | None = None,
         message: dict[str, Any] | None = None,
         home: bool = False,
+        drain: bool = True,
     ) -> tuple[web.Response, str | None]:
         """A button press on a message (with a response_url) or on the App Home (without one)."""
         key = None if home else f"btn{next(self.keys)}"
@@ -383,7 +384,7 @@ class SlackDriver:
                 "blocks": (message or {}).get("blocks", []),
             }
             payload["response_url"] = self.fake.response_url(key or "")
-        return await self.interact(payload), key
+        return await self.interact(payload, drain=drain), key
 
     async def submit(self, user: str, view: dict[str, Any], typed: str, *, team: str = "T1") -> web.Response:
         """Submit a modal Slack showed (the view ownerbot passed to views.open) with `typed` in its input."""
