@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -255,6 +255,43 @@ async def mark_sent(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+async def mark_sent_many(
+    session: AsyncSession, *, worker: str, now: datetime, sent: list[tuple[int, str, str]]
+) -> set[int]:
+    """`mark_sent` for several rows at once (row id, platform message id, channel): one UPDATE executed for all,
+    fenced the same way. Returns the ids this worker still held (now marked sent)."""
+    if not sent:
+        return set()
+    table = OutboxMessage.__table__
+    assert isinstance(table, Table)
+    await session.execute(
+        update(table)
+        .where(
+            table.c.id == bindparam("row_id"),
+            table.c.claimed_by == worker,
+            table.c.status == OutboxStatus.SENDING.value,
+        )
+        .values(
+            status=OutboxStatus.SENT.value,
+            sent_at=now,
+            lease_until=None,
+            last_error=None,
+            message_id=bindparam("platform_id"),
+            message_channel=bindparam("channel"),
+        ),
+        [{"row_id": i, "platform_id": m[:256], "channel": c[:256]} for i, m, c in sent],
+    )
+    ours = {i: m[:256] for i, m, _ in sent}
+    found = await session.execute(
+        select(OutboxMessage.id, OutboxMessage.message_id).where(
+            OutboxMessage.id.in_(list(ours)),
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.claimed_by == worker,
+        )
+    )
+    return {i for i, message_id in found.all() if ours.get(i) == message_id}
 
 
 def backoff(attempts: int, retry_after: float | None) -> timedelta:

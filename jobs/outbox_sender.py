@@ -96,14 +96,18 @@ class OutboxSender:
     notifiers: Mapping[Platform, Notifier]  # the runtime's mapping, filled as each face registers
     clock: Clock
     worker: str = field(default_factory=worker_name)
-    batch: int = 100
+    batch: int = 200
     lease: timedelta = outbox.LEASE
-    concurrency: int = 8  # messages in flight at once (one at a time per recipient or channel, in order)
+    concurrency: int = 32  # messages in flight at once (one at a time per recipient or channel, in order)
     renderers: dict[str, Renderer] = field(default_factory=lambda: dict(RENDERERS))
     on_failure: dict[str, FailureHook] = field(default_factory=lambda: dict(FAILURE_HOOKS))  # by purpose
     on_sent: dict[str, SentHook] = field(default_factory=lambda: dict(SENT_HOOKS))
     _task: asyncio.Task[None] | None = None
     _again: bool = False
+    _marks: SentMarks = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._marks = SentMarks(self)
 
     # --- waking -------------------------------------------------------------------------------------------
     def wake(self) -> None:
@@ -185,19 +189,11 @@ class OutboxSender:
         except Exception as error:  # a bug or a network error in a notifier: try again later, never drop
             log.exception("outbox %s (%s): notifier error", row.id, row.purpose)
             return await self._retry(row, f"{type(error).__name__}: {error}", None)
-        now = self.clock()
-        async with self.sessions() as session, session.begin():  # right after the platform answered
-            held = await outbox.mark_sent(
-                session,
-                message_id=row.id,
-                worker=self.worker,
-                platform_message_id=ref.message_id,
-                channel=ref.channel_id,
-                now=now,
-            )
-            hook = self.on_sent.get(row.purpose)
-            if held and hook is not None:
-                await hook(session, row, ref, now)
+        try:
+            held = await self._marks.sent(row, ref)  # right after the platform answered
+        except Exception:  # not marked: the lease runs out and it is sent again (the documented window)
+            log.exception("outbox %s was sent but could not be marked sent", row.id)
+            held = False
         return "sent" if held else "lost_lease"
 
     async def _retry(self, row: outbox.Claimed, error: str, retry_after: float | None) -> str:
@@ -240,3 +236,48 @@ class OutboxSender:
                         now=now,
                     )
         return "failed"
+
+
+class SentMarks:
+    """Group commit of "marked sent": a message the platform answered is marked in the next transaction that
+    starts, together with the others answered meanwhile (one commit for many, instead of one each). Its lane
+    waits for that commit before its next message, so the window where a crash repeats a message stays one
+    short transaction wide."""
+
+    def __init__(self, sender: OutboxSender) -> None:
+        self.sender = sender
+        self.waiting: list[tuple[outbox.Claimed, MessageRef, asyncio.Future[bool]]] = []
+        self.committing: asyncio.Task[None] | None = None
+
+    async def sent(self, row: outbox.Claimed, ref: MessageRef) -> bool:
+        """Returns whether this sender still held the row (else another took it over after the lease)."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.waiting.append((row, ref, done))
+        if self.committing is None or self.committing.done():
+            self.committing = asyncio.create_task(self._commit())
+        return await done
+
+    async def _commit(self) -> None:
+        sender = self.sender
+        while self.waiting:
+            batch, self.waiting = self.waiting, []
+            try:
+                now = sender.clock()
+                async with sender.sessions() as session, session.begin():
+                    kept_ids = await outbox.mark_sent_many(
+                        session,
+                        worker=sender.worker,
+                        now=now,
+                        sent=[(row.id, ref.message_id, ref.channel_id) for row, ref, _ in batch],
+                    )
+                    for row, ref, _ in batch:
+                        hook = sender.on_sent.get(row.purpose)
+                        if row.id in kept_ids and hook is not None:
+                            await hook(session, row, ref, now)
+                held = [row.id in kept_ids for row, _, _ in batch]
+            except Exception as error:  # the lease runs out and the message is sent again: the documented window
+                for _, _, done in batch:
+                    done.set_exception(error)
+                continue
+            for (_, _, done), kept in zip(batch, held, strict=True):
+                done.set_result(kept)
