@@ -1,8 +1,8 @@
 """Scheduled orchestration: the work nobody typed a command for.
 
-- `nudge_sweep`: plan, claim, render and send nudges, and mark what happened.
-- `gesture_closer`: close frugal-wow votes at their deadline, owe reminders, send what is owed.
-- `gesture_sender`: send the gesture cards and messages a change owes (right after its commit, and on each tick).
+- `nudge_sweep`: plan, claim and render nudges, and hand each message to the outbox (`nudge_handover`).
+- `gesture_closer`: close frugal-wow votes at their deadline and owe reminders.
+- `gesture_sender`: draw the gesture cards and messages the outbox owes, at send time.
 - `outbox_sender`: the one sender of everything the bot says on its own (woken after commits, and on each tick).
 
 Jobs sit between the faces and the conversation layer: they render with handlers' renderers (neutral `Reply`s)

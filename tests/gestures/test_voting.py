@@ -86,6 +86,8 @@ async def test_many_concurrent_votes_count_once_per_member(
     ]
     replies = await asyncio.gather(*clicks)
     assert not [r.text for r in replies if r.error]
+    await team_chat.settle()  # both replicas' outbox senders, woken by those commits, finish what they owe
+    await Chat(second_replica).settle()
 
     votes = await rows(db, GestureVote, proposal_id=pid)
     assert len(votes) == 4 and len({v.member_id for v in votes}) == 4
