@@ -96,9 +96,9 @@ class OutboxSender:
     notifiers: Mapping[Platform, Notifier]  # the runtime's mapping, filled as each face registers
     clock: Clock
     worker: str = field(default_factory=worker_name)
-    batch: int = 200
+    batch: int = 500
     lease: timedelta = outbox.LEASE
-    concurrency: int = 32  # messages in flight at once (one at a time per recipient or channel, in order)
+    concurrency: int = 64  # messages in flight at once (one at a time per recipient or channel, in order)
     renderers: dict[str, Renderer] = field(default_factory=lambda: dict(RENDERERS))
     on_failure: dict[str, FailureHook] = field(default_factory=lambda: dict(FAILURE_HOOKS))  # by purpose
     on_sent: dict[str, SentHook] = field(default_factory=lambda: dict(SENT_HOOKS))
