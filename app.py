@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -43,8 +44,8 @@ from handlers.ports import Notifier
 from jobs import Jobs
 from jobs.custody_returns import CustodyReturns
 from jobs.gesture_closer import GestureCloser
-from jobs.gesture_sender import GestureSender
 from jobs.nudge_sweep import NudgeSweeper
+from jobs.outbox_sender import OutboxSender
 from nudges.settings import NudgeSettings
 from ownership.customer_csv import read_customer_rows
 from ownership.errors import DomainError
@@ -68,12 +69,13 @@ def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
     notifiers: dict[Platform, Notifier] = {Platform.CONSOLE: console.ConsoleNotifier(settings.console_inbox)}
+    sender = OutboxSender(sessions, notifiers, clock, lease=timedelta(seconds=settings.outbox_lease_seconds))
     handlers = Handlers(
         sessions,
         admins=settings.ownerbot_admins,
         clock=clock,
         policy=policy,
-        gesture_messages=GestureSender(sessions, notifiers),
+        wake_sender=sender.wake,
     )
     return Runtime(
         settings=settings,
@@ -83,14 +85,23 @@ def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
         sessions=sessions,
         handlers=handlers,
         notifiers=notifiers,
+        outbox=sender,
     )
 
 
 def build_jobs(runtime: Runtime) -> Jobs:
     return Jobs(
-        nudges=NudgeSweeper(runtime.sessions, runtime.notifiers, policy=runtime.policy, clock=runtime.clock),
-        gestures=GestureCloser(runtime.sessions, runtime.notifiers, clock=runtime.clock),
+        nudges=NudgeSweeper(
+            runtime.sessions,
+            runtime.notifiers,
+            policy=runtime.policy,
+            clock=runtime.clock,
+            worker=runtime.outbox.worker,
+            sender=runtime.outbox,
+        ),
+        gestures=GestureCloser(runtime.sessions, clock=runtime.clock),
         custody=CustodyReturns(runtime.sessions, clock=runtime.clock),
+        outbox=runtime.outbox,
     )
 
 
@@ -127,6 +138,7 @@ async def build_app(settings: Settings, *, clock: Clock = utc_now) -> tuple[web.
     app[JOBS] = build_jobs(runtime)
 
     async def close_engine(_: web.Application) -> None:
+        await runtime.outbox.drain()
         await runtime.engine.dispose()
 
     app.on_cleanup.append(close_engine)
@@ -160,7 +172,11 @@ async def chat(settings: Settings, user_id: str, name: str) -> None:
     runtime = build_runtime(settings)
     try:
         inbox = console.ConsoleNotifier(settings.console_inbox)  # reads this user's messages from the same folder
-        await console.ConsoleChat(runtime.handlers, user_id=user_id, name=name, inbox=inbox).run(input)
+        await console.ConsoleChat(
+            runtime.handlers, user_id=user_id, name=name, inbox=inbox, settle=runtime.outbox.drain
+        ).run(input)
+        await runtime.outbox.drain()
+        await runtime.outbox.send_due()  # what this chat owes others lands in their inboxes before it ends
     finally:
         await runtime.engine.dispose()
 

@@ -7,7 +7,7 @@ import fcntl
 import json
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
@@ -97,8 +97,10 @@ class ConsoleChat:
         name: str,
         out: TextIO = sys.stdout,
         inbox: ConsoleNotifier | None = None,
+        settle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.handlers = handlers
+        self.settle = settle  # waits for the outbox sender the command woke, so its card shows on the next line
         self.user_id = user_id
         self.name = name
         self.out = out
@@ -142,12 +144,11 @@ class ConsoleChat:
         print(text, file=self.out, flush=True)
 
     async def _show(self, reply: Reply) -> None:
-        """Print the reply; its notices go to their people's console inboxes, as Slack and Teams DM them."""
+        """Print the reply, and what it owes other people: the outbox sender puts those notices in their console
+        inboxes, as it DMs them on Slack and Teams."""
         self._print(render(reply))
         for notice in reply.notices:
             self._print(f"  → to {notice.to_user_id}: " + render(notice.reply).replace("\n", "\n    "))
-            if self.inbox is not None:
-                await self.inbox.send_direct(workspace=CONSOLE_WORKSPACE, user_id=notice.to_user_id, reply=notice.reply)
         if reply.prompt:
             self.pending_prompt = TypedPrompt(reply.prompt)
             self._ask(reply.prompt.label)
@@ -237,4 +238,6 @@ class ConsoleChat:
             if line.strip().lower() in ("quit", "exit"):
                 return
             await self.say(line)
+            if self.settle is not None:
+                await self.settle()
             await self.show_new()  # what arrived meanwhile: a card the command posted, others' messages

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     ownerbot_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     log_level: str = "INFO"
     console_inbox: Path = Field(default_factory=lambda: Path.cwd() / "ownerbot-inbox")
+    # How long a sender holds an outbox message it claimed: a sender that dies mid-send leaves it to others after
+    # this (and a message the platform took just before the crash may then arrive twice; see db/outbox.py).
+    outbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
 
     @field_validator("database_url")
     @classmethod

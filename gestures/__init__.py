@@ -9,10 +9,10 @@
   for someone's nudges.
 - `views`: what cards and lists show: `view_proposal`, `list_gestures`, `customer_gestures(customer=...)` for a
   customer's history, `gesture_digest(team_id=...)` for a lead's digest.
-- `outbox`: the messages owed about gestures, as rows with a lease, so a restart or a second replica neither
-  loses nor doubles an announcement.
+- `outbox`: the messages owed about gestures, written to the one outbox (`db.outbox`) with the change, so a
+  restart or a second replica neither loses nor doubles an announcement; changes edit the posted card in place.
 - `amounts`: money (integer cents) and durations as people type them.
 
-The scheduler's entry point is `jobs.gesture_closer.close_due_proposals`; `jobs.gesture_sender` sends what the
-outbox holds, drawn by `handlers.gesture_cards`.
+The scheduler's entry point is `jobs.gesture_closer.close_due_proposals`; the outbox sender sends what is owed,
+drawn at send time by `jobs.gesture_sender.render_gesture` with `handlers.gesture_cards`.
 """

@@ -89,7 +89,7 @@ async def close_proposal(session: AsyncSession, *, proposal_id: int, now: dateti
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
     await session.refresh(proposal)
-    await outbox.touch(session, proposal_id=proposal.id)
+    await outbox.touch(session, proposal_id=proposal.id, now=now)
     await outbox.enqueue(
         session, proposal=proposal, purpose=outbox.OUTCOME, target=proposal.channel_id, direct=False, now=now
     )
@@ -132,5 +132,7 @@ async def decide_over_budget(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"Gesture #{proposal.id} is not waiting for a lead; it is {proposal.status.value}.")
     # The proposer and the owner were told it waits for a lead: tell them what became of it.
-    await outbox.touch(session, proposal_id=proposal.id, purposes=(outbox.CARD, outbox.OUTCOME, outbox.OUTCOME_DM))
+    await outbox.touch(
+        session, proposal_id=proposal.id, now=now, purposes=(outbox.CARD, outbox.OUTCOME, outbox.OUTCOME_DM)
+    )
     return proposal

@@ -44,7 +44,7 @@ async def mark_delivered(
     await session.refresh(proposal)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"Gesture #{proposal.id} was already marked delivered.")
-    await outbox.touch(session, proposal_id=proposal.id)
+    await outbox.touch(session, proposal_id=proposal.id, now=now)
     return proposal
 
 
@@ -64,7 +64,7 @@ async def assign(
         return proposal
     proposal.assignee_id = to.id
     await session.flush()
-    await outbox.touch(session, proposal_id=proposal.id)
+    await outbox.touch(session, proposal_id=proposal.id, now=now)
     await outbox.enqueue(
         session, proposal=proposal, purpose=outbox.ASSIGNED, target=to.platform_user_id, direct=True, now=now
     )

@@ -1,25 +1,23 @@
-"""The messages the bot owes about gestures, as rows (`GestureMessage`), delivered after commit.
+"""The messages the bot owes about gestures, written to the one outbox (`db.outbox`) in the same transaction
+as the change they report, and sent by its sender (`jobs.outbox_sender`).
 
-A change and the message that reports it are written in one transaction (`enqueue`, `touch`). Whoever
-delivers (the request that made the change, right after commit, or the scheduler ticker later) first `claim`s
-the row with a conditional UPDATE that sets a short lease, so two replicas never send the same message, and a
-crash between commit and send only delays it until the lease runs out. Channel messages (the card, the
-outcome) are posted once and then updated in place: `want_version` counts changes, `sent_version` what the
-channel shows.
+Each message is drawn at send time from the proposal as it is then (`render` = "gesture:<id>:<purpose>"), so a
+message that waits a while never shows stale counts. Channel messages (the card, the outcome) are posted once;
+a later change owes an update in place of the posted message (`touch` -> `db.outbox.owe_update`), which edits
+it through the platform message id the sender recorded. When a card can never be posted (the bot is not in the
+channel, the channel is gone), the proposer and the team's lead are told once.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import hashlib
+from datetime import datetime
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import GestureMessage, GestureProposal, Workspace
-from db.upsert import insert_or_ignore
-
-LEASE = timedelta(seconds=60)
-MAX_BACKOFF = timedelta(hours=1)
+from db import outbox
+from db.models import GestureProposal, Member, OutboxMessage, Team, Workspace
 
 CARD = "card"
 OUTCOME = "outcome"
@@ -27,6 +25,40 @@ OUTCOME_DM = "outcome-dm"
 LEAD_CONFIRM = "lead-confirm"
 ASSIGNED = "assigned"
 REMINDER = "reminder-"  # + the assignee's local date, so at most one reminder per gesture per day
+
+RENDER_KIND = "gesture"  # what `jobs.outbox_sender` looks up to draw "gesture:<id>:<purpose>"
+
+
+def outbox_purpose(purpose: str) -> str:
+    return {CARD: "gesture-card", OUTCOME: "gesture-outcome"}.get(purpose, "gesture-dm")
+
+
+def message_key(proposal_id: int, purpose: str, target: str) -> str:
+    """The idempotency key: one message per (proposal, purpose, target)."""
+    who = target if len(target) <= 120 else hashlib.sha256(target.encode()).hexdigest()
+    return f"gesture:{proposal_id}:{purpose}:{who}"
+
+
+def parse_render(render: str) -> tuple[int, str] | None:
+    """ "gesture:12:card" -> (12, "card")."""
+    kind, _, rest = render.partition(":")
+    number, _, purpose = rest.partition(":")
+    if kind != RENDER_KIND or not number.isdigit() or not purpose:
+        return None
+    return int(number), purpose
+
+
+async def _user_id(session: AsyncSession, member_id: int | None) -> str | None:
+    if member_id is None:
+        return None
+    return await session.scalar(select(Member.platform_user_id).where(Member.id == member_id))
+
+
+async def people_to_tell(session: AsyncSession, proposal: GestureProposal) -> list[str]:
+    """Who hears when a message about the proposal can never be delivered: its proposer and the team's lead."""
+    team = await session.get(Team, proposal.team_id)
+    found = [await _user_id(session, proposal.proposer_id), await _user_id(session, team.lead_id if team else None)]
+    return [user for user in found if user]
 
 
 async def enqueue(
@@ -42,150 +74,46 @@ async def enqueue(
     Returns whether this call created it."""
     workspace = await session.get(Workspace, proposal.workspace_id)
     assert workspace is not None
-    values = {
-        "proposal_id": proposal.id,
-        "purpose": purpose,
-        "target": target,
-        "direct": direct,
-        "platform": workspace.platform,
-        "workspace": workspace.external_id,
-        "want_version": 1,
-        "sent_version": 0,
-        "dirty": True,
-        "attempts": 0,
-        "created_at": now,
-    }
-    before = await session.scalar(
-        select(GestureMessage.id).where(
-            GestureMessage.proposal_id == proposal.id,
-            GestureMessage.purpose == purpose,
-            GestureMessage.target == target,
+    made = await outbox.enqueue(
+        session,
+        key=message_key(proposal.id, purpose, target),
+        platform=workspace.platform,
+        workspace=workspace.external_id,
+        target=target,
+        direct=direct,
+        purpose=outbox_purpose(purpose),
+        render=f"{RENDER_KIND}:{proposal.id}:{purpose}",
+        tell_on_failure=await people_to_tell(session, proposal),
+        now=now,
+    )
+    return made is not None
+
+
+async def touch(session: AsyncSession, *, proposal_id: int, now: datetime, purposes: tuple[str, ...] = (CARD,)) -> int:
+    """The proposal changed: the messages about it with these purposes are drawn again and updated in place.
+    Returns how many updates were owed (none for a message not sent yet: it will be drawn fresh)."""
+    renders = [f"{RENDER_KIND}:{proposal_id}:{purpose}" for purpose in purposes]
+    keys = (
+        await session.execute(
+            select(OutboxMessage.key)
+            .where(OutboxMessage.render.in_(renders), OutboxMessage.replaces_id.is_(None))
+            .order_by(OutboxMessage.id)
         )
+    ).scalars()
+    owed = 0
+    for key in list(keys):
+        if await outbox.owe_update(session, key=key, now=now) is not None:
+            owed += 1
+    return owed
+
+
+async def messages_for(session: AsyncSession, *, proposal_id: int) -> list[OutboxMessage]:
+    """Every outbox row about the proposal (first messages and their updates), oldest first."""
+    prefix = f"{RENDER_KIND}:{proposal_id}:"
+    rows = await session.execute(
+        select(OutboxMessage).where(OutboxMessage.render.startswith(prefix)).order_by(OutboxMessage.id)
     )
-    if before is not None:
-        return False
-    await insert_or_ignore(session, GestureMessage, values, ["proposal_id", "purpose", "target"])
-    return True
-
-
-async def touch(session: AsyncSession, *, proposal_id: int, purposes: tuple[str, ...] = (CARD,)) -> None:
-    """The proposal changed: the channel messages about it must be re-rendered and updated in place."""
-    await session.execute(
-        update(GestureMessage)
-        .where(GestureMessage.proposal_id == proposal_id, GestureMessage.purpose.in_(purposes))
-        .values(want_version=GestureMessage.want_version + 1, dirty=True)
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def undelivered(
-    session: AsyncSession, *, now: datetime, proposal_id: int | None = None, limit: int = 200
-) -> list[int]:
-    """Rows out of date and not leased by anyone right now, oldest first."""
-    query = select(GestureMessage.id).where(
-        GestureMessage.dirty.is_(True),
-        or_(GestureMessage.claimed_until.is_(None), GestureMessage.claimed_until <= now),
-    )
-    if proposal_id is not None:
-        query = query.where(GestureMessage.proposal_id == proposal_id)
-    return list((await session.execute(query.order_by(GestureMessage.id).limit(limit))).scalars())
-
-
-async def claim(session: AsyncSession, *, message_id: int, now: datetime) -> GestureMessage | None:
-    """Take the lease on one row; None when it is up to date or someone else holds it."""
-    result = await session.execute(
-        update(GestureMessage)
-        .where(
-            GestureMessage.id == message_id,
-            GestureMessage.dirty.is_(True),
-            or_(GestureMessage.claimed_until.is_(None), GestureMessage.claimed_until <= now),
-        )
-        .values(claimed_until=now + LEASE, attempts=GestureMessage.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return await session.get(GestureMessage, message_id, populate_existing=True)
-
-
-async def record_sent(
-    session: AsyncSession,
-    *,
-    message_id: int,
-    version: int,
-    platform_message_id: str,
-    ref_channel_id: str,
-    now: datetime,
-) -> bool:
-    """Note that `version` is what the platform shows now. Keeps the lease if a newer version is wanted (the
-    sender goes round again) and releases it otherwise. Returns whether the row is still out of date."""
-    newer = GestureMessage.want_version > version
-    await session.execute(
-        update(GestureMessage)
-        .where(GestureMessage.id == message_id)
-        .values(
-            sent_version=version,
-            message_id=platform_message_id,
-            ref_channel_id=ref_channel_id,
-            dirty=newer,
-            claimed_until=case((newer, GestureMessage.claimed_until), else_=None),
-            sent_at=now,
-            attempts=0,
-            last_error=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    still = await session.scalar(select(GestureMessage.dirty).where(GestureMessage.id == message_id))
-    return bool(still)
-
-
-async def release(session: AsyncSession, *, message_id: int) -> None:
-    """Give the lease back without sending (e.g. the sender's loop budget ran out); the ticker goes on."""
-    await session.execute(
-        update(GestureMessage)
-        .where(GestureMessage.id == message_id)
-        .values(claimed_until=None)
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def record_failure(
-    session: AsyncSession,
-    *,
-    message_id: int,
-    error: str,
-    retry_after: float | None,
-    permanent: bool,
-    attempts: int,
-    now: datetime,
-) -> None:
-    """A permanent failure stops trying (the error stays on the row); anything else retries after the
-    platform's `retry_after`, or with a doubling back-off capped at an hour."""
-    if permanent:
-        values: dict[str, object] = {"dirty": False, "claimed_until": None, "last_error": error[:1000]}
-    else:
-        wait = (
-            timedelta(seconds=retry_after)
-            if retry_after
-            else min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** min(attempts, 10)))
-        )
-        values = {"claimed_until": now + wait, "last_error": error[:1000]}
-    await session.execute(
-        update(GestureMessage)
-        .where(GestureMessage.id == message_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def messages_for(session: AsyncSession, *, proposal_id: int) -> list[GestureMessage]:
-    return list(
-        (
-            await session.execute(
-                select(GestureMessage).where(GestureMessage.proposal_id == proposal_id).order_by(GestureMessage.id)
-            )
-        ).scalars()
-    )
+    return list(rows.scalars())
 
 
 def is_channel_purpose(purpose: str) -> bool:
@@ -199,12 +127,10 @@ __all__ = [
     "OUTCOME",
     "OUTCOME_DM",
     "REMINDER",
-    "claim",
     "enqueue",
+    "message_key",
     "messages_for",
-    "record_failure",
-    "record_sent",
-    "release",
+    "parse_render",
+    "people_to_tell",
     "touch",
-    "undelivered",
 ]

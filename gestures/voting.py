@@ -77,7 +77,7 @@ async def cast_vote(
         },
     )
     await session.execute(statement)
-    await outbox.touch(session, proposal_id=proposal.id)
+    await outbox.touch(session, proposal_id=proposal.id, now=now)
     return VoteResult(proposal, choice, previous)
 
 
@@ -129,5 +129,5 @@ async def add_comment(
     comment = GestureComment(proposal_id=proposal.id, member_id=actor.id, body=text, platform=platform, at=now)
     session.add(comment)
     await session.flush()
-    await outbox.touch(session, proposal_id=proposal.id)
+    await outbox.touch(session, proposal_id=proposal.id, now=now)
     return comment

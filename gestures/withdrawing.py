@@ -42,7 +42,7 @@ async def withdraw_proposal(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"Voting on gesture #{proposal.id} has closed, so it can no longer be withdrawn.")
     await session.refresh(proposal)
-    await outbox.touch(session, proposal_id=proposal.id)  # the card in the channel shows it withdrawn
+    await outbox.touch(session, proposal_id=proposal.id, now=now)  # the card in the channel shows it withdrawn
     voters = (
         await session.execute(
             select(Member.platform_user_id)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import difflib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db import outbox
 from db.clock import Clock
 from db.models import Member, Workspace
 from nudges.settings import NudgeSettings
@@ -17,10 +19,10 @@ from ownership.people import member_on_sight, workspace_on_sight
 
 from .grammar import Scope
 from .parsing import lex
-from .ports import GestureMessages
 from .prompts import looks_like_command
 from .registry import ACTIONS, COMMANDS, Context, help_reply
 from .replies import ActionInvocation, Invocation, Reply
+from .reply_json import reply_to_json
 
 log = logging.getLogger(__name__)
 SORRY = (
@@ -39,13 +41,13 @@ class Handlers:
         admins: frozenset[str] = frozenset(),
         clock: Clock,
         policy: NudgeSettings,
-        gesture_messages: GestureMessages | None = None,
+        wake_sender: Callable[[], None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.admins = admins
         self.clock = clock
         self.policy = policy
-        self.gesture_messages = gesture_messages
+        self.wake_sender = wake_sender  # the outbox sender, woken after a commit that owes messages
 
     async def meet(self, session: AsyncSession, caller: Invocation | ActionInvocation) -> tuple[Workspace, Member]:
         """The caller's workspace and the caller, created or refreshed on first sight."""
@@ -89,9 +91,10 @@ class Handlers:
                     now=self.clock(),
                     policy=self.policy,
                     channel_id=caller.channel_id,
-                    gesture_messages=self.gesture_messages,
                 )
                 reply = await work(ctx)
+                await owe_notices(ctx, caller, reply)
+                owed = outbox.owes_messages(session)
         except DomainError as error:
             try:
                 await self.greet(caller)
@@ -101,6 +104,8 @@ class Handlers:
         except Exception:
             log.exception("%s failed", what)
             return Reply(SORRY, error=True)
+        if owed and self.wake_sender is not None:
+            self.wake_sender()  # sends in the background: the invoker's reply never waits for other messages
         await self._after_commit(ctx)
         return reply
 
@@ -144,3 +149,22 @@ class Handlers:
             )
             scope = Scope(session, workspace_id) if workspace_id is not None else None
             return await looks_like_command(scope, caller.text)
+
+
+async def owe_notices(ctx: Context, caller: Invocation | ActionInvocation, reply: Reply) -> None:
+    """The reply's notices (a handoff offer to its receiver, the outcome to the offerer) become outbox rows in
+    the command's own transaction: committed with the change, or not at all. When one can never be delivered,
+    the invoker is told (once, through the outbox too)."""
+    for notice in reply.notices:
+        await outbox.enqueue(
+            ctx.session,
+            key=f"notice:{uuid.uuid4().hex}",
+            platform=caller.platform,
+            workspace=caller.workspace,
+            target=notice.to_user_id,
+            direct=True,
+            purpose="notice",
+            content=reply_to_json(notice.reply),
+            tell_on_failure=[caller.user_id],
+            now=ctx.now,
+        )

@@ -1,9 +1,8 @@
 """Frugal wow: `wow …` commands and the vote / comment / confirm / delivered buttons.
 
 Written once for every platform. What a change owes (the proposal card in the team's channel, its outcome, DMs)
-is stored as rows (`gestures.outbox`) in the same transaction, and sent right after commit through the
-`GestureMessages` port (`deliver_after_commit`), or later by the ticker; the cards themselves are drawn by
-`handlers.gesture_cards`.
+is written to the outbox (`gestures.outbox`) in the same transaction; the outbox sender, woken right after the
+commit, sends it (and the ticker retries what could not go out); the cards are drawn by `handlers.gesture_cards`.
 """
 
 from __future__ import annotations
@@ -35,19 +34,6 @@ from .registry import Context, action, command_with_verbs
 from .replies import ActionId, ActionInvocation, Prompt, Reply, when
 
 GROUP = "Frugal wow"
-
-
-def deliver_after_commit(ctx: Context, proposal_id: int) -> None:
-    """Send what this change owes about the proposal (its card, outcome, DMs) once the transaction commits."""
-    messages = ctx.gesture_messages
-    if messages is None:
-        return
-    now = ctx.now
-
-    async def work() -> None:
-        await messages.send_owed(now=now, proposal_id=proposal_id)
-
-    ctx.after_commit.append(work)
 
 
 # ---- commands -----------------------------------------------------------------------------------------------
@@ -83,7 +69,6 @@ async def _propose(
         now=ctx.now,
     )
     p = made.proposal
-    deliver_after_commit(ctx, p.id)
     fields = [
         ("Cost", money(p.cost_cents, p.currency)),
         ("Voting closes", f"{when(p.deadline)} (in {describe(deadline)})"),
@@ -119,7 +104,6 @@ async def _vote_reply(ctx: Context, proposal_id: int, choice: VoteChoice) -> Rep
         return Reply(
             f"You already voted {choice.value} on gesture #{p.id}; you can change it until {when(p.deadline)}."
         )
-    deliver_after_commit(ctx, p.id)
     verb = f"changed your vote to {choice.value}" if result.previous else f"voted {choice.value}"
     return Reply(f"You {verb} on gesture #{p.id}; you can change it until {when(p.deadline)}.")
 
@@ -153,7 +137,6 @@ async def _commented(ctx: Context, proposal_id: int, body: str | None) -> Reply:
         platform=ctx.platform,
         now=ctx.now,
     )
-    deliver_after_commit(ctx, proposal_id)
     return Reply(f"Your comment is on gesture #{proposal_id}'s card.")
 
 
@@ -166,7 +149,6 @@ async def _mark_delivered(ctx: Context, proposal_id: int) -> Reply:
     p = await mark_delivered(
         ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id, proposal_id=proposal_id, now=ctx.now
     )
-    deliver_after_commit(ctx, p.id)
     return Reply(f"Gesture #{p.id} is marked delivered. Thank you for making someone's day.")
 
 
@@ -175,7 +157,6 @@ async def _assign(ctx: Context, *, proposal_id: int, to: Member) -> Reply:
     p = await assign(
         ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id, proposal_id=proposal_id, to=to, now=ctx.now
     )
-    deliver_after_commit(ctx, p.id)
     return Reply(f"{to.display_name} delivers gesture #{p.id}.")
 
 
@@ -309,7 +290,6 @@ async def _decide(ctx: Context, proposal_id: int, confirm: bool) -> Reply:
         confirm=confirm,
         now=ctx.now,
     )
-    deliver_after_commit(ctx, p.id)
     if confirm:
         return Reply(f"Gesture #{p.id} is approved over budget; it counts against this month.")
     return Reply(f"Gesture #{p.id} is declined; the budget stays as it was.")

@@ -1,10 +1,9 @@
-"""Ports the handlers and the jobs talk through: each platform implements `Notifier` in bot/<platform>/, and
-`jobs.gesture_sender` implements `GestureMessages`."""
+"""Ports the handlers and the jobs talk through: each platform implements `Notifier` in bot/<platform>/; the one
+outbox sender (`jobs.outbox_sender`) sends everything the bot says on its own through it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from db.models import Platform
@@ -42,10 +41,3 @@ class Notifier(Protocol):
     async def post_channel(self, *, workspace: str, channel_id: str, reply: Reply) -> MessageRef: ...
 
     async def update(self, *, ref: MessageRef, reply: Reply) -> None: ...
-
-
-class GestureMessages(Protocol):
-    """Sends the gesture cards and messages a committed change owes. A gesture command calls it right after its
-    commit (`handlers.gestures.deliver_after_commit`); what can't go out then, the ticker sends later."""
-
-    async def send_owed(self, *, now: datetime, proposal_id: int | None = None) -> int: ...

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,9 +30,6 @@ from ownership.errors import InvalidInput
 from .grammar import Arg, Flag, MissingArgument, Option, Positional, Scope, Together, parse_words
 from .parsing import Word, or_list
 from .replies import ActionInvocation, Reply
-
-if TYPE_CHECKING:
-    from .ports import GestureMessages
 
 
 @dataclass
@@ -48,9 +44,8 @@ class Context:
     now: datetime
     policy: NudgeSettings
     channel_id: str | None = None
-    # For work after the transaction commits (e.g. posting a gesture card through `gesture_messages`): a command
-    # appends a coroutine function; Handlers awaits each one after commit, and never after a rollback.
-    gesture_messages: GestureMessages | None = None
+    # For work after the transaction commits: a command appends a coroutine function; Handlers awaits each one
+    # after commit, and never after a rollback. (Messages for others are outbox rows, not work here.)
     after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property

@@ -12,7 +12,7 @@ from gestures.withdrawing import withdraw_proposal
 from ownership import withdrawals
 
 from .claims import member_user_id
-from .gestures import WOW, deliver_after_commit
+from .gestures import WOW
 from .grammar import CustomerRef, Number
 from .registry import COMMANDS, Context
 from .replies import Notice, Reply
@@ -53,7 +53,6 @@ async def withdraw_gesture(ctx: Context, *, proposal_id: int) -> Reply:
         ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id, proposal_id=proposal_id, now=ctx.now
     )
     p = done.proposal
-    deliver_after_commit(ctx, p.id)  # the card in the channel shows it withdrawn
     told = Reply(
         f"{ctx.actor.display_name} withdrew gesture #{p.id} ({p.gesture}) before the vote closed; "
         "your vote no longer counts and nothing is spent."

@@ -1,8 +1,9 @@
 """Scheduled orchestration: the work nobody typed a command for.
 
-- `nudge_sweep`: plan, claim, render and send nudges, and mark what happened.
-- `gesture_closer`: close frugal-wow votes at their deadline, owe reminders, send what is owed.
-- `gesture_sender`: send the gesture cards and messages a change owes (right after its commit, and on each tick).
+- `nudge_sweep`: plan, claim and render nudges, and hand each message to the outbox (`nudge_handover`).
+- `gesture_closer`: close frugal-wow votes at their deadline and owe reminders.
+- `gesture_sender`: draw the gesture cards and messages the outbox owes, at send time.
+- `outbox_sender`: the one sender of everything the bot says on its own (woken after commits, and on each tick).
 - `custody_returns`: step-outs and away covers whose period is over go back to their owner.
 
 Jobs sit between the faces and the conversation layer: they render with handlers' renderers (neutral `Reply`s)
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from .custody_returns import CustodyReturns
 from .gesture_closer import GestureCloser
 from .nudge_sweep import NudgeSweeper
+from .outbox_sender import OutboxSender
 
 TickFn = Callable[[], Awaitable[object]]
 
@@ -26,10 +28,11 @@ TickFn = Callable[[], Awaitable[object]]
 class Jobs:
     nudges: NudgeSweeper
     gestures: GestureCloser
+    outbox: OutboxSender
     custody: CustodyReturns | None = None
 
     def ticks(self) -> list[TickFn]:
         """What the ticker calls every NUDGE_TICK_SECONDS, in order: custody returns (so the nudges that follow
-        go to the right person), nudges, then gesture deadlines."""
+        go to the right person), nudges, gesture deadlines, then the outbox (which sends what the others owe)."""
         first = [self.custody.tick] if self.custody is not None else []
-        return [*first, self.nudges.tick, self.gestures.tick]
+        return [*first, self.nudges.tick, self.gestures.tick, self.outbox.tick]

@@ -1,23 +1,19 @@
 """The gesture closer, what the ticker runs every NUDGE_TICK_SECONDS after the nudge sweep: close the votes past
-their deadline (exactly once, across replicas and restarts), owe delivery reminders, and send what is owed.
+their deadline (exactly once, across replicas and restarts) and owe delivery reminders; the outbox sender, run
+next, sends what that owes.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.clock import Clock
-from db.models import Platform
 from gestures.closing import close_proposal, due_proposals
 from gestures.delivery import enqueue_delivery_reminders
-from handlers.ports import Notifier
-
-from .gesture_sender import GestureSender
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +28,12 @@ class CloseReport:
 async def close_due_proposals(
     *,
     sessions: async_sessionmaker[AsyncSession],
-    notifiers: Mapping[Platform, Notifier],
     now: datetime,
     remind: bool = True,
 ) -> CloseReport:
     """The scheduler's gesture tick: close every proposal past its deadline (exactly once, across replicas and
     restarts), owe a delivery reminder once a day per approved, undelivered gesture (`remind=False` when the
-    nudges engine reminds instead), and send whatever is owed."""
+    nudges engine reminds instead). What that owes is in the outbox; the outbox sender, next in the tick, sends it."""
     report = CloseReport()
     async with sessions() as session:
         due = await due_proposals(session, now=now)
@@ -54,19 +49,15 @@ async def close_due_proposals(
     if remind:
         async with sessions() as session, session.begin():
             report.reminders = await enqueue_delivery_reminders(session, now=now)
-    report.sent = await GestureSender(sessions, notifiers).send_owed(now=now)
     return report
 
 
 class GestureCloser:
-    """`close_due_proposals` on the runtime's sessions, notifiers and clock: one tick function for the ticker."""
+    """`close_due_proposals` on the runtime's sessions and clock: one tick function for the ticker."""
 
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], notifiers: Mapping[Platform, Notifier], *, clock: Clock
-    ) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, clock: Clock) -> None:
         self.sessions = sessions
-        self.notifiers = notifiers
         self.clock = clock
 
     async def tick(self) -> CloseReport:
-        return await close_due_proposals(sessions=self.sessions, notifiers=self.notifiers, now=self.clock())
+        return await close_due_proposals(sessions=self.sessions, now=self.clock())

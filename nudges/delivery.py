@@ -4,10 +4,12 @@
    replicas take disjoint rows; SQLite's IMMEDIATE transactions serialize), re-check that each problem still
    exists (else cancel), apply the daily cap (the rest go into one bundle), and set status=sending with
    `claimed_by` and `lease_until`. Commit.
-2. The caller sends each `Message` through the platform Notifier (outside any transaction).
-3. `mark_sent` / `mark_retry` / `mark_failed` (another short transaction), fenced by `claimed_by` and status,
-   so a sweeper whose lease was taken over cannot overwrite the new owner's result.
-A sweeper that dies between 1 and 3 leaves rows in `sending`; once `lease_until` passes they are due again.
+2. In the same transaction the sweeper renders each `Message` and hands it to the outbox (`db.outbox`) as one
+   row, and `mark_sent` records the hand-over (fenced by `claimed_by` and status, so a sweeper whose lease was
+   taken over cannot overwrite the new owner's result). From then on the outbox's one sender delivers it,
+   retrying as the platform asks; nothing of a claimed nudge lives only in memory.
+3. When the platform refuses it for good, `fail_handed_over` records why and tells the recipient's lead.
+A sweeper that dies inside 1-2 rolls back; its claim was never committed.
 """
 
 from __future__ import annotations
@@ -232,49 +234,38 @@ async def mark_sent(
     return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
-async def mark_retry(
-    session: AsyncSession, *, ids: list[int], worker: str, now: datetime, retry_after: float, error: str
-) -> int:
-    """The platform said "later" (Slack 429, a Bot Connector hiccup): due again after `retry_after`."""
-    result = await session.execute(
+async def record_message(session: AsyncSession, *, first_id: int, platform: str, channel: str, message_id: str) -> None:
+    """The outbox delivered the message that carried delivery `first_id` (and its bundle): where it lives."""
+    await session.execute(
         update(NudgeDelivery)
-        .where(
-            NudgeDelivery.id.in_(ids),
-            NudgeDelivery.claimed_by == worker,
-            NudgeDelivery.status == DeliveryStatus.SENDING,
-        )
-        .values(
-            status=DeliveryStatus.PLANNED,
-            due_at=now + timedelta(seconds=max(1.0, retry_after)),
-            claimed_by=None,
-            lease_until=None,
-            bundle_id=None,
-            error=error[:500],
-        )
+        .where(or_(NudgeDelivery.id == first_id, NudgeDelivery.bundle_id == first_id))
+        .values(message_platform=platform, message_channel=channel[:128], message_id=message_id[:128])
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
-async def mark_failed(
-    session: AsyncSession, *, ids: list[int], worker: str, now: datetime, error: str
-) -> list[NudgeDelivery]:
-    """The platform will never take it: record why, and tell the recipient's lead (or the admins) instead.
-    Returns the deliveries created for them (they go out with the next claim)."""
+async def fail_handed_over(session: AsyncSession, *, first_id: int, now: datetime, error: str) -> list[NudgeDelivery]:
+    """The outbox could not deliver the message that carried delivery `first_id` (and, for a bundle, the ones
+    bundled with it): mark them failed and tell the recipient's lead, once."""
     failed = list(
         (
             await session.execute(
                 select(NudgeDelivery)
                 .where(
-                    NudgeDelivery.id.in_(ids),
-                    NudgeDelivery.claimed_by == worker,
-                    NudgeDelivery.status == DeliveryStatus.SENDING,
+                    or_(NudgeDelivery.id == first_id, NudgeDelivery.bundle_id == first_id),
+                    NudgeDelivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.BUNDLED)),
                 )
                 .with_for_update()
                 .execution_options(populate_existing=True)
             )
         ).scalars()
     )
+    return await _tell_lead_instead(session, failed, now=now, error=error)
+
+
+async def _tell_lead_instead(
+    session: AsyncSession, failed: list[NudgeDelivery], *, now: datetime, error: str
+) -> list[NudgeDelivery]:
     created: list[NudgeDelivery] = []
     for delivery in failed:
         delivery.status = DeliveryStatus.FAILED

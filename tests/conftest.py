@@ -166,7 +166,20 @@ class Chat:
         self.workspace = workspace
         self.platform = Platform.CONSOLE
 
+    async def settle(self) -> None:
+        """Wait for the outbox sender the handlers woke after the commit (the tests read what it sent)."""
+        sender = getattr(self.handlers.wake_sender, "__self__", None)
+        if sender is not None:
+            await sender.drain()
+
     async def say(self, user: str, text: str, name: str | None = None):  # type: ignore[no-untyped-def]
+
+        try:
+            return await self._say(user, text, name)
+        finally:
+            await self.settle()
+
+    async def _say(self, user: str, text: str, name: str | None = None):  # type: ignore[no-untyped-def]
         from handlers import Invocation
 
         return await self.handlers.command(
@@ -181,6 +194,12 @@ class Chat:
         )
 
     async def click(self, user: str, action_id: str, value: str, typed: str | None = None):  # type: ignore[no-untyped-def]
+        try:
+            return await self._click(user, action_id, value, typed)
+        finally:
+            await self.settle()
+
+    async def _click(self, user: str, action_id: str, value: str, typed: str | None = None):  # type: ignore[no-untyped-def]
         from handlers import ActionInvocation
 
         return await self.handlers.action(

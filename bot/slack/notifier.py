@@ -120,8 +120,13 @@ class ConnectionErrorRetries(TimedRetries):
         return isinstance(error, CONNECTION_ERRORS)
 
 
+# A 429 asking for a longer wait is not waited out inside the call: the call fails with the Retry-After, and the
+# outbox sends the message again when it is due (`db.outbox.backoff`), holding nothing meanwhile.
+MAX_INLINE_RETRY_AFTER = 5
+
+
 class RateLimitRetries(TimedRetries):
-    """Retries a 429 after its Retry-After (1 s when Slack sends none), plus jitter."""
+    """Retries a 429 after its Retry-After (1 s when Slack sends none), plus jitter, when that is short."""
 
     async def _can_retry_async(
         self,
@@ -131,16 +136,23 @@ class RateLimitRetries(TimedRetries):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        return response is not None and response.status_code == 429
+        return (
+            response is not None
+            and response.status_code == 429
+            and self.retry_after(response) <= MAX_INLINE_RETRY_AFTER
+        )
 
-    def wait_seconds(self, state: RetryState, response: HttpResponse | None) -> float:
+    @staticmethod
+    def retry_after(response: HttpResponse | None) -> int:
         headers = response.headers if response is not None else {}
         values = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
         try:
-            retry_after = int(values[0]) if values else 1
+            return int(values[0]) if values else 1
         except ValueError:
-            retry_after = 1
-        return retry_after + self.timing.jitter()
+            return 1
+
+    def wait_seconds(self, state: RetryState, response: HttpResponse | None) -> float:
+        return self.retry_after(response) + self.timing.jitter()
 
 
 class ServerErrorRetries(TimedRetries):

@@ -1,4 +1,5 @@
-"""Replies out: the invoker's answer on the surface they used, a prompt as a modal, and notices as DMs."""
+"""Replies out: the invoker's answer on the surface they used, and a prompt as a modal. A reply's notices for
+other people are not sent here: the handlers wrote them to the outbox, and its sender delivers them."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 async def deliver(client: AsyncWebClient, notifier: SlackNotifier, reply: Reply, where: Where) -> None:
-    """Everything a reply says: a prompt (a modal while the trigger lasts), its text, and its notices."""
+    """Everything a reply says to the invoker: a prompt (a modal while the trigger lasts) and its text."""
     if reply.prompt is not None and where.trigger_id:
         context = render.PromptContext(
             reply.prompt.submit_action_id,
@@ -35,19 +36,6 @@ async def deliver(client: AsyncWebClient, notifier: SlackNotifier, reply: Reply,
             log.warning("views.open failed: %s", error.response.get("error"))
     if reply.text:
         await answer(client, notifier, reply, where)
-    for notice in reply.notices:
-        try:
-            await notifier.send_direct(
-                workspace=where.team_id, user_id=notice.to_user_id, reply=notice.reply, client=client
-            )
-        except DeliveryFailed as error:
-            log.warning("could not DM %s: %s", notice.to_user_id, error)
-            await answer(
-                client,
-                notifier,
-                Reply(f"I could not message <@{notice.to_user_id}> ({error}); please tell them yourself.", error=True),
-                where,
-            )
 
 
 async def answer(client: AsyncWebClient, notifier: SlackNotifier, reply: Reply, where: Where) -> None:

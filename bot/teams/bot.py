@@ -92,8 +92,7 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
                 time_zone=activity.local_timezone,
             )
         )
-        await self._send(turn_context, reply)
-        await self._deliver_notices(turn_context, reply)
+        await self._send(turn_context, reply)  # its notices went to the outbox; its sender delivers them
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         activity = turn_context.activity
@@ -176,8 +175,7 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         elif private:
             await self._send_privately(turn_context, reply)
         else:
-            await self._send(turn_context, reply)
-        await self._deliver_notices(turn_context, reply)
+            await self._send(turn_context, reply)  # its notices went to the outbox; its sender delivers them
         return body
 
     # --- plumbing ------------------------------------------------------------------------------------------
@@ -218,15 +216,6 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             )
         except DeliveryFailed as failed:
             log.warning("could not answer a channel card click privately: %s", failed)
-
-    async def _deliver_notices(self, turn_context: TurnContext, reply: Reply) -> None:
-        """Notices are DMs to other people; when one can't be delivered, the invoker is told who and why."""
-        tenant = turn_context.turn_state[TENANT_KEY]
-        for notice in reply.notices:
-            try:
-                await self.notifier.send_direct(workspace=tenant, user_id=notice.to_user_id, reply=notice.reply)
-            except DeliveryFailed as failed:
-                await self._send(turn_context, Reply(str(failed), error=True))
 
 
 def in_channel(activity: Activity) -> bool:

@@ -24,6 +24,8 @@ from bot.settings import DashboardSettings
 from db.models import Platform, Workspace
 from reports.field import FieldReport, TicketLine, field_report
 
+from .failed_deliveries import failed_deliveries_html, failed_deliveries_json, failed_deliveries_of
+
 log = logging.getLogger(__name__)
 PATH = "/dashboard"
 COOKIE = "ownerbot_dashboard"
@@ -81,14 +83,19 @@ class Dashboard:
         report = await self.report(request)
         if isinstance(report, web.StreamResponse):
             return report
-        return web.json_response(report.as_json(), headers={"Cache-Control": "no-store"})
+        data = report.as_json()
+        async with self.runtime.sessions() as session:
+            data["failed_deliveries"] = failed_deliveries_json(await failed_deliveries_of(session, report.workspace))
+        return web.json_response(data, headers={"Cache-Control": "no-store"})
 
     async def html(self, request: web.Request) -> web.StreamResponse:
         report = await self.report(request)
         if isinstance(report, web.StreamResponse):
             return report
+        async with self.runtime.sessions() as session:
+            failed = failed_deliveries_html(await failed_deliveries_of(session, report.workspace))
         return web.Response(
-            text=render_html(report),
+            text=render_html(report).replace("</body>", failed + "</body>"),
             content_type="text/html",
             charset="utf-8",
             headers={

@@ -22,7 +22,6 @@ from .core import (
 from .custody import Custody, CustodyKind, CustodyStatus
 from .gestures import (
     GestureComment,
-    GestureMessage,
     GestureProposal,
     GestureSettings,
     GestureStatus,
@@ -38,6 +37,7 @@ from .nudges import (
     ServiceLevel,
     SubjectKind,
 )
+from .outbox import OutboxMessage, OutboxStatus
 from .slack import SlackEvent
 from .teams import TeamsConversation, TeamsMember
 from .tickets import CustomerIdea, TicketEvent, TicketEventKind, WebhookDelivery
@@ -53,7 +53,6 @@ __all__ = [
     "DeliveryStatus",
     "EventKind",
     "GestureComment",
-    "GestureMessage",
     "GestureProposal",
     "GestureSettings",
     "GestureStatus",
@@ -66,6 +65,8 @@ __all__ = [
     "NudgeDelivery",
     "NudgeEpisode",
     "NudgeKind",
+    "OutboxMessage",
+    "OutboxStatus",
     "OwnershipEvent",
     "Platform",
     "Priority",

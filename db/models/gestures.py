@@ -1,4 +1,4 @@
-"""Frugal wow: team settings, proposals, votes, comments, and the messages the bot owes about them.
+"""Frugal wow: team settings, proposals, votes and comments (the messages the bot owes about them are outbox rows).
 
 Money is stored as integer cents (`*_cents`) in the team's currency (`GestureSettings.currency`), so sums are
 exact in SQL on SQLite and PostgreSQL alike.
@@ -121,41 +121,8 @@ class GestureComment(Base):
     at: Mapped[datetime]
 
 
-class GestureMessage(Base):
-    """A message the bot owes about a proposal (an outbox row): the card, the outcome announcement, a direct
-    message, a delivery reminder. Written in the same transaction as the change it reports; delivered after
-    commit by whoever claims it first (`claimed_until` is a lease), so a crash, a restart or a second replica
-    neither loses it nor sends it twice. `want_version` > `sent_version` means the message is out of date
-    (`dirty`); `message_id` is the platform's id once it was posted, so later versions update it in place."""
-
-    __tablename__ = "gesture_messages"
-    __table_args__ = (
-        UniqueConstraint("proposal_id", "purpose", "target"),
-        Index("ix_gesture_messages_dirty_claimed", "dirty", "claimed_until"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("gesture_proposals.id", ondelete="CASCADE"))
-    purpose: Mapped[str] = mapped_column(String(40))  # card, outcome, outcome-dm, lead-confirm, reminder-<date>
-    direct: Mapped[bool] = mapped_column(Boolean, default=False)  # a DM to `target` (a user id), else a channel
-    target: Mapped[str] = mapped_column(String(128))
-    platform: Mapped[Platform] = mapped_column(str_enum(Platform, 16))
-    workspace: Mapped[str] = mapped_column(String(128))  # the platform's workspace / tenant id
-    message_id: Mapped[str | None] = mapped_column(String(256))
-    ref_channel_id: Mapped[str | None] = mapped_column(String(256))  # the channel the platform put it in
-    want_version: Mapped[int] = mapped_column(Integer, default=1)
-    sent_version: Mapped[int] = mapped_column(Integer, default=0)
-    dirty: Mapped[bool] = mapped_column(Boolean, default=True)
-    claimed_until: Mapped[datetime | None]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
-
-
 __all__ = [
     "GestureComment",
-    "GestureMessage",
     "GestureProposal",
     "GestureSettings",
     "GestureStatus",

@@ -11,7 +11,7 @@ import pytest
 from bot.console import ConsoleChat, ConsoleNotifier
 from db.models import Platform
 from handlers import Handlers
-from jobs.gesture_sender import GestureSender
+from jobs.outbox_sender import OutboxSender
 from nudges.settings import NudgeSettings
 
 from ..conftest import Clock, Database
@@ -25,15 +25,19 @@ def inbox(tmp_path: Path) -> ConsoleNotifier:
 
 
 @pytest.fixture
-def everyday(db: Database, clock: Clock, policy: NudgeSettings, inbox: ConsoleNotifier) -> Handlers:
-    """Handlers as `ownerbot chat` builds them (gesture cards go to the console inbox); U1 (Ana) is an admin
-    from the start, as `OWNERBOT_ADMINS=U1` in the README."""
-    sender = GestureSender(db.sessions, {Platform.CONSOLE: inbox})
-    return Handlers(db.sessions, admins=frozenset({"U1"}), clock=clock, policy=policy, gesture_messages=sender)
+def sender(db: Database, clock: Clock, inbox: ConsoleNotifier) -> OutboxSender:
+    return OutboxSender(db.sessions, {Platform.CONSOLE: inbox}, clock)
 
 
 @pytest.fixture
-def console(everyday: Handlers, inbox: ConsoleNotifier) -> Console:
+def everyday(db: Database, clock: Clock, policy: NudgeSettings, sender: OutboxSender) -> Handlers:
+    """Handlers as `ownerbot chat` builds them (what the bot says on its own goes through the outbox to the
+    console inbox); U1 (Ana) is an admin from the start, as `OWNERBOT_ADMINS=U1` in the README."""
+    return Handlers(db.sessions, admins=frozenset({"U1"}), clock=clock, policy=policy, wake_sender=sender.wake)
+
+
+@pytest.fixture
+def console(everyday: Handlers, inbox: ConsoleNotifier, sender: OutboxSender) -> Console:
     """`await console("U1", "Ana", ["claim acme", …])`: one console session; returns what it printed."""
 
     async def session(user: str, name: str, lines: list[str]) -> str:
@@ -46,7 +50,8 @@ def console(everyday: Handlers, inbox: ConsoleNotifier) -> Console:
             except StopIteration:
                 raise EOFError from None
 
-        await ConsoleChat(everyday, user_id=user, name=name, out=out, inbox=inbox).run(read_line)
+        await ConsoleChat(everyday, user_id=user, name=name, out=out, inbox=inbox, settle=sender.drain).run(read_line)
+        await sender.drain()  # what this session owed others is in their inboxes before the next one starts
         return out.getvalue()
 
     return session

@@ -1,5 +1,5 @@
-"""Gesture fixtures: the console platform's real Notifier (an inbox folder) wired into Handlers through the
-gesture sender (as the composition root wires it), and a team.
+"""Gesture fixtures: the console platform's real Notifier (an inbox folder) behind the outbox sender, which the
+Handlers wake after each commit (as the composition root wires it), and a team.
 
 The team "support" votes in channel C-WOW: agents U1, U2, U3 and its lead U_LEAD. Acme is owned by U1.
 """
@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 
 from bot.console import ConsoleNotifier
 from db.engine import create_engine, create_session_factory
-from db.models import Platform
+from db.models import OutboxMessage, Platform
+from gestures import outbox as gesture_outbox
 from handlers import Handlers
 from handlers.ports import Notifier
 from jobs.gesture_closer import CloseReport, close_due_proposals
-from jobs.gesture_sender import GestureSender
+from jobs.outbox_sender import OutboxSender, SendReport
 from nudges.settings import NudgeSettings
 
 from ..conftest import Chat, Clock, Database
@@ -40,14 +41,13 @@ def notifiers(inbox: ConsoleNotifier) -> dict[Platform, Notifier]:
 
 
 @pytest.fixture
-def handlers(db: Database, clock: Clock, policy: NudgeSettings, notifiers: dict[Platform, Notifier]) -> Handlers:
-    return Handlers(
-        db.sessions,
-        admins=frozenset({"U_ADMIN"}),
-        clock=clock,
-        policy=policy,
-        gesture_messages=GestureSender(db.sessions, notifiers),
-    )
+def sender(db: Database, clock: Clock, notifiers: dict[Platform, Notifier]) -> OutboxSender:
+    return OutboxSender(db.sessions, notifiers, clock)
+
+
+@pytest.fixture
+def handlers(db: Database, clock: Clock, policy: NudgeSettings, sender: OutboxSender) -> Handlers:
+    return Handlers(db.sessions, admins=frozenset({"U_ADMIN"}), clock=clock, policy=policy, wake_sender=sender.wake)
 
 
 @pytest.fixture
@@ -73,7 +73,14 @@ async def propose(chat: Chat, user: str, text: str) -> int:
 
 
 async def tick(db: Database, inbox: ConsoleNotifier, clock: Clock) -> CloseReport:
-    return await close_due_proposals(sessions=db.sessions, notifiers={Platform.CONSOLE: inbox}, now=clock())
+    """The ticker's gesture round: close what is due, then the outbox sender sends what that owes."""
+    report = await close_due_proposals(sessions=db.sessions, now=clock())
+    report.sent = (await send(db, {Platform.CONSOLE: inbox}, clock)).sent
+    return report
+
+
+async def send(db: Database, notifiers: dict[Platform, Notifier], clock: Clock) -> SendReport:
+    return await OutboxSender(db.sessions, notifiers, clock).send_due()
 
 
 async def rows(db: Database, model: type, **where: Any) -> list[Any]:
@@ -85,6 +92,14 @@ async def rows(db: Database, model: type, **where: Any) -> list[Any]:
 async def count(db: Database, model: type, **where: Any) -> int:
     async with db.sessions() as session:
         return await session.scalar(select(func.count()).select_from(model).filter_by(**where)) or 0
+
+
+async def messages(db: Database, proposal_id: int, purpose: str | None = None) -> list[tuple[str, OutboxMessage]]:
+    """The outbox rows about a proposal, with each one's gesture purpose (card, outcome, …); updates included."""
+    async with db.sessions() as session:
+        found = await gesture_outbox.messages_for(session, proposal_id=proposal_id)
+    parsed = [(gesture_outbox.parse_render(m.render or ""), m) for m in found]
+    return [(p[1], m) for p, m in parsed if p is not None and purpose in (None, p[1])]
 
 
 def posts(inbox: ConsoleNotifier, box: str = CHANNEL_BOX) -> list[dict[str, Any]]:
@@ -122,11 +137,6 @@ async def second_replica(
     """Another server process on the same database and the same chat platform."""
     engine = create_engine(db.url)
     sessions = create_session_factory(engine)
-    yield Handlers(
-        sessions,
-        admins=frozenset({"U_ADMIN"}),
-        clock=clock,
-        policy=policy,
-        gesture_messages=GestureSender(sessions, {Platform.CONSOLE: ConsoleNotifier(inbox.inbox)}),
-    )
+    sender = OutboxSender(sessions, {Platform.CONSOLE: ConsoleNotifier(inbox.inbox)}, clock)
+    yield Handlers(sessions, admins=frozenset({"U_ADMIN"}), clock=clock, policy=policy, wake_sender=sender.wake)
     await engine.dispose()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from bot.console import ConsoleNotifier
-from db.models import GestureMessage, GestureProposal, GestureSettings, GestureStatus, Team
+from db.models import GestureProposal, GestureSettings, GestureStatus, Team
 from gestures import budget as wow_budget
 from gestures import delivery, views
 from handlers import ActionId
 
 from ..conftest import Chat, Clock, Database
-from .conftest import button_ids, card_of, count, fields, posts, propose, rows, tick
+from .conftest import button_ids, card_of, count, fields, messages, posts, propose, rows, tick
 
 
 async def approve(chat: Chat, pid: int) -> None:
@@ -127,7 +127,7 @@ async def test_delivery_reminders_once_a_day_until_delivered(
     clock.advance(hours=18)  # Wednesday 11:00
     await tick(db, inbox, clock)
     assert len([r for r in posts(inbox, "user-U1") if r["reply"]["text"].startswith("Reminder")]) == 2
-    purposes = sorted(m.purpose for m in await rows(db, GestureMessage, proposal_id=pid))
+    purposes = sorted(purpose for purpose, m in await messages(db, pid) if m.replaces_id is None)
     assert purposes == ["card", "outcome", "outcome-dm", "outcome-dm", "reminder-2026-11-24", "reminder-2026-11-25"]
 
     async with db.sessions() as session:

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from bot.console import ConsoleNotifier
 from db.engine import create_engine, create_session_factory
-from db.models import GestureMessage, GestureProposal, GestureStatus, GestureVote, Platform
+from db.models import GestureProposal, GestureStatus, GestureVote, OutboxStatus, Platform
 from handlers import ActionId, Handlers
 from jobs.gesture_closer import close_due_proposals
-from jobs.gesture_sender import GestureSender
+from jobs.outbox_sender import OutboxSender
 from nudges.settings import NudgeSettings
 
 from ..conftest import Chat, Clock, Database
-from .conftest import CHANNEL_BOX, button_ids, card_of, count, fields, posts, propose, rows, tick
+from .conftest import CHANNEL_BOX, button_ids, card_of, count, fields, messages, posts, propose, rows, tick
 
 
 def outcomes(inbox: ConsoleNotifier) -> list[str]:
@@ -103,24 +103,26 @@ async def test_close_after_restart_announces_exactly_once(
     # A new process closes it, but dies before it could tell anyone (no platform reachable).
     engine = create_engine(db.url)
     try:
-        crashed = await close_due_proposals(sessions=create_session_factory(engine), notifiers={}, now=clock())
+        crashed = await close_due_proposals(sessions=create_session_factory(engine), now=clock())
     finally:
         await engine.dispose()
-    assert crashed.closed == [pid] and crashed.sent == 0 and outcomes(inbox) == []
-    owed = await rows(db, GestureMessage, proposal_id=pid)
-    assert {(m.purpose, m.dirty) for m in owed} >= {("outcome", True), ("card", True)}
+    assert crashed.closed == [pid] and outcomes(inbox) == []
+    owed = await messages(db, pid)
+    pending = {(purpose, m.replaces_id is not None) for purpose, m in owed if m.status == OutboxStatus.PENDING}
+    assert pending >= {("outcome", False), ("card", True)}  # the outcome, and an update of the posted card
 
     # After the restart, four replicas tick at the same time: one announcement, one DM each, card updated.
     clock.advance(minutes=6)
     engines = [create_engine(db.url) for _ in range(4)]
     try:
         reports = await asyncio.gather(
+            *[close_due_proposals(sessions=create_session_factory(e), now=clock()) for e in engines]
+        )
+        await asyncio.gather(
             *[
-                close_due_proposals(
-                    sessions=create_session_factory(e),
-                    notifiers={Platform.CONSOLE: ConsoleNotifier(inbox.inbox)},
-                    now=clock(),
-                )
+                OutboxSender(
+                    create_session_factory(e), {Platform.CONSOLE: ConsoleNotifier(inbox.inbox)}, clock
+                ).send_due()
                 for e in engines
             ]
         )
@@ -132,7 +134,7 @@ async def test_close_after_restart_announces_exactly_once(
     assert len(posts(inbox, "user-U1")) == 1 and len(posts(inbox, "user-U2")) == 1
     _, card = card_of(inbox, pid)
     assert fields(card)["Status"] == "approved; u1 delivers it"
-    assert all(not m.dirty for m in await rows(db, GestureMessage, proposal_id=pid))
+    assert all(m.status == OutboxStatus.SENT for _, m in await messages(db, pid))
 
 
 async def test_two_replicas_closing_at_once_close_once(
@@ -145,14 +147,9 @@ async def test_two_replicas_closing_at_once_close_once(
     clock.advance(hours=1)
     engines = [create_engine(db.url) for _ in range(5)]
     try:
-        reports = await asyncio.gather(
-            *[
-                close_due_proposals(
-                    sessions=create_session_factory(e), notifiers={Platform.CONSOLE: inbox}, now=clock()
-                )
-                for e in engines
-            ]
-        )
+        replicas = [create_session_factory(e) for e in engines]
+        reports = await asyncio.gather(*[close_due_proposals(sessions=s, now=clock()) for s in replicas])
+        await asyncio.gather(*[OutboxSender(s, {Platform.CONSOLE: inbox}, clock).send_due() for s in replicas])
     finally:
         for e in engines:
             await e.dispose()
@@ -183,7 +180,7 @@ async def test_votes_racing_the_close_are_counted_or_refused_never_lost(
             admins=frozenset({"U_ADMIN"}),
             clock=behind,
             policy=NudgeSettings(),
-            gesture_messages=GestureSender(sessions, {Platform.CONSOLE: inbox}),
+            wake_sender=OutboxSender(sessions, {Platform.CONSOLE: inbox}, behind).wake,
         )
         voters = ("U1", "U2", "U3", "U_LEAD")
         results = await asyncio.gather(

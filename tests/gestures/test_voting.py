@@ -6,11 +6,11 @@ import asyncio
 import json
 
 from bot.console import ConsoleNotifier
-from db.models import GestureComment, GestureMessage, GestureProposal, GestureStatus, GestureVote, VoteChoice
+from db.models import GestureComment, GestureProposal, GestureStatus, GestureVote, OutboxStatus, VoteChoice
 from handlers import ActionId, ActionInvocation, Handlers
 
 from ..conftest import Chat, Clock, Database
-from .conftest import CHANNEL_BOX, button_ids, card_of, count, fields, posts, propose, rows
+from .conftest import CHANNEL_BOX, button_ids, card_of, count, fields, messages, posts, propose, rows
 
 
 async def test_proposal_card_is_posted_and_updated_in_place(
@@ -86,6 +86,8 @@ async def test_many_concurrent_votes_count_once_per_member(
     ]
     replies = await asyncio.gather(*clicks)
     assert not [r.text for r in replies if r.error]
+    await team_chat.settle()  # both replicas' outbox senders, woken by those commits, finish what they owe
+    await Chat(second_replica).settle()
 
     votes = await rows(db, GestureVote, proposal_id=pid)
     assert len(votes) == 4 and len({v.member_id for v in votes}) == 4
@@ -97,8 +99,9 @@ async def test_many_concurrent_votes_count_once_per_member(
     _, card = card_of(inbox, pid)
     yes_count = sum(v.choice == VoteChoice.YES for v in votes)
     assert f"Yes ({yes_count})" in fields(card) and f"No ({4 - yes_count})" in fields(card)
-    [card_row] = await rows(db, GestureMessage, proposal_id=pid, purpose="card")
-    assert card_row.sent_version == card_row.want_version and not card_row.dirty and card_row.claimed_until is None
+    card_rows = [m for _, m in await messages(db, pid, "card")]
+    assert card_rows[0].replaces_id is None and all(m.replaces_id == card_rows[0].id for m in card_rows[1:])
+    assert all(m.status == OutboxStatus.SENT and m.lease_until is None for m in card_rows)  # nothing left owed
 
 
 async def test_anonymous_votes_show_counts_not_names(

@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app import RUNTIME
-from db.models import GestureMessage, GestureProposal, GestureStatus, GestureVote
+from db.models import GestureProposal, GestureStatus, GestureVote
 from handlers import ActionId
 from jobs.gesture_closer import CloseReport, close_due_proposals
+from jobs.outbox_sender import OutboxSender
 
 from ..conftest import Database
 from ..slack.conftest import SlackDriver, buttons_of, fake_slack, slack, text_of  # noqa: F401  (fixtures)
-from .conftest import rows
+from .conftest import messages, rows
 
 CHANNEL = "C0WOW"
 AGENTS = ("U1", "U2", "U3")
@@ -60,18 +61,19 @@ def card_now(slack: SlackDriver, ts: str) -> str:
 
 
 async def card_ts(db: Database, proposal_id: int) -> str:
-    [card] = await rows(db, GestureMessage, proposal_id=proposal_id, purpose="card")
+    [card] = [m for _, m in await messages(db, proposal_id, "card") if m.replaces_id is None]
     assert card.message_id
     return card.message_id
 
 
 async def tick(slack: SlackDriver, db: Database, hours: float) -> CloseReport:
     """What the scheduler's ticker does, `hours` from now, with the server's own notifiers."""
-    return await close_due_proposals(
-        sessions=db.sessions,
-        notifiers=slack.client.server.app[RUNTIME].notifiers,
-        now=datetime.now(UTC) + timedelta(hours=hours),
-    )
+    later = datetime.now(UTC) + timedelta(hours=hours)
+    report = await close_due_proposals(sessions=db.sessions, now=later)
+    report.sent = (
+        await OutboxSender(db.sessions, slack.client.server.app[RUNTIME].notifiers, lambda: later).send_due()
+    ).sent
+    return report
 
 
 async def test_propose_vote_anonymously_and_close_once_on_slack(slack: SlackDriver, db: Database) -> None:

@@ -14,15 +14,16 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from app import RUNTIME, build_app
 from bot.settings import Settings
-from db.models import GestureMessage, GestureProposal, GestureStatus, GestureVote, Platform
+from db.models import GestureProposal, GestureStatus, GestureVote, Platform
 from handlers import ActionId
 from jobs.gesture_closer import CloseReport, close_due_proposals
+from jobs.outbox_sender import OutboxSender
 
 from ..conftest import Database
 from ..slack.conftest import SLACK_ENV
 from ..teams.conftest import CHANNEL, PEOPLE, TeamsWire, actions_of, card_of, connector, text_of  # noqa: F401 (fixture)
 from ..teams.fake_connector import FakeBotConnector
-from .conftest import rows
+from .conftest import messages, rows
 
 VOTERS = ("ann", "sam", "kim", "lee")
 
@@ -38,7 +39,7 @@ async def wire(db: Database, connector: FakeBotConnector, monkeypatch: pytest.Mo
     assert any(s.name == "teams" and s.enabled for s in statuses), statuses
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
-    yield TeamsWire(client, connector, app[RUNTIME].notifiers[Platform.TEAMS])
+    yield TeamsWire(client, connector, app[RUNTIME].notifiers[Platform.TEAMS], outbox=app[RUNTIME].outbox)
     await client.close()
 
 
@@ -73,18 +74,19 @@ def card_updates(wire: TeamsWire, activity_id: str) -> list[dict[str, Any]]:
 
 
 async def card_id(db: Database, proposal_id: int) -> str:
-    [card] = await rows(db, GestureMessage, proposal_id=proposal_id, purpose="card")
-    assert card.message_id and card.ref_channel_id == CHANNEL
+    [card] = [m for _, m in await messages(db, proposal_id, "card") if m.replaces_id is None]
+    assert card.message_id and card.message_channel == CHANNEL
     return card.message_id
 
 
 async def tick(wire: TeamsWire, db: Database, hours: float) -> CloseReport:
     """What the scheduler's ticker does, `hours` from now, with the server's own notifiers."""
-    return await close_due_proposals(
-        sessions=db.sessions,
-        notifiers=wire.client.server.app[RUNTIME].notifiers,
-        now=datetime.now(UTC) + timedelta(hours=hours),
-    )
+    later = datetime.now(UTC) + timedelta(hours=hours)
+    report = await close_due_proposals(sessions=db.sessions, now=later)
+    report.sent = (
+        await OutboxSender(db.sessions, wire.client.server.app[RUNTIME].notifiers, lambda: later).send_due()
+    ).sent
+    return report
 
 
 async def test_propose_vote_anonymously_and_close_once_on_teams(wire: TeamsWire, db: Database) -> None:

@@ -42,6 +42,13 @@ def sweeper(db: Database, clock: Clock, inbox: ConsoleNotifier, policy: NudgeSet
     return NudgeSweeper(db.sessions, {Platform.CONSOLE: inbox}, policy=policy, clock=clock, worker="test-sweeper")
 
 
+def is_notice(record: dict[str, Any]) -> bool:
+    handoff_buttons = {"ownerbot.handoff.accept", "ownerbot.handoff.decline"}
+    return bool(handoff_buttons & {b["action_id"] for b in record["reply"].get("buttons", [])}) or (
+        "accepted" in record["reply"]["text"] or "declined" in record["reply"]["text"]
+    )
+
+
 @dataclass
 class Desk:
     """Sets the scene through the ORM (tickets belong to the tickets feature) and reads what people got."""
@@ -124,8 +131,9 @@ class Desk:
         return [r for r in records if kind in r["reply"]["text"]]
 
     def nudges(self, user: str) -> list[dict[str, Any]]:
-        """Everything but the lead's daily digest."""
-        return [r for r in self.got(user) if "digest" not in r["reply"]["text"]]
+        """Everything but the lead's daily digest and the notices commands sent (a handoff offer, its outcome):
+        those go through the same outbox, so a tick delivers them too."""
+        return [r for r in self.got(user) if "digest" not in r["reply"]["text"] and not is_notice(r)]
 
     async def deliveries(self) -> list[NudgeDelivery]:
         async with self.db.sessions() as session:

@@ -8,8 +8,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.console import CONSOLE_WORKSPACE, ConsoleChat, ConsoleNotifier
-from db.models import NudgeEpisode, NudgeKind
+from db.models import NudgeEpisode, NudgeKind, Platform
 from handlers import Handlers
+from jobs.outbox_sender import OutboxSender
 from nudges.settings import NudgeSettings
 
 from ..conftest import Chat, Clock, Database
@@ -51,9 +52,11 @@ async def test_console_handoff_asks_for_a_missing_reason_and_the_receiver_finds_
     db: Database, clock: Clock, policy: NudgeSettings, tmp_path: Path
 ) -> None:
     """In the console as in chat: a handoff without a reason asks `?`, the next line answers it, and the offer
-    waits in the receiver's inbox with its buttons; opening the console is first sight."""
-    handlers = Handlers(db.sessions, admins=frozenset({"U1"}), clock=clock, policy=policy)
+    waits in the receiver's inbox with its buttons (put there by the outbox sender, woken after the commit);
+    opening the console is first sight."""
     inbox = ConsoleNotifier(tmp_path / "inbox")
+    sender = OutboxSender(db.sessions, {Platform.CONSOLE: inbox}, clock)
+    handlers = Handlers(db.sessions, admins=frozenset({"U1"}), clock=clock, policy=policy, wake_sender=sender.wake)
 
     async def session(user: str, name: str, lines: list[str]) -> str:
         out = io.StringIO()
@@ -66,6 +69,7 @@ async def test_console_handoff_asks_for_a_missing_reason_and_the_receiver_finds_
                 raise EOFError from None
 
         await ConsoleChat(handlers, user_id=user, name=name, out=out, inbox=inbox).run(read_line)
+        await sender.drain()
         return out.getvalue()
 
     await session("U2", "Sam", [])

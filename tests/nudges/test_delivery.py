@@ -12,7 +12,7 @@ from collections import Counter
 from sqlalchemy import select
 
 from bot.console import ConsoleNotifier
-from db.models import DeliveryStatus, NudgeDelivery, NudgeKind, Platform
+from db.models import DeliveryStatus, NudgeDelivery, NudgeKind, OutboxMessage, OutboxStatus, Platform
 from handlers import Reply
 from handlers.ports import DeliveryFailed, MessageRef
 from jobs.nudge_sweep import NudgeSweeper
@@ -21,6 +21,14 @@ from nudges.settings import NudgeSettings
 
 from ..conftest import Clock, Database
 from .conftest import Desk
+
+
+async def outbox_rows(db: Database, target: str | None = None) -> list[OutboxMessage]:
+    async with db.sessions() as session:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if target is not None:
+            query = query.where(OutboxMessage.target == target)
+        return list((await session.execute(query)).scalars())
 
 
 class ScriptedPlatform:
@@ -56,17 +64,21 @@ async def test_rate_limits_and_errors_are_retried_later_not_dropped(
     await desk.ticket("Acme", tier="premium")
     first = await desk.tick(hours=4)
     assert first.retried == 1 and desk.got("U1") == []
-    [row] = [d for d in await desk.deliveries() if d.kind == NudgeKind.STALE]
-    assert row.status == DeliveryStatus.PLANNED and row.error == "429 rate_limited"
+    [row] = await outbox_rows(db, "U1")  # the nudge was handed to the outbox; it waits there
+    assert row.status == OutboxStatus.PENDING and row.last_error == "429 rate_limited"
     assert (row.due_at - clock.now).total_seconds() == 30
     await desk.tick(seconds=29)
     assert desk.got("U1") == []
     second = await desk.tick(seconds=1)
-    assert second.retried == 1 and desk.got("U1") == []  # the network error: again in a minute
-    await desk.tick(seconds=60)
+    assert second.retried == 1 and desk.got("U1") == []  # the network error: again after a back-off (10 s)
+    await desk.tick(seconds=9)
+    assert desk.got("U1") == []
+    await desk.tick(seconds=1)
     assert len(desk.got("U1", "no update")) == 1
-    [row] = [d for d in await desk.deliveries() if d.kind == NudgeKind.STALE]
-    assert row.status == DeliveryStatus.SENT and row.attempts == 3 and row.message_id
+    [row] = await outbox_rows(db, "U1")
+    assert row.status == OutboxStatus.SENT and row.attempts == 3 and row.message_id
+    [nudge] = [d for d in await desk.deliveries() if d.kind == NudgeKind.STALE]
+    assert nudge.status == DeliveryStatus.SENT and nudge.message_id == row.message_id  # where it lives
 
 
 async def test_permanent_failure_is_recorded_and_the_lead_is_told(
@@ -93,25 +105,29 @@ async def test_platform_without_a_notifier_waits_instead_of_dropping(
     await desk.ticket("Acme", tier="premium")
     result = await desk.tick(hours=4)
     assert result.retried >= 1 and result.sent == 0
-    assert {d.status for d in await desk.deliveries()} == {DeliveryStatus.PLANNED}
+    waiting = await outbox_rows(db)
+    assert waiting and {(r.status, r.last_error) for r in waiting} == {
+        (OutboxStatus.PENDING, "console is off on this server")
+    }
 
 
 async def test_a_sweeper_that_dies_after_claiming_loses_nothing(
     desk: Desk, db: Database, clock: Clock, policy: NudgeSettings
 ) -> None:
+    """Claiming hands each message to the outbox in the claim's own transaction: a sweeper that dies right after
+    leaves nothing in memory only, and any other sender delivers it (no lease to wait out)."""
     await desk.ticket("Acme", tier="premium")
     await desk.ticket("Globex", tier="premium", owner="U2")
     clock.advance(hours=4)
     doomed = NudgeSweeper(db.sessions, {Platform.CONSOLE: desk.inbox}, policy=policy, clock=clock, worker="doomed")
     await doomed.plan(clock.now)
     claimed, _, _ = await doomed.claim(clock.now)  # ...and then it dies before sending
-    assert len(claimed) >= 2
+    assert len(claimed) >= 2 and len(await outbox_rows(db)) == len(claimed)
     survivor = NudgeSweeper(db.sessions, {Platform.CONSOLE: desk.inbox}, policy=policy, clock=clock, worker="survivor")
-    assert (await survivor.tick()).sent == 0  # the lease still holds
-    clock.advance(seconds=policy.lease_seconds)
     result = await survivor.tick()
     assert result.sent == len(claimed)
     assert len(desk.got("U1", "no update")) == 1 and len(desk.got("U2", "no update")) == 1
+    assert (await survivor.tick()).sent == 0  # once
     async with db.sessions() as session, session.begin():  # the dead sweeper's late word changes nothing
         assert (
             await mark_sent(
@@ -127,7 +143,7 @@ async def test_a_sweeper_that_dies_after_claiming_loses_nothing(
         )
     async with db.sessions() as session:
         rows = (await session.execute(select(NudgeDelivery).where(NudgeDelivery.id.in_(claimed[0][0].ids)))).scalars()
-        assert {(r.claimed_by, r.status) for r in rows} == {("survivor", DeliveryStatus.SENT)}
+        assert {(r.status, r.message_id != "late") for r in rows} == {(DeliveryStatus.SENT, True)}
 
 
 async def test_concurrent_sweepers_in_one_process_send_each_nudge_once(

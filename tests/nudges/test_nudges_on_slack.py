@@ -14,7 +14,16 @@ import pytest
 from sqlalchemy import select
 
 from app import JOBS
-from db.models import DeliveryStatus, HandoffRequest, NudgeDelivery, NudgeEpisode, NudgeKind, Ticket
+from db.models import (
+    DeliveryStatus,
+    HandoffRequest,
+    NudgeDelivery,
+    NudgeEpisode,
+    NudgeKind,
+    OutboxMessage,
+    OutboxStatus,
+    Ticket,
+)
 from jobs.nudge_sweep import NudgeSweeper, TickResult
 
 from ..conftest import Clock, Database
@@ -217,11 +226,12 @@ async def test_a_slack_429_is_retried_on_a_later_tick_and_sent_once(desk: Desk) 
     result = await desk.tick(hours=4)
     assert (result.sent, result.retried, result.failed) == (0, 1, 0)
     assert len(desk.slack.fake.attempts("chat.postMessage")) == 5 and desk.dms("U1") == []
-    [waiting] = [d for d in await desk.deliveries() if d.step == 0]
+    async with desk.db.sessions() as session:  # handed to the outbox, where it waits for the retry
+        [waiting] = (await session.execute(select(OutboxMessage).where(OutboxMessage.target == "U1"))).scalars().all()
     assert (
-        waiting.status == DeliveryStatus.PLANNED
+        waiting.status == OutboxStatus.PENDING
         and waiting.due_at > desk.clock.now
-        and "ratelimited" in (waiting.error or "")
+        and "ratelimited" in (waiting.last_error or "")
     )
 
     assert (await desk.tick()).sent == 0  # not before the retry is due
@@ -233,7 +243,10 @@ async def test_a_slack_429_is_retried_on_a_later_tick_and_sent_once(desk: Desk) 
         await desk.tick(minutes=10)
     assert len(desk.nudges("U1")) == 1
     [sent] = [d for d in await desk.deliveries() if d.step == 0]
-    assert sent.status == DeliveryStatus.SENT and sent.attempts >= 2
+    assert sent.status == DeliveryStatus.SENT and (sent.message_id or "").startswith("1700000000.")
+    async with desk.db.sessions() as session:
+        [row] = (await session.execute(select(OutboxMessage).where(OutboxMessage.target == "U1"))).scalars().all()
+    assert row.status == OutboxStatus.SENT and row.attempts >= 2
 
 
 async def test_two_concurrent_ticks_send_one_dm(desk: Desk) -> None:

@@ -44,7 +44,7 @@ async def wire(
     assert any(s.name == "teams" and s.enabled for s in statuses), statuses
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
-    yield TeamsWire(client, connector, app[RUNTIME].notifiers[Platform.TEAMS])
+    yield TeamsWire(client, connector, app[RUNTIME].notifiers[Platform.TEAMS], outbox=app[RUNTIME].outbox)
     await client.close()
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from db import outbox
 from db.models import DeliveryStatus, NudgeDelivery
 
 from ..conftest import Clock, Database
@@ -66,6 +67,11 @@ async def status_counts(db: Database) -> dict[DeliveryStatus, int]:
         return dict(rows.all())  # type: ignore[arg-type]
 
 
+async def outbox_counts(db: Database) -> dict[str, int]:
+    async with db.sessions() as session:
+        return await outbox.counts(session)
+
+
 async def seed(desk: Desk, count: int) -> None:
     for index in range(count):
         await desk.ticket(f"Customer {index:03d}", tier="premium", owner=("U1", "U2", "U3")[index % 3])
@@ -99,13 +105,14 @@ async def test_a_process_killed_mid_sweep_loses_nothing(desk: Desk, db: Database
     os.kill(doomed.pid, signal.SIGKILL)  # after claiming and committing, before anything was sent
     doomed.wait(timeout=10)
     assert doomed.returncode == -signal.SIGKILL
-    stuck = (await status_counts(db)).get(DeliveryStatus.SENDING, 0)
-    assert stuck > 0 and delivered(desk) == Counter()  # claimed by the dead process, sent by nobody
+    stuck = (await outbox_counts(db)).get("sending", 0)
+    assert stuck > 0 and delivered(desk) == Counter()  # claimed by the dead process's sender, sent by nobody
 
     finish(start(db, desk.inbox.inbox, now.isoformat(), "survivor-early"))  # the lease still holds
-    assert (await status_counts(db)).get(DeliveryStatus.SENDING) == stuck
+    assert (await outbox_counts(db)).get("sending") == stuck
     later = (now + timedelta(seconds=121)).isoformat()
     finish(start(db, desk.inbox.inbox, later, "survivor"))
     ids = delivered(desk)
     assert len(ids) == 30 and set(ids.values()) == {1}
     assert (await status_counts(db)) == {DeliveryStatus.SENT: 31}
+    assert (await outbox_counts(db)) == {"sent": 31}

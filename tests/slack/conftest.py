@@ -23,12 +23,13 @@ from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from app import build_app
+from app import RUNTIME, build_app
 from bot.settings import Settings
 from bot.slack import SLACK_FACE
 from db.clock import Clock, utc_now
 from db.models import Customer, Member
 
+from ..conftest import Clock as TravelClock
 from ..conftest import Database
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
@@ -276,6 +277,7 @@ class SlackDriver:
         self.client = client
         self.fake = fake
         self.face = client.server.app[SLACK_FACE]
+        self.outbox = client.server.app[RUNTIME].outbox
         self.keys = itertools.count(1)
         self.triggers = itertools.count(1)
 
@@ -303,6 +305,7 @@ class SlackDriver:
         await response.read()
         if drain:
             await self.face.work.drain()
+            await self.outbox.drain()  # what the request owes others goes out after it, in the background
         return response
 
     async def command(
@@ -342,6 +345,7 @@ class SlackDriver:
         channel: str | None = None,
         message: dict[str, Any] | None = None,
         home: bool = False,
+        drain: bool = True,
     ) -> tuple[web.Response, str | None]:
         """A button press on a message (with a response_url) or on the App Home (without one)."""
         key = None if home else f"btn{next(self.keys)}"
@@ -380,7 +384,7 @@ class SlackDriver:
                 "blocks": (message or {}).get("blocks", []),
             }
             payload["response_url"] = self.fake.response_url(key or "")
-        return await self.interact(payload), key
+        return await self.interact(payload, drain=drain), key
 
     async def submit(self, user: str, view: dict[str, Any], typed: str, *, team: str = "T1") -> web.Response:
         """Submit a modal Slack showed (the view ownerbot passed to views.open) with `typed` in its input."""
@@ -487,6 +491,17 @@ async def slack(db: Database, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyP
     """ownerbot's real server with Slack on (one workspace, bot token), in front of the fake Slack."""
     slack_env(monkeypatch, fake_slack)
     client = await start_ownerbot(db)
+    yield SlackDriver(client, fake_slack)
+    await client.close()
+
+
+@pytest.fixture
+async def slack_at(
+    db: Database, fake_slack: FakeSlack, clock: TravelClock, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[SlackDriver]:
+    """Like `slack`, on the tests' travelling clock (`clock.advance(minutes=1)`)."""
+    slack_env(monkeypatch, fake_slack)
+    client = await start_ownerbot(db, clock)
     yield SlackDriver(client, fake_slack)
     await client.close()
 

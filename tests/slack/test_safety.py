@@ -12,7 +12,7 @@ from bot.slack.notifier import RetryTiming, post_to_response_url, web_client
 from db.models import HandoffRequest, HandoffStatus, Member, OwnershipEvent, Workspace
 from handlers.ports import DeliveryFailed
 
-from ..conftest import Database
+from ..conftest import Clock, Database
 from .conftest import BOT_TOKEN, FakeSlack, SlackDriver, buttons_of, owner_of, seeded, sign, text_of
 
 
@@ -99,16 +99,45 @@ async def test_rate_limits_and_outages_are_retried_without_losing_the_change(sla
     assert "Handoff of Acme to Sam requested." in text_of(slack.fake.posts_to(key)[0])
 
 
-async def test_a_dm_that_never_gets_through_is_reported_to_the_invoker(slack: SlackDriver, db: Database) -> None:
+async def test_a_throttled_dm_waits_in_the_outbox_and_goes_out_once_after_retry_after(
+    slack_at: SlackDriver, db: Database, clock: Clock
+) -> None:
+    slack = slack_at
     await seeded(slack, "Acme")
     await slack.command("U1", "/claim", "acme")
     slack.fake.reset()
-    slack.fake.fail("chat.postMessage", status=429, times=5, retry_after="0")
+    slack.fake.fail("chat.postMessage", status=429, times=5, retry_after="30")
     _, key = await slack.command("U1", "/handoff", "acme <@U2|sam> they speak German with the customer")
-    assert len(slack.fake.attempts("chat.postMessage")) == 5  # the first try and four retries
-    answers = [text_of(p) for p in slack.fake.posts_to(key)]
-    assert "Handoff of Acme to Sam requested." in answers[0]
-    assert "I could not message <@U2>" in answers[1]
+    assert len(slack.fake.attempts("chat.postMessage")) == 1  # a long Retry-After is not waited out in the call
+    assert "Handoff of Acme to Sam requested." in text_of(slack.fake.posts_to(key)[0])
+    assert slack.fake.dms_to("U2") == []
+    for _ in range(4):  # Slack says "in 30 s" four times more
+        clock.advance(seconds=29)
+        await slack.outbox.tick()
+        assert slack.fake.dms_to("U2") == []  # not before it said
+        clock.advance(seconds=2)
+        await slack.outbox.tick()
+    assert len(slack.fake.attempts("chat.postMessage")) == 5
+    clock.advance(seconds=31)
+    await slack.outbox.tick()
+    await slack.outbox.tick()
+    [offer] = slack.fake.dms_to("U2")  # once
+    assert "Uma wants to hand Acme over to you." in text_of(offer)
+    async with db.sessions() as session:  # the handoff stands
+        assert (await session.execute(select(HandoffRequest.status))).scalar_one() == HandoffStatus.PENDING
+
+
+async def test_a_dm_that_can_never_get_through_is_told_to_the_invoker_once(slack: SlackDriver, db: Database) -> None:
+    await seeded(slack, "Acme")
+    await slack.command("U1", "/claim", "acme")
+    slack.fake.reset()
+    slack.fake.fail("conversations.open", status=200, error="user_not_found")
+    _, key = await slack.command("U1", "/handoff", "acme <@U2|sam> they speak German with the customer")
+    assert "Handoff of Acme to Sam requested." in text_of(slack.fake.posts_to(key)[0])
+    [told] = slack.fake.dms_to("U1")
+    assert "I could not deliver a message to <@U2>" in text_of(told) or "could not deliver" in told["text"]
+    await slack.outbox.tick()
+    assert len(slack.fake.dms_to("U1")) == 1  # once
     async with db.sessions() as session:  # the handoff stands; Sam still finds it in /mine and App Home
         assert (await session.execute(select(HandoffRequest.status))).scalar_one() == HandoffStatus.PENDING
 

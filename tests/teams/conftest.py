@@ -17,6 +17,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings, TeamsSettings
 from bot.teams.notifier import TeamsNotifier
 from db.models import Platform
+from jobs.outbox_sender import OutboxSender
 
 from ..conftest import Clock, Database
 from .fake_connector import FakeBotConnector
@@ -48,9 +49,15 @@ class TeamsWire:
     """Posts real Teams activity JSON to /api/messages, like the Bot Connector service does."""
 
     def __init__(
-        self, client: TestClient, connector: FakeBotConnector, notifier: TeamsNotifier, token: str | None = None
+        self,
+        client: TestClient,
+        connector: FakeBotConnector,
+        notifier: TeamsNotifier,
+        token: str | None = None,
+        outbox: OutboxSender | None = None,
     ) -> None:
         self.client = client
+        self.outbox = outbox
         self.connector = connector
         self.notifier = notifier
         self.token = token
@@ -99,7 +106,11 @@ class TeamsWire:
         headers = dict(headers or {})
         if self.token and "Authorization" not in headers:
             headers["Authorization"] = f"Bearer {self.token}"
-        return await self.client.post("/api/messages", json=activity, headers=headers)
+        response = await self.client.post("/api/messages", json=activity, headers=headers)
+        await response.read()
+        if self.outbox is not None:  # what the turn owes others goes out in the background: wait for it
+            await self.outbox.drain()
+        return response
 
     async def say(
         self,
@@ -235,12 +246,13 @@ async def start_wire(
     assert status.enabled, status.detail
 
     async def close_engine(_: web.Application) -> None:
+        await runtime.outbox.drain()
         await runtime.engine.dispose()
 
     app.on_cleanup.append(close_engine)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
-    return TeamsWire(client, connector, runtime.notifiers[Platform.TEAMS], token), client
+    return TeamsWire(client, connector, runtime.notifiers[Platform.TEAMS], token, runtime.outbox), client
 
 
 @pytest.fixture
