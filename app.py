@@ -4,6 +4,7 @@ ownerbot serve                 the aiohttp server (Slack, Teams, webhooks, dashb
 ownerbot chat --as U123        a terminal chat with the same commands, no platform needed
 ownerbot db upgrade            migrate the database to the newest schema
 ownerbot import customers.csv  onboard customers from a CRM export (name, tier, external id, owner)
+ownerbot nudges run --at "2026-11-24 09:30"   plan and send the nudges due at that moment (try nudges locally)
 
 `build_runtime` builds what every face shares once; `build_app` hands it to each face's `register`. Slack and
 Teams are imported only when their settings turn them on, so `db upgrade` never loads a platform SDK.
@@ -16,7 +17,10 @@ import asyncio
 import csv
 import logging
 import sys
+from dataclasses import astuple
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
@@ -44,7 +48,7 @@ from handlers.ports import Notifier
 from jobs import Jobs
 from jobs.gesture_closer import GestureCloser
 from jobs.gesture_sender import GestureSender
-from jobs.nudge_sweep import NudgeSweeper
+from jobs.nudge_sweep import NudgeSweeper, TickResult
 from nudges.settings import NudgeSettings
 from ownership.errors import DomainError
 from ownership.onboarding import CustomerRow, import_customers
@@ -154,8 +158,42 @@ async def serve(settings: Settings) -> None:
         await runner.cleanup()
 
 
-async def chat(settings: Settings, user_id: str, name: str) -> None:
-    runtime = build_runtime(settings)
+def fixed_clock(at: datetime | None) -> Clock:
+    """The wall clock, or (for trying things out) a clock that stands at `at`."""
+    if at is None:
+        return utc_now
+    return lambda: at
+
+
+def parse_at(text: str, time_zone: str) -> datetime:
+    """`2026-11-24 09:30` (in `time_zone`) or an ISO time with its own offset, as an aware datetime."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+        zone = ZoneInfo(time_zone)
+    except (ValueError, ZoneInfoNotFoundError) as error:
+        raise DomainError(f'"{text}" is not a moment: use "YYYY-MM-DD HH:MM" ({error}).') from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+async def run_nudges(settings: Settings, at: datetime) -> TickResult:
+    """Plan and send everything due at `at`, tick after tick until nothing more happens (each tick is the real
+    sweep: plan, claim under a lease, send through the configured notifiers, mark)."""
+    runtime = build_runtime(settings, clock=fixed_clock(at))
+    sweeper = NudgeSweeper(runtime.sessions, runtime.notifiers, policy=runtime.policy, clock=runtime.clock)
+    total = TickResult(0, 0, 0, 0, 0, 0, 0)
+    try:
+        for _ in range(50):
+            result = await sweeper.tick()
+            total = TickResult(*(a + b for a, b in zip(astuple(total), astuple(result), strict=True)))
+            if not (result.checked or result.planned or result.sent):
+                break
+    finally:
+        await runtime.engine.dispose()
+    return total
+
+
+async def chat(settings: Settings, user_id: str, name: str, at: datetime | None = None) -> None:
+    runtime = build_runtime(settings, clock=fixed_clock(at))
     try:
         inbox = console.ConsoleNotifier(settings.console_inbox)  # reads this user's messages from the same folder
         await console.ConsoleChat(runtime.handlers, user_id=user_id, name=name, inbox=inbox).run(input)
@@ -209,6 +247,12 @@ def parser() -> argparse.ArgumentParser:
     chat_cmd = commands.add_parser("chat", help="a terminal chat with the same commands")
     chat_cmd.add_argument("--as", dest="user_id", required=True, help="your user id, e.g. U1")
     chat_cmd.add_argument("--name", help="your display name (default: the user id)")
+    chat_cmd.add_argument("--at", help='pretend it is this moment, e.g. "2026-11-24 08:00" (to try nudges)')
+    chat_cmd.add_argument("--tz", default="UTC", help="the time zone of --at (default UTC)")
+    nudges_cmd = commands.add_parser("nudges", help="nudges: run the sweep once at a given moment")
+    nudges_cmd.add_argument("action", choices=["run"])
+    nudges_cmd.add_argument("--at", required=True, help='the moment, e.g. "2026-11-24 09:30"')
+    nudges_cmd.add_argument("--tz", default="UTC", help="the time zone of --at (default UTC)")
     db_cmd = commands.add_parser("db", help="database schema")
     db_cmd.add_argument("action", choices=["upgrade", "check"])
     import_cmd = commands.add_parser("import", help="import customers from a CSV file")
@@ -250,10 +294,30 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "chat":
         try:
-            asyncio.run(chat(settings, args.user_id, args.name or args.user_id))
+            at = parse_at(args.at, args.tz) if args.at else None
+            asyncio.run(chat(settings, args.user_id, args.name or args.user_id, at))
         except SettingsError as error:  # the nudge policy's settings are wrong: one line, no traceback
             print(f"ownerbot: {error}", file=sys.stderr)
             return 2
+        except DomainError as error:
+            print(f"ownerbot: {error.message}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "nudges":
+        try:
+            at = parse_at(args.at, args.tz)
+            result = asyncio.run(run_nudges(settings, at))
+        except SettingsError as error:
+            print(f"ownerbot: {error}", file=sys.stderr)
+            return 2
+        except DomainError as error:
+            print(f"ownerbot: {error.message}", file=sys.stderr)
+            return 2
+        print(
+            f"Nudges at {at:%Y-%m-%d %H:%M %Z}: {result.sent} sent, {result.planned} planned, "
+            f"{result.held} held for later, {result.cancelled} cancelled, {result.retried} to retry, "
+            f"{result.failed} failed."
+        )
         return 0
     if args.command == "import":
         try:

@@ -77,11 +77,13 @@ def nudge_buttons(delivery_id: int, kind: NudgeKind, customer: Customer | None) 
     return buttons
 
 
-async def _escalated_from(session: AsyncSession, step: int, kind: NudgeKind) -> str | None:
+async def _escalated_from(session: AsyncSession, step: int, kind: NudgeKind, why: str | None) -> str | None:
     if step == 0:
         return None
     ladder = LADDERS.get(kind, ())
     previous = ladder[step - 1] if step - 1 < len(ladder) else "the owner"
+    if why:  # the planner's reason: "Sam is off until 09:00 Berlin, so it came to you at its own time."
+        return f"It climbed to you from the {previous}: {why}"
     return f"Nobody acted on it after it went to the {previous}, so it climbed to you."
 
 
@@ -120,7 +122,7 @@ async def render_message(session: AsyncSession, message: Message, policy: NudgeS
         )
     if text.ticket is not None:
         fields.append(("Ticket", f"#{text.ticket.id} [{text.ticket.status.value}, {text.ticket.priority.value}]"))
-    climbed = await _escalated_from(session, delivery.step, delivery.kind)
+    climbed = await _escalated_from(session, delivery.step, delivery.kind, delivery.why)
     if climbed:
         fields.append(("Escalation", climbed))
     if delivery.audience == "delegate":

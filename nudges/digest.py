@@ -121,6 +121,9 @@ async def survey(
             ticket,
             customer,
             await levels.get(ticket.workspace_id, customer.tier),
+            calendar=await levels.calendar(
+                ticket.workspace_id, customer.team_id, tier=customer.tier, priority=ticket.priority
+            ),
             policy=policy,
             now=now,
         )

@@ -1,6 +1,7 @@
 """All tables. Import every model module here so alembic autogenerate sees them."""
 
 from .base import Base, UTCDateTime
+from .calendars import Holiday, SupportHours
 from .core import (
     Customer,
     EventKind,
@@ -54,6 +55,7 @@ __all__ = [
     "GestureVote",
     "HandoffRequest",
     "HandoffStatus",
+    "Holiday",
     "Member",
     "Mood",
     "NudgeCheck",
@@ -67,6 +69,7 @@ __all__ = [
     "ServiceLevel",
     "SlackEvent",
     "SubjectKind",
+    "SupportHours",
     "Team",
     "TeamsConversation",
     "TeamsMember",
