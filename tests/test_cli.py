@@ -129,3 +129,48 @@ def test_import_is_all_or_nothing_and_reports_lines(workdir: Path) -> None:
     assert result.returncode == 0 and "Imported 2 customer(s)" in result.stdout
     who = run(["chat", "--as", "U2", "--name", "Sam"], workdir, stdin="whoowns crm-1\nwhoowns globex\n")
     assert "Ana owns Acme." in who.stdout and "Nobody owns Globex." in who.stdout
+
+
+def test_the_readme_nudges_recipe_shows_the_owner_then_the_lead_a_premium_breach(tmp_path: Path) -> None:
+    """README's "Try nudges locally", its shell lines and typed lines taken from README itself, as real processes."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    recipe = readme[readme.index("## Try nudges locally") : readme.index("## Commands")]
+    blocks = re.findall(r"```(?:sh)?\n(.*?)```", recipe, re.S)
+    setup, typed, sweeps = blocks[0].strip().splitlines(), blocks[1], blocks[2].strip().splitlines()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL", "NUDGE_"))}
+
+    def sh(line: str, stdin: str | None = None) -> str:
+        done = subprocess.run(
+            line.replace("./ownerbot", OWNERBOT),
+            shell=True,
+            cwd=tmp_path,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    outputs = [sh(line, typed if number == len(setup) - 1 else None) for number, line in enumerate(setup)]
+    assert "Opened #1 for Acme Corp: Export fails" in outputs[-1], outputs[-1]
+    first, sam, second, ana = (sh(line) for line in sweeps)
+    assert first.startswith("Nudges at 2026-11-24 09:30 UTC:") and "failed" in first
+    assert "Ticket #1 (Acme Corp: Export fails) missed its service level." in sam and "climbed" not in sam
+    assert "Ticket #1 (Acme Corp: Export fails) missed its service level." in ana
+    assert "It climbed to you from the owner" in ana and "Sam" in ana
+    assert second.startswith("Nudges at 2026-11-24 10:00 UTC: 1 sent")
+
+
+def test_every_nudge_setting_is_documented() -> None:
+    from nudges.settings import NudgeSettings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in NudgeSettings.model_fields if f"`NUDGE_{name.upper()}`" not in readme]
+    assert missing == []
+
+
+def test_nudges_run_refuses_a_bad_moment(workdir: Path) -> None:
+    result = run(["nudges", "run", "--at", "tomorrow morning"], workdir)
+    assert result.returncode == 2 and "is not a moment" in result.stderr and result.stderr.count("\n") == 1
