@@ -11,10 +11,11 @@ from db.models import Team
 from nudges import calendars
 from nudges.business_time import BusinessCalendar, describe_hours
 from nudges.planner import recheck_open_tickets
+from ownership.errors import InvalidInput
 from ownership.people import find_team
 
-from .grammar import OneWord, Option, Text
-from .registry import Context, command_with_verbs
+from .grammar import Choice, OneWord, Option, Text, Together
+from .registry import Context, command, command_with_verbs
 from .replies import Reply
 
 GROUP = "Nudges and service levels"
@@ -38,29 +39,33 @@ def _calendar_reply(head: str, calendar: BusinessCalendar, team: Team | None, ho
     )
 
 
-HOURS = command_with_verbs("hours", summary="Support hours the business clocks count.", group=GROUP)
-
-
-@HOURS.otherwise(TEAM, summary="Show the support hours, time zone and holidays.")
-async def hours_show(ctx: Context, *, team: str | None) -> Reply:
-    found = await _team(ctx, team)
-    calendar = await calendars.show_calendar(ctx.session, workspace_id=ctx.workspace.id, team=found)
-    coming = await calendars.list_holidays(
-        ctx.session, workspace_id=ctx.workspace.id, team=found, since=ctx.now.astimezone(calendar.zone).date()
-    )
-    return _calendar_reply("Support hours", calendar, found, len(coming))
-
-
-@HOURS.verb(
-    "set",
-    OneWord("days", label="days", note="mon-fri, sat, or mon,wed,fri"),
-    OneWord("span", label="HH:MM-HH:MM|closed", note="e.g. 09:00-17:00, 22:00-06:00 overnight, or closed"),
+@command(
+    "hours",
+    Together(
+        (
+            Choice("set", ("set",), noun="verb"),
+            OneWord("days", label="days", note="mon-fri, sat, or mon,wed,fri"),
+            OneWord("span", label="HH:MM-HH:MM|closed", note="e.g. 09:00-17:00, 22:00-06:00 overnight, or closed"),
+        )
+    ),
     Option("tz", example="Europe/Berlin", note="the calendar's time zone"),
     TEAM,
-    summary="Leads: set the support hours of some days (and the time zone).",
+    summary="Support hours the business clocks count; leads set them (`hours set mon-fri 09:00-17:00`).",
+    group=GROUP,
 )
-async def hours_set(ctx: Context, *, days: str, span: str, tz: str | None, team: str | None) -> Reply:
+async def hours(
+    ctx: Context, *, set: str | None, days: str | None, span: str | None, tz: str | None, team: str | None
+) -> Reply:
     found = await _team(ctx, team)
+    if set is None:
+        if tz is not None:
+            raise InvalidInput("Give the days and hours with the time zone: `hours set mon-fri 09:00-17:00 --tz …`.")
+        calendar = await calendars.show_calendar(ctx.session, workspace_id=ctx.workspace.id, team=found)
+        coming = await calendars.list_holidays(
+            ctx.session, workspace_id=ctx.workspace.id, team=found, since=ctx.now.astimezone(calendar.zone).date()
+        )
+        return _calendar_reply("Support hours", calendar, found, len(coming))
+    assert days is not None and span is not None
     calendar = await calendars.set_support_hours(
         ctx.session, actor=ctx.actor, team=found, days=days, span=span, time_zone=tz, now=ctx.now
     )

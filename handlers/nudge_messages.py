@@ -14,6 +14,7 @@ from nudges.delivery import Message
 from nudges.digest import Digest, build_digest
 from nudges.rules import LADDERS
 from nudges.settings import NudgeSettings
+from ownership.people import is_lead
 
 from .replies import ActionId, Button, Reply
 
@@ -58,7 +59,9 @@ async def describe(
     return NudgeText("something", None, None)
 
 
-def nudge_buttons(delivery_id: int, kind: NudgeKind, customer: Customer | None) -> list[Button]:
+def nudge_buttons(
+    delivery_id: int, kind: NudgeKind, customer: Customer | None, recipient: Member | None = None
+) -> list[Button]:
     value = str(delivery_id)
     if kind == NudgeKind.CHECK_IN:
         buttons = [
@@ -72,7 +75,13 @@ def nudge_buttons(delivery_id: int, kind: NudgeKind, customer: Customer | None) 
         Button("Snooze 4h", ActionId.NUDGE_SNOOZE, f"{value}:4h"),
         Button("Snooze to next working morning", ActionId.NUDGE_SNOOZE, f"{value}:morning"),
     ]
-    if customer is not None and customer.owner_id is not None and kind != NudgeKind.HANDOFF_NOT_ACCEPTED:
+    may_hand_off = recipient is None or recipient.id == (customer.owner_id if customer else None) or is_lead(recipient)
+    if (
+        customer is not None
+        and customer.owner_id is not None
+        and kind != NudgeKind.HANDOFF_NOT_ACCEPTED
+        and may_hand_off  # a delegate who is not a lead cannot hand someone else's customer off: no button
+    ):
         buttons.append(Button("Hand off", ActionId.NUDGE_HANDOFF, value))
     return buttons
 
@@ -136,7 +145,9 @@ async def render_message(session: AsyncSession, message: Message, policy: NudgeS
         )
     if delivery.kind == NudgeKind.HANDOFF_NOT_ACCEPTED and episode.subject_kind == SubjectKind.HANDOFF:
         fields.append(("Answer it", "`accept <customer>` or `decline <customer> <reason>`"))
-    return Reply(headline, fields=fields, buttons=nudge_buttons(delivery.id, delivery.kind, text.customer))
+    return Reply(
+        headline, fields=fields, buttons=nudge_buttons(delivery.id, delivery.kind, text.customer, message.recipient)
+    )
 
 
 def render_digest(digest: Digest, now: datetime) -> Reply:

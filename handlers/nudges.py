@@ -6,7 +6,7 @@ A nudge itself is drawn by `handlers.nudge_messages` and sent by the nudge sweep
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from db.models import (
@@ -196,13 +196,26 @@ TIER = Choice("tier", tuple(tier.value for tier in Tier), parse=parse_tier)
 CLOCK_WORDS = ("business", "24x7")
 
 
+@dataclass(frozen=True)
+class DurationOrClock(OneWord):
+    """A target's duration (`4h`, read and checked at once) or a clock word (`business`, `24x7`)."""
+
+    def read(self, text: str) -> object:
+        if text.lower() in CLOCK_WORDS or not any(ch.isdigit() for ch in text):
+            return text
+        parse_duration(text, noun="duration")  # "2" without a unit is refused here, naming the fix
+        return text
+
+
 @command(
     "sla",
     Together(
         (
             TIER,
             Choice("target", (*TARGETS, "clock"), noun="target"),
-            OneWord("value", label="duration|business|24x7", note="e.g. 4h or 90m; for clock: business or 24x7"),
+            DurationOrClock(
+                "value", label="duration|business|24x7", note="e.g. 4h or 90m; for clock: business or 24x7"
+            ),
         )
     ),
     Flag("urgent", note="with clock: the clock of the tier's urgent tickets"),

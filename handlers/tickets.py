@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from db.models import Customer, Member, Mood, Platform, Priority, Ticket, TicketEventKind, TicketStatus
+from nudges.urgency import rank_tickets
 from ownership import ideas as idea_domain
 from ownership import ticket_status, ticket_views, timeline
 from ownership import tickets as ticket_domain
@@ -15,6 +16,7 @@ from .grammar import Choice, CustomerRef, Duration, Flag, Number, Option, Text
 from .registry import CommandFn, Context, command, command_with_verbs
 from .replies import Notice, Reply, when
 
+LIST_SCAN, LIST_SHOWN = 500, 25  # a list reads this many tickets, ranks them by urgency, and shows the first
 GROUP = "Tickets"
 STATUS_DONE = {
     TicketStatus.PENDING: "#{id} is pending: waiting on the customer, the service-level clock is paused.",
@@ -264,25 +266,35 @@ async def _show(ctx: Context, *, ticket_id: int) -> Reply:
 @command("tickets", CustomerRef(required=False), summary="Your open tickets, or a customer's tickets.", group=GROUP)
 async def tickets(ctx: Context, *, customer: Customer | None) -> Reply:
     if customer is not None:
-        rows = await ticket_views.list_tickets(ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id)
+        rows = await ticket_views.list_tickets(
+            ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id, limit=LIST_SCAN
+        )
         title = f"{customer.name}: {len(rows)} ticket(s) not closed"
         empty = f"{customer.name} has no tickets. `ticket open {quote(customer.name)} <subject>` to open one."
     else:
-        rows = await ticket_views.list_tickets(ctx.session, workspace_id=ctx.workspace.id, owner_id=ctx.actor.id)
+        rows = await ticket_views.list_tickets(
+            ctx.session, workspace_id=ctx.workspace.id, owner_id=ctx.actor.id, limit=LIST_SCAN
+        )
         title = f"You have {len(rows)} open or pending ticket(s)"
         empty = "You have no open tickets."
     if not rows:
         return Reply(empty)
+    by_id = {row.ticket.id: row for row in rows}
+    ranked = await rank_tickets(ctx.session, [row.ticket for row in rows], now=ctx.now, policy=ctx.policy)
     fields = []
-    for row in rows:
-        t = row.ticket
+    for urgency in ranked[:LIST_SHOWN]:  # urgency first: tier x priority, then how far past due
+        t, row = urgency.ticket, by_id[urgency.ticket.id]
         mood = ", unhappy" if t.mood == Mood.UNHAPPY else ""
+        due = urgency.words()
         fields.append(
             (
                 f"#{t.id} {row.customer}",
-                f"{t.subject} [{t.status.value}, {t.priority.value}{mood}] owner {row.owner or 'nobody'}",
+                f"{t.subject} [{t.status.value}, {t.priority.value}{mood}] owner {row.owner or 'nobody'}"
+                + (f" · {due}" if due else ""),
             )
         )
+    if len(ranked) > LIST_SHOWN:
+        title += f" (the {LIST_SHOWN} most urgent shown)"
     return Reply(title, fields=fields)
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Member
-from ownership.errors import InvalidInput
+from db.models import Customer, Member
+from ownership.errors import InvalidInput, quote
 from ownership.people import valid_time_zone
 
 from .hours import zone
@@ -97,3 +97,16 @@ async def set_delegate(session: AsyncSession, *, member: Member, delegate: Membe
             raise InvalidInput("Your delegate must be in this workspace.")
     member.delegate_id = delegate.id if delegate else None
     return member
+
+
+async def away_warning(session: AsyncSession, *, member: Member, customer: Customer, now: datetime) -> str:
+    """` Note: Sam is away until Wed 25 Nov; their delegate Kim could take it: …` (or "" when not away)."""
+    if not is_away(member, now):
+        return ""
+    until = back_on(member)
+    text = f" Note: {member.display_name} is away{f' until {until}' if until else ''}"
+    stand_in = await session.get(Member, member.delegate_id) if member.delegate_id else None
+    if stand_in is not None and not is_away(stand_in, now):
+        command = f"handoff {quote(customer.name)} @{stand_in.display_name} <reason>"
+        return f"{text}; their delegate {stand_in.display_name} could take it: `{command}`."
+    return f"{text}, so the offer waits for them."

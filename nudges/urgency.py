@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Customer, Priority, Ticket, Tier
@@ -87,3 +88,12 @@ async def ticket_urgency(
         found.append(TicketUrgency(ticket, customer, clock, past_due, label, due))
     found.sort(key=lambda u: u.key)
     return found
+
+
+async def rank_tickets(
+    session: AsyncSession, tickets: Sequence[Ticket], *, now: datetime, policy: NudgeSettings
+) -> list[TicketUrgency]:
+    """`ticket_urgency` for tickets whose customers are not loaded yet (one query for all of them)."""
+    ids = {ticket.customer_id for ticket in tickets}
+    customers = {c.id: c for c in (await session.execute(select(Customer).where(Customer.id.in_(ids)))).scalars()}
+    return await ticket_urgency(session, [(t, customers[t.customer_id]) for t in tickets], now=now, policy=policy)
