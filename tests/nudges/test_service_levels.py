@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from db.models import DeliveryStatus, Member, NudgeEpisode, NudgeKind, Priority, TicketStatus
+from db.models import DeliveryStatus, Member, Mood, NudgeEpisode, NudgeKind, Priority, TicketStatus
 from nudges.settings import NudgeSettings
 
 from ..conftest import Database
@@ -201,3 +201,62 @@ async def test_three_sweepers_over_a_week_of_tickets_send_nothing_twice(desk: De
             await session.execute(select(NudgeEpisode.id).where(NudgeEpisode.kind == NudgeKind.SLA_BREACH).limit(1))
         ).first()
     assert stuck is not None  # breaches happened in that week, and were sent once like everything else
+
+
+async def test_lists_and_messages_put_the_most_urgent_first(desk: Desk) -> None:
+    """tier x priority, then how far past due: not the newest activity, not the id."""
+    late_basic = await desk.ticket(
+        "Basic Bakery", tier="basic", priority=Priority.LOW, opened_at=desk.clock.now - timedelta(days=20)
+    )
+    premium = await desk.ticket(
+        "Premium Plc", tier="premium", priority=Priority.URGENT, responded=False, opened_at=desk.clock.now
+    )
+    desk.clock.advance(hours=1)
+    newest = await desk.ticket("Standard Steel", tier="standard")  # the newest activity
+    listed = await desk.chat.say("U1", "tickets")
+    assert [name.split()[0] for name, _ in listed.fields] == [f"#{premium}", f"#{newest}", f"#{late_basic}"]
+    assert "first response overdue by 45m (24/7)" in listed.fields[0][1], listed.fields[0]
+    mine = await desk.chat.say("U1", "mine")
+    order = [name.split()[0] for name, _ in mine.fields if name.startswith("#")]
+    assert order == [f"#{premium}", f"#{newest}", f"#{late_basic}"]
+
+    # Four unhappy customers at once, the cap is two: the two premium ones come one by one, the rest bundled.
+    for name, tier, priority in [
+        ("Zeta Basic", "basic", Priority.NORMAL),
+        ("Yak Standard", "standard", Priority.HIGH),
+        ("Xeno Premium", "premium", Priority.HIGH),
+        ("Wolf Premium", "premium", Priority.URGENT),
+    ]:
+        ticket = await desk.ticket(name, tier=tier, priority=priority, owner="U2")
+        await desk.update_ticket(ticket, mood=Mood.UNHAPPY, mood_reason="billed twice")
+    await desk.tick()
+    singles = [r["reply"]["text"] for r in desk.got("U2", "the customer is unhappy")]
+    assert [text.split("(")[1].split(":")[0] for text in singles] == ["Wolf Premium", "Xeno Premium"]
+    [bundle] = [r for r in desk.got("U2") if "today's limit of 2" in r["reply"]["text"]]
+    assert [label.split("(")[1].split(":")[0] for label, _ in bundle["reply"]["fields"]] == [
+        "Yak Standard",
+        "Zeta Basic",
+    ]
+
+
+async def test_a_delegate_gets_no_hand_off_button_they_could_not_use(desk: Desk) -> None:
+    assert not (await desk.chat.say("U1", "delegate U2")).error
+    assert not (await desk.chat.say("U1", "away on")).error
+    await desk.ticket("Acme", tier="premium", owner="U1")
+    await desk.tick(hours=4)
+    [delegated] = desk.got("U2", "no update")
+    assert "Hand off" not in [b["label"] for b in delegated["reply"]["buttons"]]
+    assert fields(delegated)["Delegated"].startswith("You are the delegate")
+
+
+async def test_an_overnight_shift_gets_its_nudges_at_night_and_one_digest(desk: Desk) -> None:
+    said = await desk.chat.say("U_LEAD", "workhours 22:00-06:00 --days mon-sun")
+    assert not said.error and ("Hours", "22:00-06:00 UTC") in said.fields, said.fields
+    await desk.tick()  # Monday 10:00: off shift
+    assert [r for r in desk.got("U_LEAD") if "digest" in r["reply"]["text"]] == []
+    at(desk.clock, 23, 22)
+    await desk.tick()
+    at(desk.clock, 24, 1)  # past midnight, the same shift: no second digest
+    await desk.tick()
+    digests = [r for r in desk.got("U_LEAD") if "digest" in r["reply"]["text"]]
+    assert len(digests) == 1 and "Monday 23 November" in digests[0]["reply"]["text"]
