@@ -4,7 +4,8 @@ ownerbot serve                 the aiohttp server (Slack, Teams, webhooks, dashb
 ownerbot chat --as U123        a terminal chat with the same commands, no platform needed
 ownerbot db upgrade            migrate the database to the newest schema
 ownerbot import customers.csv  onboard customers from a CRM export (name, tier, external id, owner)
-ownerbot nudges run --at "2026-11-24 09:30"   plan and send the nudges due at that moment (try nudges locally)
+ownerbot nudges run --at "2026-11-24 09:30"   plan and send the nudges due at that moment (try it locally)
+ownerbot holiday import holidays.ics          an iCalendar file's days become support holidays
 
 `build_runtime` builds what every face shares once; `build_app` hands it to each face's `register`. Slack and
 Teams are imported only when their settings turn them on, so `db upgrade` never loads a platform SDK.
@@ -49,10 +50,12 @@ from jobs import Jobs
 from jobs.gesture_closer import GestureCloser
 from jobs.gesture_sender import GestureSender
 from jobs.nudge_sweep import NudgeSweeper, TickResult
+from nudges import calendars
+from nudges.planner import recheck_open_tickets
 from nudges.settings import NudgeSettings
 from ownership.errors import DomainError
 from ownership.onboarding import CustomerRow, import_customers
-from ownership.people import workspace_on_sight
+from ownership.people import find_team, workspace_on_sight
 
 log = logging.getLogger("ownerbot")
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -240,6 +243,26 @@ async def import_file(settings: Settings, path: Path, workspace: str) -> int:
         await engine.dispose()
 
 
+async def import_holidays(settings: Settings, ics: bytes, workspace: str, team: str | None) -> tuple[int, int]:
+    """`ownerbot holiday import file.ics`: the days of every event become holidays (the workspace's, or a team's)."""
+    platform_name, _, external_id = workspace.partition(":")
+    days = calendars.read_ics(ics)
+    engine = create_engine(settings.database_url)
+    try:
+        sessions = create_session_factory(engine)
+        now = utc_now()
+        async with sessions() as session, session.begin():
+            ws = await workspace_on_sight(session, platform=Platform(platform_name), external_id=external_id, now=now)
+            found = await find_team(session, workspace_id=ws.id, name=team) if team else None
+            added = await calendars.add_holidays(
+                session, actor=None, team=found, days=days, now=now, workspace_id=ws.id
+            )
+            await recheck_open_tickets(session, workspace_id=ws.id)
+        return len(added), len(days)
+    finally:
+        await engine.dispose()
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="ownerbot", description="Every support customer is someone's.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -249,6 +272,15 @@ def parser() -> argparse.ArgumentParser:
     chat_cmd.add_argument("--name", help="your display name (default: the user id)")
     chat_cmd.add_argument("--at", help='pretend it is this moment, e.g. "2026-11-24 08:00" (to try nudges)')
     chat_cmd.add_argument("--tz", default="UTC", help="the time zone of --at (default UTC)")
+    holiday_cmd = commands.add_parser("holiday", help="import holidays from an iCalendar (.ics) file")
+    holiday_cmd.add_argument("action", choices=["import"])
+    holiday_cmd.add_argument("ics", type=Path)
+    holiday_cmd.add_argument("--team", help="a team's holidays (default: the whole workspace's)")
+    holiday_cmd.add_argument(
+        "--workspace",
+        default=f"console:{console.CONSOLE_WORKSPACE}",
+        help="platform:workspace-id to import into (default console:local)",
+    )
     nudges_cmd = commands.add_parser("nudges", help="nudges: run the sweep once at a given moment")
     nudges_cmd.add_argument("action", choices=["run"])
     nudges_cmd.add_argument("--at", required=True, help='the moment, e.g. "2026-11-24 09:30"')
@@ -302,6 +334,14 @@ def main(argv: list[str] | None = None) -> int:
         except DomainError as error:
             print(f"ownerbot: {error.message}", file=sys.stderr)
             return 2
+        return 0
+    if args.command == "holiday":
+        try:
+            added, days = asyncio.run(import_holidays(settings, args.ics.read_bytes(), args.workspace, args.team))
+        except (DomainError, ValueError, OSError) as error:
+            print(getattr(error, "message", str(error)), file=sys.stderr)
+            return 1
+        print(f"Imported {added} holiday(s); {days - added} were already there.")
         return 0
     if args.command == "nudges":
         try:

@@ -219,10 +219,10 @@ async def run(args: argparse.Namespace) -> int:
         if args.db == "postgres":
             admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
             async with admin.connect() as db:
-                await db.execute(text("DROP DATABASE IF EXISTS ownerbot_bench WITH (FORCE)"))
-                await db.execute(text("CREATE DATABASE ownerbot_bench"))
+                await db.execute(text(f"DROP DATABASE IF EXISTS {args.pg_database} WITH (FORCE)"))
+                await db.execute(text(f"CREATE DATABASE {args.pg_database}"))
             await admin.dispose()
-            url = f"{PG_SERVER}/ownerbot_bench"
+            url = f"{PG_SERVER}/{args.pg_database}"
         else:
             url = f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
         await asyncio.to_thread(migrate.upgrade, url)
@@ -266,6 +266,14 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--pg-database",
+        default="ownerbot_bench",
+        type=lambda name: (
+            name if name.replace("_", "").isalnum() else parser.error("--pg-database: letters, digits, _")
+        ),
+        help="the PostgreSQL database to (re)create (default ownerbot_bench)",
+    )
     sys.exit(asyncio.run(run(parser.parse_args())))
 
 

@@ -164,15 +164,23 @@ def _team_filter(team: Team | None):  # type: ignore[no-untyped-def]
 
 
 async def add_holidays(
-    session: AsyncSession, *, actor: Member, team: Team | None, days: Iterable[tuple[date, str]], now: datetime
+    session: AsyncSession,
+    *,
+    actor: Member | None,
+    team: Team | None,
+    days: Iterable[tuple[date, str]],
+    now: datetime,
+    workspace_id: int | None = None,
 ) -> list[Holiday]:
-    """Add holidays (a day already there keeps its row; returns the new ones). Leads and admins."""
-    require_lead(actor, "change holidays")
+    """Add holidays (a day already there keeps its row; returns the new ones). Leads and admins in chat; the
+    operator's command line (`ownerbot holiday import`, actor None) names the workspace instead."""
+    if actor is not None:
+        require_lead(actor, "change holidays")
+        workspace_id = actor.workspace_id
+    assert workspace_id is not None
     existing = set(
         (
-            await session.execute(
-                select(Holiday.day).where(Holiday.workspace_id == actor.workspace_id, _team_filter(team))
-            )
+            await session.execute(select(Holiday.day).where(Holiday.workspace_id == workspace_id, _team_filter(team)))
         ).scalars()
     )
     added: list[Holiday] = []
@@ -181,7 +189,7 @@ async def add_holidays(
             continue
         existing.add(day)
         holiday = Holiday(
-            workspace_id=actor.workspace_id,
+            workspace_id=workspace_id,
             team_id=team.id if team else None,
             day=day,
             name=name.strip()[:200],

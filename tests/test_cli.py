@@ -174,3 +174,24 @@ def test_every_nudge_setting_is_documented() -> None:
 def test_nudges_run_refuses_a_bad_moment(workdir: Path) -> None:
     result = run(["nudges", "run", "--at", "tomorrow morning"], workdir)
     assert result.returncode == 2 and "is not a moment" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_holidays_import_from_an_ics_file(workdir: Path) -> None:
+    ics = workdir / "holidays.ics"
+    ics.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//ownerbot tests//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:xmas\r\nDTSTART;VALUE=DATE:20261224\r\nDTEND;VALUE=DATE:20261227\r\n"
+        "SUMMARY:Weihnachten 🎄\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        encoding="utf-8",
+    )
+    assert (
+        run(["holiday", "import", str(ics)], workdir).stdout.strip() == "Imported 3 holiday(s); 0 were already there."
+    )
+    again = run(["holiday", "import", str(ics)], workdir)
+    assert again.stdout.strip() == "Imported 0 holiday(s); 3 were already there."
+    listed = run(["chat", "--as", "U1", "--name", "Ana", "--at", "2026-11-24 09:00"], workdir, stdin="holiday list\n")
+    assert "Thu 24 Dec 2026: Weihnachten 🎄" in listed.stdout and "Sat 26 Dec 2026" in listed.stdout, listed.stdout
+    bad = workdir / "bad.ics"
+    bad.write_text("not a calendar", encoding="utf-8")
+    refused = run(["holiday", "import", str(bad)], workdir)
+    assert refused.returncode == 1 and "not an iCalendar" in refused.stderr
