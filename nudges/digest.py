@@ -118,9 +118,7 @@ async def survey(
     open_count: dict[int, int] = {}
     keys: dict[int, UrgencyKey] = {}
     for ticket, customer in rows:
-        calendar = await levels.calendar(
-            ticket.workspace_id, customer.team_id, tier=customer.tier, priority=ticket.priority
-        )
+        calendar = await levels.ticket_calendar(ticket, customer)
         evaluation = ticket_needs(
             Evaluation(ticket.workspace_id),
             ticket,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Member, Priority, ServiceLevel, Tier
+from db.models import Customer, Member, Priority, ServiceLevel, Ticket, Tier
 from ownership.errors import InvalidInput
 from ownership.people import require_admin
 
@@ -100,6 +100,14 @@ class ServiceLevels:
             found = await service_levels(self.session, workspace_id=workspace_id)
             self._by_workspace[workspace_id] = found
         return found
+
+    async def ticket_calendar(self, ticket: Ticket, customer: Customer) -> BusinessCalendar:
+        """A ticket counts its team's hours: the customer's team, else its owner's team, else the workspace's."""
+        team_id = customer.team_id
+        if team_id is None and ticket.owner_id is not None:
+            owner = await self.session.get(Member, ticket.owner_id)
+            team_id = owner.team_id if owner is not None else None
+        return await self.calendar(ticket.workspace_id, team_id, tier=customer.tier, priority=ticket.priority)
 
     async def get(self, workspace_id: int, tier: Tier) -> Targets:
         return (await self.for_workspace(workspace_id))[tier]

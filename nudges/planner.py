@@ -132,7 +132,7 @@ async def escalation_clock(levels: ServiceLevels, evaluation: Evaluation) -> Bus
     ticket, customer = evaluation.ticket, evaluation.customer
     if ticket is None or customer is None:
         return BusinessCalendar(always=True)
-    return await levels.calendar(ticket.workspace_id, customer.team_id, tier=customer.tier, priority=ticket.priority)
+    return await levels.ticket_calendar(ticket, customer)
 
 
 async def next_step_time(

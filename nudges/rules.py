@@ -156,9 +156,7 @@ async def evaluate_ticket(
         return Evaluation(None, gone=True)
     ticket, customer = row
     out = Evaluation(ticket.workspace_id, tier=customer.tier, ticket=ticket, customer=customer)
-    calendar = await levels.calendar(
-        ticket.workspace_id, customer.team_id, tier=customer.tier, priority=ticket.priority
-    )
+    calendar = await levels.ticket_calendar(ticket, customer)
     ticket_needs(
         out,
         ticket,

@@ -73,9 +73,7 @@ async def ticket_urgency(
     levels = ServiceLevels(session)
     found: list[TicketUrgency] = []
     for ticket, customer in rows:
-        calendar = await levels.calendar(
-            ticket.workspace_id, customer.team_id, tier=customer.tier, priority=ticket.priority
-        )
+        calendar = await levels.ticket_calendar(ticket, customer)
         targets = await levels.get(ticket.workspace_id, customer.tier)
         pauses = await pauses_of(session, ticket)
         clocks = ticket_clocks(ticket, targets, calendar=calendar, pauses=pauses, policy=policy, now=now)

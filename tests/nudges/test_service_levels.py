@@ -260,3 +260,20 @@ async def test_an_overnight_shift_gets_its_nudges_at_night_and_one_digest(desk: 
     await desk.tick()
     digests = [r for r in desk.got("U_LEAD") if "digest" in r["reply"]["text"]]
     assert len(digests) == 1 and "Monday 23 November" in digests[0]["reply"]["text"]
+
+
+async def test_a_team_calendar_counts_for_its_members_tickets(desk: Desk, db: Database) -> None:
+    """The weekend team works every day around the clock: its agent's basic ticket breaches on Saturday, while
+    the same ticket of someone on the workspace calendar waits for Wednesday."""
+    for line in ("team create Weekend", "team add Weekend U3"):
+        assert not (said := await desk.chat.say("U_ADMIN", line)).error, said.text
+    said = await desk.chat.say("U_LEAD", "hours set mon-sun 00:00-24:00 --team Weekend")
+    assert not said.error and ("Calendar", "team Weekend") in said.fields, said.text
+    at(desk.clock, 27, 18)  # Friday 18:00
+    weekend = await desk.ticket("Weekend Wares", tier="basic", owner="U3", responded=False)
+    await desk.ticket("Weekday Widgets", tier="basic", owner="U1", responded=False)
+    await desk.tick()
+    at(desk.clock, 28, 18)  # Saturday 18:00: 24 hours of the weekend team's business time
+    await desk.tick()
+    [breach] = [e for e in await episodes(db, NudgeKind.SLA_BREACH) if e.episode == "first-response"]
+    assert breach.ticket_id == weekend and breach.started_at == datetime(2026, 11, 28, 18, 0, tzinfo=UTC)
