@@ -135,7 +135,7 @@ async def render_message(session: AsyncSession, message: Message, policy: NudgeS
     if climbed:
         fields.append(("Escalation", climbed))
     if delivery.audience == "delegate":
-        fields.append(("Delegated", "You are the delegate of someone who is away."))
+        fields.append(("Delegated", f"You are the delegate of someone who is away. {delivery.why or ''}".strip()))
     if delivery.round > 0:
         fields.append(("Reminder", "You snoozed this earlier."))
     if delivery.kind == NudgeKind.DELIVERY_FAILED:

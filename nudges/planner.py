@@ -32,7 +32,7 @@ from db.upsert import insert_or_ignore
 
 from .availability import is_away
 from .business_time import BusinessCalendar
-from .escalation import why_it_came
+from .escalation import away_words, why_it_came
 from .hours import next_working_moment
 from .levels import ServiceLevels
 from .rules import LADDERS, Evaluation, Need, evaluate
@@ -186,6 +186,8 @@ async def climb(
         if not people:
             return planned, None  # nobody to tell (no lead, no admin): the history still shows the episode
         why = await why_it_came(session, episode, step, now=now)
+        if step == 0 and any(role != audience for _, role in people):
+            why = await stand_in_reason(session, audience, evaluation, now=now)
         for person, role in people:
             due = at if urgent else next_working_moment(person, max(at, now))
             await insert_or_ignore(
@@ -273,6 +275,25 @@ async def person_or_stand_in(
     if stand_in is not None and not is_away(stand_in, now):
         return [(stand_in, "delegate")]
     return await lead_of(session, workspace_id, person, customer, now=now)
+
+
+async def stand_in_reason(session: AsyncSession, audience: str, evaluation: Evaluation, *, now: datetime) -> str | None:
+    """Why the first step went to someone else: "Sam is away until Wed 25 Nov, so it came to you." """
+    person_id = None
+    if audience == "receiver" and evaluation.handoff is not None:
+        person_id = evaluation.handoff.to_member_id
+    elif audience == "owner":
+        ticket, customer = evaluation.ticket, evaluation.customer
+        if ticket is not None and ticket.status not in DONE:
+            person_id = ticket.owner_id
+        elif evaluation.handoff is not None:
+            person_id = evaluation.handoff.from_member_id
+        elif customer is not None:
+            person_id = customer.owner_id
+    person = await session.get(Member, person_id) if person_id else None
+    if person is None or not is_away(person, now):
+        return None
+    return f"{away_words(person)}, so it came to you."
 
 
 async def recipients(

@@ -143,6 +143,8 @@ async def test_away_until_ends_by_itself_and_a_handoff_to_someone_away_warns(des
     await desk.ticket("Globex", tier="premium", owner="U2")
     await desk.tick(hours=4)  # Monday 14:00: U2 is away, the delegate hears
     assert desk.got("U2", "no update") == [] and len(desk.got("U3", "no update")) == 1
+    [delegated] = desk.got("U3", "no update")
+    assert "u2 is away until Wed 25 Nov, so it came to you." in fields(delegated)["Delegated"], fields(delegated)
     at(desk.clock, 25, 9)  # Wednesday: back, with nothing switched off by hand
     await desk.ticket("Initech", tier="premium", owner="U2")
     await desk.tick(hours=4)
