@@ -4,6 +4,8 @@ ownerbot serve                 the aiohttp server (Slack, Teams, webhooks, dashb
 ownerbot chat --as U123        a terminal chat with the same commands, no platform needed
 ownerbot db upgrade            migrate the database to the newest schema
 ownerbot import customers.csv  onboard or update customers from a CRM export (name, tier, external id, owner)
+ownerbot nudges run --at "2026-11-24 09:30"   plan and send the nudges due at that moment (try it locally)
+ownerbot holiday import holidays.ics          an iCalendar file's days become support holidays
 
 `build_runtime` builds what every face shares once; `build_app` hands it to each face's `register`. Slack and
 Teams are imported only when their settings turn them on, so `db upgrade` never loads a platform SDK.
@@ -15,8 +17,10 @@ import argparse
 import asyncio
 import logging
 import sys
-from datetime import timedelta
+from dataclasses import astuple
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
@@ -44,13 +48,15 @@ from handlers.ports import Notifier
 from jobs import Jobs
 from jobs.custody_returns import CustodyReturns
 from jobs.gesture_closer import GestureCloser
-from jobs.nudge_sweep import NudgeSweeper
+from jobs.nudge_sweep import NudgeSweeper, TickResult
 from jobs.outbox_sender import OutboxSender
+from nudges import calendars
+from nudges.planner import recheck_open_tickets
 from nudges.settings import NudgeSettings
 from ownership.customer_csv import read_customer_rows
 from ownership.errors import DomainError
 from ownership.onboarding import ImportResult, import_customers
-from ownership.people import workspace_on_sight
+from ownership.people import find_team, workspace_on_sight
 
 log = logging.getLogger("ownerbot")
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -168,8 +174,46 @@ async def serve(settings: Settings) -> None:
         await runner.cleanup()
 
 
-async def chat(settings: Settings, user_id: str, name: str) -> None:
-    runtime = build_runtime(settings)
+def fixed_clock(at: datetime | None) -> Clock:
+    """The wall clock, or (for trying things out) a clock that stands at `at`."""
+    if at is None:
+        return utc_now
+    return lambda: at
+
+
+def parse_at(text: str, time_zone: str) -> datetime:
+    """`2026-11-24 09:30` (in `time_zone`) or an ISO time with its own offset, as an aware datetime."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+        zone = ZoneInfo(time_zone)
+    except (ValueError, ZoneInfoNotFoundError) as error:
+        raise DomainError(f'"{text}" is not a moment: use "YYYY-MM-DD HH:MM" ({error}).') from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+async def run_nudges(settings: Settings, at: datetime) -> TickResult:
+    """Plan and send everything due at `at`, tick after tick until nothing more happens (each tick is the real
+    sweep: plan, claim under a lease, hand to the outbox), then the outbox sends through the configured notifiers."""
+    runtime = build_runtime(settings, clock=fixed_clock(at))
+    jobs = build_jobs(runtime)
+    total = TickResult(0, 0, 0, 0, 0, 0, 0)
+    try:
+        for _ in range(50):
+            if jobs.custody is not None:
+                await jobs.custody.tick()  # step-outs and covers that are over go back first
+            result = await jobs.nudges.tick()
+            total = TickResult(*(a + b for a, b in zip(astuple(total), astuple(result), strict=True)))
+            await runtime.outbox.send_due()
+            if not (result.checked or result.planned or result.sent):
+                break
+        await runtime.outbox.drain()
+    finally:
+        await runtime.engine.dispose()
+    return total
+
+
+async def chat(settings: Settings, user_id: str, name: str, at: datetime | None = None) -> None:
+    runtime = build_runtime(settings, clock=fixed_clock(at))
     try:
         inbox = console.ConsoleNotifier(settings.console_inbox)  # reads this user's messages from the same folder
         await console.ConsoleChat(
@@ -212,6 +256,26 @@ def print_import(result: ImportResult, *, dry_run: bool) -> None:
         print(f"Imported {len(result.rows)} customer(s): {counts}.")
 
 
+async def import_holidays(settings: Settings, ics: bytes, workspace: str, team: str | None) -> tuple[int, int]:
+    """`ownerbot holiday import file.ics`: the days of every event become holidays (the workspace's, or a team's)."""
+    platform_name, _, external_id = workspace.partition(":")
+    days = calendars.read_ics(ics)
+    engine = create_engine(settings.database_url)
+    try:
+        sessions = create_session_factory(engine)
+        now = utc_now()
+        async with sessions() as session, session.begin():
+            ws = await workspace_on_sight(session, platform=Platform(platform_name), external_id=external_id, now=now)
+            found = await find_team(session, workspace_id=ws.id, name=team) if team else None
+            added = await calendars.add_holidays(
+                session, actor=None, team=found, days=days, now=now, workspace_id=ws.id
+            )
+            await recheck_open_tickets(session, workspace_id=ws.id)
+        return len(added), len(days)
+    finally:
+        await engine.dispose()
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="ownerbot", description="Every support customer is someone's.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -219,6 +283,21 @@ def parser() -> argparse.ArgumentParser:
     chat_cmd = commands.add_parser("chat", help="a terminal chat with the same commands")
     chat_cmd.add_argument("--as", dest="user_id", required=True, help="your user id, e.g. U1")
     chat_cmd.add_argument("--name", help="your display name (default: the user id)")
+    chat_cmd.add_argument("--at", help='pretend it is this moment, e.g. "2026-11-24 08:00" (to try nudges)')
+    chat_cmd.add_argument("--tz", default="UTC", help="the time zone of --at (default UTC)")
+    holiday_cmd = commands.add_parser("holiday", help="import holidays from an iCalendar (.ics) file")
+    holiday_cmd.add_argument("action", choices=["import"])
+    holiday_cmd.add_argument("ics", type=Path)
+    holiday_cmd.add_argument("--team", help="a team's holidays (default: the whole workspace's)")
+    holiday_cmd.add_argument(
+        "--workspace",
+        default=f"console:{console.CONSOLE_WORKSPACE}",
+        help="platform:workspace-id to import into (default console:local)",
+    )
+    nudges_cmd = commands.add_parser("nudges", help="nudges: run the sweep once at a given moment")
+    nudges_cmd.add_argument("action", choices=["run"])
+    nudges_cmd.add_argument("--at", required=True, help='the moment, e.g. "2026-11-24 09:30"')
+    nudges_cmd.add_argument("--tz", default="UTC", help="the time zone of --at (default UTC)")
     db_cmd = commands.add_parser("db", help="database schema")
     db_cmd.add_argument("action", choices=["upgrade", "check"])
     import_cmd = commands.add_parser("import", help="import customers from a CSV file")
@@ -261,18 +340,46 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "chat":
         try:
-            asyncio.run(chat(settings, args.user_id, args.name or args.user_id))
+            at = parse_at(args.at, args.tz) if args.at else None
+            asyncio.run(chat(settings, args.user_id, args.name or args.user_id, at))
         except SettingsError as error:  # the nudge policy's settings are wrong: one line, no traceback
             print(f"ownerbot: {error}", file=sys.stderr)
             return 2
+        except DomainError as error:
+            print(f"ownerbot: {error.message}", file=sys.stderr)
+            return 2
         return 0
-    if args.command == "import":
+    if args.command == "holiday":
         try:
-            result = asyncio.run(import_file(settings, args.csv, args.workspace, dry_run=args.dry_run))
+            added, days = asyncio.run(import_holidays(settings, args.ics.read_bytes(), args.workspace, args.team))
         except (DomainError, ValueError, OSError) as error:
             print(getattr(error, "message", str(error)), file=sys.stderr)
             return 1
-        print_import(result, dry_run=args.dry_run)
+        print(f"Imported {added} holiday(s); {days - added} were already there.")
+        return 0
+    if args.command == "nudges":
+        try:
+            at = parse_at(args.at, args.tz)
+            result = asyncio.run(run_nudges(settings, at))
+        except SettingsError as error:
+            print(f"ownerbot: {error}", file=sys.stderr)
+            return 2
+        except DomainError as error:
+            print(f"ownerbot: {error.message}", file=sys.stderr)
+            return 2
+        print(
+            f"Nudges at {at:%Y-%m-%d %H:%M %Z}: {result.sent} sent, {result.planned} planned, "
+            f"{result.held} held for later, {result.cancelled} cancelled, {result.retried} to retry, "
+            f"{result.failed} failed."
+        )
+        return 0
+    if args.command == "import":
+        try:
+            imported = asyncio.run(import_file(settings, args.csv, args.workspace, dry_run=args.dry_run))
+        except (DomainError, ValueError, OSError) as error:
+            print(getattr(error, "message", str(error)), file=sys.stderr)
+            return 1
+        print_import(imported, dry_run=args.dry_run)
         return 0
     return 2
 

@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.sweep --db sqlite          # a SQLite file in a temporary folder
     .venv/bin/python -m bench.sweep --small 10000 --large 1000000 --due 200
 
-For each size it builds a steady state in bulk (INSERT .. SELECT over a generated series): one workspace, ten
+For each size it builds a steady state in bulk (INSERT .. SELECT over a generated series): one workspace with a
+business-hours calendar (Berlin support hours and ten holidays, so every clock counts business time), ten
 agents, the tickets spread over customers, every ticket on the planner's schedule with its next check in the
 next day, and `--due` of them stale with their check due now. Then it times one full sweep (plan, claim,
 render, send into a ConsoleNotifier inbox, mark sent) and one idle sweep (nothing due), and prints both and
@@ -20,7 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -34,6 +35,9 @@ from jobs.nudge_sweep import NudgeSweeper
 from nudges.settings import NudgeSettings
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # a Tuesday noon: everyone is at work
+BENCH_HOURS = " ".join(f"{day}=360-1200" for day in range(1, 6))  # Mon-Fri 06:00-20:00 in Berlin
+HOLIDAYS = [date(2026, 12, 24), date(2026, 12, 25), date(2026, 12, 31), date(2027, 1, 1), date(2026, 11, 20)]
+HOLIDAYS += [date(2027, 4, 2), date(2027, 4, 5), date(2027, 5, 1), date(2027, 5, 13), date(2027, 10, 3)]
 PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 AGENTS = 10
 
@@ -58,7 +62,7 @@ def minutes_after(dialect: str, column: str) -> str:
 async def build(engine: AsyncEngine, tickets: int, due: int) -> None:
     dialect = engine.dialect.name
     now = stamp(NOW, dialect)
-    opened = stamp(NOW - timedelta(hours=5), dialect)
+    opened = stamp(NOW - timedelta(hours=4, minutes=15), dialect)  # stale at 11:45: the lead step is not due yet
     customers = max(1, tickets // 10)
 
     def ts(sql: str) -> str:  # asyncpg wants one type per parameter
@@ -103,6 +107,26 @@ async def build(engine: AsyncEngine, tickets: int, due: int) -> None:
             ),
             {"now": now},
         )
+        # The calendar the business clocks count: Berlin support hours and a year of holidays (none today).
+        await db.execute(
+            text(
+                ts(
+                    "INSERT INTO support_hours (workspace_id, team_id, time_zone, hours, updated_at) "
+                    "VALUES (1, NULL, 'Europe/Berlin', :hours, :now)"
+                )
+            ),
+            {"now": now, "hours": BENCH_HOURS},
+        )
+        for day in HOLIDAYS:
+            await db.execute(
+                text(
+                    ts(
+                        "INSERT INTO holidays (workspace_id, team_id, day, name, created_at) "
+                        "VALUES (1, NULL, :day, 'holiday', :now)"
+                    )
+                ),
+                {"now": now, "day": day},
+            )
         await db.execute(
             text(
                 ts(
@@ -195,10 +219,10 @@ async def run(args: argparse.Namespace) -> int:
         if args.db == "postgres":
             admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
             async with admin.connect() as db:
-                await db.execute(text("DROP DATABASE IF EXISTS ownerbot_bench WITH (FORCE)"))
-                await db.execute(text("CREATE DATABASE ownerbot_bench"))
+                await db.execute(text(f"DROP DATABASE IF EXISTS {args.pg_database} WITH (FORCE)"))
+                await db.execute(text(f"CREATE DATABASE {args.pg_database}"))
             await admin.dispose()
-            url = f"{PG_SERVER}/ownerbot_bench"
+            url = f"{PG_SERVER}/{args.pg_database}"
         else:
             url = f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
         await asyncio.to_thread(migrate.upgrade, url)
@@ -242,6 +266,14 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--pg-database",
+        default="ownerbot_bench",
+        type=lambda name: (
+            name if name.replace("_", "").isalnum() else parser.error("--pg-database: letters, digits, _")
+        ),
+        help="the PostgreSQL database to (re)create (default ownerbot_bench)",
+    )
     sys.exit(asyncio.run(run(parser.parse_args())))
 
 

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from db.models import Customer, EventKind, HandoffRequest, Member, Ticket
+from nudges.availability import away_warning, is_away
+from nudges.urgency import ticket_urgency
 from ownership import claim_views, claims, cover
 from ownership.errors import InvalidInput, NotFound, quote
 
@@ -64,11 +66,13 @@ async def _offer(ctx: Context, customer: Customer, to: Member, reason: str | Non
         ],
         buttons=handoff_buttons(handoff),
     )
-    away = await cover.cover_for(ctx.session, member=to) if to.away else None
+    warning = await away_warning(ctx.session, member=to, customer=customer, now=ctx.now)
+    keeper = await cover.cover_for(ctx.session, member=to, now=ctx.now) if is_away(to, ctx.now) else None
+    if keeper is not None:  # an away cover (ownership.cover): whoever looks after their customers meanwhile
+        warning += f" ⚠ {to.display_name} is away; {keeper.display_name} covers for them."
     return Reply(
         f"Handoff of {customer.name} to {to.display_name} requested. {owner_name} still owns it until "
-        f"{to.display_name} accepts."
-        + (f" ⚠ {to.display_name} is away; {away.display_name} covers for them." if away else ""),
+        f"{to.display_name} accepts.{warning}",
         fields=[("Reason", handoff.reason)],
         ephemeral=False,
         notices=[Notice(to.platform_user_id, offer)],
@@ -335,9 +339,14 @@ async def mine(ctx: Context) -> Reply:
     tickets = await claim_views.my_open_tickets(ctx.session, member=ctx.actor)
     waiting = await claim_views.handoffs_waiting_for(ctx.session, member=ctx.actor)
     fields = [(c.customer.name, f"{c.customer.tier.value}, {c.open_tickets} open ticket(s)") for c in owned]
+    ranked = await ticket_urgency(ctx.session, tickets, now=ctx.now, policy=ctx.policy)  # urgency first
     fields += [
-        (f"#{t.id} {c.name}", f"{t.subject} [{t.status.value}, {t.priority.value}]{stale_mark(t, ctx.now)}")
-        for t, c in tickets
+        (
+            f"#{u.ticket.id} {u.customer.name}",
+            f"{u.ticket.subject} [{u.ticket.status.value}, {u.ticket.priority.value}]{stale_mark(u.ticket, ctx.now)}"
+            + (f" · {u.words()}" if u.words() else ""),
+        )
+        for u in ranked
     ]
     buttons = [
         Button(f"{b.label} {c.name}", b.action_id, b.value, b.style) for h, c in waiting for b in handoff_buttons(h)

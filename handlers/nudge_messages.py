@@ -14,6 +14,7 @@ from nudges.delivery import Message
 from nudges.digest import Digest, build_digest
 from nudges.rules import LADDERS
 from nudges.settings import NudgeSettings
+from ownership.people import is_lead
 
 from .exposure import with_exposure
 from .replies import ActionId, Button, Reply
@@ -59,7 +60,9 @@ async def describe(
     return NudgeText("something", None, None)
 
 
-def nudge_buttons(delivery_id: int, kind: NudgeKind, customer: Customer | None) -> list[Button]:
+def nudge_buttons(
+    delivery_id: int, kind: NudgeKind, customer: Customer | None, recipient: Member | None = None
+) -> list[Button]:
     value = str(delivery_id)
     if kind == NudgeKind.CHECK_IN:
         buttons = [
@@ -73,16 +76,24 @@ def nudge_buttons(delivery_id: int, kind: NudgeKind, customer: Customer | None) 
         Button("Snooze 4h", ActionId.NUDGE_SNOOZE, f"{value}:4h"),
         Button("Snooze to next working morning", ActionId.NUDGE_SNOOZE, f"{value}:morning"),
     ]
-    if customer is not None and customer.owner_id is not None and kind != NudgeKind.HANDOFF_NOT_ACCEPTED:
+    may_hand_off = recipient is None or recipient.id == (customer.owner_id if customer else None) or is_lead(recipient)
+    if (
+        customer is not None
+        and customer.owner_id is not None
+        and kind != NudgeKind.HANDOFF_NOT_ACCEPTED
+        and may_hand_off  # a delegate who is not a lead cannot hand someone else's customer off: no button
+    ):
         buttons.append(Button("Hand off", ActionId.NUDGE_HANDOFF, value))
     return buttons
 
 
-async def _escalated_from(session: AsyncSession, step: int, kind: NudgeKind) -> str | None:
+async def _escalated_from(session: AsyncSession, step: int, kind: NudgeKind, why: str | None) -> str | None:
     if step == 0:
         return None
     ladder = LADDERS.get(kind, ())
     previous = ladder[step - 1] if step - 1 < len(ladder) else "the owner"
+    if why:  # the planner's reason: "Sam is off until 09:00 Berlin, so it came to you at its own time."
+        return f"It climbed to you from the {previous}: {why}"
     return f"Nobody acted on it after it went to the {previous}, so it climbed to you."
 
 
@@ -122,11 +133,11 @@ async def render_message(session: AsyncSession, message: Message, policy: NudgeS
         )
     if text.ticket is not None:
         fields.append(("Ticket", f"#{text.ticket.id} [{text.ticket.status.value}, {text.ticket.priority.value}]"))
-    climbed = await _escalated_from(session, delivery.step, delivery.kind)
+    climbed = await _escalated_from(session, delivery.step, delivery.kind, delivery.why)
     if climbed:
         fields.append(("Escalation", climbed))
     if delivery.audience == "delegate":
-        fields.append(("Delegated", "You are the delegate of someone who is away."))
+        fields.append(("Delegated", f"You are the delegate of someone who is away. {delivery.why or ''}".strip()))
     if delivery.audience == "cover":
         fields.append(("Covering", "You look after this customer for its owner for now (a step-out or away cover)."))
     if delivery.round > 0:
@@ -138,7 +149,7 @@ async def render_message(session: AsyncSession, message: Message, policy: NudgeS
         )
     if delivery.kind == NudgeKind.HANDOFF_NOT_ACCEPTED and episode.subject_kind == SubjectKind.HANDOFF:
         fields.append(("Answer it", "`accept <customer>` or `decline <customer> <reason>`"))
-    buttons = nudge_buttons(delivery.id, delivery.kind, text.customer)
+    buttons = nudge_buttons(delivery.id, delivery.kind, text.customer, message.recipient)
     if delivery.audience == "owner" and text.ticket is not None and abusive(text.ticket):
         buttons.append(Button("Step out", ActionId.STEP_OUT, str(text.ticket.id)))  # handlers.custody
     return Reply(headline, fields=fields, buttons=buttons)

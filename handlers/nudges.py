@@ -6,7 +6,7 @@ A nudge itself is drawn by `handlers.nudge_messages` and sent by the nudge sweep
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from db.models import (
@@ -18,7 +18,8 @@ from db.models import (
 )
 from nudges import actions as nudge_actions
 from nudges import availability
-from nudges.levels import MAX_MINUTES, TARGETS, service_levels, set_service_level, timedelta_words
+from nudges.calendars import parse_day
+from nudges.levels import MAX_MINUTES, TARGETS, service_levels, set_clock, set_service_level, timedelta_words
 from nudges.planner import recheck_tier
 from nudges.settings import NudgeSettings
 from ownership.customers import parse_tier
@@ -28,7 +29,7 @@ from .claims import REASON, _offer
 from .custody import away_cover
 from .grammar import (
     Choice,
-    Duration,
+    Flag,
     MemberRef,
     Number,
     OneWord,
@@ -208,15 +209,46 @@ def policy_of(ctx: Context) -> NudgeSettings:
 TIER = Choice("tier", tuple(tier.value for tier in Tier), parse=parse_tier)
 
 
+CLOCK_WORDS = ("business", "24x7")
+
+
+@dataclass(frozen=True)
+class DurationOrClock(OneWord):
+    """A target's duration (`4h`, read and checked at once) or a clock word (`business`, `24x7`)."""
+
+    def read(self, text: str) -> object:
+        if text.lower() in CLOCK_WORDS or not any(ch.isdigit() for ch in text):
+            return text
+        parse_duration(text, noun="duration")  # "2" without a unit is refused here, naming the fix
+        return text
+
+
 @command(
     "sla",
-    Together((TIER, Choice("target", tuple(TARGETS), noun="target"), Duration("duration", note="e.g. 4h or 90m"))),
+    Together(
+        (
+            TIER,
+            Choice("target", (*TARGETS, "clock"), noun="target"),
+            DurationOrClock(
+                "value", label="duration|business|24x7", note="e.g. 4h or 90m; for clock: business or 24x7"
+            ),
+        )
+    ),
+    Flag("urgent", note="with clock: the clock of the tier's urgent tickets"),
     summary="Service levels per tier; admins change them.",
     group=GROUP,
 )
-async def sla(ctx: Context, *, tier: Tier | None, target: str | None, duration: timedelta | None) -> Reply:
+async def sla(ctx: Context, *, tier: Tier | None, target: str | None, value: str | None, urgent: bool) -> Reply:
     head = "Service levels"
-    if tier is not None and target is not None and duration is not None:
+    if tier is not None and target == "clock" and value is not None:
+        await set_clock(ctx.session, actor=ctx.actor, tier=tier, clock=value, urgent=urgent, now=ctx.now)
+        await recheck_tier(ctx.session, workspace_id=ctx.workspace.id, tier=tier)
+        which = f"{tier.value} urgent tickets" if urgent else f"{tier.value} tickets"
+        head = f"The clock of {which} now runs {'24/7' if value.lower() == '24x7' else 'on business hours'}."
+    elif tier is not None and target is not None and value is not None:
+        if urgent:
+            raise InvalidInput("`--urgent` goes with `clock`: `sla premium clock 24x7 --urgent`.")
+        duration = parse_duration(value, noun="duration")
         minutes = int(duration.total_seconds()) // 60
         if minutes <= 0 or minutes > MAX_MINUTES:
             raise InvalidInput(f"A target must be between 1 minute and {MAX_MINUTES // 1440} days.")
@@ -228,15 +260,20 @@ async def sla(ctx: Context, *, tier: Tier | None, target: str | None, duration: 
     def m(minutes: int) -> str:
         return timedelta_words(timedelta(minutes=minutes))
 
+    def clock(word: str) -> str:
+        return "24/7" if word == "24x7" else "business hours"
+
     fields = [
         (
             f"{each.value}{' (changed here)' if t.custom else ''}",
             f"first response {m(t.first_response)}, update {m(t.update)}, resolution {m(t.resolution)}; "
-            f"lead after {m(t.lead_after)}, admins after {m(t.admins_after)}",
+            f"lead after {m(t.lead_after)}, admins after {m(t.admins_after)} more (timed from the breach); "
+            f"clock {clock(t.clock)}, urgent {clock(t.urgent_clock)}",
         )
         for each, t in sorted(levels.items(), key=lambda kv: list(Tier).index(kv[0]))
     ]
     fields.append(("Priority", "urgent ×0.25, high ×0.5, normal ×1, low ×2; the clock stops while pending"))
+    fields.append(("Business hours", "`hours` shows them; business clocks skip nights, weekends and holidays"))
     return Reply(head, fields=fields)
 
 
@@ -248,7 +285,12 @@ def _hours_reply(member: Member, head: str) -> Reply:
         fields=[
             ("Hours", f"{member.work_start}-{member.work_end} {member.time_zone}"),
             ("Days", names or "every day"),
-            ("Away", "yes" if member.away else "no"),
+            (
+                "Away",
+                ("until " + availability.back_on(member))
+                if member.away and member.away_until
+                else ("yes" if member.away else "no"),
+            ),
         ],
     )
 
@@ -273,22 +315,40 @@ async def workhours(ctx: Context, *, hours: str | None, days: str | None, tz: st
     return _hours_reply(ctx.actor, "Working hours saved; nudges wait for them (urgent premium breaches don't).")
 
 
+def parse_away(word: str) -> str:
+    lowered = word.lower()
+    if lowered in ("until", "till"):
+        return "until"
+    return "on" if parse_yes_no(word) else "off"
+
+
 @command(
     "away",
-    Choice("away", ("on", "off"), parse=parse_yes_no),
+    Choice("away", ("on", "off", "until"), parse=parse_away),
+    OneWord("until", label="YYYY-MM-DD", required=False, note="with `until`: the day you are back"),
     Option("cover", example="@member", note="hands your customers to them until you are back"),
-    summary="Away: your nudges go to your delegate or your lead.",
+    summary="Away: your nudges go to your delegate or your lead (`away until 2026-12-01` ends by itself).",
     group=GROUP,
 )
-async def away(ctx: Context, *, away: bool, cover: str | None) -> Reply:
-    availability.set_away(ctx.actor, away=away)
-    if covered := await away_cover(ctx, away=away, cover=cover):  # ownership.custody, via handlers.custody
+async def away(ctx: Context, *, away: str, until: str | None, cover: str | None) -> Reply:
+    if away == "until":
+        if until is None:
+            raise InvalidInput("Say the day you are back: `away until 2026-12-01`.")
+        day = parse_day(until)
+        availability.set_away(ctx.actor, away=True, until=day, now=ctx.now)
+    elif until is not None:
+        raise InvalidInput(f"Usage: `{usage_of('away')}`")
+    else:
+        availability.set_away(ctx.actor, away=away == "on")
+    if covered := await away_cover(ctx, away=away != "off", cover=cover):  # ownership.custody, via handlers.custody
         return covered
     if not ctx.actor.away:
         return Reply("Welcome back: your nudges come to you again.")
     stand_in = await ctx.session.get(Member, ctx.actor.delegate_id) if ctx.actor.delegate_id else None
     to = stand_in.display_name if stand_in else "your lead (set a delegate with `delegate @person`)"
-    return Reply(f"You're away: your nudges go to {to}.")
+    back = availability.back_on(ctx.actor)
+    ends = f" until {back}; then they come to you again by themselves" if back else ""
+    return Reply(f"You're away{ends}: your nudges go to {to}.")
 
 
 @command(

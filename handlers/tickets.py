@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from db.models import Customer, Member, Mood, Platform, Priority, Ticket, TicketEventKind, TicketStatus
-from nudges import levels as nudge_levels
-from nudges import rules as nudge_rules
+from nudges.business_time import business_words
+from nudges.clocks import pauses_of, show_due, ticket_clocks
+from nudges.levels import ServiceLevels
+from nudges.urgency import rank_tickets
 from ownership import ideas as idea_domain
 from ownership import ticket_status, ticket_views, timeline
 from ownership import tickets as ticket_domain
@@ -18,6 +20,7 @@ from .grammar import Choice, CustomerRef, Duration, Flag, Number, Option, Text
 from .registry import CommandFn, Context, command, command_with_verbs
 from .replies import Notice, Reply, when
 
+LIST_SCAN, LIST_SHOWN = 500, 25  # a list reads this many tickets, ranks them by urgency, and shows the first
 GROUP = "Tickets"
 STATUS_DONE = {
     TicketStatus.PENDING: "#{id} is pending: waiting on the customer, the service-level clock is paused.",
@@ -243,29 +246,25 @@ def _timeline_words(line: timeline.TimelineLine) -> str:
 
 
 async def _due_fields(ctx: Context, ticket: Ticket, customer: Customer) -> list[tuple[str, str]]:
-    """When the ticket's service-level targets fall due (first response, next update, resolution), as the
-    nudges reckon them; a pending ticket's clock is stopped. One function, so business-hours due times can
-    replace it in one place."""
-    if ticket.status not in (TicketStatus.OPEN, TicketStatus.PENDING):
-        return []
+    """When the ticket's service-level targets fall due (first response, resolution), on its calendar (business
+    hours or 24/7, as the nudges reckon them); a pending ticket's clock is stopped."""
     if ticket.status == TicketStatus.PENDING:
         return [("Due", "the clock is stopped while the ticket waits on the customer")]
-    targets = (await nudge_levels.service_levels(ctx.session, workspace_id=ctx.workspace.id))[customer.tier]
-    paused = timedelta(seconds=nudge_rules.paused_seconds(ticket, ctx.now))
+    levels = ServiceLevels(ctx.session)
+    calendar = await levels.ticket_calendar(ticket, customer)
+    targets = await levels.get(ticket.workspace_id, customer.tier)
+    pauses = await pauses_of(ctx.session, ticket)
+    kind = "24/7" if calendar.always else "business time"
     due: list[tuple[str, str]] = []
-    if ticket.first_response_at is None:
-        moment = ticket.opened_at + targets.scaled(targets.first_response, ticket.priority) + paused
-        due.append(("First response due", _due_words(moment, ctx.now)))
-    update_at = ticket.last_activity_at + targets.scaled(targets.update, ticket.priority)
-    due.append(("Next update due", _due_words(update_at, ctx.now)))
-    resolution_at = ticket.opened_at + targets.scaled(targets.resolution, ticket.priority) + paused
-    due.append(("Resolution due", _due_words(resolution_at, ctx.now)))
+    for clock in ticket_clocks(ticket, targets, calendar=calendar, pauses=pauses, policy=ctx.policy, now=ctx.now):
+        label = clock.name.replace("-", " ").capitalize() + " due"
+        late = (
+            f" (overdue by {business_words(clock.overdue)}, {kind})"
+            if clock.overdue is not None
+            else f" (in {business_words(calendar.between(ctx.now, clock.due_at))}, {kind})"
+        )
+        due.append((label, show_due(clock.due_at, calendar) + late))
     return due
-
-
-def _due_words(moment: datetime, now: datetime) -> str:
-    late = f" (overdue by {duration(now - moment)})" if now > moment else f" (in {duration(moment - now)})"
-    return when(moment) + late
 
 
 @TICKET.verb("show", TICKET_ID, summary="Everything about a ticket: owner, re-assigns, due times and its timeline.")
@@ -302,25 +301,35 @@ async def _show(ctx: Context, *, ticket_id: int) -> Reply:
 @command("tickets", CustomerRef(required=False), summary="Your open tickets, or a customer's tickets.", group=GROUP)
 async def tickets(ctx: Context, *, customer: Customer | None) -> Reply:
     if customer is not None:
-        rows = await ticket_views.list_tickets(ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id)
+        rows = await ticket_views.list_tickets(
+            ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id, limit=LIST_SCAN
+        )
         title = f"{customer.name}: {len(rows)} ticket(s) not closed"
         empty = f"{customer.name} has no tickets. `ticket open {quote(customer.name)} <subject>` to open one."
     else:
-        rows = await ticket_views.list_tickets(ctx.session, workspace_id=ctx.workspace.id, owner_id=ctx.actor.id)
+        rows = await ticket_views.list_tickets(
+            ctx.session, workspace_id=ctx.workspace.id, owner_id=ctx.actor.id, limit=LIST_SCAN
+        )
         title = f"You have {len(rows)} open or pending ticket(s)"
         empty = "You have no open tickets."
     if not rows:
         return Reply(empty)
+    by_id = {row.ticket.id: row for row in rows}
+    ranked = await rank_tickets(ctx.session, [row.ticket for row in rows], now=ctx.now, policy=ctx.policy)
     fields = []
-    for row in rows:
-        t = row.ticket
+    for urgency in ranked[:LIST_SHOWN]:  # urgency first: tier x priority, then how far past due
+        t, row = urgency.ticket, by_id[urgency.ticket.id]
         mood = ", unhappy" if t.mood == Mood.UNHAPPY else ""
+        due = urgency.words()
         fields.append(
             (
                 f"#{t.id} {row.customer}",
-                f"{t.subject} [{t.status.value}, {t.priority.value}{mood}] owner {row.owner or 'nobody'}",
+                f"{t.subject} [{t.status.value}, {t.priority.value}{mood}] owner {row.owner or 'nobody'}"
+                + (f" · {due}" if due else ""),
             )
         )
+    if len(ranked) > LIST_SHOWN:
+        title += f" (the {LIST_SHOWN} most urgent shown)"
     return Reply(title, fields=fields)
 
 

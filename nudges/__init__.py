@@ -27,8 +27,9 @@ Both reads are bounded by the batch size and served by indexes (`ix_nudge_checks
 `ix_nudge_deliveries_status_due`, `ix_nudge_deliveries_status_lease`); bench/sweep.py measures it.
 
 The ladder: step 0 goes to the owner (an away owner's delegate, or the lead, at once), step 1 to the team
-lead after the tier's `lead_after` delay counted from when step 0 was delivered, step 2 to the admins after
-`admins_after`. Done ends the episode; Snooze sends a reminder later and pushes the next step back, but
-never more than NUDGE_SNOOZE_LIMIT_MINUTES. Deliveries wait for the recipient's working hours in their time
-zone, except breaches of urgent premium tickets.
+lead `lead_after` after the breach, step 2 to the admins `admins_after` after that, each timed from the breach
+on the ticket's own clock (business hours or 24/7) whatever became of the previous step's message (held for
+working hours, capped, undeliverable): the later message says why it came. Done ends the episode; Snooze
+sends a reminder later and pushes the next step back, but never more than NUDGE_SNOOZE_LIMIT_MINUTES.
+Deliveries wait for the recipient's working hours in their time zone, except breaches of urgent premium tickets.
 """

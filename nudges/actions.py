@@ -27,8 +27,8 @@ from ownership.people import is_lead
 
 from .hours import next_work_start, next_working_moment
 from .levels import ServiceLevels
-from .planner import escalation_time, ladder_state, recheck, step_delay
-from .rules import LADDERS
+from .planner import next_step_time, recheck
+from .rules import LADDERS, Evaluation
 from .settings import NudgeSettings
 
 MAX_SNOOZE = timedelta(days=7)  # a snooze is any duration up to this, or "until my next morning"
@@ -168,19 +168,13 @@ async def snooze(
 async def _next_escalation(
     session: AsyncSession, episode: NudgeEpisode, view: NudgeView, policy: NudgeSettings
 ) -> tuple[datetime | None, bool]:
-    ladder = LADDERS[episode.kind]
-    steps = await ladder_state(session, episode.id)
-    if not steps:
+    if view.customer is None:
         return None, False
-    last = max(steps)
-    if last + 1 >= len(ladder):
+    evaluation = Evaluation(episode.workspace_id, tier=view.customer.tier, ticket=view.ticket, customer=view.customer)
+    nxt = await next_step_time(session, episode, policy=policy, levels=ServiceLevels(session), evaluation=evaluation)
+    if nxt is None or nxt[0] == 0:
         return None, False
-    tier = view.customer.tier if view.customer else None
-    if tier is None:
-        return None, False
-    targets = await ServiceLevels(session).get(episode.workspace_id, tier)
-    base = steps[last] + step_delay(last + 1, targets.lead_after, targets.admins_after)
-    at = escalation_time(base, episode, policy)
+    at = nxt[1]
     return at, episode.snoozed_until is not None and at < episode.snoozed_until
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Member
-from ownership.errors import InvalidInput
+from db.models import Customer, Member
+from ownership.errors import InvalidInput, quote
+from ownership.people import is_away as is_away  # re-exported: the nudges read availability here
 from ownership.people import valid_time_zone
+
+from .hours import zone
 
 CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 DAY_NAMES = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
@@ -45,8 +49,10 @@ def set_work_hours(
     member: Member, *, start: str, end: str, days: str | None = None, time_zone: str | None = None
 ) -> Member:
     start_clock, end_clock = _clock(start), _clock(end)
-    if end_clock <= start_clock:
-        raise InvalidInput("The working day must end after it starts (e.g. 09:00-17:00).")
+    if end_clock == start_clock:
+        raise InvalidInput(
+            "The working day must not start and end at the same time (e.g. 09:00-17:00, or 22:00-06:00 overnight)."
+        )
     if time_zone is not None and not valid_time_zone(time_zone):
         raise InvalidInput(f'"{time_zone}" is not a time zone. Use a name like Europe/Berlin or America/New_York.')
     work_days = parse_days(days) if days is not None else member.work_days
@@ -58,9 +64,23 @@ def set_work_hours(
     return member
 
 
-def set_away(member: Member, *, away: bool) -> Member:
-    member.away = away
+def set_away(member: Member, *, away: bool, until: date | None = None, now: datetime | None = None) -> Member:
+    """`away on|off`, or `away until 2026-12-01`: away up to the start of that day in the member's time zone."""
+    if until is not None:
+        back = datetime.combine(until, time(0, 0), zone(member)).astimezone(UTC)
+        if now is not None and back <= now:
+            raise InvalidInput(f"{until.isoformat()} has already begun; name a later day to be back on.")
+        member.away, member.away_until = True, back
+        return member
+    member.away, member.away_until = away, None
     return member
+
+
+def back_on(member: Member) -> str:
+    """`1 Dec` (the day an `away until` ends, in the member's zone), or "" when away has no end."""
+    if member.away_until is None:
+        return ""
+    return f"{member.away_until.astimezone(zone(member)):%a %d %b}"
 
 
 async def set_delegate(session: AsyncSession, *, member: Member, delegate: Member | None) -> Member:
@@ -71,3 +91,16 @@ async def set_delegate(session: AsyncSession, *, member: Member, delegate: Membe
             raise InvalidInput("Your delegate must be in this workspace.")
     member.delegate_id = delegate.id if delegate else None
     return member
+
+
+async def away_warning(session: AsyncSession, *, member: Member, customer: Customer, now: datetime) -> str:
+    """` Note: Sam is away until Wed 25 Nov; their delegate Kim could take it: …` (or "" when not away)."""
+    if not is_away(member, now):
+        return ""
+    until = back_on(member)
+    text = f" Note: {member.display_name} is away{f' until {until}' if until else ''}"
+    stand_in = await session.get(Member, member.delegate_id) if member.delegate_id else None
+    if stand_in is not None and not is_away(stand_in, now):
+        command = f"handoff {quote(customer.name)} @{stand_in.display_name} <reason>"
+        return f"{text}; their delegate {stand_in.display_name} could take it: `{command}`."
+    return f"{text}, so the offer waits for them."

@@ -21,22 +21,48 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
+    Customer,
     DeliveryStatus,
     Member,
     NudgeDelivery,
     NudgeEpisode,
     NudgeKind,
+    Ticket,
     Workspace,
 )
 from db.upsert import insert_or_ignore
 
+from .escalation import HELD_BY_CAP
 from .hours import local_day_bounds, next_work_start
 from .levels import ServiceLevels
 from .planner import lead_of
 from .rules import evaluate
 from .settings import NudgeSettings
+from .urgency import urgency_key
 
 UNCAPPED = (NudgeKind.DIGEST, NudgeKind.DELIVERY_FAILED)
+NEVER_HELD = (NudgeKind.SLA_BREACH,)  # the cap never holds a breach back, for anyone
+ESCALATION_AUDIENCES = ("lead", "admin")  # leads and admins are not capped for escalations
+
+
+def capped(kind: NudgeKind, urgent: bool, step: int, audience: str) -> bool:
+    """Does this nudge count against (and wait behind) the daily cap? Only routine reminders do."""
+    if kind in UNCAPPED or kind in NEVER_HELD or urgent:
+        return False
+    return not (step > 0 and audience in ESCALATION_AUDIENCES)
+
+
+async def urgency_of(session: AsyncSession, delivery: NudgeDelivery, episode: NudgeEpisode, now: datetime) -> tuple:  # type: ignore[type-arg]
+    """Where a nudge goes in a person's message order: breaches first, then tier x priority, then how late."""
+    ticket = await session.get(Ticket, episode.ticket_id) if episode.ticket_id else None
+    customer = await session.get(Customer, episode.customer_id) if episode.customer_id else None
+    key = urgency_key(
+        tier=customer.tier if customer else None,
+        priority=ticket.priority if ticket else None,
+        past_due=now - episode.started_at,
+        ident=delivery.id,
+    )
+    return (0 if delivery.kind in NEVER_HELD else 1, *key)
 
 
 @dataclass
@@ -95,7 +121,14 @@ async def _messages_today(session: AsyncSession, member: Member, now: datetime) 
     """How many single nudges the member got today (their local day), and whether a bundle went out."""
     start, end = local_day_bounds(member, now)
     rows = await session.execute(
-        select(NudgeDelivery.id, NudgeDelivery.bundle_id, NudgeDelivery.urgent, NudgeDelivery.kind).where(
+        select(
+            NudgeDelivery.id,
+            NudgeDelivery.bundle_id,
+            NudgeDelivery.urgent,
+            NudgeDelivery.kind,
+            NudgeDelivery.step,
+            NudgeDelivery.audience,
+        ).where(
             NudgeDelivery.recipient_id == member.id,
             NudgeDelivery.sent_at >= start,
             NudgeDelivery.sent_at < end,
@@ -103,8 +136,8 @@ async def _messages_today(session: AsyncSession, member: Member, now: datetime) 
         )
     )
     singles, bundled = 0, False
-    for _id, bundle_id, urgent, kind in rows.all():
-        if kind in UNCAPPED or urgent:
+    for _id, bundle_id, urgent, kind, step, audience in rows.all():
+        if not capped(kind, urgent, step, audience):
             continue
         if bundle_id is None:
             singles += 1
@@ -159,11 +192,13 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy
         assert member is not None
         workspace = await session.get(Workspace, member.workspace_id)
         assert workspace is not None
-        capped = [d for d in deliveries if d.kind not in UNCAPPED and not d.urgent]
-        free = [d for d in deliveries if d not in capped]
+        order = {d.id: await urgency_of(session, d, episodes[d.episode_id], now) for d in deliveries}
+        deliveries.sort(key=lambda d: order[d.id])  # the most urgent first: singles before the bundle
+        routine = [d for d in deliveries if capped(d.kind, d.urgent, d.step, d.audience)]
+        free = [d for d in deliveries if d not in routine]
         singles, bundled = await _messages_today(session, member, now)
         slots = max(0, policy.daily_cap - singles)
-        single_ones, rest = capped[:slots], capped[slots:]
+        single_ones, rest = routine[:slots], routine[slots:]
         groups = [([d], False) for d in free + single_ones]
         if rest and not bundled:
             groups.append((rest, True))
@@ -174,6 +209,7 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy
                 d.due_at = morning
                 d.claimed_by = None
                 d.lease_until = None
+                d.error = HELD_BY_CAP
                 held += 1
         for group, is_bundle in groups:
             for d in group:

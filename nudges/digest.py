@@ -15,6 +15,7 @@ from ownership.claim_views import REASSIGN_KINDS
 from .levels import ServiceLevels
 from .rules import Evaluation, ticket_needs
 from .settings import NudgeSettings
+from .urgency import UrgencyKey, urgency_key
 
 FAR_ABOVE_FACTOR = 2.0  # "far more than the median": at least twice the median…
 FAR_ABOVE_MARGIN = 3  # …and at least this many tickets more
@@ -115,16 +116,26 @@ async def survey(
     ).all()
     overdue: dict[int, int] = {}
     open_count: dict[int, int] = {}
+    keys: dict[int, UrgencyKey] = {}
     for ticket, customer in rows:
+        calendar = await levels.ticket_calendar(ticket, customer)
         evaluation = ticket_needs(
             Evaluation(ticket.workspace_id),
             ticket,
             customer,
             await levels.get(ticket.workspace_id, customer.tier),
+            calendar=calendar,
             policy=policy,
             now=now,
         )
         kinds = {n.kind: n for n in evaluation.needs}
+        late_since = [n.starts_at for n in evaluation.needs if n.kind in (NudgeKind.SLA_BREACH, NudgeKind.STALE)]
+        keys[ticket.id] = urgency_key(
+            tier=customer.tier,
+            priority=ticket.priority,
+            past_due=calendar.between(min(late_since), now) if late_since else None,
+            ident=ticket.id,
+        )
         late = False
         if NudgeKind.STALE in kinds:
             digest.stale.append((ticket, customer))
@@ -141,6 +152,10 @@ async def survey(
             open_count[ticket.owner_id] = open_count.get(ticket.owner_id, 0) + 1
             if late:
                 overdue[ticket.owner_id] = overdue.get(ticket.owner_id, 0) + 1
+    # Urgency first: tier x priority, then how far past due (business time), then the oldest ticket.
+    digest.stale.sort(key=lambda row: keys[row[0].id])
+    digest.breaches.sort(key=lambda row: keys[row[0].id])
+    digest.unhappy.sort(key=lambda row: keys[row[0].id])
     digest.unowned = list(
         (
             await session.execute(

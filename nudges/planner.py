@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -31,6 +31,9 @@ from db.models.nudges import EPOCH
 from db.upsert import insert_or_ignore
 from ownership.custody import acting_owner
 
+from .availability import is_away
+from .business_time import BusinessCalendar
+from .escalation import away_words, why_it_came
 from .hours import next_working_moment
 from .levels import ServiceLevels
 from .rules import LADDERS, Evaluation, Need, evaluate
@@ -111,10 +114,6 @@ async def open_episode(
     ).scalar_one()
 
 
-def step_delay(step: int, lead_after: int, admins_after: int) -> timedelta:
-    return timedelta(minutes=lead_after if step == 1 else admins_after)
-
-
 def escalation_time(base: datetime, episode: NudgeEpisode, policy: NudgeSettings) -> datetime:
     """A snooze pushes the next step back, but never more than the snooze limit past its own time."""
     if episode.snoozed_until is not None and episode.snoozed_until > base:
@@ -122,36 +121,45 @@ def escalation_time(base: datetime, episode: NudgeEpisode, policy: NudgeSettings
     return base
 
 
-async def ladder_state(session: AsyncSession, episode_id: int) -> dict[int, datetime]:
-    """When each planned step (first round) is due: the next step's clock starts there."""
+async def planned_steps(session: AsyncSession, episode_id: int) -> set[int]:
     rows = await session.execute(
-        select(NudgeDelivery.step, func.max(NudgeDelivery.due_at))
-        .where(NudgeDelivery.episode_id == episode_id, NudgeDelivery.round == 0)
-        .group_by(NudgeDelivery.step)
+        select(NudgeDelivery.step).where(NudgeDelivery.episode_id == episode_id, NudgeDelivery.round == 0).distinct()
     )
-    return dict(rows.all())
+    return set(rows.scalars())
+
+
+async def escalation_clock(levels: ServiceLevels, evaluation: Evaluation) -> BusinessCalendar:
+    """A ticket's ladder runs on the ticket's own clock (business hours, or 24/7); anything else on wall time."""
+    ticket, customer = evaluation.ticket, evaluation.customer
+    if ticket is None or customer is None:
+        return BusinessCalendar(always=True)
+    return await levels.ticket_calendar(ticket, customer)
 
 
 async def next_step_time(
-    session: AsyncSession, episode: NudgeEpisode, *, policy: NudgeSettings, levels: ServiceLevels, tier: Tier
+    session: AsyncSession,
+    episode: NudgeEpisode,
+    *,
+    policy: NudgeSettings,
+    levels: ServiceLevels,
+    evaluation: Evaluation,
 ) -> tuple[int, datetime] | None:
-    """The next ladder step not yet planned and when it is due, or None when the ladder is complete."""
+    """The next ladder step not yet planned and when it is due, or None when the ladder is complete.
+
+    Every step is timed from the problem's start (the breach) by its own delay: what happened to the previous
+    step's message (held for working hours, capped, undeliverable) never moves the next step."""
     ladder = LADDERS[episode.kind]
-    steps = await ladder_state(session, episode.id)
-    targets = await levels.get(episode.workspace_id, tier)
-    previous: datetime | None = None
+    planned = await planned_steps(session, episode.id)
+    targets = await levels.get(episode.workspace_id, evaluation.tier)
     for step in range(len(ladder)):
-        if step == 0:
-            at = episode.started_at
-        else:
-            if previous is None:
-                return None
-            base = previous + step_delay(step, targets.lead_after, targets.admins_after)
-            at = escalation_time(base, episode, policy)
-        if step in steps:
-            previous = steps[step]
+        if step in planned:
             continue
-        return step, at
+        if step == 0:
+            return 0, episode.started_at
+        minutes = targets.lead_after if step == 1 else targets.lead_after + targets.admins_after
+        delay = timedelta(minutes=minutes)
+        calendar = await escalation_clock(levels, evaluation)
+        return step, escalation_time(calendar.add(episode.started_at, delay), episode, policy)
     return None
 
 
@@ -168,7 +176,7 @@ async def climb(
     planned = 0
     urgent = any(n.urgent for n in evaluation.needs if n.kind == episode.kind and n.episode == episode.episode)
     while True:
-        nxt = await next_step_time(session, episode, policy=policy, levels=levels, tier=evaluation.tier)
+        nxt = await next_step_time(session, episode, policy=policy, levels=levels, evaluation=evaluation)
         if nxt is None:
             return planned, None
         step, at = nxt
@@ -178,6 +186,9 @@ async def climb(
         people = await recipients(session, audience, evaluation, now=now)
         if not people:
             return planned, None  # nobody to tell (no lead, no admin): the history still shows the episode
+        why = await why_it_came(session, episode, step, now=now)
+        if step == 0 and any(role != audience for _, role in people):
+            why = await stand_in_reason(session, audience, evaluation, now=now)
         for person, role in people:
             due = at if urgent else next_working_moment(person, max(at, now))
             await insert_or_ignore(
@@ -196,10 +207,14 @@ async def climb(
                     "planned_at": now,
                     "due_at": due,
                     "attempts": 0,
+                    "why": why,
                 },
                 ["episode_id", "step", "recipient_id", "round"],
             )
             planned += 1
+
+
+DONE = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 
 
 # --- who hears it ---------------------------------------------------------------------------------------
@@ -216,7 +231,12 @@ async def admins_of(session: AsyncSession, workspace_id: int) -> list[Member]:
 
 
 async def lead_of(
-    session: AsyncSession, workspace_id: int, anchor: Member | None, customer: Customer | None
+    session: AsyncSession,
+    workspace_id: int,
+    anchor: Member | None,
+    customer: Customer | None,
+    *,
+    now: datetime | None = None,
 ) -> list[tuple[Member, str]]:
     """The anchor's team lead (or the customer's team's), else the workspace's first lead, else the admins.
     An away lead's nudges go to their delegate."""
@@ -236,9 +256,9 @@ async def lead_of(
         ).scalar_one_or_none()
     if lead is not None and anchor is not None and lead.id == anchor.id:
         lead = None
-    if lead is not None and lead.away:
+    if lead is not None and is_away(lead, now):
         stand_in = await session.get(Member, lead.delegate_id) if lead.delegate_id else None
-        if stand_in is not None and not stand_in.away and (anchor is None or stand_in.id != anchor.id):
+        if stand_in is not None and not is_away(stand_in, now) and (anchor is None or stand_in.id != anchor.id):
             return [(stand_in, "delegate")]
         lead = None
     if lead is None:
@@ -247,15 +267,34 @@ async def lead_of(
 
 
 async def person_or_stand_in(
-    session: AsyncSession, workspace_id: int, person: Member, role: str, customer: Customer | None
+    session: AsyncSession, workspace_id: int, person: Member, role: str, customer: Customer | None, *, now: datetime
 ) -> list[tuple[Member, str]]:
     """An away person's nudges go to their delegate or, without one, their lead, at once."""
-    if not person.away:
+    if not is_away(person, now):
         return [(person, role)]
     stand_in = await session.get(Member, person.delegate_id) if person.delegate_id else None
-    if stand_in is not None and not stand_in.away:
+    if stand_in is not None and not is_away(stand_in, now):
         return [(stand_in, "delegate")]
-    return await lead_of(session, workspace_id, person, customer)
+    return await lead_of(session, workspace_id, person, customer, now=now)
+
+
+async def stand_in_reason(session: AsyncSession, audience: str, evaluation: Evaluation, *, now: datetime) -> str | None:
+    """Why the first step went to someone else: "Sam is away until Wed 25 Nov, so it came to you." """
+    person_id = None
+    if audience == "receiver" and evaluation.handoff is not None:
+        person_id = evaluation.handoff.to_member_id
+    elif audience == "owner":
+        ticket, customer = evaluation.ticket, evaluation.customer
+        if ticket is not None and ticket.status not in DONE:
+            person_id = ticket.owner_id
+        elif evaluation.handoff is not None:
+            person_id = evaluation.handoff.from_member_id
+        elif customer is not None:
+            person_id = customer.owner_id
+    person = await session.get(Member, person_id) if person_id else None
+    if person is None or not is_away(person, now):
+        return None
+    return f"{away_words(person)}, so it came to you."
 
 
 async def recipients(
@@ -267,7 +306,9 @@ async def recipients(
     if audience == "self":
         return [(evaluation.member, "lead")] if evaluation.member is not None else []
     owner_id = None
-    if evaluation.ticket is not None:
+    if evaluation.ticket is not None and customer is not None and evaluation.ticket.status in DONE:
+        owner_id = customer.owner_id  # a resolved ticket's follow-up goes to whoever owns the customer now
+    elif evaluation.ticket is not None:
         owner_id = evaluation.ticket.owner_id
     elif evaluation.handoff is not None:
         owner_id = evaluation.handoff.from_member_id
@@ -277,16 +318,16 @@ async def recipients(
     if audience == "admins":
         return [(m, "admin") for m in await admins_of(session, workspace_id)]
     if audience == "lead":
-        return await lead_of(session, workspace_id, owner, customer)
+        return await lead_of(session, workspace_id, owner, customer, now=now)
     if audience == "receiver" and evaluation.handoff is not None:
         receiver = await session.get(Member, evaluation.handoff.to_member_id)
         if receiver is not None:
-            return await person_or_stand_in(session, workspace_id, receiver, "receiver", customer)
+            return await person_or_stand_in(session, workspace_id, receiver, "receiver", customer, now=now)
     if audience == "owner" and owner is not None:
         acting = await acting_owner(session, owner_id=owner.id, customer_id=customer.id if customer else None, now=now)
         role = "owner" if acting is None or acting.id == owner.id else "cover"  # a step-out or away cover
-        return await person_or_stand_in(session, workspace_id, acting or owner, role, customer)
-    return await lead_of(session, workspace_id, None, customer)
+        return await person_or_stand_in(session, workspace_id, acting or owner, role, customer, now=now)
+    return await lead_of(session, workspace_id, None, customer, now=now)
 
 
 # --- putting subjects back on the schedule from code (e.g. after bulk UPDATEs the ORM hooks cannot see) ---
@@ -318,6 +359,14 @@ async def recheck_tier(session: AsyncSession, *, workspace_id: int, tier: Tier) 
     for ticket_id in ids:
         await recheck(session, SubjectKind.TICKET, ticket_id)
     return len(ids)
+
+
+async def recheck_open_tickets(session: AsyncSession, *, workspace_id: int) -> None:
+    """After support hours or holidays change: every open ticket's clocks are counted again at the next tick."""
+    connection = await session.connection()
+    from db.models.nudges import recheck_workspace_tickets
+
+    await connection.run_sync(lambda sync: recheck_workspace_tickets(sync, workspace_id))
 
 
 async def forget_subject(session: AsyncSession, kind: SubjectKind, subject_id: int) -> None:

@@ -22,6 +22,7 @@ from db.models import (
     HandoffStatus,
     Member,
     Mood,
+    NudgeEpisode,
     NudgeKind,
     OwnershipEvent,
     Priority,
@@ -34,6 +35,8 @@ from db.models import (
 )
 from ownership.claim_views import REASSIGN_KINDS
 
+from .business_time import BusinessCalendar
+from .clocks import Clock, Pauses, pauses_of, show_due, ticket_clocks
 from .hours import today_window
 from .levels import ServiceLevels, Targets
 from .settings import NudgeSettings
@@ -51,6 +54,8 @@ LADDERS: dict[NudgeKind, tuple[str, ...]] = {
     NudgeKind.DIGEST: ("self",),
 }
 BAD_CSAT = {"1", "2", "bad", "unhappy", "negative", "-1", "👎", "dissatisfied"}
+GOOD_CSAT = {"4", "5", "good", "great", "happy", "positive", "+1", "👍", "satisfied", "😀", "🙂"}
+CHECK_IN_ONCE_PER = timedelta(days=7)  # a customer is asked about at most once a week
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,10 @@ def bad_csat(value: str | None) -> bool:
     return value is not None and value.strip().lower() in BAD_CSAT
 
 
+def good_csat(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in GOOD_CSAT
+
+
 def short_hash(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:16]
 
@@ -91,54 +100,39 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def paused_seconds(ticket: Ticket, now: datetime) -> float:
-    """The service-level clock stops while a ticket waits on the customer."""
-    paused = float(ticket.pending_seconds or 0)
-    if ticket.status == TicketStatus.PENDING and ticket.pending_since is not None:
-        paused += max(0.0, (now - ticket.pending_since).total_seconds())
-    return paused
-
-
 def _target_rule(
     out: Evaluation,
+    clock: Clock,
     *,
-    ticket: Ticket,
-    name: str,
-    minutes: int,
-    targets: Targets,
-    policy: NudgeSettings,
+    calendar: BusinessCalendar,
     now: datetime,
     urgent_breach: bool,
 ) -> None:
-    if ticket.status != TicketStatus.OPEN:
-        return  # pending: the clock is stopped; the change back to open re-checks the ticket
-    target = targets.scaled(minutes, ticket.priority)
-    paused = timedelta(seconds=paused_seconds(ticket, now))
-    deadline = ticket.opened_at + target + paused
-    warn_at = ticket.opened_at + target * (policy.warning_percent / 100) + paused
-    label = name.replace("-", " ")
-    if now >= deadline:
+    label = clock.name.replace("-", " ")
+    kind_of_time = "24/7" if calendar.always else "business time"
+    if clock.overdue is not None:
         out.needs.append(
             Need(
                 NudgeKind.SLA_BREACH,
-                name,
-                deadline,
-                f"{label} target of {_words(target)} breached",
+                clock.name,
+                clock.due_at,
+                f"{label} target of {_words(clock.target)} ({kind_of_time}) breached at "
+                f"{show_due(clock.due_at, calendar)}",
                 urgent=urgent_breach,
             )
         )
-    elif now >= warn_at:
+    elif now >= clock.warn_at:
         out.needs.append(
             Need(
                 NudgeKind.SLA_WARNING,
-                name,
-                warn_at,
-                f"{label} target of {_words(target)} is due {deadline:%Y-%m-%d %H:%M} UTC",
+                clock.name,
+                clock.warn_at,
+                f"{label} target of {_words(clock.target)} ({kind_of_time}) is due {show_due(clock.due_at, calendar)}",
             )
         )
-        out.later(deadline)
+        out.later(clock.due_at)
     else:
-        out.later(warn_at)
+        out.later(clock.warn_at)
 
 
 def _words(delta: timedelta) -> str:
@@ -162,46 +156,46 @@ async def evaluate_ticket(
         return Evaluation(None, gone=True)
     ticket, customer = row
     out = Evaluation(ticket.workspace_id, tier=customer.tier, ticket=ticket, customer=customer)
-    ticket_needs(out, ticket, customer, await levels.get(ticket.workspace_id, customer.tier), policy=policy, now=now)
+    calendar = await levels.ticket_calendar(ticket, customer)
+    ticket_needs(
+        out,
+        ticket,
+        customer,
+        await levels.get(ticket.workspace_id, customer.tier),
+        calendar=calendar,
+        pauses=await pauses_of(session, ticket),
+        policy=policy,
+        now=now,
+    )
+    await follow_up_rules(session, out, ticket, customer, policy=policy, now=now)
     return out
 
 
 def ticket_needs(
-    out: Evaluation, ticket: Ticket, customer: Customer, targets: Targets, *, policy: NudgeSettings, now: datetime
+    out: Evaluation,
+    ticket: Ticket,
+    customer: Customer,
+    targets: Targets,
+    *,
+    calendar: BusinessCalendar,
+    pauses: Pauses | None = None,
+    policy: NudgeSettings,
+    now: datetime,
 ) -> Evaluation:
     """The ticket rules, on rows already loaded (the digest uses them for many tickets at once)."""
     if ticket.status in (TicketStatus.OPEN, TicketStatus.PENDING):
         urgent = customer.tier == Tier.PREMIUM and ticket.priority == Priority.URGENT
-        if ticket.first_response_at is None:
-            _target_rule(
-                out,
-                ticket=ticket,
-                name="first-response",
-                minutes=targets.first_response,
-                targets=targets,
-                policy=policy,
-                now=now,
-                urgent_breach=urgent,
-            )
-        _target_rule(
-            out,
-            ticket=ticket,
-            name="resolution",
-            minutes=targets.resolution,
-            targets=targets,
-            policy=policy,
-            now=now,
-            urgent_breach=urgent,
-        )
+        for clock in ticket_clocks(ticket, targets, calendar=calendar, pauses=pauses, policy=policy, now=now):
+            _target_rule(out, clock, calendar=calendar, now=now, urgent_breach=urgent)
         if ticket.status == TicketStatus.OPEN:
-            stale_at = ticket.last_activity_at + targets.scaled(targets.update, ticket.priority)
+            stale_at = calendar.add(ticket.last_activity_at, targets.scaled(targets.update, ticket.priority))
             if now >= stale_at:
                 out.needs.append(
                     Need(
                         NudgeKind.STALE,
                         iso(ticket.last_activity_at),
                         stale_at,
-                        f"no update since {ticket.last_activity_at:%Y-%m-%d %H:%M} UTC",
+                        f"no update since {show_due(ticket.last_activity_at, calendar)}",
                     )
                 )
             else:
@@ -220,7 +214,12 @@ def ticket_needs(
         out.needs.append(
             Need(NudgeKind.UNHAPPY, short_hash(ticket.mood.value, ticket.mood_reason, ticket.csat), now, why)
         )
-    if ticket.status == TicketStatus.RESOLVED and ticket.resolved_at is not None and ticket.mood != Mood.UNHAPPY:
+    if (
+        ticket.status == TicketStatus.RESOLVED
+        and ticket.resolved_at is not None
+        and ticket.mood != Mood.UNHAPPY
+        and not good_csat(ticket.csat)  # the customer already said they are happy: no need to ask
+    ):
         check_at = ticket.resolved_at + timedelta(days=policy.check_in_days)
         too_old = ticket.resolved_at + timedelta(days=policy.check_in_days + policy.check_in_window_days)
         if now < check_at:
@@ -235,6 +234,44 @@ def ticket_needs(
                 )
             )
     return out
+
+
+async def customer_moves(session: AsyncSession, customer_id: int) -> int:
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(OwnershipEvent)
+            .where(OwnershipEvent.customer_id == customer_id, OwnershipEvent.kind.in_(REASSIGN_KINDS))
+        )
+        or 0
+    )
+
+
+async def follow_up_rules(
+    session: AsyncSession, out: Evaluation, ticket: Ticket, customer: Customer, *, policy: NudgeSettings, now: datetime
+) -> None:
+    """What the customer-level rules already cover: a hot-potato customer's own nudge speaks for its tickets,
+    and a customer hears a check-in at most once a week, whichever ticket it is about."""
+    kinds = {need.kind for need in out.needs}
+    drop: set[NudgeKind] = set()
+    if NudgeKind.HOT_POTATO in kinds and await customer_moves(session, customer.id) > policy.hot_potato_after:
+        drop.add(NudgeKind.HOT_POTATO)
+    if NudgeKind.CHECK_IN in kinds:
+        check = next(n for n in out.needs if n.kind == NudgeKind.CHECK_IN)
+        other = await session.scalar(
+            select(NudgeEpisode.id)
+            .where(
+                NudgeEpisode.customer_id == customer.id,
+                NudgeEpisode.kind == NudgeKind.CHECK_IN,
+                NudgeEpisode.ticket_id != ticket.id,
+                NudgeEpisode.started_at > check.starts_at - CHECK_IN_ONCE_PER,
+            )
+            .limit(1)
+        )
+        if other is not None:
+            drop.add(NudgeKind.CHECK_IN)
+    if drop:
+        out.needs = [need for need in out.needs if need.kind not in drop]
 
 
 async def evaluate_customer(
@@ -260,14 +297,7 @@ async def evaluate_customer(
             )
         else:
             out.later(due)
-    moves = (
-        await session.scalar(
-            select(func.count())
-            .select_from(OwnershipEvent)
-            .where(OwnershipEvent.customer_id == customer.id, OwnershipEvent.kind.in_(REASSIGN_KINDS))
-        )
-        or 0
-    )
+    moves = await customer_moves(session, customer.id)
     if moves > policy.hot_potato_after:
         out.needs.append(
             Need(
@@ -322,7 +352,8 @@ async def evaluate_member(session: AsyncSession, member_id: int, *, now: datetim
 
     window = today_window(member, now)
     if window is not None and window[0] <= now < window[1]:
-        out.needs.append(Need(NudgeKind.DIGEST, local_day(member, now).isoformat(), window[0], "daily digest"))
+        day = local_day(member, window[0])  # an overnight shift's digest belongs to the evening it started
+        out.needs.append(Need(NudgeKind.DIGEST, day.isoformat(), window[0], "daily digest"))
     out.later(next_work_start(member, now))
     return out
 

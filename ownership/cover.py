@@ -21,9 +21,10 @@ from .custody import (
     require_owner_lead_or_admin,
 )
 from .errors import Conflict, InvalidInput, NotFound
+from .people import is_away
 
 
-async def cover_for(session: AsyncSession, *, member: Member) -> Member | None:
+async def cover_for(session: AsyncSession, *, member: Member, now: datetime | None = None) -> Member | None:
     """Who covers an away member: the keeper of their covered customers, else their delegate, else their lead."""
     keeper_id = await session.scalar(
         select(Custody.keeper_id)
@@ -38,7 +39,7 @@ async def cover_for(session: AsyncSession, *, member: Member) -> Member | None:
         return await session.get(Member, keeper_id)
     if member.delegate_id is not None:
         delegate = await session.get(Member, member.delegate_id)
-        if delegate is not None and not delegate.away:
+        if delegate is not None and not is_away(delegate, now):
             return delegate
     return await lead_for(session, member=member)
 
@@ -68,10 +69,10 @@ async def start_cover(
     if cover is not None and cover.workspace_id != member.workspace_id:
         raise NotFound("That person is not in this workspace.")
     await end_cover(session, actor=actor, member=member, now=now, why="new cover arranged")
-    keeper = cover or await cover_for(session, member=member)
+    keeper = cover or await cover_for(session, member=member, now=now)
     if keeper is None:
         raise Conflict("There is nobody to cover: no delegate, lead or admin. Name a colleague with `--cover @person`.")
-    if keeper.away:
+    if is_away(keeper, now):
         raise Conflict(f"{keeper.display_name} is away too; name someone who is here.")
     customers = list(
         (

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -284,7 +284,9 @@ async def return_due_custodies(session: AsyncSession, *, now: datetime, limit: i
                 .where(
                     Custody.status == CustodyStatus.ACTIVE,
                     Custody.kind == CustodyKind.AWAY_COVER,
-                    Member.away.is_(False),
+                    or_(  # back: `away off`, or an `away until` day has begun
+                        Member.away.is_(False), and_(Member.away_until.is_not(None), Member.away_until <= now)
+                    ),
                 )
                 .limit(limit)
                 .with_for_update(of=Custody, skip_locked=True)

@@ -203,3 +203,10 @@ async def list_teams(session: AsyncSession, *, workspace_id: int) -> list[tuple[
         ).scalars()
     )
     return [(team, [m for m in members if m.team_id == team.id]) for team in teams]
+
+
+def is_away(member: Member, now: datetime | None) -> bool:
+    """Away, unless an `away until` date has passed (away ends by itself; no job has to switch it off)."""
+    if not member.away:
+        return False
+    return member.away_until is None or now is None or now < member.away_until

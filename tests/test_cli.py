@@ -154,3 +154,69 @@ def test_import_is_all_or_nothing_and_reports_lines(workdir: Path) -> None:
     assert result.returncode == 0 and "Imported 2 customer(s)" in result.stdout
     who = run(["chat", "--as", "U2", "--name", "Sam"], workdir, stdin="whoowns crm-1\nwhoowns globex\n")
     assert "Ana owns Acme." in who.stdout and "Nobody owns Globex." in who.stdout
+
+
+def test_the_readme_nudges_recipe_shows_the_owner_then_the_lead_a_premium_breach(tmp_path: Path) -> None:
+    """README's "Try nudges locally", its shell lines and typed lines taken from README itself, as real processes."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    recipe = readme[readme.index("## Try nudges locally") : readme.index("## Commands")]
+    blocks = re.findall(r"```(?:sh)?\n(.*?)```", recipe, re.S)
+    setup, typed, sweeps = blocks[0].strip().splitlines(), blocks[1], blocks[2].strip().splitlines()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL", "NUDGE_"))}
+
+    def sh(line: str, stdin: str | None = None) -> str:
+        done = subprocess.run(
+            line.replace("./ownerbot", OWNERBOT),
+            shell=True,
+            cwd=tmp_path,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    outputs = [sh(line, typed if number == len(setup) - 1 else None) for number, line in enumerate(setup)]
+    assert "Opened #1 for Acme Corp: Export fails" in outputs[-1], outputs[-1]
+    first, sam, second, ana = (sh(line) for line in sweeps)
+    assert first.startswith("Nudges at 2026-11-24 09:30 UTC:") and "failed" in first
+    assert "Ticket #1 (Acme Corp: Export fails) missed its service level." in sam and "climbed" not in sam
+    assert "Ticket #1 (Acme Corp: Export fails) missed its service level." in ana
+    assert "It climbed to you from the owner" in ana and "Sam" in ana
+    assert second.startswith("Nudges at 2026-11-24 10:00 UTC: 1 sent")
+
+
+def test_every_nudge_setting_is_documented() -> None:
+    from nudges.settings import NudgeSettings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in NudgeSettings.model_fields if f"`NUDGE_{name.upper()}`" not in readme]
+    assert missing == []
+
+
+def test_nudges_run_refuses_a_bad_moment(workdir: Path) -> None:
+    result = run(["nudges", "run", "--at", "tomorrow morning"], workdir)
+    assert result.returncode == 2 and "is not a moment" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_holidays_import_from_an_ics_file(workdir: Path) -> None:
+    ics = workdir / "holidays.ics"
+    ics.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//ownerbot tests//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:xmas\r\nDTSTART;VALUE=DATE:20261224\r\nDTEND;VALUE=DATE:20261227\r\n"
+        "SUMMARY:Weihnachten 🎄\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        encoding="utf-8",
+    )
+    assert (
+        run(["holiday", "import", str(ics)], workdir).stdout.strip() == "Imported 3 holiday(s); 0 were already there."
+    )
+    again = run(["holiday", "import", str(ics)], workdir)
+    assert again.stdout.strip() == "Imported 0 holiday(s); 3 were already there."
+    listed = run(["chat", "--as", "U1", "--name", "Ana", "--at", "2026-11-24 09:00"], workdir, stdin="holiday list\n")
+    assert "Thu 24 Dec 2026: Weihnachten 🎄" in listed.stdout and "Sat 26 Dec 2026" in listed.stdout, listed.stdout
+    bad = workdir / "bad.ics"
+    bad.write_text("not a calendar", encoding="utf-8")
+    refused = run(["holiday", "import", str(bad)], workdir)
+    assert refused.returncode == 1 and "not an iCalendar" in refused.stderr

@@ -169,7 +169,7 @@ async def test_a_missing_argument_is_asked_for_by_name_with_the_usage(desk: Chat
         ("role u2", "Which role: agent, lead or admin? Usage: `role <@member> <agent|lead|admin>`"),
         ("ticket note 1", "Add the text. Usage: `ticket note <id> <text…> [--from-customer]`"),
         ("wow vote", "Which gesture? Give its number. Usage: `wow vote <id> <yes|no>`"),
-        ("sla premium", "Which target: first-response, update, resolution, lead-after or admins-after?"),
+        ("sla premium", "Which target: first-response, update, resolution, lead-after, admins-after or clock?"),
     ]:
         reply = await desk.say("U1", typed)
         assert reply.error and said in reply.text, (typed, reply.text)

@@ -1,6 +1,7 @@
 """All tables. Import every model module here so alembic autogenerate sees them."""
 
 from .base import Base, UTCDateTime
+from .calendars import Holiday, SupportHours
 from .console import ConsoleReadMarker
 from .core import (
     Customer,
@@ -59,6 +60,7 @@ __all__ = [
     "GestureVote",
     "HandoffRequest",
     "HandoffStatus",
+    "Holiday",
     "Member",
     "Mood",
     "NudgeCheck",
@@ -74,6 +76,7 @@ __all__ = [
     "ServiceLevel",
     "SlackEvent",
     "SubjectKind",
+    "SupportHours",
     "Team",
     "TeamsConversation",
     "TeamsMember",

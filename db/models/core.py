@@ -125,6 +125,7 @@ class Member(Base):
     work_end: Mapped[str] = mapped_column(String(5), default="17:00")
     work_days: Mapped[str] = mapped_column(String(7), default="12345")  # ISO weekdays, Monday = 1
     away: Mapped[bool] = mapped_column(Boolean, default=False)
+    away_until: Mapped[datetime | None]  # `away until <date>`: away ends by itself at this moment
     delegate_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime]

@@ -79,8 +79,10 @@ class ServiceLevel(Base):
     first_response_minutes: Mapped[int] = mapped_column(Integer)
     update_minutes: Mapped[int] = mapped_column(Integer)
     resolution_minutes: Mapped[int] = mapped_column(Integer)
-    lead_after_minutes: Mapped[int] = mapped_column(Integer)  # owner ignored it this long: the lead hears
-    admins_after_minutes: Mapped[int] = mapped_column(Integer)  # the lead ignored it this long: admins hear
+    lead_after_minutes: Mapped[int] = mapped_column(Integer)  # this long after the breach: the lead hears
+    admins_after_minutes: Mapped[int] = mapped_column(Integer)  # this long after the lead's step: admins hear
+    clock: Mapped[str] = mapped_column(String(8), default="business", server_default="business")
+    urgent_clock: Mapped[str] = mapped_column(String(8), default="business", server_default="business")
     updated_at: Mapped[datetime | None]
 
 
@@ -160,6 +162,7 @@ class NudgeDelivery(Base):
     message_channel: Mapped[str | None] = mapped_column(String(128))
     message_id: Mapped[str | None] = mapped_column(String(128))
     error: Mapped[str | None] = mapped_column(Text)
+    why: Mapped[str | None] = mapped_column(Text)  # why it came to this person ("Sam is off until 09:00 Berlin")
 
 
 # --- ORM hooks: whatever writes a ticket, customer, handoff or ownership event asks for a re-check -------
@@ -191,6 +194,15 @@ def recheck_customer_tickets(connection: Connection, customer_id: int) -> None:
     rows = select(
         literal(SubjectKind.TICKET.value), tickets.c.id, literal(EPOCH, NudgeCheck.__table__.c.check_at.type)
     ).where(tickets.c.customer_id == customer_id, tickets.c.status.in_(ACTIVE))
+    _upsert(connection, rows)
+
+
+def recheck_workspace_tickets(connection: Connection, workspace_id: int) -> None:
+    """Every active ticket of a workspace (its calendar changed), in one INSERT … SELECT."""
+    tickets = Ticket.__table__
+    rows = select(
+        literal(SubjectKind.TICKET.value), tickets.c.id, literal(EPOCH, NudgeCheck.__table__.c.check_at.type)
+    ).where(tickets.c.workspace_id == workspace_id, tickets.c.status.in_(ACTIVE))
     _upsert(connection, rows)
 
 

@@ -25,7 +25,9 @@ async def test_lead_gets_one_digest_at_the_start_of_their_day(desk: Desk) -> Non
     await desk.ticket("Calm", owner="U2", tier="premium")
     quiet = await desk.ticket("Quiet", owner="U3", tier="premium")
     sad = await desk.ticket("Sad Corp", owner="U2", subject="Invoices wrong", tier="premium")
-    late = await desk.ticket("Late", owner="U2", responded=False, opened_at=desk.clock.now.replace(day=20))
+    late = await desk.ticket(
+        "Late", owner="U2", responded=False, opened_at=desk.clock.now.replace(day=18)
+    )  # business clock: 3 working days back
     await desk.update_ticket(sad, mood=Mood.UNHAPPY, mood_reason="billed twice")
     await desk.customer("Nobody Inc")
     await desk.customer("Potato", owner="U1")
@@ -42,7 +44,7 @@ async def test_lead_gets_one_digest_at_the_start_of_their_day(desk: Desk) -> Non
     got = fields(digest)
     assert got["Stale tickets"].count("#") == 10 and "Quiet" not in got["Stale tickets"]
     assert got["Service-level breaches"].startswith(
-        f"#{late} Late (first response target of 4h breached; resolution target of 3d breached)"
+        f"#{late} Late (first response target of 4h (business time) breached at Wed 18 Nov 14:00 UTC)"
     )
     assert "Sad Corp (billed twice)" in got["Unhappy customers"]
     assert got["Unowned customers"] == "Nobody Inc"
@@ -83,7 +85,11 @@ async def test_hand_off_button_opens_the_handoff_flow_with_its_reason(desk: Desk
 
 async def test_admins_change_service_levels_from_chat(desk: Desk) -> None:
     shown = await desk.chat.say("U1", "sla")
-    assert ("premium", "first response 1h, update 4h, resolution 1d; lead after 30m, admins after 1h") in shown.fields
+    assert (
+        "premium",
+        "first response 1h, update 4h, resolution 1d; lead after 30m, admins after 1h more (timed from the breach); "
+        "clock business hours, urgent 24/7",
+    ) in shown.fields
     refused = await desk.chat.say("U_LEAD", "sla premium update 2h")
     assert refused.error and "Only admins" in refused.text
     for bad, words in [
@@ -105,7 +111,8 @@ async def test_admins_change_service_levels_from_chat(desk: Desk) -> None:
     assert not changed.error and changed.text == "premium update is now 1h30m."
     assert (
         "premium (changed here)",
-        "first response 1h, update 1h30m, resolution 1d; lead after 30m, admins after 1h",
+        "first response 1h, update 1h30m, resolution 1d; lead after 30m, admins after 1h more (timed from the breach); "
+        "clock business hours, urgent 24/7",
     ) in changed.fields
     await desk.tick(hours=1, minutes=29)
     assert desk.got("U1", "no update") == []
@@ -116,7 +123,7 @@ async def test_admins_change_service_levels_from_chat(desk: Desk) -> None:
 async def test_workhours_refuses_bad_input_and_changes_nothing(desk: Desk) -> None:
     for bad, words in [
         ("workhours 9-5", "not a time of day"),
-        ("workhours 17:00-09:00", "must end after"),
+        ("workhours 09:00-09:00", "must not start and end at the same time"),
         ("workhours 09:00-17:00 --tz Mars/Olympus", "not a time zone"),
         ("workhours 09:00-17:00 --days someday", "not a list of days"),
         ("workhours 0900", "Usage"),

@@ -50,6 +50,7 @@ class Desk:
         for user in ("U_ADMIN", "U_LEAD", "U1", "U2"):
             await self.slack.command(user, "/mine")
         await self.answer("U_ADMIN", "role <@U_LEAD|lee> lead")
+        assert "Europe/Berlin" in await self.answer("U_ADMIN", "hours set mon-fri 09:00-17:00 --tz Europe/Berlin")
         assert "Added" in await self.answer("U_LEAD", "customer add Acme --tier premium")
         assert "now own" in await self.answer("U1", "claim acme")
         said = await self.answer("U1", "ticket open acme Export times out")

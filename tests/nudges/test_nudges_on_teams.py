@@ -78,6 +78,7 @@ async def desk(wire: TeamsWire, clock: Clock) -> None:
     for who in ("admin", "lee", "ann"):
         await wire.say(who, "mine")
     await wire.say("admin", "role @lee lead", mentions=["lee"])
+    await wire.say("admin", "hours set mon-fri 09:00-17:00 --tz Europe/Berlin")  # the team's business hours
     await tick(wire, clock)  # 08:00 UTC, the start of lee's day in Berlin: the lead's daily digest
     assert nudges_to(wire, "lee", "digest")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -58,7 +58,10 @@ async def test_urgent_premium_breach_ignores_working_hours_others_wait(desk: Des
     assert len(desk.got("U_LEAD", "missed its service level")) == 1
     await desk.tick(minutes=60)
     assert desk.got("U2", "missed its service level") == []  # not premium: waits for Monday
-    at(desk.clock, 30, 9)
+    at(desk.clock, 30, 9, 59)  # Monday: the standard ticket's business clock started at 09:00
+    await desk.tick()
+    assert desk.got("U2", "missed its service level") == []
+    at(desk.clock, 30, 10)  # one business hour
     await desk.tick()
     assert any("first response" in fields(r)["Why"] for r in desk.got("U2", "missed its service level"))
     assert desk.got("U1", "about to miss") == []  # Saturday's warning waited, and was cancelled as moot
@@ -137,8 +140,8 @@ async def test_daily_cap_bundles_the_rest_into_one_message(desk: Desk) -> None:
     statuses = sorted(d.status.value for d in await desk.deliveries() if d.kind.value == "stale")
     assert statuses == ["bundled", "sent", "sent", "sent", "sent"]
 
-    await desk.ticket("A6", tier="premium")
-    await desk.tick(hours=4)  # 18:00, still U1's working day
+    await desk.ticket("A6", tier="premium", opened_at=desk.clock.now - timedelta(hours=1))  # 13:00
+    await desk.tick(hours=3, minutes=30)  # 17:30, still U1's working day: A6 went stale at 17:00
     assert len(desk.got("U1")) == 4  # over the cap, and today's bundle went out: it waits for tomorrow
     u1 = (await desk.member("U1")).id
     held = [
@@ -147,5 +150,5 @@ async def test_daily_cap_bundles_the_rest_into_one_message(desk: Desk) -> None:
         if d.status == DeliveryStatus.PLANNED and d.kind.value == "stale" and d.recipient_id == u1
     ]
     assert [d.due_at for d in held] == [datetime(2026, 11, 24, 9, 0, tzinfo=UTC)]
-    await desk.tick(hours=15)  # Tuesday 09:00, a new day
+    await desk.tick(hours=15, minutes=30)  # Tuesday 09:00, a new day
     assert len(desk.got("U1", "no update")) == 4
