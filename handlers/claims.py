@@ -10,6 +10,7 @@ from sqlalchemy import select
 from db.models import Customer, EventKind, HandoffRequest, Member, Ticket
 from ownership import claim_views, claims
 from ownership.errors import InvalidInput, NotFound, quote
+from ownership.numbers import parse_id
 
 from .grammar import CustomerRef, MemberRef, Reason
 from .registry import Context, action, command
@@ -188,10 +189,9 @@ async def decline(ctx: Context, *, customer: Customer, reason: str) -> Reply:
 
 
 async def _handoff_from_button(ctx: Context, act: ActionInvocation) -> HandoffRequest:
-    try:
-        return await claim_views.get_handoff(ctx.session, workspace_id=ctx.workspace.id, handoff_id=int(act.value))
-    except ValueError:
-        raise InvalidInput("That button is out of date.") from None
+    stale = "That button is out of date."
+    handoff_id = parse_id(act.value, invalid=stale, missing="That handoff no longer exists.")
+    return await claim_views.get_handoff(ctx.session, workspace_id=ctx.workspace.id, handoff_id=handoff_id)
 
 
 @action(ActionId.ACCEPT_HANDOFF)

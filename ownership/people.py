@@ -13,6 +13,7 @@ from db.models import Member, Platform, Role, Team, Workspace
 from db.upsert import insert_or_ignore
 
 from .errors import Conflict, InvalidInput, MemberNotFound, NotPermitted
+from .text import invisible_in
 
 MENTION = re.compile(r"^<@([A-Za-z0-9:_\-.]+)(?:\|([^>]*))?>$")
 MAX_NAME = 100
@@ -144,9 +145,17 @@ async def list_members(session: AsyncSession, *, workspace_id: int) -> list[Memb
 
 
 def clean_name(raw: str, what: str) -> str:
+    """A customer's or team's name: spaces collapsed, not empty, not too long, and nothing invisible in it (a
+    right-to-left override or a zero-width space would let two names look the same)."""
     name = " ".join(raw.split())
     if not name:
         raise InvalidInput(f"The {what} name can't be empty.")
+    hidden = invisible_in(name)
+    if hidden:
+        raise InvalidInput(
+            f"That {what} name holds invisible characters ({', '.join(hidden[:3])}), so it could look like another"
+            " name. Type it again without them."
+        )
     if len(name) > MAX_NAME * 2:
         raise InvalidInput(f"That {what} name is {len(name)} characters long; keep it under {MAX_NAME * 2}.")
     return name
