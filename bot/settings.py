@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     ownerbot_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     log_level: str = "INFO"
     console_inbox: Path = Field(default_factory=lambda: Path.cwd() / "ownerbot-inbox")
+    retention_days: int = Field(default=90, ge=1, le=3650)  # webhook deliveries, finished nudges, sent messages
+    retention_batch: int = Field(default=500, ge=1, le=10000)  # rows deleted per transaction
 
     @field_validator("database_url")
     @classmethod

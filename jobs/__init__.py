@@ -3,6 +3,7 @@
 - `nudge_sweep`: plan, claim, render and send nudges, and mark what happened.
 - `gesture_closer`: close frugal-wow votes at their deadline, owe reminders, send what is owed.
 - `gesture_sender`: send the gesture cards and messages a change owes (right after its commit, and on each tick).
+- `retention`: prune old webhook deliveries, Slack event ids, finished nudges and gesture messages, in batches.
 
 Jobs sit between the faces and the conversation layer: they render with handlers' renderers (neutral `Reply`s)
 and send through the platforms' `Notifier`s, but never run a command. `Jobs` is what the ticker runs, built once
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from .gesture_closer import GestureCloser
 from .nudge_sweep import NudgeSweeper
+from .retention import Retention
 
 TickFn = Callable[[], Awaitable[object]]
 
@@ -24,7 +26,9 @@ TickFn = Callable[[], Awaitable[object]]
 class Jobs:
     nudges: NudgeSweeper
     gestures: GestureCloser
+    retention: Retention | None = None
 
     def ticks(self) -> list[TickFn]:
-        """What the ticker calls every NUDGE_TICK_SECONDS, in order: nudges, then gesture deadlines."""
-        return [self.nudges.tick, self.gestures.tick]
+        """What the ticker calls every NUDGE_TICK_SECONDS, in order: nudges, gesture deadlines, retention."""
+        ticks: list[TickFn] = [self.nudges.tick, self.gestures.tick]
+        return ticks + ([self.retention.tick] if self.retention else [])

@@ -10,15 +10,12 @@ is good for) is acknowledged and ignored. Whoever inserts the row first handles 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import SlackEvent
-
-KEEP_FOR = timedelta(days=3)  # Slack retries for at most about an hour
 
 
 def request_key(trigger_id: object, timestamp: str, raw_body: str) -> str:
@@ -38,6 +35,4 @@ async def first_delivery(
             .on_conflict_do_nothing(index_elements=["event_id"])
             .returning(SlackEvent.id)
         )
-        if inserted is not None and inserted % 100 == 0:  # now and then, forget old deliveries
-            await session.execute(delete(SlackEvent).where(SlackEvent.received_at < now - KEEP_FOR))
         return inserted is not None

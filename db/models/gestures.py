@@ -131,6 +131,7 @@ class GestureMessage(Base):
     __table_args__ = (
         UniqueConstraint("proposal_id", "purpose", "target"),
         Index("ix_gesture_messages_dirty_claimed", "dirty", "claimed_until"),
+        Index("ix_gesture_messages_sent_at", "sent_at"),  # retention (jobs/retention.py)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -47,9 +47,10 @@ async def test_app_wires_nudges_and_gesture_deadlines_into_the_ticker(
     monkeypatch.setenv("NUDGE_TICK_SECONDS", "5")
     app, _ = await build_app(Settings(database_url=sqlite_db.url, console_inbox=tmp_path / "inbox"))
     assert app[RUNTIME].policy.tick_seconds == 5
-    sweep, close_gestures = app[JOBS].ticks()  # nudges, then frugal-wow deadlines
+    sweep, close_gestures, prune = app[JOBS].ticks()  # nudges, then frugal-wow deadlines, then retention
     assert isinstance(await sweep(), TickResult)
     assert await close_gestures() == CloseReport()  # nothing due: closes nothing, sends nothing, raises nothing
+    assert not any((await prune()).values())  # nothing old: prunes nothing
 
 
 def test_bad_nudge_setting_fails_naming_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
