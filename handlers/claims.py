@@ -103,10 +103,10 @@ async def handoff(ctx: Context, *, customer: Customer, to: Member, reason: str |
 
 @action(ActionId.HANDOFF_REASON)
 async def handoff_with_reason(ctx: Context, act: ActionInvocation) -> Reply:
-    try:
-        customer_id, member_id = (int(part) for part in act.value.split(":"))
-    except ValueError:
-        raise InvalidInput("That form is out of date; run `handoff` again.") from None
+    stale = "That form is out of date; run `handoff` again."
+    customer_part, _, member_part = act.value.partition(":")
+    customer_id = parse_id(customer_part, invalid=stale, missing=stale)
+    member_id = parse_id(member_part, invalid=stale, missing=stale)
     customer = await ctx.session.get(Customer, customer_id)
     to = await ctx.session.get(Member, member_id)
     if (
