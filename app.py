@@ -6,6 +6,10 @@ ownerbot db upgrade            migrate the database to the newest schema
 ownerbot import customers.csv  onboard or update customers from a CRM export (name, tier, external id, owner)
 ownerbot nudges run --at "2026-11-24 09:30"   plan and send the nudges due at that moment (try it locally)
 ownerbot holiday import holidays.ics          an iCalendar file's days become support holidays
+ownerbot webhooks              helpdesk events that could not be applied
+
+Every command but `db upgrade` first checks that the database answers and is at the newest schema, and otherwise
+exits with one line saying what to do (`run ./ownerbot db upgrade`).
 
 `build_runtime` builds what every face shares once; `build_app` hands it to each face's `register`. Slack and
 Teams are imported only when their settings turn them on, so `db upgrade` never loads a platform SDK.
@@ -50,11 +54,13 @@ from jobs.custody_returns import CustodyReturns
 from jobs.gesture_closer import GestureCloser
 from jobs.nudge_sweep import NudgeSweeper, TickResult
 from jobs.outbox_sender import OutboxSender
+from jobs.retention import Retention
 from nudges import calendars
 from nudges.planner import recheck_open_tickets
 from nudges.settings import NudgeSettings
 from ownership.customer_csv import read_customer_rows
 from ownership.errors import DomainError
+from ownership.helpdesk import failed_deliveries
 from ownership.onboarding import ImportResult, import_customers
 from ownership.people import find_team, workspace_on_sight
 
@@ -108,6 +114,12 @@ def build_jobs(runtime: Runtime) -> Jobs:
         gestures=GestureCloser(runtime.sessions, clock=runtime.clock),
         custody=CustodyReturns(runtime.sessions, clock=runtime.clock),
         outbox=runtime.outbox,
+        retention=Retention(
+            runtime.sessions,
+            clock=runtime.clock,
+            keep_for=timedelta(days=runtime.settings.retention_days),
+            batch=runtime.settings.retention_batch,
+        ),
     )
 
 
@@ -308,7 +320,38 @@ def parser() -> argparse.ArgumentParser:
         default=f"console:{console.CONSOLE_WORKSPACE}",
         help="platform:workspace-id to import into (default console:local)",
     )
+    commands.add_parser("webhooks", help="helpdesk events that could not be applied (kept as failed)")
     return top
+
+
+def fail(line: str, code: int = 1) -> int:
+    print(f"ownerbot: {line}", file=sys.stderr)
+    return code
+
+
+async def failed_webhooks(settings: Settings) -> list[str]:
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            rows = await failed_deliveries(session)
+    finally:
+        await engine.dispose()
+    return [f"#{r.id} {r.received_at:%Y-%m-%d %H:%M} UTC {r.source} {r.ref} ({r.error or 'error'})" for r in rows]
+
+
+def migrate_command(settings: Settings, action: str) -> int:
+    try:
+        if action == "upgrade":
+            migrate.upgrade(settings.database_url)
+            print(f"Database at {safe_url(settings.database_url)} is at the newest schema.")
+        else:
+            if problem := asyncio.run(migrate.schema_problem(settings.database_url)):
+                return fail(problem)
+            migrate.check(settings.database_url)
+            print("Models and migrations agree.")
+    except Exception as error:  # unreachable, refused, or models and migrations disagree: one line
+        return fail(migrate.unreachable(settings.database_url, error))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -316,38 +359,35 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings: Settings = load_settings()
     except SettingsError as error:
-        print(f"ownerbot: {error}", file=sys.stderr)
-        return 2
+        return fail(str(error), 2)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)  # not a line per tick
     if args.command == "db":
-        if args.action == "upgrade":
-            migrate.upgrade(settings.database_url)
-            print(f"Database at {safe_url(settings.database_url)} is at the newest schema.")
-        else:
-            migrate.check(settings.database_url)
-            print("Models and migrations agree.")
-        return 0
+        return migrate_command(settings, args.action)
+    # Every other command needs the database as this code knows it: check first, say so in one line.
+    if problem := asyncio.run(migrate.schema_problem(settings.database_url)):
+        return fail(problem)
     if args.command == "serve":
         try:
             asyncio.run(serve(settings))
         except KeyboardInterrupt:
             pass
         except SettingsError as error:  # a platform's settings are wrong: one line, no traceback
-            print(f"ownerbot: {error}", file=sys.stderr)
-            return 2
+            return fail(str(error), 2)
         return 0
     if args.command == "chat":
         try:
             at = parse_at(args.at, args.tz) if args.at else None
             asyncio.run(chat(settings, args.user_id, args.name or args.user_id, at))
         except SettingsError as error:  # the nudge policy's settings are wrong: one line, no traceback
-            print(f"ownerbot: {error}", file=sys.stderr)
-            return 2
+            return fail(str(error), 2)
         except DomainError as error:
-            print(f"ownerbot: {error.message}", file=sys.stderr)
-            return 2
+            return fail(error.message, 2)
+        return 0
+    if args.command == "webhooks":
+        lines = asyncio.run(failed_webhooks(settings))
+        print("\n".join(lines) if lines else "No helpdesk event failed to apply.")
         return 0
     if args.command == "holiday":
         try:

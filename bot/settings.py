@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # How long a sender holds an outbox message it claimed: a sender that dies mid-send leaves it to others after
     # this (and a message the platform took just before the crash may then arrive twice; see db/outbox.py).
     outbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    retention_days: int = Field(default=90, ge=1, le=3650)  # webhook deliveries, finished nudges, sent messages
+    retention_batch: int = Field(default=500, ge=1, le=10000)  # rows deleted per transaction
 
     @field_validator("database_url")
     @classmethod

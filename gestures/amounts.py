@@ -10,13 +10,13 @@ from datetime import timedelta
 
 from ownership.errors import InvalidInput
 
-AMOUNT = re.compile(r"^(\d{1,9})(?:[.,](\d{1,2}))?$")
+AMOUNT = re.compile(r"(\d{1,9})(?:[.,](\d{1,2}))?", re.ASCII)
 CURRENCY_SIGNS = "$€£¥"
 
 
 def parse_amount(text: str, *, what: str, maximum_cents: int) -> int:
     raw = text.strip().strip(CURRENCY_SIGNS).strip()
-    match = AMOUNT.match(raw)
+    match = AMOUNT.fullmatch(raw)
     if not match:
         raise InvalidInput(f'"{text[:40]}" is not an amount for {what}: write it like 15 or 15.50.')
     whole, fraction = match.group(1), (match.group(2) or "0").ljust(2, "0")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Customer, GestureProposal, GestureStatus, Member, Platform, Team
 from ownership.errors import InvalidInput, NotFound
+from ownership.numbers import parse_id
 
 from . import outbox
 from .amounts import format_amount
@@ -109,10 +110,11 @@ async def propose(
 
 
 def parse_proposal_id(text: str) -> int:
-    raw = text.strip().lstrip("#")
-    if not raw.isdigit() or len(raw) > 12:
-        raise InvalidInput(f'"{text[:40]}" is not a gesture number; see `wow list`.')
-    return int(raw)
+    return parse_id(
+        text,
+        invalid=f'"{text[:40]}" is not a gesture number; see `wow list`.',
+        missing=f"There is no gesture #{text.strip()[:20].lstrip('#')}; see `wow list`.",
+    )
 
 
 async def get_proposal(

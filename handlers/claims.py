@@ -12,6 +12,7 @@ from nudges.availability import away_warning, is_away
 from nudges.urgency import ticket_urgency
 from ownership import claim_views, claims, cover
 from ownership.errors import InvalidInput, NotFound, quote
+from ownership.numbers import parse_id
 
 from .grammar import CustomerRef, MemberRef, Reason
 from .registry import Context, action, command
@@ -108,10 +109,10 @@ async def handoff(ctx: Context, *, customer: Customer, to: Member, reason: str |
 
 @action(ActionId.HANDOFF_REASON)
 async def handoff_with_reason(ctx: Context, act: ActionInvocation) -> Reply:
-    try:
-        customer_id, member_id = (int(part) for part in act.value.split(":"))
-    except ValueError:
-        raise InvalidInput("That form is out of date; run `handoff` again.") from None
+    stale = "That form is out of date; run `handoff` again."
+    customer_part, _, member_part = act.value.partition(":")
+    customer_id = parse_id(customer_part, invalid=stale, missing=stale)
+    member_id = parse_id(member_part, invalid=stale, missing=stale)
     customer = await ctx.session.get(Customer, customer_id)
     to = await ctx.session.get(Member, member_id)
     if (
@@ -194,10 +195,9 @@ async def decline(ctx: Context, *, customer: Customer, reason: str) -> Reply:
 
 
 async def _handoff_from_button(ctx: Context, act: ActionInvocation) -> HandoffRequest:
-    try:
-        return await claim_views.get_handoff(ctx.session, workspace_id=ctx.workspace.id, handoff_id=int(act.value))
-    except ValueError:
-        raise InvalidInput("That button is out of date.") from None
+    stale = "That button is out of date."
+    handoff_id = parse_id(act.value, invalid=stale, missing="That handoff no longer exists.")
+    return await claim_views.get_handoff(ctx.session, workspace_id=ctx.workspace.id, handoff_id=handoff_id)
 
 
 @action(ActionId.ACCEPT_HANDOFF)

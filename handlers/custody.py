@@ -13,7 +13,8 @@ from ownership import cover as cover_domain
 from ownership import custody as custody_domain
 from ownership.abuse import Abuse
 from ownership.claims import MIN_REASON
-from ownership.errors import InvalidInput, NotFound, quote
+from ownership.errors import NotFound, quote
+from ownership.numbers import parse_id
 from ownership.people import find_member
 
 from .claims import member_user_id
@@ -141,10 +142,11 @@ async def _answer(ctx: Context, custody_id: int, accept: bool) -> Reply:
 
 
 def _custody_id(raw: str) -> int:
-    try:
-        return int(raw.lstrip("#"))
-    except ValueError:
-        raise InvalidInput("That is not a step-out number; `custody` lists them.") from None
+    return parse_id(
+        raw,
+        invalid="That is not a step-out number; `custody` lists them.",
+        missing="There is no such step-out or cover; `custody` lists them.",
+    )
 
 
 CUSTODY_ID = Number("custody_id", label="id", parse=_custody_id)

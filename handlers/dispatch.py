@@ -6,6 +6,8 @@ import difflib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import fields, replace
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,6 +18,7 @@ from db.models import Member, Workspace
 from nudges.settings import NudgeSettings
 from ownership.errors import DomainError
 from ownership.people import member_on_sight, workspace_on_sight
+from ownership.text import storable
 
 from .grammar import Scope
 from .parsing import lex
@@ -31,6 +34,18 @@ SORRY = (
 
 
 Work = Callable[[Context], Awaitable[Reply]]
+Caller = TypeVar("Caller", Invocation, ActionInvocation)
+
+
+def storable_fields(caller: Caller) -> Caller:
+    """Every text a platform handed in (typed text, button value, form answer, names, ids) without NUL or lone
+    surrogates, which no database column can hold: whatever the platform, they never reach a query."""
+    changes: dict[str, object] = {
+        f.name: storable(value)
+        for f in fields(caller)
+        if isinstance(value := getattr(caller, f.name), str) and storable(value) != value
+    }
+    return replace(caller, **changes) if changes else caller  # type: ignore[arg-type]
 
 
 class Handlers:
@@ -117,6 +132,8 @@ class Handlers:
                 log.exception("work after commit failed")
 
     async def command(self, invocation: Invocation) -> Reply:
+        invocation = storable_fields(invocation)
+
         async def work(ctx: Context) -> Reply:
             words = lex(invocation.text)
             name, args = (words[0].text.lower(), words[1:]) if words else ("help", [])
@@ -134,6 +151,7 @@ class Handlers:
         return await self._run(invocation, work, what=f"command {first}" if first in COMMANDS else "a command")
 
     async def action(self, act: ActionInvocation) -> Reply:
+        act = storable_fields(act)
         run = ACTIONS.get(act.action_id)
         if run is None:
             return Reply("That button is no longer supported.", error=True)

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from db.models import Customer, GestureStatus, Member, Team, VoteChoice
 from gestures.amounts import describe, format_amount, parse_amount
-from gestures.budget import MAX_BUDGET_CENTS, actor_team, change_settings, set_budget, settings_for
+from gestures.budget import MAX_BUDGET_CENTS, MAX_QUORUM, actor_team, change_settings, set_budget, settings_for
 from gestures.closing import decide_over_budget
 from gestures.delivery import assign, mark_delivered
 from gestures.proposing import (
@@ -26,6 +26,7 @@ from gestures.proposing import (
 from gestures.views import GestureDigest, customer_gestures, gesture_digest, list_gestures
 from gestures.voting import MAX_COMMENT, add_comment, cast_vote, may_vote
 from ownership.errors import InvalidInput, quote
+from ownership.numbers import parse_count
 
 from .gesture_cards import STATUS_WORDS, money
 from .grammar import Choice, CustomerRef, Duration, MemberRef, Number, OneWord, Option, Text, Together
@@ -256,9 +257,7 @@ async def _settings(ctx: Context, *, setting: str | None, value: str | None, tea
         if name in ("anonymous", "hide-results"):
             changes["anonymous" if name == "anonymous" else "hide_results"] = parse_yes_no(value)
         elif name == "quorum":
-            if not value.isdigit():
-                raise InvalidInput(f'A quorum is a number of votes, not "{value[:20]}".')
-            changes["quorum"] = int(value)
+            changes["quorum"] = parse_count(value, what="A quorum (a number of votes)", minimum=1, maximum=MAX_QUORUM)
         elif name == "currency":
             changes["currency"] = value
         await change_settings(ctx.session, actor=ctx.actor, team=team, now=ctx.now, **changes)  # type: ignore[arg-type]

@@ -23,7 +23,9 @@ from typing import ClassVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ownership.errors import InvalidInput, MemberNotFound
+from ownership.numbers import ascii_digits, bare
 from ownership.people import MENTION, find_member
+from ownership.tickets import parse_ticket_id
 
 from .customer_names import customer_not_found, customers_named, resolve_customer
 from .parsing import DURATION_EXAMPLES, Word, lex, or_list, parse_duration, whole_number
@@ -216,8 +218,8 @@ class TicketOrCustomer(CustomerRef):
 
     async def take(self, scope: Scope, words: list[Word], room: int, last: bool) -> tuple[object, int]:
         first = words[0]
-        if not first.quoted and first.text.lstrip("#").isdigit() and len(first.text) < 14:
-            return int(first.text.lstrip("#")), 1
+        if not first.quoted and ascii_digits(bare(first.text)):
+            return parse_ticket_id(first.text), 1
         return await super().take(scope, words, room, last)
 
 

@@ -24,6 +24,7 @@ from nudges.planner import recheck_tier
 from nudges.settings import NudgeSettings
 from ownership.customers import parse_tier
 from ownership.errors import InvalidInput, NotFound, quote
+from ownership.numbers import parse_id
 
 from .claims import REASON, _offer
 from .custody import away_cover
@@ -38,7 +39,7 @@ from .grammar import (
     Together,
     parse_text,
 )
-from .parsing import parse_duration, parse_yes_no
+from .parsing import button_id, parse_duration, parse_yes_no
 from .registry import Context, action, command, usage_of
 from .replies import ActionId, ActionInvocation, Prompt, Reply, when
 
@@ -49,10 +50,8 @@ GROUP = "Nudges and service levels"
 
 
 def _delivery_id(raw: str) -> int:
-    try:
-        return int(raw.split(":")[0].lstrip("#"))
-    except ValueError:
-        raise InvalidInput("That button is out of date.") from None
+    """A nudge's number, typed (`snooze 12 1h`) or carried by its button (`12`, `12:1h`)."""
+    return button_id(raw)
 
 
 @action(ActionId.NUDGE_DONE)
@@ -134,10 +133,8 @@ async def handoff_button(ctx: Context, act: ActionInvocation) -> Reply:
 
 @action(ActionId.NUDGE_HANDOFF_SUBMIT)
 async def handoff_submit(ctx: Context, act: ActionInvocation) -> Reply:
-    try:
-        customer_id = int(act.value)
-    except ValueError:
-        raise InvalidInput("That form is out of date; use `handoff <customer> @person <reason>`.") from None
+    stale = "That form is out of date; use `handoff <customer> @person <reason>`."
+    customer_id = parse_id(act.value, invalid=stale, missing=stale)
     customer = await ctx.session.get(Customer, customer_id)
     if customer is None or customer.workspace_id != ctx.workspace.id:
         raise NotFound("That customer no longer exists.")

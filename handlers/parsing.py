@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from ownership.errors import InvalidInput
+from ownership.numbers import ascii_digits, parse_id
 
 MAX_COMMAND = 4000
 SMART_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 SPACE = " \t\r\n"  # not the no-break space: Teams keeps a multi-word mention's name in one word with it
 MENTION = re.compile(r"^<@[^>|\s]+(?:\|[^>]*)?>$")
-DURATION = re.compile(r"^(?:(\d{1,6})w)?(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,6})m)?$")
+DURATION = re.compile(r"(?:(\d{1,6})w)?(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,6})m)?", re.ASCII)
+MAX_DURATION = timedelta(weeks=520)  # ten years: `now` plus or minus it is always a date
 DURATION_EXAMPLES = "90m, 2h, 3d or 2w"
 
 
@@ -85,21 +87,30 @@ def parse_duration(text: str, *, noun: str = "duration") -> timedelta:
     """`90m`, `2h`, `3d`, `2w` (or a sum of them in that order, like `1h30m`). Nothing else: a bare number or
     another unit is an error, never silently read as hours or minutes."""
     raw = text.strip().lower()
-    match = DURATION.match(raw)
+    match = DURATION.fullmatch(raw)
     if raw and match and any(match.groups()):
         weeks, days, hours, minutes = (int(part or 0) for part in match.groups())
-        return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
+        span = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
+        if span > MAX_DURATION:
+            raise InvalidInput(f'"{text[:20]}" is longer than I can count: at most {MAX_DURATION.days // 7}w.')
+        return span
     shown = text[:20]
-    if raw.isdigit():
+    if ascii_digits(raw):
         raise InvalidInput(f'"{shown}" needs a unit: {raw}m, {raw}h, {raw}d or {raw}w.')
     raise InvalidInput(f'"{shown}" is not a {noun}. Write it like {DURATION_EXAMPLES}.')
 
 
 def whole_number(text: str) -> int:
-    raw = text.strip().lstrip("#")
-    if not raw.isdigit() or len(raw) > 12:
-        raise InvalidInput(f'"{text[:40]}" is not a number.')
-    return int(raw)
+    """An id typed as a number (`12` or `#12`): ASCII digits only; one past any id column is "not found"."""
+    return parse_id(
+        text, invalid=f'"{text[:40]}" is not a number.', missing=f'There is nothing numbered "{text[:20]}".'
+    )
+
+
+def button_id(value: str) -> int:
+    """The id a button or form carries (`12`, or the `12` of `12:1h`); anything else is an out-of-date button."""
+    stale = "That button is out of date."
+    return parse_id(value.partition(":")[0], invalid=stale, missing=stale)
 
 
 YES_NO = {"yes": True, "on": True, "true": True, "1": True, "no": False, "off": False, "false": False, "0": False}

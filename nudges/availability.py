@@ -14,12 +14,12 @@ from ownership.people import valid_time_zone
 
 from .hours import zone
 
-CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)", re.ASCII)
 DAY_NAMES = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 
 
 def _clock(raw: str) -> str:
-    match = CLOCK.match(raw.strip())
+    match = CLOCK.fullmatch(raw.strip())
     if not match:
         raise InvalidInput(f'"{raw}" is not a time of day. Use 24-hour HH:MM, like 09:00.')
     return f"{int(match.group(1)):02d}:{match.group(2)}"

@@ -24,7 +24,7 @@ from .availability import parse_days
 from .business_time import DAY_MINUTES, BusinessCalendar
 
 DEFAULT_HOURS = dict.fromkeys(range(1, 6), (9 * 60, 17 * 60))  # Monday to Friday, 09:00-17:00 UTC
-SPAN = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)-([01]?\d|2[0-4]):([0-5]\d)$")
+SPAN = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)-([01]?\d|2[0-4]):([0-5]\d)$", re.ASCII)
 MAX_HOLIDAYS_PER_IMPORT = 500
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 

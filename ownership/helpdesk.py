@@ -17,6 +17,7 @@ from db.models import Customer, Platform, Priority, Ticket, TicketStatus, Webhoo
 
 from . import ticket_status, tickets
 from .errors import InvalidInput
+from .text import without_invisible
 
 FREE_MAIL = {
     "gmail.com",
@@ -35,6 +36,9 @@ FREE_MAIL = {
     "web.de",
     "mail.com",
 }
+
+
+FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class AppliedEvent:
     flagged: bool = False  # the customer has nobody: the team must pick the ticket up
     became_unhappy: bool = False
     changes: list[str] = field(default_factory=list)
+    failed: bool = False  # a duplicate of an event that failed to apply before: not tried again
 
 
 async def _claim_delivery(session: AsyncSession, workspace: Workspace, event: HelpdeskEvent, now: datetime) -> bool:
@@ -97,6 +102,46 @@ async def _claim_delivery(session: AsyncSession, workspace: Workspace, event: He
     )
     result = await session.execute(statement)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def record_failed_delivery(
+    session: AsyncSession, *, workspace: Workspace, event: HelpdeskEvent, error: str, now: datetime
+) -> int | None:
+    """Keep an event that could not be applied as `failed` (its key, when, and `error`: the kind of failure, never
+    the body), so its redeliveries are answered at once and people can see it; the id of that row."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(WebhookDelivery)
+        .values(
+            workspace_id=workspace.id,
+            source=event.source,
+            ref=event.ref,
+            updated=event.updated,
+            received_at=now,
+            status=FAILED,
+            error=error[:200],
+        )
+        .on_conflict_do_nothing(index_elements=["workspace_id", "source", "ref", "updated"])
+    )
+    return await session.scalar(
+        select(WebhookDelivery.id).where(
+            WebhookDelivery.workspace_id == workspace.id,
+            WebhookDelivery.source == event.source,
+            WebhookDelivery.ref == event.ref,
+            WebhookDelivery.updated == event.updated,
+        )
+    )
+
+
+async def failed_deliveries(session: AsyncSession, *, limit: int = 50) -> list[WebhookDelivery]:
+    """The newest events that could not be applied, for `ownerbot webhooks`."""
+    query = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.status == FAILED)
+        .order_by(WebhookDelivery.received_at.desc(), WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
 
 
 async def match_customer(
@@ -134,7 +179,7 @@ async def match_customer(
     name = info.name or domain or (f"{source} customer {info.external_id}" if info.external_id else None)
     if name is None:
         raise InvalidInput("The event names no customer: send customer.external_id, customer.name or customer.email.")
-    name = " ".join(name.split())[:200]
+    name = " ".join(without_invisible(name).split())[:200] or f"{source} customer"
     customer = Customer(
         workspace_id=ws,
         name=name,
@@ -161,7 +206,15 @@ async def apply_helpdesk_event(
     session: AsyncSession, *, workspace: Workspace, event: HelpdeskEvent, now: datetime
 ) -> AppliedEvent:
     if not await _claim_delivery(session, workspace, event, now):
-        return AppliedEvent(duplicate=True)
+        status = await session.scalar(
+            select(WebhookDelivery.status).where(
+                WebhookDelivery.workspace_id == workspace.id,
+                WebhookDelivery.source == event.source,
+                WebhookDelivery.ref == event.ref,
+                WebhookDelivery.updated == event.updated,
+            )
+        )
+        return AppliedEvent(duplicate=True, failed=status == FAILED)
     at = min(event.occurred_at or now, now)
     platform = Platform.WEBHOOK
     ticket = await session.scalar(

@@ -13,6 +13,7 @@ from db.models import Member, Platform, Role, Team, Workspace
 from db.upsert import insert_or_ignore
 
 from .errors import Conflict, InvalidInput, MemberNotFound, NotPermitted
+from .text import invisible_in, storable
 
 MENTION = re.compile(r"^<@([A-Za-z0-9:_\-.]+)(?:\|([^>]*))?>$")
 MAX_NAME = 100
@@ -21,6 +22,7 @@ MAX_NAME = 100
 async def workspace_on_sight(
     session: AsyncSession, *, platform: Platform, external_id: str, name: str = "", now: datetime
 ) -> Workspace:
+    external_id, name = storable(external_id), storable(name)  # whatever face called: never NUL or a lone surrogate
     values = {"platform": platform, "external_id": external_id, "name": name, "created_at": now}
     await insert_or_ignore(session, Workspace, values, ["platform", "external_id"])
     return (
@@ -41,6 +43,7 @@ async def member_on_sight(
     now: datetime,
 ) -> Member:
     """Get or create the member; keep their name and time zone fresh; promote configured admins."""
+    platform_user_id, display_name = storable(platform_user_id), storable(display_name)
     values = {
         "workspace_id": workspace.id,
         "platform_user_id": platform_user_id,
@@ -144,9 +147,17 @@ async def list_members(session: AsyncSession, *, workspace_id: int) -> list[Memb
 
 
 def clean_name(raw: str, what: str) -> str:
+    """A customer's or team's name: spaces collapsed, not empty, not too long, and nothing invisible in it (a
+    right-to-left override or a zero-width space would let two names look the same)."""
     name = " ".join(raw.split())
     if not name:
         raise InvalidInput(f"The {what} name can't be empty.")
+    hidden = invisible_in(name)
+    if hidden:
+        raise InvalidInput(
+            f"That {what} name holds invisible characters ({', '.join(hidden[:3])}), so it could look like another"
+            " name. Type it again without them."
+        )
     if len(name) > MAX_NAME * 2:
         raise InvalidInput(f"That {what} name is {len(name)} characters long; keep it under {MAX_NAME * 2}.")
     return name

@@ -31,6 +31,7 @@ from db.models import (
 
 from .abuse import Abuse, classify_abuse
 from .errors import Conflict, InvalidInput, NotFound
+from .numbers import parse_id
 from .ticket_status import set_status
 from .timeline import timeline_event
 from .tone import Tone, score_tone
@@ -55,10 +56,11 @@ def parse_mood(raw: str) -> Mood:
 
 
 def parse_ticket_id(raw: str) -> int:
-    text = raw.strip().lstrip("#")
-    if not text.isdigit() or len(text) > 12:
-        raise InvalidInput(f'"{raw[:40]}" is not a ticket number. Use the number from `tickets`, e.g. `#12`.')
-    return int(text)
+    return parse_id(
+        raw,
+        invalid=f'"{raw[:40]}" is not a ticket number. Use the number from `tickets`, e.g. `#12`.',
+        missing=f"There is no ticket #{raw.strip()[:20].lstrip('#')} here. `tickets` lists yours.",
+    )
 
 
 def clean_text(text: str | None, what: str, limit: int) -> str:

@@ -67,3 +67,43 @@ async def test_double_clicked_accept_applies_once(chat: Chat, db: Database) -> N
         counts = list((await session.execute(select(Ticket.reassign_count))).scalars())
     assert accepted == 1
     assert counts == [1, 1, 1]  # each open ticket moved once, counted once
+
+
+async def test_a_claim_decides_on_the_database_not_on_what_it_was_handed(chat: Chat, db: Database) -> None:
+    """Every contender loaded the customer (unowned) before anyone claimed it, as a slow replica or a form
+    submitted later would, then all claim at once, each in its own transaction. A claim that reads the owner
+    from the object it holds and then writes (read-then-write) lets every one of them win, even on SQLite where
+    transactions are serialized; the claim must compare-and-set in the database. Exactly one wins."""
+    from db.models import Platform
+    from ownership.claims import claim_customer
+    from ownership.errors import AlreadyOwned
+
+    await chat.say("U_LEAD", "customer add Initech")
+    for agent in AGENTS:
+        await chat.say(agent, "mine")
+    contenders = []
+    for agent in AGENTS:  # each loads the customer and the agent, and its transaction ends
+        session = db.sessions()
+        async with session.begin():
+            customer = (await session.execute(select(Customer).where(Customer.name == "Initech"))).scalar_one()
+            actor = (await session.execute(select(Member).where(Member.platform_user_id == agent))).scalar_one()
+        contenders.append((session, customer, actor))
+
+    async def claim(session, customer, actor) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            async with session.begin():
+                await claim_customer(
+                    session, actor=actor, customer=customer, platform=Platform.CONSOLE, now=chat.handlers.clock()
+                )
+            return True
+        except AlreadyOwned:
+            return False
+        finally:
+            await session.close()
+
+    won = await asyncio.gather(*(claim(*contender) for contender in contenders))
+    async with db.sessions() as session:
+        claims = await session.scalar(
+            select(func.count()).select_from(OwnershipEvent).where(OwnershipEvent.kind == EventKind.CLAIM)
+        )
+    assert sum(won) == 1 and claims == 1, (sum(won), claims)

@@ -23,6 +23,7 @@ from bot.platforms import PlatformStatus
 from bot.runtime import Runtime
 from bot.settings import SlackSettings
 
+from . import gate
 from .listeners import INSTALL_PATH, REDIRECT_PATH, SlackFace, build_bolt_app
 from .notifier import RetryTiming, SlackNotifier
 
@@ -51,9 +52,13 @@ def register(app: web.Application, runtime: Runtime, settings: SlackSettings) ->
     served: list[str] = []
 
     if settings.signing_secret:
+        secret = settings.signing_secret
 
         async def events(request: web.Request) -> web.Response:
-            return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+            checked = await gate.bolt_request(request, secret)
+            if isinstance(checked, web.Response):
+                return checked
+            return await to_aiohttp_response(await bolt.async_dispatch(checked))
 
         app.router.add_post(EVENTS_PATH, events)
         served.append(f"POST {EVENTS_PATH}")

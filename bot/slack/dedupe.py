@@ -1,20 +1,27 @@
-"""Events API deliveries are taken on once: a unique event_id row, inserted before the event is handled.
+"""Every Slack request is taken on once: a unique key row, inserted before the request is handled.
 
-Slack retries a delivery (X-Slack-Retry-Num) when the ack was slow or lost, and may deliver the same event_id
-to more than one replica; whoever inserts the row first handles it, everyone else drops it.
+Events API deliveries are keyed by their event_id: Slack retries a delivery (X-Slack-Retry-Num) when the ack was
+slow or lost, and may deliver the same event_id to more than one replica. Slash commands, button clicks and form
+submits are keyed by their `trigger_id` (unique per user action), or, without one, by a digest of the signed
+timestamp and body: a replayed request (the same signed bytes sent again within the five minutes the signature
+is good for) is acknowledged and ignored. Whoever inserts the row first handles it; everyone else drops it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import hashlib
+from datetime import datetime
 
-from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import SlackEvent
 
-KEEP_FOR = timedelta(days=3)  # Slack retries for at most about an hour
+
+def request_key(trigger_id: object, timestamp: str, raw_body: str) -> str:
+    """The dedupe key of a slash command or interaction (fits the event_id column, never clashes with an Ev id)."""
+    source = f"trigger:{trigger_id}" if isinstance(trigger_id, str) and trigger_id else f"{timestamp}:{raw_body}"
+    return "req:" + hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()[:56]
 
 
 async def first_delivery(
@@ -28,6 +35,4 @@ async def first_delivery(
             .on_conflict_do_nothing(index_elements=["event_id"])
             .returning(SlackEvent.id)
         )
-        if inserted is not None and inserted % 100 == 0:  # now and then, forget old deliveries
-            await session.execute(delete(SlackEvent).where(SlackEvent.received_at < now - KEEP_FOR))
         return inserted is not None

@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
@@ -111,9 +112,13 @@ class SlackFace:
 
     # -- listeners ----------------------------------------------------------------------------------------
 
-    async def on_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_command(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
+    ) -> None:
         async with self.work:
             await ack()
+            if not await self._first_request(body, request):
+                return
             where = translate.command_where(body)
             reply = await self.run_command(
                 client,
@@ -124,9 +129,13 @@ class SlackFace:
             )
             await respond.deliver(client, self.notifier, reply, where)
 
-    async def on_action(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_action(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
+    ) -> None:
         async with self.work:
             await ack()
+            if not await self._first_request(body, request):
+                return
             clicked = body["actions"][0]
             where = translate.action_where(body)
             reply = await self.run_action(
@@ -140,8 +149,13 @@ class SlackFace:
             if where.home:
                 await self.publish_home(client, where.team_id, where.user_id)
 
-    async def on_submit(self, ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_submit(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
+    ) -> None:
         async with self.work:
+            if not await self._first_request(body, request):
+                await ack()  # the form was already submitted: close it, change nothing
+                return
             view = body["view"]
             context = render.PromptContext.load(view.get("private_metadata", ""))
             where = translate.submit_where(body, context)
@@ -188,6 +202,18 @@ class SlackFace:
                 await members.refresh_known(
                     self.sessions, team_id=translate.team_of(body), user=event.get("user") or {}, now=self.clock()
                 )
+
+    async def _first_request(self, body: dict[str, Any], request: AsyncBoltRequest) -> bool:
+        """A slash command or interaction seen for the first time (a replay is acknowledged and ignored)."""
+        timestamp = (request.headers.get("x-slack-request-timestamp") or [""])[0]
+        key = dedupe.request_key(body.get("trigger_id"), timestamp, request.raw_body)
+        kind = str(body.get("type") or ("slash_command" if "command" in body else "request"))
+        first = await dedupe.first_delivery(
+            self.sessions, event_id=key, team_id=translate.team_of(body), event_type=kind, now=self.clock()
+        )
+        if not first:
+            log.info("Slack %s already handled; ignoring the replay", kind)
+        return first
 
     async def _first_delivery(self, body: dict[str, Any]) -> bool:
         event_id = body.get("event_id")

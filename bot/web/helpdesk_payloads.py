@@ -17,6 +17,7 @@ from db.models import Priority, TicketStatus
 from ownership import tickets
 from ownership.errors import InvalidInput
 from ownership.helpdesk import HelpdeskCustomer, HelpdeskEvent
+from ownership.text import storable
 
 GENERIC_EVENTS = ("created", "updated", "commented", "solved")
 STATUS_WORDS = {
@@ -52,12 +53,14 @@ GOOD_RATINGS = {"good", "happy", "extremely happy", "awesome", "satisfied", "pos
 BAD_RATINGS = {"bad", "unhappy", "extremely unhappy", "not good", "dissatisfied", "negative", "poor"}
 TAG = re.compile(r"<[^>]+>")
 MAX_REF = 128
+MAX_UPDATED = 80  # webhook_deliveries.updated
+MAX_SOURCE = 32
 
 
 def _text(value: Any) -> str | None:
     if value is None or isinstance(value, (dict, list)):
         return None
-    text = str(value).strip()
+    text = storable(str(value)).strip()  # NUL and lone surrogates can't be stored: dropped
     return text or None
 
 
@@ -144,10 +147,16 @@ def read_helpdesk_event(payload: Any, *, body_digest: str) -> HelpdeskEvent:
     if not isinstance(payload, dict):
         raise InvalidInput("The body must be a JSON object.")
     if str(payload.get("type", "")).startswith("zen:event-type:"):
-        return _read_zendesk(payload)
-    if "freshdesk_webhook" in payload:
-        return _read_freshdesk(_object(payload["freshdesk_webhook"], "freshdesk_webhook"), body_digest)
-    return _read_generic(payload)
+        event = _read_zendesk(payload)
+    elif "freshdesk_webhook" in payload:
+        event = _read_freshdesk(_object(payload["freshdesk_webhook"], "freshdesk_webhook"), body_digest)
+    else:
+        event = _read_generic(payload)
+    if len(event.updated) > MAX_UPDATED:
+        raise InvalidInput(f"The update time is longer than {MAX_UPDATED} characters.")
+    if len(event.source) > MAX_SOURCE:
+        raise InvalidInput(f"source is longer than {MAX_SOURCE} characters.")
+    return event
 
 
 def _read_generic(payload: dict[str, Any]) -> HelpdeskEvent:

@@ -139,6 +139,7 @@ class NudgeDelivery(Base):
         Index("ix_nudge_deliveries_status_due", "status", "due_at"),
         Index("ix_nudge_deliveries_status_lease", "status", "lease_until"),
         Index("ix_nudge_deliveries_recipient_sent", "recipient_id", "sent_at"),
+        Index("ix_nudge_deliveries_planned_at", "planned_at"),  # retention (jobs/retention.py)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

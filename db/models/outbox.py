@@ -32,6 +32,7 @@ class OutboxMessage(Base):
         Index("ix_outbox_messages_status_due", "status", "due_at"),
         Index("ix_outbox_messages_status_lease", "status", "lease_until"),
         Index("ix_outbox_messages_replaces", "replaces_id", "status"),
+        Index("ix_outbox_messages_created_at", "created_at"),  # retention (jobs/retention.py)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -51,10 +51,16 @@ class TicketEvent(Base):
 
 
 class WebhookDelivery(Base):
-    """One applied helpdesk event. The unique key makes a redelivered event a no-op, on every replica."""
+    """One helpdesk event, applied or failed. The unique key makes a redelivered event a no-op, on every replica;
+    an event that could not be applied is kept as `failed` (with the error's kind, never the body) so that its
+    redeliveries are answered at once instead of failing again forever. Pruned by age (jobs/retention.py)."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (UniqueConstraint("workspace_id", "source", "ref", "updated"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "source", "ref", "updated"),
+        Index("ix_webhook_deliveries_received_at", "received_at"),
+        Index("ix_webhook_deliveries_status_received_at", "status", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -63,6 +69,8 @@ class WebhookDelivery(Base):
     updated: Mapped[str] = mapped_column(String(80))  # the helpdesk's update time (or a body digest)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
     received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="applied", server_default="applied")  # or "failed"
+    error: Mapped[str | None] = mapped_column(String(200))  # why it failed: the error's kind, no customer text
 
 
 class CustomerIdea(Base):

@@ -48,12 +48,13 @@ async def test_app_wires_nudges_and_gesture_deadlines_into_the_ticker(
     monkeypatch.setenv("NUDGE_TICK_SECONDS", "5")
     app, _ = await build_app(Settings(database_url=sqlite_db.url, console_inbox=tmp_path / "inbox"))
     assert app[RUNTIME].policy.tick_seconds == 5
-    returns, sweep, close_gestures, send = app[JOBS].ticks()  # custody, nudges, wow deadlines, outbox
+    returns, sweep, close_gestures, send, prune = app[JOBS].ticks()  # custody … retention
     assert await returns() == 0  # no step-out or cover is over: nothing ends
     assert isinstance(await sweep(), TickResult)
     assert await close_gestures() == CloseReport()  # nothing due: closes nothing, raises nothing
     assert await send() == SendReport()  # nothing owed: sends nothing
     assert app[JOBS].outbox is app[RUNTIME].outbox  # one sender, woken by the handlers and run by the ticker
+    assert not any((await prune()).values())  # nothing old: prunes nothing
 
 
 def test_bad_nudge_setting_fails_naming_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]

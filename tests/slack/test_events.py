@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from db.models import Customer, Member, OwnershipEvent, SlackEvent, Ticket, TicketStatus
 
 from ..conftest import Database
 from .conftest import SlackDriver, buttons_of, owner_of, seeded, text_of
-
-
-async def count(db: Database, model: type) -> int:
-    async with db.sessions() as session:
-        return await session.scalar(select(func.count()).select_from(model)) or 0
 
 
 async def test_url_verification_answers_the_challenge(slack: SlackDriver) -> None:
@@ -55,7 +50,9 @@ async def test_replayed_events_never_apply_twice(slack: SlackDriver, db: Databas
     assert len(answers) == 1 and "Handoff of Umbrella to Sam requested." in text_of(answers[0])
     assert answers[0]["thread_ts"] == "1700000100.000100"  # answered in the mention's thread
     assert len(slack.fake.dms_to("U2")) == 1
-    assert await count(db, SlackEvent) == 1
+    async with db.sessions() as session:  # one row for the event (slash commands have rows of their own)
+        events = (await session.execute(select(SlackEvent.event_id).where(SlackEvent.event_id.like("Ev%")))).all()
+    assert len(events) == 1
 
     other = await slack.event(mention("U2", "whoowns umbrella", ts="1700000200.000200"), "Ev0WHO")
     assert other.status == 200
