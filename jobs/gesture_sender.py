@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db import metrics
 from db.models import GestureMessage, Platform
 from gestures import outbox
 from gestures.views import view_proposal
@@ -77,6 +78,7 @@ class GestureSender:
             )
         notifier = notifiers.get(owed.platform)
         if notifier is None:
+            metrics.count_delivery(owed.platform.value, "gesture", "retried", workspace=owed.workspace)
             async with sessions() as session, session.begin():
                 await outbox.record_failure(
                     session,
@@ -119,6 +121,10 @@ class GestureSender:
                 failed = error if isinstance(error, DeliveryFailed) else None
                 if failed is None:
                     log.exception("gesture message %s (%s) failed", owed.id, owed.purpose)
+                gave_up = bool(failed and failed.permanent)
+                metrics.count_delivery(
+                    owed.platform.value, "gesture", "failed" if gave_up else "retried", workspace=owed.workspace
+                )
                 async with sessions() as session, session.begin():
                     await outbox.record_failure(
                         session,
@@ -131,6 +137,7 @@ class GestureSender:
                     )
                 return sent
             sent += 1
+            metrics.count_delivery(owed.platform.value, "gesture", "sent", workspace=owed.workspace)
             platform_id, channel = ref.message_id, ref.channel_id
             async with sessions() as session, session.begin():
                 still_dirty = await outbox.record_sent(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db import metrics
 from db.clock import Clock
 from db.models import Platform
 from handlers.nudge_messages import render_message
@@ -130,5 +132,14 @@ class NudgeSweeper:
         rendered, cancelled, held = await self.claim(now)
         outcome = {"sent": 0, "retried": 0, "failed": 0}
         for message, reply in rendered:
-            outcome[await self.deliver(message, reply)] += 1
+            started = time.perf_counter()
+            result = await self.deliver(message, reply)
+            outcome[result] += 1
+            metrics.count_delivery(
+                message.workspace.platform.value,
+                "nudge",
+                result,
+                seconds=time.perf_counter() - started,
+                workspace=message.workspace.external_id,
+            )
         return TickResult(checked, planned, outcome["sent"], outcome["retried"], outcome["failed"], cancelled, held)
