@@ -286,6 +286,8 @@ class DashboardSettings(BaseSettings):
     # tokens at once (rotation: add the new one, hand it out, then remove the old one).
     dashboard_tokens: Annotated[tuple[tuple[str, SecretStr], ...], NoDecode] = ()
     trusted_proxies: Annotated[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode] = ()
+    # "zendesk=https://acme.zendesk.com/agent/tickets/{ref}": a webhook ticket's page at its helpdesk, per source
+    helpdesk_ticket_urls: Annotated[tuple[tuple[str, str], ...], NoDecode] = ()
 
     @field_validator("dashboard_token", mode="before")
     @classmethod
@@ -321,6 +323,23 @@ class DashboardSettings(BaseSettings):
             return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in value.split(",") if p.strip())
         except ValueError as error:
             raise ValueError(f"must be IP addresses or networks separated by commas ({error})") from None
+
+    @field_validator("helpdesk_ticket_urls", mode="before")
+    @classmethod
+    def _helpdesk_urls(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: list[tuple[str, str]] = []
+        for part in value.split(","):
+            source, sep, template = part.strip().partition("=")
+            if not part.strip():
+                continue
+            if not sep or not source.strip() or not template.strip().startswith(("https://", "http://")):
+                raise ValueError("must be source=https://…/{ref} pairs separated by commas")
+            if "{ref}" not in template:
+                raise ValueError(f"the URL for {source.strip()} needs {{ref}} where the helpdesk's ticket id goes")
+            pairs.append((source.strip(), template.strip()))
+        return tuple(pairs)
 
     def scopes(self) -> list[tuple[str, str | None]]:
         """Each accepted token with the one workspace it reads (None: every workspace)."""
