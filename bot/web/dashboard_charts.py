@@ -19,10 +19,10 @@ STYLE = Style(
     foreground_subtle="#999",
     colors=("#7a1fa2", "#1565c0", "#2e7d32", "#c62828", "#ef6c00"),
     font_family="system-ui, sans-serif",
-    title_font_size=18,
-    legend_font_size=14,
-    label_font_size=12,
-    major_label_font_size=12,
+    title_font_size=22,
+    legend_font_size=17,
+    label_font_size=15,
+    major_label_font_size=15,
 )
 
 
