@@ -26,7 +26,8 @@ vertical-align:top}th{font-weight:600;white-space:nowrap}.far{background:#fff1f0
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}form.filters label{display:flex;
 flex-direction:column;font-size:.85rem}select,button{font:inherit;padding:.3rem .4rem}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,460px),1fr));gap:1rem}
-.charts figure{margin:0;border:1px solid #eee;border-radius:8px;padding:.3rem}.charts svg{width:100%;height:auto}.csv{font-size:.85rem;margin-left:.5rem;font-weight:normal}
+.charts figure{margin:0;border:1px solid #eee;border-radius:8px;padding:.3rem}.charts svg{width:100%;height:auto}
+.csv{font-size:.85rem;margin-left:.5rem;font-weight:normal}
 @media (max-width:640px){body{padding:.6rem;font-size:14px}.card b{font-size:1.3rem}td,th{padding:.25rem .35rem}}
 """
 
