@@ -69,6 +69,8 @@ SECRET = web.AppKey("ticket_webhook_secret", str)
 OUTCOMES = {401: "unauthorized", 503: "disabled"}
 SOURCE = web.RequestKey("webhook_source", str)
 OUTCOME = web.RequestKey("webhook_outcome", str)
+CHANGES = web.RequestKey("webhook_changes", str)
+TICKET = web.RequestKey("webhook_ticket", int)
 
 
 async def receive(request: web.Request) -> web.Response:
@@ -79,7 +81,14 @@ async def receive(request: web.Request) -> web.Response:
     source = request.get(SOURCE) or "unknown"
     metrics.count_webhook(source, outcome)
     log_event(
-        log, "webhook", name=source, outcome=outcome, seconds=time.perf_counter() - started, status=response.status
+        log,
+        "webhook",
+        name=source,
+        outcome=outcome,
+        seconds=time.perf_counter() - started,
+        status=response.status,
+        ticket_id=request.get(TICKET),
+        changes=request.get(CHANGES),
     )
     return response
 
@@ -109,8 +118,9 @@ async def apply(request: web.Request) -> web.Response:
     except DomainError as error:
         return _error(400, error.message)
     request[SOURCE], request[OUTCOME] = result.source, result.status
-    if result.status == "applied":
-        log.info("helpdesk webhook: %s ticket #%s %s", result.source, result.ticket_id, ", ".join(result.changes))
+    # the kinds of change only: a new subject is the customer's words, and stays out of the log
+    request[CHANGES] = ",".join(change.split(":", 1)[0].split(" ", 1)[0] for change in result.changes)
+    request[TICKET] = result.ticket_id or 0
     return web.json_response(result.as_json())
 
 

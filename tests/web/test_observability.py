@@ -144,6 +144,9 @@ async def test_one_log_line_per_command_with_its_fields_and_never_the_customers_
         assert await say(client, "U1", f"ticket note 1 --from-customer {CUSTOMER_WORDS}")
         assert not await say(client, "U1", f"handoff globex {CUSTOMER_WORDS}")  # refused: nobody named
         assert await post_webhook(client, helpdesk_comment("evt-2")) == 200
+        renamed = {**helpdesk_comment("evt-3"), "event": "updated", "comment": None}
+        renamed["ticket"] = {"id": "T-100", "subject": CUSTOMER_WORDS}  # a new subject: the customer's words too
+        assert await post_webhook(client, renamed) == 200
         answer = await client.get("/healthz", headers={"X-Request-Id": "req-abc-123"})
         assert answer.headers["X-Request-Id"] == "req-abc-123"
     finally:
@@ -163,8 +166,9 @@ async def test_one_log_line_per_command_with_its_fields_and_never_the_customers_
         assert line["workspace"] == "console:T1" and line["platform"] == "console"
         assert len(line["request_id"]) == 16 and line["duration_ms"] >= 0
     assert len({c["request_id"] for c in commands}) == len(commands)
-    [hook] = [line for line in lines if line.get("event") == "webhook"]
-    assert (hook["webhook"], hook["outcome"], hook["status"]) == ("acmedesk", "applied", 200)
+    hooks = [line for line in lines if line.get("event") == "webhook"]
+    assert [(h["webhook"], h["outcome"], h["status"]) for h in hooks] == [("acmedesk", "applied", 200)] * 2
+    assert hooks[1]["changes"] == "subject" and hooks[1]["ticket_id"] == hooks[0]["ticket_id"]
     everything = "\n".join(json.dumps(line, default=str) for line in lines) + caplog.text
     assert "quokka" not in everything and "invoices vanished" not in everything
     assert SECRET not in everything and "dashboard-token-0123456789" not in everything
