@@ -286,7 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"ownerbot: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, settings.log_format)
+    # In a terminal chat the log shares the screen with the conversation: warnings only, unless LOG_LEVEL says.
+    quiet = args.command == "chat" and "log_level" not in settings.model_fields_set
+    configure_logging("WARNING" if quiet else settings.log_level, settings.log_format)
     if args.command == "db":
         if args.action == "upgrade":
             migrate.upgrade(settings.database_url)

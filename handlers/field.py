@@ -80,7 +80,7 @@ def render_field(report: FieldReport, trends: Trends | None = None) -> Reply:
 
 @command(
     "field",
-    summary="Leads: the whole field: stale, unhappy, re-assigns, time to owner, load.",
+    summary="Leads: the whole field: stale, unhappy, re-assigns, time to owner, load, and the 12-week trend.",
     group="Leads",
 )
 async def field_command(ctx: Context) -> Reply:
