@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CODE   := app.py bot handlers ownership nudges gestures db
 
-.PHONY: run test chat lint lock db-upgrade clean teams-package
+.PHONY: run test chat lint lock db-upgrade clean teams-package browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,8 @@ run: $(STAMP)
 	./ownerbot db upgrade
 	./ownerbot serve
 
-# The gates, then the whole suite: ruff, mypy, import-linter, pytest.
-test: lint
+# The gates, then the whole suite: ruff, mypy, import-linter, pytest (with a headless Chromium for the dashboard).
+test: lint browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -29,6 +29,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# Debian's Chromium and its driver for the dashboard's browser test, installed once when missing (needs root or
+# sudo; CI runs as root). Without them the browser test skips outside CI and fails in CI.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif command -v apt-get >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null \
+	  || { echo "browser: could not install chromium and chromium-driver; the browser test skips (outside CI)"; \
+	       [ -z "$$CI" ] || exit 1; }; \
+	else echo "browser: no apt-get here: install chromium and chromedriver to run the browser test"; fi
 
 # Re-pin every dependency (and theirs) from pyproject.toml's direct pins into requirements.lock.
 lock:

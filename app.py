@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
+import signal
 import sys
+import time
 from dataclasses import astuple
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,6 +37,7 @@ from bot.platforms import PlatformStatus
 from bot.runtime import Runtime
 from bot.settings import (
     DashboardSettings,
+    MetricsSettings,
     Settings,
     SettingsError,
     SlackSettings,
@@ -42,11 +46,13 @@ from bot.settings import (
     load_settings,
 )
 from bot.ticker import Ticker
-from bot.web import dashboard, health, webhooks
+from bot.web import dashboard, health, observability, webhooks
+from bot.web.health import READINESS
 from db import migrate
 from db.clock import Clock, utc_now
 from db.engine import create_engine, create_session_factory
 from db.models import Platform
+from db.structured_logs import configure_logging
 from handlers import Handlers
 from handlers.ports import Notifier
 from jobs import Jobs
@@ -67,6 +73,7 @@ from ownership.people import find_team, workspace_on_sight
 log = logging.getLogger("ownerbot")
 RUNTIME = web.AppKey("runtime", Runtime)
 JOBS = web.AppKey("jobs", Jobs)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def safe_url(url: str) -> str:
@@ -130,8 +137,9 @@ async def build_app(settings: Settings, *, clock: Clock = utc_now) -> tuple[web.
     teams_settings = load_settings(TeamsSettings)
     webhook_settings = load_settings(TicketWebhookSettings)
     dashboard_settings = load_settings(DashboardSettings)
+    metrics_settings = load_settings(MetricsSettings)
     runtime = build_runtime(settings, clock=clock)
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[observability.request_ids])
     app[RUNTIME] = runtime
     health.register(app, runtime)
     # Each face registers its routes here and reports whether it is on, and why not.
@@ -153,6 +161,7 @@ async def build_app(settings: Settings, *, clock: Clock = utc_now) -> tuple[web.
 
         statuses.append(teams.register(app, runtime, teams_settings))
     statuses.append(dashboard.register(app, runtime, dashboard_settings))
+    statuses.append(observability.register(app, runtime, metrics_settings))
     app[JOBS] = build_jobs(runtime)
 
     async def close_engine(_: web.Application) -> None:
@@ -163,14 +172,43 @@ async def build_app(settings: Settings, *, clock: Clock = utc_now) -> tuple[web.
     return app, statuses
 
 
-async def serve(settings: Settings) -> None:
+class PortInUse(Exception):
+    """The address is taken: one clear line, no traceback."""
+
+
+async def serve(settings: Settings, *, stop_signals: tuple[signal.Signals, ...] = STOP_SIGNALS) -> None:
+    """Serve until SIGTERM or SIGINT; then stop accepting, let in-flight requests and the tick in progress finish
+    (up to SHUTDOWN_TIMEOUT_SECONDS; claimed nudges not marked by then go back to the queue when their lease
+    ends), and close the database. Each step is logged."""
     app, statuses = await build_app(settings)
-    runner = web.AppRunner(app)
+    timeout = settings.shutdown_timeout_seconds
+    runner = web.AppRunner(app, shutdown_timeout=timeout, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as error:
+        await runner.cleanup()
+        if error.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            why = {errno.EADDRINUSE: "is already in use", errno.EACCES: "needs privileges"}.get(
+                error.errno or 0, "is not available on this machine"
+            )
+            raise PortInUse(
+                f"{settings.host}:{settings.port} {why}: stop whatever listens there, or set HOST/PORT"
+            ) from None
+        raise
+    stop = asyncio.Event()
+    received: list[str] = []
+    loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        received.append(sig.name)
+        stop.set()
+
+    for sig in stop_signals:
+        loop.add_signal_handler(sig, on_signal, sig)
     log.info(
-        "ownerbot serving on http://%s:%s (database %s); /healthz checks the database",
+        "ownerbot serving on http://%s:%s (database %s); /healthz checks the database, /readyz says when to send work",
         settings.host,
         settings.port,
         safe_url(settings.database_url),
@@ -179,11 +217,31 @@ async def serve(settings: Settings) -> None:
         log.info("%s", status.line())
     ticker = Ticker(app[JOBS].ticks(), seconds=app[RUNTIME].policy.tick_seconds)
     ticker.start()
+    app[READINESS].started = True
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
-        await ticker.shutdown()
+        started = time.monotonic()
+        app[READINESS].stopping = True
+        log.info(
+            "stopping (%s): finishing in-flight requests and the tick in progress (up to %gs)",
+            received[0] if received else "cancelled",
+            timeout,
+        )
+        for sig in stop_signals:
+            loop.remove_signal_handler(sig)
+        await site.stop()
+        log.info("listener closed: no new connections")
+        try:
+            await asyncio.wait_for(ticker.shutdown(), timeout)
+        except TimeoutError:
+            log.warning(
+                "the tick in progress did not finish in %gs: nudges it claimed go back to the queue when their lease "
+                "ends",
+                timeout,
+            )
         await runner.cleanup()
+        log.info("stopped cleanly in %.1fs", time.monotonic() - started)
 
 
 def fixed_clock(at: datetime | None) -> Clock:
@@ -360,9 +418,9 @@ def main(argv: list[str] | None = None) -> int:
         settings: Settings = load_settings()
     except SettingsError as error:
         return fail(str(error), 2)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)  # not a line per tick
+    # In a terminal chat the log shares the screen with the conversation: warnings only, unless LOG_LEVEL says.
+    quiet = args.command == "chat" and "log_level" not in settings.model_fields_set
+    configure_logging("WARNING" if quiet else settings.log_level, settings.log_format)
     if args.command == "db":
         return migrate_command(settings, args.action)
     # Every other command needs the database as this code knows it: check first, say so in one line.
@@ -373,6 +431,9 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(serve(settings))
         except KeyboardInterrupt:
             pass
+        except PortInUse as error:
+            print(f"ownerbot: {error}", file=sys.stderr)
+            return 1
         except SettingsError as error:  # a platform's settings are wrong: one line, no traceback
             return fail(str(error), 2)
         return 0

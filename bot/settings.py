@@ -10,7 +10,8 @@ setting) and hands them to the face that uses it; the nudge policy is `nudges.se
 - `TeamsSettings`: MICROSOFT_APP_ID (empty = local emulator mode, loopback only), MICROSOFT_APP_PASSWORD,
   MICROSOFT_APP_TENANT_ID (required for SingleTenant; then only that tenant is served), MICROSOFT_APP_TYPE
   (MultiTenant, SingleTenant or UserAssignedMSI).
-- `DashboardSettings`: DASHBOARD_TOKEN turns the leads' dashboard on.
+- `DashboardSettings`: DASHBOARD_TOKEN / DASHBOARD_TOKENS turn the leads' dashboard on; TRUSTED_PROXIES.
+- `MetricsSettings`: METRICS_ENABLED, METRICS_TOKEN for GET /metrics.
 - `TicketWebhookSettings`: TICKET_WEBHOOK_SECRET turns the helpdesk webhook on; TICKET_WEBHOOK_WORKSPACE.
 
 These classes import no chat platform, so `app.py` can read them and load a platform only when it is on.
@@ -37,12 +38,20 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     ownerbot_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    # a stopping server (SIGTERM, SIGINT) finishes in-flight requests and the tick in progress this long at most
+    shutdown_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
     console_inbox: Path = Field(default_factory=lambda: Path.cwd() / "ownerbot-inbox")
     # How long a sender holds an outbox message it claimed: a sender that dies mid-send leaves it to others after
     # this (and a message the platform took just before the crash may then arrive twice; see db/outbox.py).
     outbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
     retention_days: int = Field(default=90, ge=1, le=3650)  # webhook deliveries, finished nudges, sent messages
     retention_batch: int = Field(default=500, ge=1, le=10000)  # rows deleted per transaction
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod
@@ -257,12 +266,33 @@ class TeamsSettings(BaseSettings):
         return None
 
 
+def _min_token(value: str) -> str:
+    if len(value) < 16:
+        raise ValueError("must be at least 16 characters (e.g. `openssl rand -hex 24`)")
+    return value
+
+
+def _workspace_ref(value: str) -> str:
+    platform, _, external_id = value.strip().partition(":")
+    if platform not in {p.value for p in Platform} or not external_id:
+        raise ValueError(f"{value.strip()[:40]!r} is not platform:workspace-id, e.g. slack:T0123 or console:local")
+    return value.strip()
+
+
 class DashboardSettings(BaseSettings):
-    """DASHBOARD_TOKEN turns the dashboard on; leads send it as a bearer token (or once as ?token=)."""
+    """DASHBOARD_TOKEN (every workspace) or DASHBOARD_TOKENS (each token one workspace) turn the dashboard on;
+    leads send a token as a bearer token (or once as ?token=). TRUSTED_PROXIES: the addresses whose
+    X-Forwarded-Proto / Forwarded header is believed, so the cookie is Secure behind TLS termination."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     dashboard_token: SecretStr | None = None
+    # "slack:T0123=<token>,teams:<tenant>=<token>": a token reads only its workspace. A workspace may have several
+    # tokens at once (rotation: add the new one, hand it out, then remove the old one).
+    dashboard_tokens: Annotated[tuple[tuple[str, SecretStr], ...], NoDecode] = ()
+    trusted_proxies: Annotated[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode] = ()
+    # "zendesk=https://acme.zendesk.com/agent/tickets/{ref}": a webhook ticket's page at its helpdesk, per source
+    helpdesk_ticket_urls: Annotated[tuple[tuple[str, str], ...], NoDecode] = ()
 
     @field_validator("dashboard_token", mode="before")
     @classmethod
@@ -271,9 +301,80 @@ class DashboardSettings(BaseSettings):
             value = value.strip()
             if not value:
                 return None
-            if len(value) < 16:
-                raise ValueError("must be at least 16 characters (e.g. `openssl rand -hex 24`)")
+            return _min_token(value)
         return value
+
+    @field_validator("dashboard_tokens", mode="before")
+    @classmethod
+    def _tokens(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: list[tuple[str, SecretStr]] = []
+        for part in value.split(","):
+            if not part.strip():
+                continue
+            workspace, sep, token = part.rpartition("=")
+            if not sep or not workspace.strip():
+                raise ValueError("must be workspace=token pairs separated by commas, e.g. slack:T0123=<token>")
+            pairs.append((_workspace_ref(workspace), SecretStr(_min_token(token.strip()))))
+        return tuple(pairs)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in value.split(",") if p.strip())
+        except ValueError as error:
+            raise ValueError(f"must be IP addresses or networks separated by commas ({error})") from None
+
+    @field_validator("helpdesk_ticket_urls", mode="before")
+    @classmethod
+    def _helpdesk_urls(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: list[tuple[str, str]] = []
+        for part in value.split(","):
+            source, sep, template = part.strip().partition("=")
+            if not part.strip():
+                continue
+            if not sep or not source.strip() or not template.strip().startswith(("https://", "http://")):
+                raise ValueError("must be source=https://…/{ref} pairs separated by commas")
+            if "{ref}" not in template:
+                raise ValueError(f"the URL for {source.strip()} needs {{ref}} where the helpdesk's ticket id goes")
+            pairs.append((source.strip(), template.strip()))
+        return tuple(pairs)
+
+    def scopes(self) -> list[tuple[str, str | None]]:
+        """Each accepted token with the one workspace it reads (None: every workspace)."""
+        found: list[tuple[str, str | None]] = []
+        if self.dashboard_token is not None and self.dashboard_token.get_secret_value():
+            found.append((self.dashboard_token.get_secret_value(), None))
+        found.extend((token.get_secret_value(), workspace) for workspace, token in self.dashboard_tokens)
+        return found
+
+
+class MetricsSettings(BaseSettings):
+    """GET /metrics is on by default; METRICS_TOKEN makes it require `Authorization: Bearer <token>`,
+    METRICS_ENABLED=false turns it off (404)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    metrics_enabled: bool = True
+    metrics_token: SecretStr | None = None
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _token(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            return _min_token(value) if value else None
+        return value
+
+    @property
+    def token(self) -> str | None:
+        return _secret(self.metrics_token)
 
 
 class TicketWebhookSettings(BaseSettings):
@@ -292,10 +393,7 @@ class TicketWebhookSettings(BaseSettings):
     @field_validator("ticket_webhook_workspace")
     @classmethod
     def _workspace(cls, value: str) -> str:
-        platform, _, external_id = value.strip().partition(":")
-        if platform not in {p.value for p in Platform} or not external_id:
-            raise ValueError("must be platform:workspace-id, e.g. slack:T0123 or console:local")
-        return value.strip()
+        return _workspace_ref(value)
 
     @property
     def workspace(self) -> tuple[Platform, str]:

@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from db import metrics
+from db.structured_logs import bound_request_id, log_event
+
 log = logging.getLogger(__name__)
 TickFn = Callable[[], Awaitable[Any]]
+
+
+def job_name(tick: TickFn) -> str:
+    """`NudgeSweeper.tick` -> `NudgeSweeper`: the job's name in logs and metrics."""
+    qualname = str(getattr(tick, "__qualname__", type(tick).__name__))
+    return qualname.rsplit(".", 1)[0] if "." in qualname else qualname
 
 
 class Ticker:
@@ -29,12 +39,17 @@ class Ticker:
         """One round: every tick function, each failure logged and contained."""
         async with self._round:
             for tick in self.ticks:
-                try:
-                    await tick()
-                except Exception:
-                    log.exception(
-                        "tick %s failed; it runs again at the next interval", getattr(tick, "__qualname__", tick)
-                    )
+                job = job_name(tick)
+                started, outcome = time.perf_counter(), "ok"
+                with bound_request_id():
+                    try:
+                        await tick()
+                    except Exception:
+                        outcome = "error"
+                        log.exception("tick %s failed; it runs again at the next interval", job)
+                    seconds = time.perf_counter() - started
+                    metrics.count_sweep(job, outcome, seconds)
+                    log_event(log, "sweep", name=job, outcome=outcome, seconds=seconds)
 
     def start(self) -> None:
         self.scheduler.add_job(

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from . import metrics
+
 
 def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{Path.cwd() / 'ownerbot.sqlite3'}"
@@ -34,9 +36,16 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_async_engine(url, **kwargs)
+    event.listen(engine.sync_engine, "handle_error", _count_error)
+    return engine
+
+
+def _count_error(context: Any) -> None:
+    """Every error the database driver raises is counted (ownerbot_database_errors_total), by its class."""
+    metrics.count_database_error(type(context.original_exception).__name__)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

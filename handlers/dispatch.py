@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import fields, replace
@@ -12,9 +13,10 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import outbox
+from db import metrics, outbox
 from db.clock import Clock
 from db.models import Member, Workspace
+from db.structured_logs import log_event
 from nudges.settings import NudgeSettings
 from ownership.errors import DomainError
 from ownership.people import member_on_sight, workspace_on_sight
@@ -90,11 +92,32 @@ class Handlers:
         async with self.sessions() as session, session.begin():
             await self.meet(session, caller)
 
-    async def _run(self, caller: Invocation | ActionInvocation, work: Work, *, what: str) -> Reply:
+    async def _run(self, caller: Invocation | ActionInvocation, work: Work, *, what: str, name: str) -> Reply:
+        """`_transaction`, measured: one structured log line and the command metrics (`name` is the command or
+        action id, never the typed text)."""
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            reply, outcome = await self._transaction(caller, work, what=what)
+            return reply
+        finally:
+            seconds = time.perf_counter() - started
+            metrics.count_command(name, outcome, seconds)
+            log_event(
+                log,
+                "command",
+                name=name,
+                outcome=outcome,
+                seconds=seconds,
+                workspace=f"{caller.platform.value}:{caller.workspace}",
+                platform=caller.platform.value,
+            )
+
+    async def _transaction(self, caller: Invocation | ActionInvocation, work: Work, *, what: str) -> tuple[Reply, str]:
         """One transaction: meet the caller, then the work. When the work is refused, that transaction rolls
         back, so the caller is met again in one of their own: whoever talked to ownerbot stays known, and a
         command that succeeds (the usual case) costs one transaction. `what` names the work in logs (never the
-        typed text: it may hold customers' words)."""
+        typed text: it may hold customers' words). Returns the reply and its outcome: ok, refused or error."""
         try:
             async with self.sessions() as session, session.begin():
                 ws, actor = await self.meet(session, caller)
@@ -115,14 +138,14 @@ class Handlers:
                 await self.greet(caller)
             except Exception:
                 log.exception("could not record %s after a refused %s", "the caller", what)
-            return Reply(error.message, error=True)
+            return Reply(error.message, error=True), "refused"
         except Exception:
             log.exception("%s failed", what)
-            return Reply(SORRY, error=True)
+            return Reply(SORRY, error=True), "error"
         if owed and self.wake_sender is not None:
             self.wake_sender()  # sends in the background: the invoker's reply never waits for other messages
         await self._after_commit(ctx)
-        return reply
+        return reply, "refused" if reply.error else "ok"
 
     async def _after_commit(self, ctx: Context) -> None:
         for work in ctx.after_commit:
@@ -148,14 +171,18 @@ class Handlers:
             return Reply(f"I don't know the command `{name[:40]}`.{hint} Type `help` for the list.", error=True)
 
         first = invocation.text[:40].split(maxsplit=1)[0].lower() if invocation.text.strip() else "help"
-        return await self._run(invocation, work, what=f"command {first}" if first in COMMANDS else "a command")
+        known = first in COMMANDS or first == "help"
+        return await self._run(
+            invocation, work, what=f"command {first}" if known else "a command", name=first if known else "other"
+        )
 
     async def action(self, act: ActionInvocation) -> Reply:
         act = storable_fields(act)
         run = ACTIONS.get(act.action_id)
         if run is None:
+            metrics.count_command("other", "refused", 0.0)
             return Reply("That button is no longer supported.", error=True)
-        return await self._run(act, lambda ctx: run(ctx, act), what=f"action {act.action_id}")
+        return await self._run(act, lambda ctx: run(ctx, act), what=f"action {act.action_id}", name=act.action_id)
 
     async def looks_like_command(self, caller: Invocation) -> bool:
         """Whether a line typed as a prompt's answer reads as a command (`handlers.prompts`); reads only."""

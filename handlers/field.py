@@ -6,6 +6,7 @@ from __future__ import annotations
 from ownership.people import require_lead
 from reports.exposure import exposure_report
 from reports.field import FieldReport, TicketLine, field_report
+from reports.trends import Trends, weekly_trends
 
 from .exposure import exposure_fields, move_buttons
 from .nudges import policy_of
@@ -21,7 +22,29 @@ def _tickets(lines: list[TicketLine]) -> str:
     return "; ".join(parts) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
 
 
-def render_field(report: FieldReport) -> Reply:
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def trend_line(trends: Trends) -> str:
+    """This week against the week before and the 12 weeks: service level, first response, CSAT, re-assigns."""
+    weeks = trends.weeks
+    now, before = weeks[-1], weeks[-2] if len(weeks) > 1 else None
+    premium = f"premium service level {_rate(before.hit_rate.get('premium') if before else None)} → "
+    premium += _rate(now.hit_rate.get("premium"))
+    response = f"median first response {duration(now.median_first_response)}"
+    if before is not None and before.median_first_response is not None:
+        response += f" (was {duration(before.median_first_response)})"
+    moves = [w.reassigns for w in weeks]
+    average = sum(moves) / len(moves) if moves else 0
+    return (
+        f"{premium}; {response}; CSAT {now.csat_good} good / {now.csat_bad} bad this week; "
+        f"re-assigns {now.reassigns} this week ({average:.1f} a week over {len(weeks)} weeks); "
+        f"{now.unhappy_customers} unhappy customer(s), {now.gestures_delivered} gesture(s) delivered"
+    )
+
+
+def render_field(report: FieldReport, trends: Trends | None = None) -> Reply:
     r, t = report.reassigns, report.time_to_owner
     assert r is not None and t is not None
     fields = [
@@ -41,6 +64,8 @@ def render_field(report: FieldReport) -> Reply:
             f"tickets {duration(t.tickets)} median ({t.tickets_counted} counted, {t.tickets_waiting} waiting)",
         ),
     ]
+    if trends is not None:
+        fields.append(("Trend (12 weeks)", trend_line(trends)))
     for load in report.load:
         flag = f"  ⚠ far above the team median of {report.median_open:g}" if load.far_above_median else ""
         fields.append(
@@ -57,12 +82,13 @@ def render_field(report: FieldReport) -> Reply:
 
 @command(
     "field",
-    summary="Leads: the whole field: stale, unhappy, re-assigns, time to owner, load.",
+    summary="Leads: the whole field: stale, unhappy, re-assigns, time to owner, load, and the 12-week trend.",
     group="Leads",
 )
 async def field_command(ctx: Context) -> Reply:
     require_lead(ctx.actor, "see the whole field")
-    reply = render_field(await field_report(ctx.session, workspace=ctx.workspace, now=ctx.now, policy=policy_of(ctx)))
+    report = await field_report(ctx.session, workspace=ctx.workspace, now=ctx.now, policy=policy_of(ctx))
+    reply = render_field(report, await weekly_trends(ctx.session, workspace=ctx.workspace, now=ctx.now))
     exposure = await exposure_report(ctx.session, workspace_id=ctx.workspace.id, now=ctx.now, policy=policy_of(ctx))
     reply.fields += exposure_fields(exposure)  # reports.exposure: absorbed hostility, evenings, step-outs, moves
     reply.buttons += move_buttons(exposure)

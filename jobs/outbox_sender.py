@@ -18,6 +18,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import outbox
+from db import metrics, outbox
 from db.clock import Clock
 from db.models import Platform
 from gestures.outbox import RENDER_KIND
@@ -153,7 +154,13 @@ class OutboxSender:
         """One recipient's or channel's messages, in order."""
         async with gate:
             for row in rows:
-                report.add(await self.send_one(row))
+                started = time.perf_counter()
+                outcome = await self.send_one(row)
+                report.add(outcome)
+                seconds = time.perf_counter() - started
+                metrics.count_delivery(
+                    row.platform.value, row.purpose, outcome, seconds=seconds, workspace=row.workspace
+                )
 
     async def _render(self, row: outbox.Claimed) -> Reply | None:
         if row.content is not None:

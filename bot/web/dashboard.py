@@ -1,18 +1,21 @@
-"""GET /dashboard (HTML) and GET /dashboard.json: the field report of one workspace for leads.
+"""GET /dashboard (HTML), /dashboard.json and /dashboard.csv?table=...: the field of one workspace for leads.
 
-Off unless DASHBOARD_TOKEN is set (then both answer 404). With it: send `Authorization: Bearer <token>`, or open
-`/dashboard?token=<token>` once: that sets an HttpOnly, SameSite=Strict cookie (a keyed digest, not the token)
-and redirects to the address without the token. Pick the workspace with `?workspace=platform:id` (default: the
-only workspace, else console:local).
+Off unless DASHBOARD_TOKEN or DASHBOARD_TOKENS is set (then every route answers 404). DASHBOARD_TOKEN reads every
+workspace; each DASHBOARD_TOKENS token reads only its own (`slack:T0123=<token>`). Send `Authorization: Bearer
+<token>`, or open `/dashboard?token=<token>` once: that sets an HttpOnly, SameSite=Strict cookie (a keyed digest,
+not the token), `Secure` when the request came over HTTPS (directly, or through a TRUSTED_PROXIES proxy saying
+so in X-Forwarded-Proto / Forwarded), and redirects to the address without the token. Pick the workspace with
+`?workspace=platform:id` (default: the token's own, else the only workspace, else console:local); filter with
+`team`, `tier` and `owner`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import html
+import ipaddress
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
 
 from aiohttp import web
 from sqlalchemy import func, select
@@ -22,13 +25,25 @@ from bot.platforms import PlatformStatus
 from bot.runtime import Runtime
 from bot.settings import DashboardSettings
 from db.models import Platform, Workspace
-from reports.field import FieldReport, TicketLine, field_report
+from reports.board import BoardFilter
 
+from .dashboard_data import DashboardData, collect
+from .dashboard_export import TABLES, csv_table
+from .dashboard_page import render_html
 from .failed_deliveries import failed_deliveries_html, failed_deliveries_json, failed_deliveries_of
 
 log = logging.getLogger(__name__)
 PATH = "/dashboard"
 COOKIE = "ownerbot_dashboard"
+ALL = "*"  # the scope of DASHBOARD_TOKEN: every workspace
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+HTML_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "form-action 'self'; frame-ancestors 'none'",
+}
 
 
 def cookie_value(token: str) -> str:
@@ -40,13 +55,31 @@ def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-def authorized(request: web.Request, token: str) -> bool:
-    header = request.headers.get("Authorization", "")
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() == "bearer" and given and _same(given.strip(), token):
-        return True
+def scope_of(request: web.Request, scopes: Sequence[tuple[str, str | None]]) -> str | None:
+    """The workspace the request's token reads (ALL for DASHBOARD_TOKEN), or None when it has no valid token."""
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     cookie = request.cookies.get(COOKIE)
-    return cookie is not None and _same(cookie, cookie_value(token))
+    for token, workspace in scopes:
+        if (scheme.lower() == "bearer" and given and _same(given.strip(), token)) or (
+            cookie is not None and _same(cookie, cookie_value(token))
+        ):
+            return workspace or ALL
+    return None
+
+
+def came_over_https(request: web.Request, trusted: Sequence[Network]) -> bool:
+    """HTTPS to us, or a trusted proxy (TRUSTED_PROXIES) says the browser used HTTPS."""
+    if request.secure:
+        return True
+    try:
+        peer = ipaddress.ip_address(request.remote or "")
+    except ValueError:
+        return False
+    if not any(peer in network for network in trusted):
+        return False
+    forwarded_proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    forwarded = request.headers.get("Forwarded", "").split(",")[0].lower().replace(" ", "")
+    return forwarded_proto == "https" or "proto=https" in forwarded.split(";")
 
 
 def _text(status: int, body: str) -> web.Response:
@@ -72,188 +105,118 @@ async def _workspace(session: AsyncSession, ref: str | None) -> Workspace | None
     ).scalar_one_or_none()
 
 
+def _filter(request: web.Request) -> BoardFilter:
+    def value(name: str) -> str | None:
+        given = request.query.get(name, "").strip()
+        return given[:200] or None
+
+    return BoardFilter(team=value("team"), tier=value("tier"), owner=value("owner"))
+
+
 class Dashboard:
     """The dashboard's routes over the runtime: its sessions, its clock and its nudge policy."""
 
-    def __init__(self, runtime: Runtime, token: str) -> None:
+    def __init__(self, runtime: Runtime, settings: DashboardSettings) -> None:
         self.runtime = runtime
-        self.token = token
+        self.scopes = settings.scopes()
+        self.trusted = settings.trusted_proxies
+        self.helpdesk_urls = dict(settings.helpdesk_ticket_urls)
 
     async def json(self, request: web.Request) -> web.StreamResponse:
-        report = await self.report(request)
-        if isinstance(report, web.StreamResponse):
-            return report
-        data = report.as_json()
+        data = await self.data(request)
+        if isinstance(data, web.StreamResponse):
+            return data
+        body = data.as_json()
         async with self.runtime.sessions() as session:
-            data["failed_deliveries"] = failed_deliveries_json(await failed_deliveries_of(session, report.workspace))
-        return web.json_response(data, headers={"Cache-Control": "no-store"})
+            body["failed_deliveries"] = failed_deliveries_json(
+                await failed_deliveries_of(session, data.report.workspace)
+            )
+        return web.json_response(body, headers={"Cache-Control": "no-store"})
 
     async def html(self, request: web.Request) -> web.StreamResponse:
-        report = await self.report(request)
-        if isinstance(report, web.StreamResponse):
-            return report
+        data = await self.data(request)
+        if isinstance(data, web.StreamResponse):
+            return data
         async with self.runtime.sessions() as session:
-            failed = failed_deliveries_html(await failed_deliveries_of(session, report.workspace))
+            failed = failed_deliveries_html(await failed_deliveries_of(session, data.report.workspace))
+        page = render_html(data).replace("</body>", failed + "</body>")
+        return web.Response(text=page, content_type="text/html", charset="utf-8", headers=HTML_HEADERS)
+
+    async def csv(self, request: web.Request) -> web.StreamResponse:
+        table = request.query.get("table", "")
+        if table not in TABLES:
+            return _text(400, f"Bad request: table must be one of {', '.join(TABLES)}.")
+        data = await self.data(request)
+        if isinstance(data, web.StreamResponse):
+            return data
+        name = f"ownerbot-{table}-{data.report.workspace.replace(':', '-')}-{data.report.now:%Y%m%d}.csv"
         return web.Response(
-            text=render_html(report).replace("</body>", failed + "</body>"),
-            content_type="text/html",
+            text=csv_table(data, table),
+            content_type="text/csv",
             charset="utf-8",
-            headers={
-                "Cache-Control": "no-store",
-                "X-Content-Type-Options": "nosniff",
-                "Referrer-Policy": "no-referrer",
-                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-            },
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )
 
-    async def report(self, request: web.Request) -> FieldReport | web.Response:
-        if not self.token:
+    async def data(self, request: web.Request) -> DashboardData | web.Response:
+        if not self.scopes:
             return _text(404, "Not found")
-        if not authorized(request, self.token):
-            return _sign_in(request, self.token)
-        ref = request.query.get("workspace")
+        scope = scope_of(request, self.scopes)
+        if scope is None:
+            return self.sign_in(request)
+        ref = request.query.get("workspace") or (None if scope == ALL else scope)
+        if scope != ALL and ref != scope:
+            return _text(404, f"Not found: no workspace {ref!r}")  # another workspace: as if it did not exist
         async with self.runtime.sessions() as session:
             workspace = await _workspace(session, ref)
             if workspace is None:
                 what = f"no workspace {ref!r}" if ref else "several workspaces: choose one with ?workspace=platform:id"
                 return _text(404, f"Not found: {what}")
-            return await field_report(
-                session, workspace=workspace, now=self.runtime.clock(), policy=self.runtime.policy
+            return await collect(
+                session,
+                workspace=workspace,
+                now=self.runtime.clock(),
+                policy=self.runtime.policy,
+                keep=_filter(request),
+                helpdesk_urls=self.helpdesk_urls,
             )
 
-
-def _sign_in(request: web.Request, token: str) -> web.Response:
-    """`?token=<token>` once sets the cookie and redirects to the address without the token; else 401."""
-    given = request.query.get("token")
-    if given is not None and _same(given, token):
-        query = {k: v for k, v in request.query.items() if k != "token"}
-        response = web.Response(
-            status=303, headers={"Location": str(request.rel_url.with_query(query)), "Cache-Control": "no-store"}
+    def sign_in(self, request: web.Request) -> web.Response:
+        """`?token=<token>` once sets the cookie and redirects to the address without the token; else 401."""
+        given = request.query.get("token")
+        match = next((t for t, _ in self.scopes if given is not None and _same(given, t)), None)
+        if match is not None:
+            query = {k: v for k, v in request.query.items() if k != "token"}
+            response = web.Response(
+                status=303, headers={"Location": str(request.rel_url.with_query(query)), "Cache-Control": "no-store"}
+            )
+            response.set_cookie(
+                COOKIE,
+                cookie_value(match),
+                httponly=True,
+                samesite="Strict",
+                path="/",
+                secure=came_over_https(request, self.trusted),
+                max_age=7 * 24 * 3600,
+            )
+            return response
+        return web.Response(
+            status=401,
+            text="Unauthorized: send Authorization: Bearer <DASHBOARD_TOKEN>.",
+            headers={"WWW-Authenticate": 'Bearer realm="ownerbot dashboard"', "Cache-Control": "no-store"},
         )
-        response.set_cookie(
-            COOKIE,
-            cookie_value(token),
-            httponly=True,
-            samesite="Strict",
-            path="/",
-            secure=request.secure,
-            max_age=7 * 24 * 3600,
-        )
-        return response
-    return web.Response(
-        status=401,
-        text="Unauthorized: send Authorization: Bearer <DASHBOARD_TOKEN>.",
-        headers={"WWW-Authenticate": 'Bearer realm="ownerbot dashboard"', "Cache-Control": "no-store"},
-    )
-
-
-# --- HTML ------------------------------------------------------------------------------------------------
-
-e = html.escape
-
-STYLE = """
-body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1rem 1.5rem;color:#1d1d1f}
-h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.05rem;margin:1.4rem 0 .4rem}
-.muted{color:#666}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:.6rem}
-.card{border:1px solid #ddd;border-radius:8px;padding:.6rem .8rem}.card b{display:block;font-size:1.6rem}
-.bad b{color:#b00020}table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.25rem .5rem;
-border-bottom:1px solid #eee;vertical-align:top}th{font-weight:600}.far{background:#fff1f0}.flag{color:#b00020}
-"""
-
-
-def _span(span: timedelta | None) -> str:
-    from handlers.tickets import duration
-
-    return duration(span)
-
-
-def _ticket_table(rows: list[TicketLine], detail: str | None = None) -> str:
-    if not rows:
-        return '<p class="muted">None.</p>'
-    head = (
-        "<tr><th>Ticket</th><th>Customer</th><th>Subject</th><th>Owner</th>"
-        + (f"<th>{e(detail)}</th>" if detail else "")
-        + "</tr>"
-    )
-    body = "".join(
-        f"<tr><td>#{t.id}</td><td>{e(t.customer)}</td><td>{e(t.subject)}</td><td>{e(t.owner or 'nobody')}</td>"
-        + (f"<td>{e(t.detail)}</td>" if detail else "")
-        + "</tr>"
-        for t in rows
-    )
-    return f"<table>{head}{body}</table>"
-
-
-def _card(label: str, value: object, bad: bool = False) -> str:
-    return f'<div class="card{" bad" if bad else ""}"><b>{e(str(value))}</b>{e(label)}</div>'
-
-
-def render_html(report: FieldReport) -> str:
-    r, t = report.reassigns, report.time_to_owner
-    assert r is not None and t is not None
-    cards = "".join(
-        [
-            _card("stale tickets", len(report.stale), bool(report.stale)),
-            _card("service-level breaches", len(report.breaches), bool(report.breaches)),
-            _card("unhappy customers", len(report.unhappy), bool(report.unhappy)),
-            _card("unowned customers", len(report.unowned), bool(report.unowned)),
-            _card("re-assigns per customer (30d)", f"{r.per_customer:.2f}"),
-            _card("re-assigns per ticket (30d)", f"{r.per_ticket:.2f}"),
-            _card("median time to owner: customers", _span(t.customers)),
-            _card("median time to owner: tickets", _span(t.tickets)),
-        ]
-    )
-    load = (
-        "".join(
-            f'<tr class="{"far" if a.far_above_median else ""}"><td>{e(a.name)}</td><td>{a.customers}</td>'
-            f"<td>{a.open_tickets}</td><td>{a.overdue}</td>"
-            f"<td>{'<span class=flag>⚠ far above the median</span>' if a.far_above_median else ''}</td></tr>"
-            for a in report.load
-        )
-        or '<tr><td colspan="5" class="muted">No agents yet.</td></tr>'
-    )
-    potatoes = "".join(f"<li>{e(name)}: {n} moves</li>" for name, n in r.hot_customers + r.hot_tickets)
-    unowned = ", ".join(e(name) for name in report.unowned) or "None."
-    gestures = (
-        "".join(
-            f"<tr><td>{e(g.team)}</td><td>{e(g.budget)}</td><td>{g.open_votes}</td><td>"
-            + ("; ".join(f"#{p[0]} {e(p[1])}: {e(p[2])} ({e(p[3] or 'nobody')})" for p in g.pending) or "nothing")
-            + "</td></tr>"
-            for g in report.gestures
-        )
-        or '<tr><td colspan="4" class="muted">No teams yet.</td></tr>'
-    )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>ownerbot: the field in {e(report.workspace_name)}</title><style>{STYLE}</style></head><body>
-<h1>The field in {e(report.workspace_name)}</h1>
-<p class="muted">{e(report.workspace)} · {e(report.now.strftime("%A %d %B %Y %H:%M"))} UTC ·
-<a href="?workspace={e(report.workspace)}">refresh</a></p>
-<div class="grid">{cards}</div>
-<h2>Each agent's load</h2>
-<p class="muted">Team median: {report.median_open:g} open ticket(s).</p>
-<table><tr><th>Agent</th><th>Customers</th><th>Open tickets</th><th>Overdue</th><th></th></tr>{load}</table>
-<h2>Stale tickets</h2>{_ticket_table(report.stale)}
-<h2>Service-level breaches</h2>{_ticket_table(report.breaches, "Breach")}
-<h2>Unhappy customers</h2>{_ticket_table(report.unhappy, "Why")}
-<h2>Unowned customers</h2><p>{unowned}</p>
-<h2>Re-assigns in the last 30 days</h2>
-<p>{r.customer_moves} over {r.customers} customer(s); {r.ticket_moves} over {r.tickets} ticket(s).</p>
-<ul>{potatoes or '<li class="muted">No hot potatoes.</li>'}</ul>
-<h2>Time to owner in the last 30 days</h2>
-<p>Customers: median {e(_span(t.customers))} ({t.customers_counted} counted, {t.customers_waiting} still waiting).
-Tickets: median {e(_span(t.tickets))} ({t.tickets_counted} counted, {t.tickets_waiting} still waiting).</p>
-<h2>Gestures this month</h2>
-<table><tr><th>Team</th><th>Budget</th><th>Open votes</th><th>To deliver</th></tr>{gestures}</table>
-</body></html>
-"""
 
 
 def register(app: web.Application, runtime: Runtime, settings: DashboardSettings) -> PlatformStatus:
-    token = settings.dashboard_token.get_secret_value() if settings.dashboard_token else ""
-    routes = Dashboard(runtime, token)
+    routes = Dashboard(runtime, settings)
     app.router.add_get(PATH, routes.html)
     app.router.add_get(PATH + ".json", routes.json)
-    if not token:
+    app.router.add_get(PATH + ".csv", routes.csv)
+    if not routes.scopes:
         return PlatformStatus("dashboard", False, "DASHBOARD_TOKEN is not set")
-    return PlatformStatus("dashboard", True, f"GET {PATH} and {PATH}.json with the bearer token")
+    scoped = sum(1 for _, workspace in routes.scopes if workspace)
+    return PlatformStatus(
+        "dashboard",
+        True,
+        f"GET {PATH}, {PATH}.json and {PATH}.csv with a bearer token"
+        + (f" ({scoped} scoped to one workspace)" if scoped else ""),
+    )
