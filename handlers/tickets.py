@@ -264,6 +264,14 @@ async def _due_fields(ctx: Context, ticket: Ticket, customer: Customer) -> list[
             else f" (in {business_words(calendar.between(ctx.now, clock.due_at))}, {kind})"
         )
         due.append((label, show_due(clock.due_at, calendar) + late))
+    if ticket.status == TicketStatus.OPEN:
+        update_at = calendar.add(ticket.last_activity_at, targets.scaled(targets.update, ticket.priority))
+        late = (
+            f" (overdue by {business_words(calendar.between(update_at, ctx.now))}, {kind})"
+            if ctx.now >= update_at
+            else f" (in {business_words(calendar.between(ctx.now, update_at))}, {kind})"
+        )
+        due.insert(len(due) - 1, ("Next update due", show_due(update_at, calendar) + late))
     return due
 
 
