@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from db.models import Platform
 from handlers import ActionId, ActionInvocation, Handlers, Invocation, Reply
-from handlers.ports import MessageRef
+from handlers.ports import SENDING_PURPOSE, MessageRef
 from handlers.prompts import CANCEL, TypedPrompt
 
 from .console_inbox import OLDER, ConsoleReader, InboxMessage
@@ -66,7 +66,14 @@ class ConsoleNotifier:
 
     async def _deliver(self, box: str, kind: str, reply: Reply, message_id: str | None = None) -> MessageRef:
         message_id = message_id or uuid.uuid4().hex
-        record = {"kind": kind, "message_id": message_id, "box": box, "reply": asdict(reply)}
+        # "purpose": what the outbox sent (notice, nudge, digest …), None when sent directly
+        record = {
+            "kind": kind,
+            "message_id": message_id,
+            "box": box,
+            "purpose": SENDING_PURPOSE.get(),
+            "reply": asdict(reply),
+        }
         await asyncio.to_thread(self._append, box, record)
         return MessageRef(Platform.CONSOLE, CONSOLE_WORKSPACE, box, message_id)
 

@@ -3,12 +3,18 @@ outbox sender (`jobs.outbox_sender`) sends everything the bot says on its own th
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
 from db.models import Platform
 
 from .replies import Reply
+
+# What the outbox sender is sending right now ("notice", "nudge", "digest", "gesture-card" …), set around each
+# Notifier call, so a notifier that keeps records (the console inbox) can say what a message is without the
+# Notifier protocol changing. None outside the sender.
+SENDING_PURPOSE: ContextVar[str | None] = ContextVar("ownerbot_sending_purpose", default=None)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from db import metrics, outbox
 from db.clock import Clock
 from db.models import Platform
 from gestures.outbox import RENDER_KIND
-from handlers.ports import DeliveryFailed, MessageRef, Notifier
+from handlers.ports import SENDING_PURPOSE, DeliveryFailed, MessageRef, Notifier
 from handlers.replies import Reply
 from handlers.reply_json import reply_from_json, reply_to_json
 
@@ -181,13 +181,17 @@ class OutboxSender:
             notifier = self.notifiers.get(row.platform)
             if notifier is None:
                 raise DeliveryFailed(f"{row.platform.value} is off on this server", retry_after=RETRY_WHEN_PLATFORM_OFF)
-            if row.edits_message_id is not None:
-                ref = MessageRef(row.platform, row.workspace, row.edits_channel or row.target, row.edits_message_id)
-                await notifier.update(ref=ref, reply=reply)
-            elif row.direct:
-                ref = await notifier.send_direct(workspace=row.workspace, user_id=row.target, reply=reply)
-            else:
-                ref = await notifier.post_channel(workspace=row.workspace, channel_id=row.target, reply=reply)
+            purpose = SENDING_PURPOSE.set(row.purpose)
+            try:
+                if row.edits_message_id is not None:
+                    ref = MessageRef(row.platform, row.workspace, row.edits_channel or row.target, row.edits_message_id)
+                    await notifier.update(ref=ref, reply=reply)
+                elif row.direct:
+                    ref = await notifier.send_direct(workspace=row.workspace, user_id=row.target, reply=reply)
+                else:
+                    ref = await notifier.post_channel(workspace=row.workspace, channel_id=row.target, reply=reply)
+            finally:
+                SENDING_PURPOSE.reset(purpose)
         except DeliveryFailed as error:
             if error.permanent:
                 log.warning("outbox %s (%s) failed for good: %s", row.id, row.purpose, error)

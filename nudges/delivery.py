@@ -36,7 +36,8 @@ from .escalation import HELD_BY_CAP
 from .hours import local_day_bounds, next_work_start
 from .levels import ServiceLevels
 from .planner import lead_of
-from .rules import evaluate
+from .rerouting import reroute
+from .rules import Evaluation, evaluate
 from .settings import NudgeSettings
 from .urgency import urgency_key
 
@@ -102,19 +103,20 @@ async def still_needed(
     now: datetime,
     policy: NudgeSettings,
     levels: ServiceLevels,
-    cache: dict[tuple[str, int], set[tuple[str, str]]],
+    cache: dict[tuple[str, int], Evaluation],
 ) -> bool:
+    """Does the problem still exist? (The evaluation stays in `cache` for `reroute`.)"""
     if delivery.kind == NudgeKind.DELIVERY_FAILED:
         return True
     if episode.done_at is not None:
         return False
     key = (episode.subject_kind.value, episode.subject_id)
     if key not in cache:
-        evaluation = await evaluate(
+        cache[key] = await evaluate(
             session, episode.subject_kind, episode.subject_id, now=now, policy=policy, levels=levels
         )
-        cache[key] = set() if evaluation.gone else {(n.kind.value, n.episode) for n in evaluation.needs}
-    return (episode.kind.value, episode.episode) in cache[key]
+    evaluation = cache[key]
+    return not evaluation.gone and (episode.kind, episode.episode) in {(n.kind, n.episode) for n in evaluation.needs}
 
 
 async def _messages_today(session: AsyncSession, member: Member, now: datetime) -> tuple[int, bool]:
@@ -162,7 +164,7 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy
         .all()
     )
     levels = ServiceLevels(session)
-    cache: dict[tuple[str, int], set[tuple[str, str]]] = {}
+    cache: dict[tuple[str, int], Evaluation] = {}
     episodes: dict[int, NudgeEpisode] = {}
     keep: list[NudgeDelivery] = []
     cancelled = 0
@@ -175,7 +177,12 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy
         if delivery.status == DeliveryStatus.SENDING:
             delivery.error = f"lease of {delivery.claimed_by} expired; sending again"
         if await still_needed(session, delivery, episode, now=now, policy=policy, levels=levels, cache=cache):
-            keep.append(delivery)
+            evaluation = cache.get((episode.subject_kind.value, episode.subject_id))
+            # a custody that began or ended since it was planned: to whoever acts for the owner now
+            if evaluation is None or await reroute(session, delivery, episode, evaluation, now=now):
+                keep.append(delivery)
+            elif delivery.status == DeliveryStatus.CANCELLED:
+                cancelled += 1
         else:
             delivery.status = DeliveryStatus.CANCELLED
             delivery.claimed_by = None

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from db.models import Custody, CustodyStatus, Customer, EventKind, OwnershipEvent, Ticket
+from db.models import Custody, CustodyStatus, Customer, EventKind, NudgeKind, OwnershipEvent, Ticket
 from handlers import ActionId
 from jobs.custody_returns import CustodyReturns
 
@@ -74,10 +74,11 @@ async def test_step_out_moves_nudges_to_the_lead_and_returns_by_itself(desk: Des
     assert [k for k, _ in await _events(desk)][-2:] == [EventKind.STEP_OUT, EventKind.STEP_BACK]
     assert (await _events(desk))[-1][1] == "the period ended"
 
-    await desk.update_ticket(ticket, last_activity_at=desk.clock.now)
-    await desk.tick(hours=4)  # stale again: planned for its owner (for the next working morning)
-    latest = (await desk.deliveries())[-1]
-    assert (latest.recipient_id, latest.audience) == ((await desk.member("U1")).id, "owner")
+    await desk.update_ticket(ticket, last_activity_at=desk.clock.now)  # Monday 14:00
+    await desk.tick(hours=4)  # the resolution target, breached while the lead looked after it: now the owner's
+    assert await desk.first_step(ticket, NudgeKind.SLA_BREACH) == ("U1", "owner")
+    await desk.tick(hours=16)  # four business hours later (Tuesday 10:00) stale again: planned for its owner
+    assert await desk.first_step(ticket) == ("U1", "owner")
     assert await _owner_and_counts(desk, "Acme Corp") == before
 
 
@@ -118,10 +119,9 @@ async def test_a_named_colleague_must_accept_first(desk: Desk) -> None:
     assert [n.to_user_id for n in answer.notices] == ["U1"]
     custody = await _custody(desk)
     assert custody.status == CustodyStatus.ACTIVE and custody.until is not None
-    await desk.update_ticket(ticket, last_activity_at=desk.clock.now)
-    await desk.tick(hours=4)  # stale again: planned for the colleague who looks after it
-    latest = (await desk.deliveries())[-1]
-    assert (latest.recipient_id, latest.audience) == ((await desk.member("U2")).id, "cover")
+    await desk.update_ticket(ticket, last_activity_at=desk.clock.now)  # Monday 14:00
+    await desk.tick(hours=20)  # four business hours later (Tuesday 10:00) stale again: for the colleague
+    assert await desk.first_step(ticket) == ("U2", "cover")
 
 
 async def test_a_declined_step_out_changes_nothing(desk: Desk) -> None:

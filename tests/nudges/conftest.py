@@ -15,6 +15,8 @@ from db.models import (
     Customer,
     Member,
     NudgeDelivery,
+    NudgeEpisode,
+    NudgeKind,
     Platform,
     Priority,
     Ticket,
@@ -43,10 +45,9 @@ def sweeper(db: Database, clock: Clock, inbox: ConsoleNotifier, policy: NudgeSet
 
 
 def is_notice(record: dict[str, Any]) -> bool:
-    handoff_buttons = {"ownerbot.handoff.accept", "ownerbot.handoff.decline"}
-    return bool(handoff_buttons & {b["action_id"] for b in record["reply"].get("buttons", [])}) or (
-        "accepted" in record["reply"]["text"] or "declined" in record["reply"]["text"]
-    )
+    """A notice a command sent (a handoff offer or its outcome, a step-out, a cover arranged …), not a nudge: the
+    console inbox records what the outbox sent it as."""
+    return bool(record.get("purpose") == "notice")
 
 
 @dataclass
@@ -134,6 +135,21 @@ class Desk:
         """Everything but the lead's daily digest and the notices commands sent (a handoff offer, its outcome):
         those go through the same outbox, so a tick delivers them too."""
         return [r for r in self.got(user) if "digest" not in r["reply"]["text"] and not is_notice(r)]
+
+    async def first_step(self, ticket_id: int, kind: NudgeKind = NudgeKind.STALE) -> tuple[str, str]:
+        """Who the latest episode of this kind on this ticket went to first: (platform user id, audience)."""
+        async with self.db.sessions() as session:
+            row = (
+                await session.execute(
+                    select(Member.platform_user_id, NudgeDelivery.audience)
+                    .join(NudgeEpisode, NudgeEpisode.id == NudgeDelivery.episode_id)
+                    .join(Member, Member.id == NudgeDelivery.recipient_id)
+                    .where(NudgeEpisode.ticket_id == ticket_id, NudgeEpisode.kind == kind, NudgeDelivery.step == 0)
+                    .order_by(NudgeEpisode.id.desc(), NudgeDelivery.id.desc())
+                    .limit(1)
+                )
+            ).one()
+            return row[0], row[1]
 
     async def deliveries(self) -> list[NudgeDelivery]:
         async with self.db.sessions() as session:
