@@ -17,7 +17,6 @@ Teams are imported only when their settings turn them on, so `db upgrade` never 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import errno
 import logging
@@ -26,13 +25,14 @@ import sys
 import time
 from dataclasses import astuple
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from bot import console
+from bot.command_line import parser
+from bot.data_commands import failed_webhooks, import_file, import_holidays, print_import
 from bot.platforms import PlatformStatus
 from bot.runtime import Runtime
 from bot.settings import (
@@ -61,14 +61,8 @@ from jobs.gesture_closer import GestureCloser
 from jobs.nudge_sweep import NudgeSweeper, TickResult
 from jobs.outbox_sender import OutboxSender
 from jobs.retention import Retention
-from nudges import calendars
-from nudges.planner import recheck_open_tickets
 from nudges.settings import NudgeSettings
-from ownership.customer_csv import read_customer_rows
 from ownership.errors import DomainError
-from ownership.helpdesk import failed_deliveries
-from ownership.onboarding import ImportResult, import_customers
-from ownership.people import find_team, workspace_on_sight
 
 log = logging.getLogger("ownerbot")
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -295,106 +289,9 @@ async def chat(settings: Settings, user_id: str, name: str, at: datetime | None 
         await runtime.engine.dispose()
 
 
-async def import_file(settings: Settings, path: Path, workspace: str, *, dry_run: bool = False) -> ImportResult:
-    """Import (or with `dry_run`, only plan) a customer CSV in one transaction."""
-    platform_name, _, external_id = workspace.partition(":")
-    rows = read_customer_rows(await asyncio.to_thread(path.read_bytes))
-    engine = create_engine(settings.database_url)
-    try:
-        sessions = create_session_factory(engine)
-        now = utc_now()
-        async with sessions() as session, session.begin():
-            ws = await workspace_on_sight(session, platform=Platform(platform_name), external_id=external_id, now=now)
-            result = await import_customers(
-                session, workspace=ws, rows=rows, platform=Platform.CONSOLE, now=now, dry_run=dry_run
-            )
-            if dry_run:
-                await session.rollback()  # not even the workspace: a dry run writes nothing
-            return result
-    finally:
-        await engine.dispose()
-
-
-def print_import(result: ImportResult, *, dry_run: bool) -> None:
-    counts = f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
-    for row in result.rows:
-        if dry_run or row.action == "update":
-            print(row.describe())
-    if dry_run:
-        print(f"Dry run: {len(result.rows)} customer(s) would be imported ({counts}); nothing was written.")
-    else:
-        print(f"Imported {len(result.rows)} customer(s): {counts}.")
-
-
-async def import_holidays(settings: Settings, ics: bytes, workspace: str, team: str | None) -> tuple[int, int]:
-    """`ownerbot holiday import file.ics`: the days of every event become holidays (the workspace's, or a team's)."""
-    platform_name, _, external_id = workspace.partition(":")
-    days = calendars.read_ics(ics)
-    engine = create_engine(settings.database_url)
-    try:
-        sessions = create_session_factory(engine)
-        now = utc_now()
-        async with sessions() as session, session.begin():
-            ws = await workspace_on_sight(session, platform=Platform(platform_name), external_id=external_id, now=now)
-            found = await find_team(session, workspace_id=ws.id, name=team) if team else None
-            added = await calendars.add_holidays(
-                session, actor=None, team=found, days=days, now=now, workspace_id=ws.id
-            )
-            await recheck_open_tickets(session, workspace_id=ws.id)
-        return len(added), len(days)
-    finally:
-        await engine.dispose()
-
-
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="ownerbot", description="Every support customer is someone's.")
-    commands = top.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the server")
-    chat_cmd = commands.add_parser("chat", help="a terminal chat with the same commands")
-    chat_cmd.add_argument("--as", dest="user_id", required=True, help="your user id, e.g. U1")
-    chat_cmd.add_argument("--name", help="your display name (default: the user id)")
-    chat_cmd.add_argument("--at", help='pretend it is this moment, e.g. "2026-11-24 08:00" (to try nudges)')
-    chat_cmd.add_argument("--tz", default="UTC", help="the time zone of --at (default UTC)")
-    holiday_cmd = commands.add_parser("holiday", help="import holidays from an iCalendar (.ics) file")
-    holiday_cmd.add_argument("action", choices=["import"])
-    holiday_cmd.add_argument("ics", type=Path)
-    holiday_cmd.add_argument("--team", help="a team's holidays (default: the whole workspace's)")
-    holiday_cmd.add_argument(
-        "--workspace",
-        default=f"console:{console.CONSOLE_WORKSPACE}",
-        help="platform:workspace-id to import into (default console:local)",
-    )
-    nudges_cmd = commands.add_parser("nudges", help="nudges: run the sweep once at a given moment")
-    nudges_cmd.add_argument("action", choices=["run"])
-    nudges_cmd.add_argument("--at", required=True, help='the moment, e.g. "2026-11-24 09:30"')
-    nudges_cmd.add_argument("--tz", default="UTC", help="the time zone of --at (default UTC)")
-    db_cmd = commands.add_parser("db", help="database schema")
-    db_cmd.add_argument("action", choices=["upgrade", "check"])
-    import_cmd = commands.add_parser("import", help="import customers from a CSV file")
-    import_cmd.add_argument("csv", type=Path)
-    import_cmd.add_argument("--dry-run", action="store_true", help="show what would change and write nothing")
-    import_cmd.add_argument(
-        "--workspace",
-        default=f"console:{console.CONSOLE_WORKSPACE}",
-        help="platform:workspace-id to import into (default console:local)",
-    )
-    commands.add_parser("webhooks", help="helpdesk events that could not be applied (kept as failed)")
-    return top
-
-
 def fail(line: str, code: int = 1) -> int:
     print(f"ownerbot: {line}", file=sys.stderr)
     return code
-
-
-async def failed_webhooks(settings: Settings) -> list[str]:
-    engine = create_engine(settings.database_url)
-    try:
-        async with create_session_factory(engine)() as session:
-            rows = await failed_deliveries(session)
-    finally:
-        await engine.dispose()
-    return [f"#{r.id} {r.received_at:%Y-%m-%d %H:%M} UTC {r.source} {r.ref} ({r.error or 'error'})" for r in rows]
 
 
 def migrate_command(settings: Settings, action: str) -> int:

@@ -42,8 +42,7 @@ class Settings(BaseSettings):
     # a stopping server (SIGTERM, SIGINT) finishes in-flight requests and the tick in progress this long at most
     shutdown_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
     console_inbox: Path = Field(default_factory=lambda: Path.cwd() / "ownerbot-inbox")
-    # How long a sender holds an outbox message it claimed: a sender that dies mid-send leaves it to others after
-    # this (and a message the platform took just before the crash may then arrive twice; see db/outbox.py).
+    # a sender's hold on a claimed outbox message: a dead sender's are sent by others after it (db/outbox.py)
     outbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
     retention_days: int = Field(default=90, ge=1, le=3650)  # webhook deliveries, finished nudges, sent messages
     retention_batch: int = Field(default=500, ge=1, le=10000)  # rows deleted per transaction

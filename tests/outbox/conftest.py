@@ -131,7 +131,7 @@ class Server:
                 "text": text,
                 "api_app_id": "A0OWNERBOT",
                 "response_url": self.fake.response_url(key),
-                "trigger_id": "trigger.1",
+                "trigger_id": f"trigger.{Server.sent}",  # each command its own (a repeated one is a replay)
             }
         )
         timestamp = int(time.time())
