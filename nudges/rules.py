@@ -156,19 +156,28 @@ async def evaluate_ticket(
         return Evaluation(None, gone=True)
     ticket, customer = row
     out = Evaluation(ticket.workspace_id, tier=customer.tier, ticket=ticket, customer=customer)
-    calendar = await levels.ticket_calendar(ticket, customer)
-    ticket_needs(
-        out,
-        ticket,
-        customer,
-        await levels.get(ticket.workspace_id, customer.tier),
-        calendar=calendar,
-        pauses=await pauses_of(session, ticket),
-        policy=policy,
-        now=now,
-    )
+    await needs_on_its_calendar(session, levels, out, ticket, customer, policy=policy, now=now)
     await follow_up_rules(session, out, ticket, customer, policy=policy, now=now)
     return out
+
+
+async def needs_on_its_calendar(
+    session: AsyncSession,
+    levels: ServiceLevels,
+    out: Evaluation,
+    ticket: Ticket,
+    customer: Customer,
+    *,
+    policy: NudgeSettings,
+    now: datetime,
+) -> BusinessCalendar:
+    """`ticket_needs` on the ticket's own calendar and targets, its pauses read from the timeline; returns that
+    calendar (callers show due times on it)."""
+    calendar = await levels.ticket_calendar(ticket, customer)
+    targets = await levels.get(ticket.workspace_id, customer.tier)
+    pauses = await pauses_of(session, ticket)
+    ticket_needs(out, ticket, customer, targets, calendar=calendar, pauses=pauses, policy=policy, now=now)
+    return calendar
 
 
 def ticket_needs(

@@ -44,11 +44,11 @@ def require_reason(reason: str | None, what: str) -> str:
     return text
 
 
-def _event(
+def customer_event(
     customer: Customer,
     kind: EventKind,
     *,
-    actor: Member,
+    actor: Member | None,
     platform: Platform,
     now: datetime,
     from_id: int | None = None,
@@ -62,7 +62,7 @@ def _event(
         customer_id=customer.id,
         from_member_id=from_id,
         to_member_id=to_id,
-        actor_id=actor.id,
+        actor_id=actor.id if actor else None,
         reason=reason,
         handoff_id=handoff.id if handoff else None,
         platform=platform,
@@ -115,7 +115,7 @@ async def _cancel_pending(
     pending.decided_at = now
     pending.decline_reason = why
     session.add(
-        _event(
+        customer_event(
             customer,
             EventKind.HANDOFF_CANCELLED,
             actor=actor,
@@ -150,7 +150,7 @@ async def claim_customer(
         .where(Ticket.customer_id == customer.id, Ticket.status.in_(ACTIVE_STATUSES))
     )
     await _move_tickets(session, customer, actor.id, counts=False)
-    session.add(_event(customer, EventKind.CLAIM, actor=actor, platform=platform, now=now, to_id=actor.id))
+    session.add(customer_event(customer, EventKind.CLAIM, actor=actor, platform=platform, now=now, to_id=actor.id))
     await session.flush()
     return ClaimResult(customer, already_yours=False, tickets_moved=moved or 0)
 
@@ -203,7 +203,7 @@ async def request_handoff(
     except IntegrityError:
         raise Conflict(f"Another handoff of {customer.name} was just requested; look again in a moment.") from None
     session.add(
-        _event(
+        customer_event(
             customer,
             EventKind.HANDOFF_REQUESTED,
             actor=actor,
@@ -246,7 +246,7 @@ async def accept_handoff(
         raise Conflict(f"{customer.name} changed hands since this handoff was offered; it no longer applies.")
     await _move_tickets(session, customer, actor.id, counts=True)
     session.add(
-        _event(
+        customer_event(
             customer,
             EventKind.HANDOFF_ACCEPTED,
             actor=actor,
@@ -277,7 +277,7 @@ async def decline_handoff(
     customer = await session.get(Customer, handoff.customer_id)
     assert customer is not None
     session.add(
-        _event(
+        customer_event(
             customer,
             EventKind.HANDOFF_DECLINED,
             actor=actor,
@@ -317,7 +317,7 @@ async def reassign_customer(
         raise Conflict(f"{customer.name} changed hands just now; look again and retry.")
     await _move_tickets(session, customer, to.id, counts=previous is not None)
     session.add(
-        _event(
+        customer_event(
             customer,
             EventKind.REASSIGN,
             actor=actor,
@@ -352,7 +352,7 @@ async def release_customer(
         raise Conflict(f"{customer.name} changed hands just now; look again and retry.")
     await _move_tickets(session, customer, None, counts=True)
     session.add(
-        _event(
+        customer_event(
             customer, EventKind.RELEASE, actor=actor, platform=platform, now=now, from_id=previous, reason=reason_text
         )
     )

@@ -27,6 +27,7 @@ from db.models import (
 )
 
 from .claim_views import ACTIVE_STATUSES, pending_handoff
+from .claims import customer_event
 from .errors import DomainError, InvalidInput
 from .people import MENTION, clean_name
 
@@ -220,7 +221,7 @@ async def _create(
     session.add(customer)
     if owner is not None:
         await session.flush()
-        session.add(_event(customer, EventKind.CLAIM, None, owner.id, platform, now))
+        session.add(_imported(customer, EventKind.CLAIM, None, owner.id, platform, now))
 
 
 async def _update(
@@ -241,7 +242,9 @@ async def _update(
             "superseded by an import",
         )
         session.add(
-            _event(customer, EventKind.HANDOFF_CANCELLED, pending.from_member_id, pending.to_member_id, platform, now)
+            _imported(
+                customer, EventKind.HANDOFF_CANCELLED, pending.from_member_id, pending.to_member_id, platform, now
+            )
         )
     customer.owner_id, customer.owned_since = owner.id, now
     values: dict[str, object] = {"owner_id": owner.id}
@@ -254,20 +257,13 @@ async def _update(
         .execution_options(synchronize_session=False)
     )
     kind = EventKind.REASSIGN if previous is not None else EventKind.CLAIM
-    session.add(_event(customer, kind, previous, owner.id, platform, now))
+    session.add(_imported(customer, kind, previous, owner.id, platform, now))
 
 
-def _event(
+def _imported(
     customer: Customer, kind: EventKind, from_id: int | None, to_id: int | None, platform: Platform, now: datetime
 ) -> OwnershipEvent:
-    return OwnershipEvent(
-        workspace_id=customer.workspace_id,
-        kind=kind,
-        customer_id=customer.id,
-        from_member_id=from_id,
-        to_member_id=to_id,
-        actor_id=None,
-        reason=IMPORTED,
-        platform=platform,
-        at=now,
+    """An audit event the import wrote: no actor, the import as its reason."""
+    return customer_event(
+        customer, kind, actor=None, platform=platform, now=now, from_id=from_id, to_id=to_id, reason=IMPORTED
     )

@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Customer, EventKind, HandoffRequest, HandoffStatus, Member, OwnershipEvent, Platform
+from db.models import Customer, EventKind, HandoffRequest, HandoffStatus, Member, Platform
 
 from .claim_views import pending_handoff
+from .claims import customer_event
 from .errors import Conflict, NotFound, NotOwner
 from .people import is_lead
 
@@ -35,17 +36,16 @@ async def withdraw_handoff(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"This handoff was already {pending.status.value}.")
     session.add(
-        OwnershipEvent(
-            workspace_id=customer.workspace_id,
-            kind=EventKind.HANDOFF_WITHDRAWN,
-            customer_id=customer.id,
-            handoff_id=pending.id,
-            from_member_id=pending.from_member_id,
-            to_member_id=pending.to_member_id,
-            actor_id=actor.id,
-            reason=pending.reason,
+        customer_event(
+            customer,
+            EventKind.HANDOFF_WITHDRAWN,
+            actor=actor,
             platform=platform,
-            at=now,
+            now=now,
+            from_id=pending.from_member_id,
+            to_id=pending.to_member_id,
+            reason=pending.reason,
+            handoff=pending,
         )
     )
     await session.flush()

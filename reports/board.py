@@ -30,9 +30,8 @@ from db.models import (
     Tier,
     Workspace,
 )
-from nudges.clocks import pauses_of
 from nudges.levels import ServiceLevels
-from nudges.rules import Evaluation, ticket_needs
+from nudges.rules import Evaluation, needs_on_its_calendar
 from nudges.settings import NudgeSettings
 from nudges.urgency import UrgencyKey
 from nudges.urgency import urgency_key as ticket_urgency_key
@@ -170,17 +169,9 @@ async def board(
     ).all()
     found: list[BoardRow] = []
     for ticket, customer in rows:
-        calendar = await levels.ticket_calendar(ticket, customer)
-        needs = ticket_needs(
-            Evaluation(ticket.workspace_id),
-            ticket,
-            customer,
-            await levels.get(ticket.workspace_id, customer.tier),
-            calendar=calendar,
-            pauses=await pauses_of(session, ticket),
-            policy=policy,
-            now=now,
-        ).needs
+        evaluation = Evaluation(ticket.workspace_id)
+        calendar = await needs_on_its_calendar(session, levels, evaluation, ticket, customer, policy=policy, now=now)
+        needs = evaluation.needs
         problems = [n for n in needs if n.kind in PROBLEMS]
         if not problems:
             continue
