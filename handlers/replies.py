@@ -63,6 +63,7 @@ class ActionInvocation:
     action_id: str
     value: str = ""
     input: str | None = None  # the text typed into a prompt, when the action is a prompt's submit
+    picked_user: str | None = None  # the platform user id chosen in a prompt's people picker (Prompt.pick_person)
     user_name: str = ""
     channel_id: str | None = None
     time_zone: str | None = None
@@ -88,6 +89,9 @@ class Prompt:
     max_length: int = 2000
     placeholder: str = ""
     noun: str = "reason"  # what is asked for, as a typed answer's refusal names it: "type the reason, or `cancel`"
+    # Non-empty: the prompt also asks for a person with a native picker labelled so (Slack `users_select`, Teams
+    # `Input.ChoiceSet` fed by the roster); the choice comes back as ActionInvocation.picked_user.
+    pick_person: str = ""
 
 
 @dataclass
