@@ -22,11 +22,18 @@ from db.models import Platform
 from handlers import ActionInvocation, Handlers, Invocation, Prompt, Reply
 from handlers.ports import DeliveryFailed
 
-from . import references
+from . import references, roster
 from .backoff import with_backoff
 from .cards import INPUT_ID, invoke_card_response, invoke_message_response, prompt_from_data, reply_activity
 from .notifier import TeamsNotifier
-from .translate import command_text, conversation_id_of, conversation_kind, mentioned_bot_ids, tenant_of, user_id_of
+from .translate import (
+    command_text,
+    conversation_id_of,
+    conversation_kind,
+    mentioned_bot_ids,
+    tenant_of,
+    user_id_of,
+)
 
 log = logging.getLogger(__name__)
 TENANT_KEY = "ownerbot.tenant"
@@ -76,10 +83,11 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         tenant = turn_context.turn_state[TENANT_KEY]
-        known = await self._remember(turn_context, lookup=mentioned_bot_ids(activity))
         if isinstance(activity.value, dict) and activity.value.get("action_id"):
+            await self._remember(turn_context)
             await self._card_action(turn_context, activity.value, via_invoke=False)
             return
+        known = await self._meet_mentioned(turn_context)
         text = command_text(activity, known)
         reply = await self.handlers.command(
             Invocation(
@@ -121,12 +129,16 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         added = list(activity.members_added or [])
         await self._remember(turn_context, members=added)
         bot_id = activity.recipient.id if activity.recipient else None
-        if conversation_kind(activity) == "personal" and any(m.id == bot_id for m in added):
-            await self._send(turn_context, Reply(WELCOME))
+        if any(m.id == bot_id for m in added):
+            if conversation_kind(activity) == "personal":
+                await self._send(turn_context, Reply(WELCOME))
+            else:
+                await self._meet_team(turn_context)
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:
         if turn_context.activity.action in ("add", "add-upgrade"):
             await self._remember(turn_context)
+            await self._meet_team(turn_context)
         elif turn_context.activity.action in ("remove", "remove-upgrade"):
             # uninstalled: that conversation can't be reached any more, so later sends fail clearly, not silently
             async with self.sessions() as session, session.begin():
@@ -194,6 +206,43 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
                         session, tenant=tenant, account=account, activity=activity, now=now
                     )
             return await references.known_users(session, tenant=tenant, bot_user_ids=list(lookup))
+
+    async def _meet_mentioned(self, turn_context: TurnContext) -> dict[str, str]:
+        """Bot Framework id -> Entra id for everyone @mentioned, looking up in the team's roster whoever was never
+        seen; each of them is an ownerbot member afterwards, so a command can name them on day one."""
+        activity = turn_context.activity
+        mentioned = mentioned_bot_ids(activity)
+        known = await self._remember(turn_context, lookup=mentioned)
+        bot_id = activity.recipient.id if activity.recipient else None
+        unknown = [m for m in mentioned if m != bot_id and m not in known]
+        fetched = await roster.look_up(turn_context, unknown) if unknown else []
+        tenant = turn_context.turn_state[TENANT_KEY]
+        async with self.sessions() as session, session.begin():
+            now = self.clock()
+            known.update(
+                await roster.meet(
+                    session, tenant=tenant, accounts=fetched, activity=activity, admins=self.handlers.admins, now=now
+                )
+            )
+            seen = [known[m] for m in mentioned if m in known]
+            await roster.meet_known(session, tenant=tenant, users=seen, admins=self.handlers.admins, now=now)
+        return known
+
+    async def _meet_team(self, turn_context: TurnContext) -> None:
+        """The bot was added to a team: everyone in it becomes known (Teams announced only the bot)."""
+        people = await roster.read_team(turn_context)
+        if not people:
+            return
+        async with self.sessions() as session, session.begin():
+            await roster.meet(
+                session,
+                tenant=turn_context.turn_state[TENANT_KEY],
+                accounts=people,
+                activity=turn_context.activity,
+                admins=self.handlers.admins,
+                now=self.clock(),
+            )
+        log.info("read the team's roster: %d people", len(people))
 
     async def _retrying(self, call, what: str):  # type: ignore[no-untyped-def]
         return await with_backoff(

@@ -37,9 +37,27 @@ PEOPLE = {  # key -> (Entra object id, Bot Framework id, display name)
 }
 
 
+def roster_entry(who: str, tenant: str = TENANT) -> dict[str, Any]:
+    """A person as the Bot Connector's roster serves them (TeamsChannelAccount JSON)."""
+    aad, bf, name = PEOPLE[who]
+    given, _, surname = name.partition(" ")
+    return {
+        "id": bf,
+        "name": name,
+        "aadObjectId": aad,
+        "givenName": given,
+        "surname": surname,
+        "email": f"{who}@contoso.example",
+        "userPrincipalName": f"{who}@contoso.example",
+        "tenantId": tenant,
+        "userRole": "user",
+    }
+
+
 @pytest.fixture
 def connector() -> Iterator[FakeBotConnector]:
-    fake = FakeBotConnector()
+    """The fake Bot Connector; its roster is the whole team (everyone in PEOPLE but Eve, from another tenant)."""
+    fake = FakeBotConnector(roster={PEOPLE[who][1]: roster_entry(who) for who in PEOPLE if who != "eve"})
     fake.start()
     yield fake
     fake.stop()

@@ -3,6 +3,9 @@
 It runs in its own thread with its own event loop, because botbuilder fetches the OpenID metadata and signing
 keys with blocking `requests` calls from inside the bot's event loop.
 
+It serves a roster (`roster`: Bot Framework id -> the member's JSON) through GET .../members/{id} and the paged
+GET .../pagedmembers, and refuses a message over Teams' size limit (100 KB) with 413, like the real service.
+
 Besides the conversation endpoints it publishes OpenID metadata and a JWKS for an RSA key of its own, and signs
 Bot Connector-style tokens with it (`token(...)`), so JWT validation runs for real against local keys.
 """
@@ -23,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 ISSUER = "https://api.botframework.com"
+MAX_MESSAGE_BYTES = 100 * 1024
 
 
 @dataclass
@@ -48,6 +52,9 @@ class FakeBotConnector:
     failures: list[Failure] = field(default_factory=list)
     key_fetches: list[str] = field(default_factory=list)  # OpenID metadata and JWKS requests
     key_id: str = "fake-connector-key"
+    roster: dict[str, dict[str, Any]] = field(default_factory=dict)  # Bot Framework id -> TeamsChannelAccount JSON
+    page_limit: int = 2  # the most members one page holds (small, so paging really happens)
+    key_delay: float = 0.0  # seconds the signing-key endpoints take to answer
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -146,6 +153,8 @@ class FakeBotConnector:
     async def _openid(self, request: web.Request) -> web.Response:
         with self._lock:
             self.key_fetches.append(request.path)
+        if self.key_delay:
+            await asyncio.sleep(self.key_delay)
         return web.json_response(
             {"issuer": ISSUER, "jwks_uri": self.url + "openid/keys", "id_token_signing_alg_values_supported": ["RS256"]}
         )
@@ -174,18 +183,30 @@ class FakeBotConnector:
                 {"error": {"code": "Throttled" if failure.status == 429 else "ServiceError", "message": "try later"}},
             )
             if failure
-            else self._answer(request.method, path, body)
+            else self._answer(request.method, path, body, size=len(raw), query=dict(request.query))
         )
         with self._lock:
             self.requests.append(Recorded(request.method, path, body, dict(request.headers), status))
         headers = {"Retry-After": failure.retry_after} if failure and failure.retry_after else None
         return web.json_response(answer, status=status, headers=headers)
 
-    def _answer(self, method: str, path: str, body: Any) -> tuple[int, dict[str, Any]]:
+    def _answer(
+        self, method: str, path: str, body: Any, *, size: int, query: dict[str, str]
+    ) -> tuple[int, dict[str, Any]]:
         parts = path.split("/")  # ['', 'v3', 'conversations', cid, 'activities', aid]
         number = next(self._ids)
         if method == "POST" and path.rstrip("/") == "/v3/conversations":
             return 201, {"id": f"a:created-{number}", "activityId": f"created-act-{number}"}
+        if method == "GET" and len(parts) == 6 and parts[4] == "members":
+            with self._lock:
+                found = self.roster.get(parts[5])
+            if found is None:
+                return 404, {"error": {"code": "MemberNotFoundInConversation", "message": "The member is not found"}}
+            return 200, found
+        if method == "GET" and len(parts) == 5 and parts[4] == "pagedmembers":
+            return 200, self._page(query)
+        if method in ("POST", "PUT") and size > MAX_MESSAGE_BYTES and len(parts) >= 5 and parts[4] == "activities":
+            return 413, {"error": {"code": "MessageSizeTooBig", "message": "Message size too large"}}
         if len(parts) >= 5 and parts[4] == "activities":
             if method == "POST":
                 return 201, {"id": f"sent-{number}"}
@@ -194,3 +215,14 @@ class FakeBotConnector:
             if method == "DELETE":
                 return 200, {}
         return 404, {"error": {"code": "NotFound", "message": f"{method} {path} is not faked"}}
+
+    def _page(self, query: dict[str, str]) -> dict[str, Any]:
+        """One page of the roster, like GET /v3/conversations/{teamId}/pagedmembers (pageSize, continuationToken)."""
+        size = min(int(query.get("pageSize") or 50), self.page_limit)  # pages may be shorter than asked for
+        start = int(query.get("continuationToken") or 0)
+        with self._lock:
+            members = list(self.roster.values())
+        page: dict[str, Any] = {"members": members[start : start + size]}
+        if start + size < len(members):
+            page["continuationToken"] = str(start + size)
+        return page
