@@ -26,6 +26,7 @@ from . import references, roster
 from .backoff import with_backoff
 from .cards import INPUT_ID, invoke_card_response, invoke_message_response, prompt_from_data, reply_activity
 from .notifier import TeamsNotifier
+from .sizes import within_limit
 from .translate import (
     command_text,
     conversation_id_of,
@@ -180,9 +181,13 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
                     await self._send(turn_context, reply)
                 body = invoke_message_response(reply.text)  # shown to the clicker only
         elif shown is not None and activity.reply_to_id:
-            await self._retrying(
-                lambda: turn_context.update_activity(reply_activity(shown, activity_id=activity.reply_to_id)),
-                "a card update",
+            await within_limit(
+                lambda budget: self._retrying(
+                    lambda: turn_context.update_activity(
+                        reply_activity(shown, activity_id=activity.reply_to_id, budget=budget)
+                    ),
+                    "a card update",
+                )
             )
         elif private:
             await self._send_privately(turn_context, reply)
@@ -253,7 +258,11 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         )
 
     async def _send(self, turn_context: TurnContext, reply: Reply) -> None:
-        await self._retrying(lambda: turn_context.send_activity(reply_activity(reply)), "a reply")
+        await within_limit(
+            lambda budget: self._retrying(
+                lambda: turn_context.send_activity(reply_activity(reply, budget=budget)), "a reply"
+            )
+        )
 
     async def _send_privately(self, turn_context: TurnContext, reply: Reply) -> None:
         """Answer the sender in their personal chat (Teams has no ephemeral messages in a channel)."""

@@ -27,6 +27,8 @@ from botbuilder.schema import Activity, Attachment
 
 from handlers import Button, Prompt, Reply
 
+from .sizes import MESSAGE_BUDGET, fitted, utf16_size
+
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION: Final = "1.4"  # Action.Execute (Universal Actions) needs 1.4
 INPUT_ID = "input"
@@ -122,7 +124,8 @@ def card_attachment(reply: Reply) -> dict[str, Any]:
 
 def invoke_card_response(reply: Reply) -> dict[str, Any]:
     """The body of an `adaptiveCard/action` invoke response that replaces the clicked card in place."""
-    return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": render_card(reply)}
+    shown = fitted(reply, lambda r: utf16_size(render_card(r)))
+    return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": render_card(shown)}
 
 
 def invoke_message_response(text: str) -> dict[str, Any]:
@@ -130,8 +133,14 @@ def invoke_message_response(text: str) -> dict[str, Any]:
     return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text[:280]}
 
 
-def reply_activity(reply: Reply, *, activity_id: str | None = None) -> Activity:
-    """A message activity for the reply: an Adaptive Card when it has fields, buttons or a prompt, else text."""
+def reply_activity(reply: Reply, *, activity_id: str | None = None, budget: int = MESSAGE_BUDGET) -> Activity:
+    """A message activity for the reply: an Adaptive Card when it has fields, buttons or a prompt, else text; cut
+    to fit one Teams message (`budget`, see sizes.py)."""
+    shown = fitted(reply, lambda r: utf16_size(_message(r, activity_id).serialize()), budget)
+    return _message(shown, activity_id)
+
+
+def _message(reply: Reply, activity_id: str | None) -> Activity:
     if needs_card(reply):
         activity = MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=render_card(reply)))
     else:

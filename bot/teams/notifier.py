@@ -23,6 +23,7 @@ from handlers.ports import DeliveryFailed, MessageRef
 from . import references
 from .backoff import connector_status, is_transient, retry_after, with_backoff
 from .cards import reply_activity
+from .sizes import within_limit
 
 log = logging.getLogger(__name__)
 TEAMS_CHANNEL = "msteams"
@@ -75,7 +76,11 @@ class TeamsNotifier:
 
         async def send(context: TurnContext) -> None:
             context.activity.id = None  # a new message, not a reply to the made-up continuation activity
-            response = await self._retrying(lambda: context.send_activity(reply_activity(reply)), f"a message to {who}")
+            response = await within_limit(
+                lambda budget: self._retrying(
+                    lambda: context.send_activity(reply_activity(reply, budget=budget)), f"a message to {who}"
+                )
+            )
             sent["id"] = response.id if response and response.id else ""
 
         await self._continue(reference, send, who)
@@ -175,8 +180,11 @@ class TeamsNotifier:
         reference = references.reference_from_json(row.reference)
 
         async def change(context: TurnContext) -> None:
-            await self._retrying(
-                lambda: context.update_activity(reply_activity(reply, activity_id=ref.message_id)), "a card update"
+            await within_limit(
+                lambda budget: self._retrying(
+                    lambda: context.update_activity(reply_activity(reply, activity_id=ref.message_id, budget=budget)),
+                    "a card update",
+                )
             )
 
         await self._continue(reference, change, "the conversation")
