@@ -7,9 +7,10 @@ import struct
 import zipfile
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from bot.teams.package import MANIFEST_DIR, PackageError, build_package, main
+from bot.teams.package import MANIFEST_DIR, PackageError, build_package, main, render_manifest
 from handlers.registry import COMMANDS
 
 APP_ID = "1b2c3d4e-0000-4000-8000-000000000001"
@@ -71,3 +72,40 @@ def test_cli_needs_an_app_id(
     monkeypatch.delenv("MICROSOFT_APP_ID", raising=False)
     assert main(["--out", str(tmp_path / "x.zip")]) == 2
     assert "set MICROSOFT_APP_ID" in capsys.readouterr().err
+
+
+SCHEMA = Path(__file__).parent / "schemas" / "teams-manifest-v1.17.schema.json"  # see schemas/README.md
+
+
+def schema_errors(manifest: dict) -> list[str]:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(manifest)]
+
+
+def test_the_package_manifest_is_valid_against_the_official_schema_of_its_version(tmp_path: Path) -> None:
+    out = build_package(APP_ID, "https://bot.example.com/", tmp_path / "ownerbot-teams.zip")
+    with zipfile.ZipFile(out) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["manifestVersion"] == "1.17" and "/v1.17/" in manifest["$schema"]  # the schema we vendor
+    assert schema_errors(manifest) == []
+    assert len(manifest["description"]["short"]) <= 80
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "says"),
+    [
+        (("description", "short"), "x" * 81, "is too long"),
+        (("name", "short"), "ownerbot, the bot that owns every customer", "is too long"),
+        (("id",), "not-a-guid", "does not match"),
+        (("bots", 0, "scopes"), ["everywhere"], "is not one of"),
+    ],
+)
+def test_the_vendored_schema_really_refuses_what_teams_refuses(path: tuple, value: object, says: str) -> None:
+    manifest = json.loads(json.dumps(render_manifest(APP_ID, "https://bot.example.com")))
+    target = manifest
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    errors = schema_errors(manifest)
+    assert errors and says in errors[0], errors
