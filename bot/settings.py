@@ -7,9 +7,10 @@ setting) and hands them to the face that uses it; the nudge policy is `nudges.se
 - `SlackSettings`: SLACK_SIGNING_SECRET plus either SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID +
   SLACK_CLIENT_SECRET (any workspace installs through /slack/install); SLACK_APP_TOKEN (xapp-...) for Socket
   Mode; SLACK_API_URL, the Web API base URL (an enterprise proxy, or the tests' fake Slack).
-- `TeamsSettings`: MICROSOFT_APP_ID (empty = local emulator mode, loopback only), MICROSOFT_APP_PASSWORD,
-  MICROSOFT_APP_TENANT_ID (required for SingleTenant; then only that tenant is served), MICROSOFT_APP_TYPE
-  (MultiTenant, SingleTenant or UserAssignedMSI).
+- `TeamsSettings`: MICROSOFT_APP_ID, MICROSOFT_APP_TYPE (SingleTenant by default, UserAssignedMSI, or the legacy
+  MultiTenant), MICROSOFT_APP_TENANT_ID (required unless MultiTenant; then only that tenant is served),
+  MICROSOFT_APP_PASSWORD (not for a managed identity); TEAMS_EMULATOR=true for the unauthenticated Bot Framework
+  Emulator on a loopback HOST; TEAMS_SERVICE_HOSTS, extra Bot Connector hosts beyond Microsoft's own.
 - `DashboardSettings`: DASHBOARD_TOKEN / DASHBOARD_TOKENS turn the leads' dashboard on; TRUSTED_PROXIES.
 - `MetricsSettings`: METRICS_ENABLED, METRICS_TOKEN for GET /metrics.
 - `TicketWebhookSettings`: TICKET_WEBHOOK_SECRET turns the helpdesk webhook on; TICKET_WEBHOOK_WORKSPACE.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -186,17 +188,38 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+# Where Microsoft's Bot Connector lives (the serviceUrl of every Teams activity): the public cloud, GCC, GCC High,
+# DoD, and the Bot Framework's own hosts. Anything else is refused before it is stored or called.
+MICROSOFT_SERVICE_HOSTS = (
+    "smba.trafficmanager.net",
+    "smba.infra.gcc.teams.microsoft.com",
+    "smba.infra.gov.teams.microsoft.us",
+    "smba.infra.dod.teams.microsoft.us",
+    "*.botframework.com",
+    "*.botframework.azure.us",
+)
+
+
 class TeamsSettings(BaseSettings):
-    """Teams is on with an app id, or unauthenticated for the Bot Framework Emulator on a loopback HOST."""
+    """Teams is on with an app id (SingleTenant by default), or, only when TEAMS_EMULATOR says so, unauthenticated
+    for the Bot Framework Emulator on a loopback HOST."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", validate_default=True)
 
     # (order matters: the password and tenant checks read the app id and type validated before them)
     microsoft_app_id: str = ""
-    microsoft_app_type: AppType = "MultiTenant"
+    # New Azure bots are single-tenant (or a user-assigned managed identity); MultiTenant is for older registrations.
+    microsoft_app_type: AppType = "SingleTenant"
     microsoft_app_password: SecretStr = SecretStr("")
     microsoft_app_tenant_id: str = ""
-    host: str = "127.0.0.1"  # the server's bind address (shared HOST setting): decides if emulator mode is allowed
+    host: str = "127.0.0.1"  # the server's bind address (shared HOST setting): emulator mode needs a loopback one
+    # Unauthenticated activities for the Bot Framework Emulator: only when asked for, never inferred.
+    teams_emulator: bool = False
+    # Bot Connector hosts trusted besides Microsoft's (MICROSOFT_SERVICE_HOSTS), comma-separated: a test double
+    # ("127.0.0.1") or a private cloud. An activity whose serviceUrl is elsewhere is refused.
+    teams_service_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    # How long fetching the Bot Connector's signing keys may take (off the event loop) before a request fails.
+    teams_key_fetch_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     # Where the Bot Connector's token signing keys are published. Leave empty for the public cloud; set it for a
     # sovereign/private cloud (or a local test double).
     teams_openid_metadata_url: str = ""
@@ -211,6 +234,13 @@ class TeamsSettings(BaseSettings):
             for choice in ("MultiTenant", "SingleTenant", "UserAssignedMSI"):
                 if value.strip().lower() == choice.lower():
                     return choice
+        return value
+
+    @field_validator("teams_service_hosts", mode="before")
+    @classmethod
+    def _service_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().lower() for part in value.split(",") if part.strip())
         return value
 
     @field_validator("teams_openid_metadata_url")
@@ -256,13 +286,38 @@ class TeamsSettings(BaseSettings):
 
     def off_reason(self) -> str | None:
         """Why Teams cannot run with these settings, or None when it can."""
-        if not self.authenticated and not is_loopback(self.host):
+        if self.authenticated:
+            return None
+        if not self.teams_emulator:
             return (
-                f"MICROSOFT_APP_ID is not set and HOST={self.host} is not a loopback address: refusing to accept "
+                "MICROSOFT_APP_ID is not set: set MICROSOFT_APP_ID, MICROSOFT_APP_TENANT_ID and MICROSOFT_APP_PASSWORD "
+                "(see docs/teams.md), or TEAMS_EMULATOR=true to try the Bot Framework Emulator on this machine"
+            )
+        if not is_loopback(self.host):
+            return (
+                f"TEAMS_EMULATOR=true but HOST={self.host} is not a loopback address: refusing to accept "
                 "unauthenticated activities; set MICROSOFT_APP_ID/MICROSOFT_APP_PASSWORD, or bind to 127.0.0.1 for "
                 "the Bot Framework Emulator"
             )
         return None
+
+    def trusts_service_url(self, url: str | None) -> bool:
+        """Whether `url` is a Bot Connector ownerbot may store and call: https on one of Microsoft's hosts, or a
+        host named in TEAMS_SERVICE_HOSTS."""
+        parsed = urlparse(url or "")
+        host = (parsed.hostname or "").lower()
+        if not host or parsed.username or parsed.password:
+            return False
+        if host in self.teams_service_hosts and parsed.scheme in ("https", "http"):
+            return True
+        if parsed.scheme != "https":
+            return False
+        for allowed in MICROSOFT_SERVICE_HOSTS:
+            if allowed.startswith("*.") and host.endswith(allowed[1:]):
+                return True
+            if host == allowed:
+                return True
+        return False
 
 
 def _min_token(value: str) -> str:

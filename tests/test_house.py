@@ -50,7 +50,11 @@ LOADED_PLATFORMS = f"sorted(m for m in {PLATFORM_MODULES!r} if m in sys.modules)
 
 def _python(code: str, cwd: Path, **env: str) -> str:
     """Run `code` in a fresh interpreter that finds the clone's packages; its stdout."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "DATABASE_URL", "HOST"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_", "DATABASE_URL", "HOST"))
+    }
     clean.update(env, PYTHONPATH=str(ROOT))
     done = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=clean, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -82,7 +86,9 @@ def test_a_platform_is_loaded_only_when_it_is_on(tmp_path: Path) -> None:
     statuses, loaded = _python(build, tmp_path, HOST="0.0.0.0").splitlines()
     assert "slack: off" in statuses and "teams: off" in statuses
     assert loaded == "[]"
-    statuses, loaded = _python(build, tmp_path, HOST="127.0.0.1").splitlines()  # Teams on for the Emulator
+    statuses, loaded = _python(build, tmp_path, HOST="127.0.0.1").splitlines()  # no app id: off, even on loopback
+    assert "teams: off" in statuses and loaded == "[]"
+    statuses, loaded = _python(build, tmp_path, HOST="127.0.0.1", TEAMS_EMULATOR="true").splitlines()  # asked for
     assert "teams: on" in statuses and "slack: off" in statuses
     assert "botbuilder" in loaded and "bot.teams" in loaded and "slack_bolt" not in loaded
 

@@ -21,8 +21,10 @@ from bot.platforms import PlatformStatus
 from bot.runtime import Runtime
 from bot.settings import TeamsSettings, is_loopback
 
+from . import signing_keys
 from .bot import OwnerbotTeamsBot, on_turn_error
 from .notifier import TeamsNotifier
+from .signing_keys import SigningKeysUnavailable
 
 log = logging.getLogger(__name__)
 ROUTE = "/api/messages"
@@ -36,7 +38,8 @@ class BotConfiguration:
         self.APP_ID = settings.microsoft_app_id or None
         self.APP_PASSWORD = settings.microsoft_app_password.get_secret_value() or None
         self.APP_TENANTID = settings.microsoft_app_tenant_id or None
-        self.APP_TYPE = settings.microsoft_app_type
+        # emulator mode has no credentials at all, which botbuilder only accepts of a MultiTenant configuration
+        self.APP_TYPE = settings.microsoft_app_type if settings.authenticated else "MultiTenant"
         if settings.teams_openid_metadata_url:
             # A non-public cloud (or a local test double) publishes its own signing keys; everything else stays
             # the public cloud's.
@@ -56,7 +59,9 @@ def invoke_body(body: Any) -> Any:
     return serializer_helper(body) if isinstance(body, Model) else body
 
 
-def messages_handler(adapter: CloudAdapter, bot: OwnerbotTeamsBot, *, authenticated: bool):  # type: ignore[no-untyped-def]
+def messages_handler(adapter: CloudAdapter, bot: OwnerbotTeamsBot, settings: TeamsSettings):  # type: ignore[no-untyped-def]
+    authenticated = settings.authenticated
+
     async def messages(request: web.Request) -> web.StreamResponse:
         if not authenticated and not is_loopback(request.remote or ""):
             return web.json_response({"error": "emulator mode accepts local requests only"}, status=403)
@@ -74,9 +79,15 @@ def messages_handler(adapter: CloudAdapter, bot: OwnerbotTeamsBot, *, authentica
             authenticated_request = await adapter.bot_framework_authentication.authenticate_request(
                 activity, auth_header
             )
+        except SigningKeysUnavailable:
+            return web.json_response({"error": "cannot check tokens right now; try again"}, status=503)
         except Exception as error:  # PermissionError, or a token that does not even decode / verify
             log.warning("Teams activity refused: %s", type(error).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
+        if not settings.trusts_service_url(activity.service_url):
+            # never stored, never called: replies go to the serviceUrl, so a foreign one would receive them
+            log.warning("Teams activity refused: its serviceUrl is not a Bot Connector host ownerbot trusts")
+            return web.json_response({"error": "serviceUrl is not an allowed Bot Connector host"}, status=403)
         # botbuilder 4.17.1's CloudAdapter.process serializes invoke bodies twice (HTTP 500); answer ourselves.
         invoke = await adapter.process_activity(authenticated_request, activity, bot.on_turn)
         if invoke is not None:
@@ -92,6 +103,10 @@ def register(app: web.Application, runtime: Runtime, settings: TeamsSettings) ->
     why_off = settings.off_reason()
     if why_off:
         return PlatformStatus("teams", False, why_off)
+    signing_keys.install(
+        signing_keys.metadata_urls(settings.teams_openid_metadata_url),
+        timeout=settings.teams_key_fetch_timeout_seconds,
+    )
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(BotConfiguration(settings)))
     adapter.on_turn_error = on_turn_error
     notifier = TeamsNotifier(adapter, runtime.sessions, settings, runtime.clock)
@@ -99,19 +114,20 @@ def register(app: web.Application, runtime: Runtime, settings: TeamsSettings) ->
         handlers=runtime.handlers, sessions=runtime.sessions, notifier=notifier, settings=settings, clock=runtime.clock
     )
     runtime.add_notifier(notifier)
-    app.router.add_post(ROUTE, messages_handler(adapter, bot, authenticated=settings.authenticated))
+    app.router.add_post(ROUTE, messages_handler(adapter, bot, settings))
     if settings.authenticated:
+        legacy = " (new Azure bots are SingleTenant; see docs/teams.md)" if settings.single_tenant is None else ""
         return PlatformStatus(
             "teams",
             True,
             f"POST {ROUTE}, app {settings.microsoft_app_id} "
-            f"({settings.microsoft_app_type}), every activity's token is verified",
+            f"({settings.microsoft_app_type}{legacy}), every activity's token is verified",
         )
     return PlatformStatus(
         "teams",
         True,
         (
-            f"POST {ROUTE} in EMULATOR MODE: MICROSOFT_APP_ID is not set, so activities are NOT authenticated; "
-            f"accepted only because HOST={settings.host} is loopback"
+            f"POST {ROUTE} in EMULATOR MODE (TEAMS_EMULATOR=true): activities are NOT authenticated; "
+            f"accepted only from this machine (HOST={settings.host})"
         ),
     )

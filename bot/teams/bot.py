@@ -38,6 +38,7 @@ from .translate import (
 
 log = logging.getLogger(__name__)
 TENANT_KEY = "ownerbot.tenant"
+HANDLED_KEY = "ownerbot.handled"  # the handlers' Reply, once they answered: its change (if any) is committed
 CARD_ACTION = "adaptiveCard/action"
 WELCOME = (
     "Hi, I'm ownerbot: I make every support customer someone's. Type `help` for the commands, "
@@ -101,6 +102,7 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
                 time_zone=activity.local_timezone,
             )
         )
+        turn_context.turn_state[HANDLED_KEY] = reply
         await self._send(turn_context, reply)  # its notices went to the outbox; its sender delivers them
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
@@ -169,6 +171,7 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
                 time_zone=activity.local_timezone,
             )
         )
+        turn_context.turn_state[HANDLED_KEY] = reply
         shown = card_after(reply, prompt_from_data(action_id, value, data.get("prompt")))
         body = None
         # A click on a card in a channel (a gesture vote) is answered to the clicker alone, never in the channel.
@@ -295,13 +298,24 @@ def card_after(reply: Reply, prompt: Prompt | None) -> Reply | None:
     return None
 
 
+NOTHING_CHANGED = "Something went wrong on our side and nothing was changed. Please try again."
+SAVED_BUT_UNSHOWN = (
+    "Done: what you asked for is saved, but Teams did not take my answer, so I couldn't show it. "
+    "Please don't repeat it; type `mine` (or `history <customer>`) to see where things stand."
+)
+
+
+def what_happened(turn_context: TurnContext) -> str:
+    """The honest apology: a change the handlers committed is saved, whatever failed after it."""
+    handled = turn_context.turn_state.get(HANDLED_KEY)
+    if isinstance(handled, Reply) and not handled.error:
+        return SAVED_BUT_UNSHOWN
+    return NOTHING_CHANGED
+
+
 async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
     log.error("Teams turn failed: %s", type(error).__name__, exc_info=error)
     try:
-        await turn_context.send_activity(
-            Activity(
-                type="message", text=("Something went wrong on our side and nothing was changed. Please try again.")
-            )
-        )
+        await turn_context.send_activity(Activity(type="message", text=what_happened(turn_context)))
     except Exception:  # the connector itself may be what failed
         log.warning("could not tell the person about the failed turn")

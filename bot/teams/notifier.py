@@ -71,6 +71,15 @@ class TeamsNotifier:
         log.warning("Teams delivery to %s failed: %s", who, type(error).__name__)
         return DeliveryFailed(f"Teams did not take the message to {who} ({type(error).__name__}).", retry_after=60.0)
 
+    def _check_service_url(self, url: str | None, who: str) -> None:
+        """Never call a Bot Connector ownerbot does not trust (a row stored before the allow-list, or edited)."""
+        if not self.settings.trusts_service_url(url):
+            raise DeliveryFailed(
+                f"ownerbot did not send the message to {who}: their Teams conversation points at a Bot Connector "
+                "host that is not Microsoft's (nor in TEAMS_SERVICE_HOSTS).",
+                permanent=True,
+            )
+
     async def _send(self, reference: ConversationReference, reply: Reply, who: str) -> str:
         sent: dict[str, str] = {}
 
@@ -88,6 +97,7 @@ class TeamsNotifier:
 
     async def _continue(self, reference: ConversationReference, logic, who: str) -> None:  # type: ignore[no-untyped-def]
         """Run `logic` in the conversation; its failure becomes a DeliveryFailed (botbuilder would swallow it)."""
+        self._check_service_url(reference.service_url, who)
         failure: list[Exception] = []
 
         async def guarded(context: TurnContext) -> None:
@@ -125,6 +135,7 @@ class TeamsNotifier:
         self, tenant: str, user_id: str, person: TeamsMember, name: str
     ) -> ConversationReference:
         """Create the 1:1 chat with someone seen only in a team (POST /v3/conversations) and remember it."""
+        self._check_service_url(person.service_url, name)
         parameters = ConversationParameters(
             is_group=False,
             bot=ChannelAccount(id=person.bot_id),

@@ -35,6 +35,8 @@ async def wire(db: Database, connector: FakeBotConnector, monkeypatch: pytest.Mo
     for name in (*SLACK_ENV, "MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID", "HOST"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TEAMS_RETRY_BASE_SECONDS", "0")
+    monkeypatch.setenv("TEAMS_EMULATOR", "true")  # emulator mode only when asked for
+    monkeypatch.setenv("TEAMS_SERVICE_HOSTS", "127.0.0.1")  # the fake Bot Connector
     app, statuses = await build_app(Settings(database_url=db.url, ownerbot_admins=frozenset({PEOPLE["admin"][0]})))
     assert any(s.name == "teams" and s.enabled for s in statuses), statuses
     client = TestClient(TestServer(app, host="127.0.0.1"))

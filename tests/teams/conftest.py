@@ -244,7 +244,13 @@ async def count(db: Database, model: type) -> int:
 
 
 def teams_settings(**overrides: Any) -> TeamsSettings:
-    values: dict[str, Any] = {"host": "127.0.0.1", "teams_retry_base_seconds": 0.0, "_env_file": None}
+    values: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "teams_emulator": True,
+        "teams_service_hosts": "127.0.0.1",  # the fake Bot Connector's host
+        "teams_retry_base_seconds": 0.0,
+        "_env_file": None,
+    }
     values.update(overrides)
     return TeamsSettings(**values)
 

@@ -25,6 +25,8 @@ async def secured(sqlite_db: Database, clock: Clock, connector: FakeBotConnector
     settings = teams_settings(
         microsoft_app_id=APP_ID,
         microsoft_app_password="not-a-real-secret",
+        microsoft_app_tenant_id="tenant-a-0000",  # SingleTenant, the default
+        teams_emulator=False,
         teams_openid_metadata_url=connector.metadata_url,
     )
     talk, client = await start_wire(sqlite_db, clock, connector, settings)
@@ -96,8 +98,31 @@ def test_no_app_id_on_a_public_address_turns_teams_off_with_the_reason(sqlite_db
     app = web.Application()
     status = teams.register(app, runtime_of(sqlite_db, clock), teams_settings(host="0.0.0.0"))
     assert not status.enabled
-    assert "MICROSOFT_APP_ID is not set" in status.detail and "HOST=0.0.0.0" in status.detail
+    assert "TEAMS_EMULATOR=true but HOST=0.0.0.0 is not a loopback address" in status.detail
     assert not [r for r in app.router.routes() if r.resource and r.resource.canonical == teams.ROUTE]
+
+
+def test_emulator_mode_is_never_inferred_from_a_loopback_address(sqlite_db: Database, clock: Clock) -> None:
+    """A reverse proxy on the same host makes every request loopback: no app id means off unless asked for."""
+    app = web.Application()
+    status = teams.register(app, runtime_of(sqlite_db, clock), teams_settings(host="127.0.0.1", teams_emulator=False))
+    assert not status.enabled
+    assert "MICROSOFT_APP_ID is not set" in status.detail and "TEAMS_EMULATOR=true" in status.detail
+    assert not [r for r in app.router.routes() if r.resource and r.resource.canonical == teams.ROUTE]
+
+
+def test_single_tenant_is_the_default_and_needs_the_tenant(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MICROSOFT_APP_ID", APP_ID)
+    monkeypatch.setenv("MICROSOFT_APP_PASSWORD", "s3cret-value")
+    with pytest.raises(SettingsError) as error:
+        load_settings(TeamsSettings, _env_file=None)
+    assert "MICROSOFT_APP_TENANT_ID" in str(error.value) and "SingleTenant" in str(error.value)
+    monkeypatch.setenv("MICROSOFT_APP_TENANT_ID", "tenant-a-0000")
+    settings = load_settings(TeamsSettings, _env_file=None)
+    assert (settings.microsoft_app_type, settings.single_tenant) == ("SingleTenant", "tenant-a-0000")
+    monkeypatch.setenv("MICROSOFT_APP_TYPE", "UserAssignedMSI")  # a managed identity: no password needed
+    monkeypatch.delenv("MICROSOFT_APP_PASSWORD")
+    assert load_settings(TeamsSettings, _env_file=None).single_tenant == "tenant-a-0000"
 
 
 def test_emulator_mode_on_loopback_says_it_is_unauthenticated(sqlite_db: Database, clock: Clock) -> None:
@@ -112,7 +137,7 @@ def test_emulator_mode_on_loopback_says_it_is_unauthenticated(sqlite_db: Databas
     [
         ({"MICROSOFT_APP_ID": "abc"}, "MICROSOFT_APP_PASSWORD"),
         (
-            {"MICROSOFT_APP_ID": "abc", "MICROSOFT_APP_PASSWORD": "s3cret-value", "MICROSOFT_APP_TYPE": "SingleTenant"},
+            {"MICROSOFT_APP_ID": "abc", "MICROSOFT_APP_PASSWORD": "s3cret-value"},
             "MICROSOFT_APP_TENANT_ID",
         ),
         ({"MICROSOFT_APP_TYPE": "Galactic"}, "MICROSOFT_APP_TYPE"),
