@@ -24,7 +24,17 @@ from handlers.ports import DeliveryFailed
 
 from . import references, roster
 from .backoff import with_backoff
-from .cards import INPUT_ID, invoke_card_response, invoke_message_response, prompt_from_data, reply_activity
+from .cards import (
+    INPUT_ID,
+    PEOPLE_DATASET,
+    PERSON_ID,
+    invoke_card_response,
+    invoke_message_response,
+    prompt_from_data,
+    reply_activity,
+    search_response,
+)
+from .native_text import Readers
 from .notifier import TeamsNotifier
 from .sizes import within_limit
 from .translate import (
@@ -40,6 +50,7 @@ log = logging.getLogger(__name__)
 TENANT_KEY = "ownerbot.tenant"
 HANDLED_KEY = "ownerbot.handled"  # the handlers' Reply, once they answered: its change (if any) is committed
 CARD_ACTION = "adaptiveCard/action"
+SEARCH = "application/search"  # a Data.Query typeahead (the people picker)
 WELCOME = (
     "Hi, I'm ownerbot: I make every support customer someone's. Type `help` for the commands, "
     "e.g. `claim acme` or `handoff acme @Sam the reason`."
@@ -107,6 +118,8 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         activity = turn_context.activity
+        if activity.name == SEARCH:
+            return await self._search_people(turn_context)
         if activity.name != CARD_ACTION:
             return await super().on_invoke_activity(turn_context)
         await self._remember(turn_context)
@@ -158,6 +171,7 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         activity = turn_context.activity
         action_id, value = str(data.get("action_id")), str(data.get("value") or "")
         typed = data.get(INPUT_ID)
+        picked = data.get(PERSON_ID)
         reply = await self.handlers.action(
             ActionInvocation(
                 platform=Platform.TEAMS,
@@ -166,6 +180,7 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
                 action_id=action_id,
                 value=value,
                 input=str(typed) if typed is not None else None,
+                picked_user=str(picked) if picked else None,
                 user_name=activity.from_property.name or "",
                 channel_id=conversation_id_of(activity),
                 time_zone=activity.local_timezone,
@@ -178,16 +193,17 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         private = reply.ephemeral and in_channel(activity)
         if via_invoke:
             if shown is not None:
-                body = invoke_card_response(shown)
+                body = invoke_card_response(shown, await self._readers(turn_context, shown))
             else:
                 if not private:
                     await self._send(turn_context, reply)
                 body = invoke_message_response(reply.text)  # shown to the clicker only
         elif shown is not None and activity.reply_to_id:
+            readers = await self._readers(turn_context, shown)
             await within_limit(
                 lambda budget: self._retrying(
                     lambda: turn_context.update_activity(
-                        reply_activity(shown, activity_id=activity.reply_to_id, budget=budget)
+                        reply_activity(shown, activity_id=activity.reply_to_id, budget=budget, readers=readers)
                     ),
                     "a card update",
                 )
@@ -260,10 +276,31 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             what=what,
         )
 
+    async def _readers(self, turn_context: TurnContext, reply: Reply) -> Readers:
+        """Who the reply names and, in a personal chat, whose zone its times are shown in."""
+        activity = turn_context.activity
+        reader = user_id_of(activity.from_property) if conversation_kind(activity) == "personal" else None
+        async with self.sessions() as session:
+            return await references.readers(
+                session, tenant=turn_context.turn_state[TENANT_KEY], reply=reply, reader=reader
+            )
+
+    async def _search_people(self, turn_context: TurnContext) -> InvokeResponse:
+        """The people picker's typeahead (`application/search` for PEOPLE_DATASET): matching roster names."""
+        value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
+        if value.get("dataset") != PEOPLE_DATASET:
+            return InvokeResponse(status=int(HTTPStatus.OK), body=search_response([]))
+        async with self.sessions() as session:
+            found = await roster.search(
+                session, tenant=turn_context.turn_state[TENANT_KEY], text=str(value.get("queryText") or "")[:100]
+            )
+        return InvokeResponse(status=int(HTTPStatus.OK), body=search_response((m.name, m.user_id) for m in found))
+
     async def _send(self, turn_context: TurnContext, reply: Reply) -> None:
+        readers = await self._readers(turn_context, reply)
         await within_limit(
             lambda budget: self._retrying(
-                lambda: turn_context.send_activity(reply_activity(reply, budget=budget)), "a reply"
+                lambda: turn_context.send_activity(reply_activity(reply, budget=budget, readers=readers)), "a reply"
             )
         )
 

@@ -10,6 +10,7 @@ too-short answer can show the same card again with the error.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any, Final
 
 from adaptive_cards.card import (
@@ -23,15 +24,20 @@ from adaptive_cards.card import (
 )
 from adaptive_cards.types import ActionStyle, Colors
 from botbuilder.core import MessageFactory
-from botbuilder.schema import Activity, Attachment
+from botbuilder.schema import Activity, Attachment, ChannelAccount, Mention
 
 from handlers import Button, Prompt, Reply
 
+from .native_text import Readers, mentioning, plain
 from .sizes import MESSAGE_BUDGET, fitted, utf16_size
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION: Final = "1.4"  # Action.Execute (Universal Actions) needs 1.4
+PICKER_CARD_VERSION: Final = "1.5"  # Input.ChoiceSet's `choices.data` (a typeahead fed by the bot)
 INPUT_ID = "input"
+PERSON_ID = "person"  # the people picker's input: the chosen person's user id
+PEOPLE_DATASET = "ownerbot.people"
+NO_READERS = Readers()
 STYLES = {"primary": ActionStyle.POSITIVE, "danger": ActionStyle.DESTRUCTIVE}
 
 
@@ -65,6 +71,8 @@ def prompt_data(prompt: Prompt) -> dict[str, Any]:
             "min_length": prompt.min_length,
             "max_length": prompt.max_length,
             "placeholder": prompt.placeholder,
+            "noun": prompt.noun,
+            "pick_person": prompt.pick_person,
         },
     }
 
@@ -82,22 +90,56 @@ def prompt_from_data(action_id: str, value: str, data: object) -> Prompt | None:
             min_length=int(data.get("min_length", 0)),
             max_length=int(data.get("max_length", 2000)),
             placeholder=str(data.get("placeholder", "")),
+            noun=str(data.get("noun") or "reason"),
+            pick_person=str(data.get("pick_person") or ""),
         )
     except (KeyError, TypeError, ValueError):
         return None
 
 
-def render_card(reply: Reply) -> dict[str, Any]:
-    """The reply as Adaptive Card JSON (a dict ready for an attachment or an invoke response)."""
-    builder = AdaptiveCard.new().version(CARD_VERSION).fallback_text(reply.plain_text()[:1000])
+def people_picker(label: str) -> dict[str, Any]:
+    """A required person input: an `Input.ChoiceSet` whose choices come from the roster as the person types
+    (`choices.data`: Teams sends an `application/search` invoke for the PEOPLE_DATASET, answered by the bot)."""
+    return {
+        "type": "Input.ChoiceSet",
+        "id": PERSON_ID,
+        "label": label,
+        "isRequired": True,
+        "errorMessage": "Please pick a person.",
+        "style": "filtered",
+        "choices": [],
+        "choices.data": {"type": "Data.Query", "dataset": PEOPLE_DATASET},
+        "placeholder": "Type a name",
+    }
+
+
+def render_card(reply: Reply, readers: Readers = NO_READERS) -> dict[str, Any]:
+    """The reply as Adaptive Card JSON (a dict ready for an attachment or an invoke response); people in its text
+    are Teams mentions, moments show in the reader's zone (native_text.py)."""
+    entities: list[dict[str, Any]] = []
+    builder = AdaptiveCard.new().version(CARD_VERSION).fallback_text(plain(reply.plain_text(), readers)[:1000])
     builder.add_item(
-        TextBlock(text=reply.text, wrap=True, color=Colors.ATTENTION if reply.error else None, weight=None)
+        TextBlock(
+            text=mentioning(reply.text, readers, entities, card=True),
+            wrap=True,
+            color=Colors.ATTENTION if reply.error else None,
+            weight=None,
+        )
     )
     if reply.fields:
-        builder.add_item(FactSet(facts=[Fact(title=label, value=value or "-") for label, value in reply.fields]))
+        builder.add_item(
+            FactSet(
+                facts=[
+                    Fact(title=plain(label, readers), value=plain(value, readers) or "-")
+                    for label, value in reply.fields
+                ]
+            )
+        )
     prompt = reply.prompt
     if prompt is not None:
-        builder.add_item(TextBlock(text=prompt.title, wrap=True, weight="bolder"))
+        builder.add_item(
+            TextBlock(text=mentioning(prompt.title, readers, entities, card=True), wrap=True, weight="bolder")
+        )
         at_least = max(prompt.min_length, 1)
         builder.add_item(
             InputText(
@@ -115,17 +157,31 @@ def render_card(reply: Reply) -> dict[str, Any]:
     for button in reply.buttons:
         builder.add_action(_action(button.label, button_data(button), button.style))
     card: dict[str, Any] = json.loads(builder.create().to_json())
+    if prompt is not None and prompt.pick_person:
+        at = next(i for i, item in enumerate(card["body"]) if item.get("id") == INPUT_ID)
+        card["body"].insert(at, people_picker(prompt.pick_person))
+        card["version"] = PICKER_CARD_VERSION
+    if entities:
+        card["msteams"] = {"entities": entities}
     return card
 
 
-def card_attachment(reply: Reply) -> dict[str, Any]:
-    return {"contentType": CARD_CONTENT_TYPE, "content": render_card(reply)}
+def card_attachment(reply: Reply, readers: Readers = NO_READERS) -> dict[str, Any]:
+    return {"contentType": CARD_CONTENT_TYPE, "content": render_card(reply, readers)}
 
 
-def invoke_card_response(reply: Reply) -> dict[str, Any]:
+def invoke_card_response(reply: Reply, readers: Readers = NO_READERS) -> dict[str, Any]:
     """The body of an `adaptiveCard/action` invoke response that replaces the clicked card in place."""
-    shown = fitted(reply, lambda r: utf16_size(render_card(r)))
-    return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": render_card(shown)}
+    shown = fitted(reply, lambda r: utf16_size(render_card(r, readers)))
+    return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": render_card(shown, readers)}
+
+
+def search_response(people: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """The answer to an `application/search` invoke: (name, user id) choices for the people picker."""
+    return {
+        "type": "application/vnd.microsoft.search.searchResponse",
+        "value": {"results": [{"title": name, "value": user_id} for name, user_id in people]},
+    }
 
 
 def invoke_message_response(text: str) -> dict[str, Any]:
@@ -133,19 +189,31 @@ def invoke_message_response(text: str) -> dict[str, Any]:
     return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text[:280]}
 
 
-def reply_activity(reply: Reply, *, activity_id: str | None = None, budget: int = MESSAGE_BUDGET) -> Activity:
-    """A message activity for the reply: an Adaptive Card when it has fields, buttons or a prompt, else text; cut
-    to fit one Teams message (`budget`, see sizes.py)."""
-    shown = fitted(reply, lambda r: utf16_size(_message(r, activity_id).serialize()), budget)
-    return _message(shown, activity_id)
+def reply_activity(
+    reply: Reply,
+    *,
+    activity_id: str | None = None,
+    budget: int = MESSAGE_BUDGET,
+    readers: Readers = NO_READERS,
+) -> Activity:
+    """A message activity for the reply: an Adaptive Card when it has fields, buttons or a prompt, else text (with
+    its mentions); cut to fit one Teams message (`budget`, see sizes.py)."""
+    shown = fitted(reply, lambda r: utf16_size(_message(r, activity_id, readers).serialize()), budget)
+    return _message(shown, activity_id, readers)
 
 
-def _message(reply: Reply, activity_id: str | None) -> Activity:
+def _message(reply: Reply, activity_id: str | None, readers: Readers) -> Activity:
     if needs_card(reply):
-        activity = MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=render_card(reply)))
+        content = render_card(reply, readers)
+        activity = MessageFactory.attachment(Attachment(content_type=CARD_CONTENT_TYPE, content=content))
     else:
-        activity = MessageFactory.text(reply.plain_text())
+        entities: list[dict[str, Any]] = []
+        activity = MessageFactory.text(mentioning(reply.plain_text(), readers, entities, card=False))
         activity.text_format = "markdown"
+        if entities:
+            activity.entities = [
+                Mention(mentioned=ChannelAccount(**e["mentioned"]), text=e["text"], type="mention") for e in entities
+            ]
     if activity_id:
         activity.id = activity_id
     return activity

@@ -23,6 +23,7 @@ from handlers.ports import DeliveryFailed, MessageRef
 from . import references
 from .backoff import connector_status, is_transient, retry_after, with_backoff
 from .cards import reply_activity
+from .native_text import Readers
 from .sizes import within_limit
 
 log = logging.getLogger(__name__)
@@ -80,14 +81,19 @@ class TeamsNotifier:
                 permanent=True,
             )
 
-    async def _send(self, reference: ConversationReference, reply: Reply, who: str) -> str:
+    async def _readers(self, tenant: str, reply: Reply, reader: str | None) -> Readers:
+        async with self.sessions() as session:
+            return await references.readers(session, tenant=tenant, reply=reply, reader=reader)
+
+    async def _send(self, reference: ConversationReference, reply: Reply, who: str, readers: Readers) -> str:
         sent: dict[str, str] = {}
 
         async def send(context: TurnContext) -> None:
             context.activity.id = None  # a new message, not a reply to the made-up continuation activity
             response = await within_limit(
                 lambda budget: self._retrying(
-                    lambda: context.send_activity(reply_activity(reply, budget=budget)), f"a message to {who}"
+                    lambda: context.send_activity(reply_activity(reply, budget=budget, readers=readers)),
+                    f"a message to {who}",
                 )
             )
             sent["id"] = response.id if response and response.id else ""
@@ -128,7 +134,8 @@ class TeamsNotifier:
                 "Ask them to say hi to ownerbot in a chat (or add ownerbot to their team).",
                 permanent=True,
             )
-        message_id = await self._send(reference, reply, name)
+        readers = await self._readers(workspace, reply, user_id)
+        message_id = await self._send(reference, reply, name, readers)
         return MessageRef(Platform.TEAMS, workspace, reference.conversation.id, message_id)
 
     async def _open_personal_chat(
@@ -180,7 +187,8 @@ class TeamsNotifier:
                 "ownerbot is not in that Teams channel yet: add ownerbot to the team, then try again.", permanent=True
             )
         reference = references.reference_from_json(row.reference)
-        message_id = await self._send(reference, reply, "the channel")
+        readers = await self._readers(workspace, reply, None)  # many readers: cards show times in each one's zone
+        message_id = await self._send(reference, reply, "the channel", readers)
         return MessageRef(Platform.TEAMS, workspace, channel_id, message_id)
 
     async def update(self, *, ref: MessageRef, reply: Reply) -> None:
@@ -189,11 +197,14 @@ class TeamsNotifier:
         if row is None:
             raise DeliveryFailed("That Teams conversation is unknown to ownerbot.", permanent=True)
         reference = references.reference_from_json(row.reference)
+        readers = await self._readers(ref.workspace, reply, row.user_id if row.kind == "personal" else None)
 
         async def change(context: TurnContext) -> None:
             await within_limit(
                 lambda budget: self._retrying(
-                    lambda: context.update_activity(reply_activity(reply, activity_id=ref.message_id, budget=budget)),
+                    lambda: context.update_activity(
+                        reply_activity(reply, activity_id=ref.message_id, budget=budget, readers=readers)
+                    ),
                     "a card update",
                 )
             )

@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Member, Platform, TeamsConversation, TeamsMember, Workspace
 from db.upsert import insert_or_ignore
+from handlers import Reply
 
+from .native_text import Person, Readers, user_ids_in
 from .translate import conversation_id_of, conversation_kind, team_id_of, user_id_of
 
 
@@ -188,3 +190,38 @@ async def forget_conversation(session: AsyncSession, *, tenant: str, conversatio
             TeamsConversation.tenant_id == tenant, TeamsConversation.conversation_id == conversation_id
         )
     )
+
+
+async def readers(session: AsyncSession, *, tenant: str, reply: Reply, reader: str | None) -> Readers:
+    """How to show the people the reply names (members table first, then the roster) and the reader's zone."""
+    wanted = user_ids_in(reply)
+    asked = [*wanted, reader] if reader else list(wanted)
+    if not asked:
+        return Readers()
+    members = {
+        user: (name, zone)
+        for user, name, zone in await session.execute(
+            select(Member.platform_user_id, Member.display_name, Member.time_zone)
+            .join(Workspace, Workspace.id == Member.workspace_id)
+            .where(
+                Workspace.platform == Platform.TEAMS,
+                Workspace.external_id == tenant,
+                Member.platform_user_id.in_(asked),
+            )
+        )
+    }
+    on_teams = {
+        user: (name, bot_user_id)
+        for user, name, bot_user_id in await session.execute(
+            select(TeamsMember.user_id, TeamsMember.name, TeamsMember.bot_user_id).where(
+                TeamsMember.tenant_id == tenant, TeamsMember.user_id.in_(list(wanted) or [""])
+            )
+        )
+    }
+    people = {}
+    for user in wanted:
+        name = members[user][0] if user in members else on_teams[user][0] if user in on_teams else ""
+        if name:
+            people[user] = Person(mention_id=on_teams[user][1] if user in on_teams else user, name=name)
+    zone = members[reader][1] if reader and reader in members else None
+    return Readers(people=people, zone=zone)
