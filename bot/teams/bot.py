@@ -34,7 +34,7 @@ from .cards import (
     reply_activity,
     search_response,
 )
-from .native_text import Readers
+from .native_text import Readers, plain
 from .notifier import TeamsNotifier
 from .sizes import within_limit
 from .translate import (
@@ -197,7 +197,10 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             else:
                 if not private:
                     await self._send(turn_context, reply)
-                body = invoke_message_response(reply.text)  # shown to the clicker only
+                # shown to the clicker only, as plain text: names for people, their own zone for times
+                body = invoke_message_response(
+                    plain(reply.text, await self._readers(turn_context, reply, privately=True))
+                )
         elif shown is not None and activity.reply_to_id:
             readers = await self._readers(turn_context, shown)
             await within_limit(
@@ -276,10 +279,11 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             what=what,
         )
 
-    async def _readers(self, turn_context: TurnContext, reply: Reply) -> Readers:
-        """Who the reply names and, in a personal chat, whose zone its times are shown in."""
+    async def _readers(self, turn_context: TurnContext, reply: Reply, *, privately: bool = False) -> Readers:
+        """Who the reply names and, in a personal chat (or for the sender alone), whose zone its times are in."""
         activity = turn_context.activity
-        reader = user_id_of(activity.from_property) if conversation_kind(activity) == "personal" else None
+        alone = privately or conversation_kind(activity) == "personal"
+        reader = user_id_of(activity.from_property) if alone else None
         async with self.sessions() as session:
             return await references.readers(
                 session, tenant=turn_context.turn_state[TENANT_KEY], reply=reply, reader=reader
