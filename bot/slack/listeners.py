@@ -24,7 +24,7 @@ from bot.settings import SlackSettings
 from db.clock import Clock
 from handlers import Handlers, Reply
 
-from . import dedupe, members, render, respond, translate
+from . import channels, dedupe, members, render, respond, translate
 from .notifier import RetryTiming, SlackNotifier, web_client
 from .translate import Where
 
@@ -33,7 +33,17 @@ log = logging.getLogger(__name__)
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 SLASH_COMMANDS = ("claim", "handoff", "release", "whoowns", "mine", "ownerbot")
-BOT_SCOPES = ["commands", "chat:write", "im:write", "im:history", "app_mentions:read", "users:read"]
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "chat:write.public",  # post vote cards in a team's public channel without being invited
+    "channels:read",  # resolve `#wow` and check a typed channel
+    "groups:read",  # the same for private channels the bot was invited to
+    "im:write",
+    "im:history",
+    "app_mentions:read",
+    "users:read",
+]
 SUBMIT_BUDGET = 2.0  # seconds a modal submit may take before we ack and answer afterwards
 COMMAND_RE = re.compile(r"^/(" + "|".join(SLASH_COMMANDS) + r")$")
 ACTION_RE = re.compile(r"^ownerbot\.")
@@ -93,6 +103,10 @@ class SlackFace:
         self, client: AsyncWebClient, text: str, where: Where, fallback_name: str = "", workspace_name: str = ""
     ) -> Reply:
         profile = await self._invoker(client, where.team_id, where.user_id, fallback_name)
+        try:
+            text = await channels.resolve_typed_channels(client, text)
+        except channels.ChannelUnusable as unusable:
+            return Reply(str(unusable), error=True)
         await members.introduce_mentioned(
             self.sessions, client, team_id=where.team_id, text=text, now=self.clock(), admins=self.handlers.admins
         )

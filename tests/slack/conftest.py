@@ -58,6 +58,28 @@ PEOPLE = {
     "U9": ("T7", "Nina", "UTC"),
 }
 
+# The workspace's channels as Slack knows them: id -> (name, private, the bot is a member, archived).
+CHANNELS = {
+    "C1": ("support", False, True, False),
+    "C0OLD": ("old-wins", False, False, True),
+    "C0WOW": ("wow", False, False, False),
+    "G0VIP": ("vip-desk", True, True, False),
+    "G0HUSH": ("hush", True, False, False),
+}
+
+
+def channel_json(channel_id: str) -> dict[str, Any]:
+    name, private, member, archived = CHANNELS[channel_id]
+    return {
+        "id": channel_id,
+        "name": name,
+        "is_channel": not private,
+        "is_group": False,
+        "is_private": private,
+        "is_member": member,
+        "is_archived": archived,
+    }
+
 
 @dataclass
 class Call:
@@ -174,6 +196,20 @@ class FakeSlack:
                     "is_admin": False,
                     "profile": {"display_name": name, "real_name": f"{name} Real", "team": team},
                 },
+            }
+        if method == "conversations.info":  # like Slack: ids only, and private channels only to their members
+            found = CHANNELS.get(str(args.get("channel", "")))
+            if found is None or (found[1] and not found[2]):
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": channel_json(str(args["channel"]))}
+        if method == "conversations.list":  # two pages, to show the cursor is followed
+            visible = [c for c, (_n, private, member, _a) in CHANNELS.items() if member or not private]
+            first = not args.get("cursor")
+            page = visible[:2] if first else visible[2:]
+            return {
+                "ok": True,
+                "channels": [channel_json(c) for c in page],
+                "response_metadata": {"next_cursor": "page2" if first else ""},
             }
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": f"D{args['users']}"}}
