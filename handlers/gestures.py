@@ -32,7 +32,7 @@ from .gesture_cards import STATUS_WORDS, money
 from .grammar import Choice, CustomerRef, Duration, MemberRef, Number, OneWord, Option, Text, Together
 from .parsing import parse_yes_no
 from .registry import Context, action, command_with_verbs
-from .replies import ActionId, ActionInvocation, Prompt, Reply, when
+from .replies import ActionId, ActionInvocation, Prompt, Reply, person, when
 
 GROUP = "Frugal wow"
 
@@ -158,7 +158,7 @@ async def _assign(ctx: Context, *, proposal_id: int, to: Member) -> Reply:
     p = await assign(
         ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id, proposal_id=proposal_id, to=to, now=ctx.now
     )
-    return Reply(f"{to.display_name} delivers gesture #{p.id}.")
+    return Reply(f"{person(to)} delivers gesture #{p.id}.")
 
 
 @WOW.verb("list", summary="Gestures open for votes or waiting for delivery.")

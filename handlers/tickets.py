@@ -18,7 +18,7 @@ from ownership.errors import quote
 from .custody import abuse_notices
 from .grammar import Choice, CustomerRef, Duration, Flag, Number, Option, Text
 from .registry import CommandFn, Context, command, command_with_verbs
-from .replies import Notice, Reply, when
+from .replies import Notice, Reply, person, when
 
 LIST_SCAN, LIST_SHOWN = 500, 25  # a list reads this many tickets, ranks them by urgency, and shows the first
 GROUP = "Tickets"
@@ -84,7 +84,7 @@ async def _open(ctx: Context, *, customer: Customer, subject: str, priority: Pri
     fields = [("Customer", customer.name), ("Priority", t.priority.value)]
     if opened.flagged:
         notice = Reply(
-            f"Nobody owns {customer.name}, and {ctx.actor.display_name} just opened #{t.id}: {t.subject}. "
+            f"Nobody owns {customer.name}, and {person(ctx.actor)} just opened #{t.id}: {t.subject}. "
             f"Someone please `claim {quote(customer.name)}`.",
             fields=fields,
         )
@@ -99,9 +99,9 @@ async def _open(ctx: Context, *, customer: Customer, subject: str, priority: Pri
             notices=notices,
         )
     owner = await ctx.session.get(Member, t.owner_id) if t.owner_id else None
-    fields.append(("Owner", owner.display_name if owner else "nobody"))
+    fields.append(("Owner", person(owner) if owner else "nobody"))
     told = Reply(
-        f"{ctx.actor.display_name} opened #{t.id} for your customer {customer.name}: {t.subject}",
+        f"{person(ctx.actor)} opened #{t.id} for your customer {customer.name}: {t.subject}",
         fields=[("Priority", t.priority.value)],
     )
     return Reply(
@@ -288,7 +288,7 @@ async def _show(ctx: Context, *, ticket_id: int) -> Reply:
         ("Customer", customer.name),
         ("Status", found.status.value),
         ("Priority", found.priority.value),
-        ("Owner", owner.display_name if owner else "nobody"),
+        ("Owner", person(owner) if owner else "nobody"),
         ("Re-assigns", str(found.reassign_count)),
         *await _due_fields(ctx, found, customer),
         ("Mood", mood),

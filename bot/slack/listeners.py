@@ -120,9 +120,19 @@ class SlackFace:
         value: str,
         typed: str | None = None,
         fallback_name: str = "",
+        picked: str | None = None,
     ) -> Reply:
         profile = await self._invoker(client, where.team_id, where.user_id, fallback_name)
-        return await self.handlers.action(translate.action_invocation(where, action_id, value, typed, profile))
+        if picked:  # someone picked in a users_select may never have used ownerbot: introduce them first
+            await members.introduce_mentioned(
+                self.sessions,
+                client,
+                team_id=where.team_id,
+                text=f"<@{picked}>",
+                now=self.clock(),
+                admins=self.handlers.admins,
+            )
+        return await self.handlers.action(translate.action_invocation(where, action_id, value, typed, profile, picked))
 
     # -- listeners ----------------------------------------------------------------------------------------
 
@@ -176,7 +186,13 @@ class SlackFace:
             typed = render.prompt_answer(view)
             task = asyncio.ensure_future(
                 self.run_action(
-                    client, where, context.action_id, context.value, typed, fallback_name=body["user"].get("name", "")
+                    client,
+                    where,
+                    context.action_id,
+                    context.value,
+                    typed,
+                    fallback_name=body["user"].get("name", ""),
+                    picked=render.picked_person(view),
                 )
             )
             done, _ = await asyncio.wait({task}, timeout=SUBMIT_BUDGET)

@@ -136,7 +136,7 @@ def invocation(text: str, where: Where, profile: Profile, workspace_name: str = 
 
 
 def action_invocation(
-    where: Where, action_id: str, value: str, typed: str | None, profile: Profile
+    where: Where, action_id: str, value: str, typed: str | None, profile: Profile, picked: str | None = None
 ) -> ActionInvocation:
     return ActionInvocation(
         platform=Platform.SLACK,
@@ -145,6 +145,7 @@ def action_invocation(
         action_id=render.action_id_of(action_id),
         value=value,
         input=typed,
+        picked_user=picked,
         user_name=profile.name,
         channel_id=where.channel_id,
         time_zone=profile.time_zone,

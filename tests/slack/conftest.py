@@ -422,9 +422,20 @@ class SlackDriver:
             payload["response_url"] = self.fake.response_url(key or "")
         return await self.interact(payload, drain=drain), key
 
-    async def submit(self, user: str, view: dict[str, Any], typed: str, *, team: str = "T1") -> web.Response:
-        """Submit a modal Slack showed (the view ownerbot passed to views.open) with `typed` in its input."""
-        block = next(b for b in view["blocks"] if b["type"] == "input")
+    async def submit(
+        self, user: str, view: dict[str, Any], typed: str, *, team: str = "T1", picked: str | None = None
+    ) -> web.Response:
+        """Submit a modal Slack showed (the view ownerbot passed to views.open) with `typed` in its text input and,
+        when it has a users_select, `picked` chosen in it (None: left empty)."""
+        inputs = [b for b in view["blocks"] if b["type"] == "input"]
+        block = next(b for b in inputs if b["element"]["type"] == "plain_text_input")
+        values: dict[str, Any] = {
+            block["block_id"]: {block["element"]["action_id"]: {"type": "plain_text_input", "value": typed}}
+        }
+        for picker in (b for b in inputs if b["element"]["type"] == "users_select"):
+            values[picker["block_id"]] = {
+                picker["element"]["action_id"]: {"type": "users_select", "selected_user": picked}
+            }
         payload = {
             "type": "view_submission",
             "team": {"id": team, "domain": team.lower()},
@@ -437,11 +448,7 @@ class SlackDriver:
                 "id": "VMODAL",
                 "team_id": team,
                 "hash": "1700000000.abc",
-                "state": {
-                    "values": {
-                        block["block_id"]: {block["element"]["action_id"]: {"type": "plain_text_input", "value": typed}}
-                    }
-                },
+                "state": {"values": values},
             },
             "response_urls": [],
             "is_enterprise_install": False,
