@@ -8,6 +8,7 @@ from ownership import people
 from ownership.errors import InvalidInput
 
 from .grammar import Choice, CustomerRef, MemberRef, OneWord, Option, Text
+from .pages import PAGE, page_of
 from .parsing import parse_yes_no
 from .registry import Context, command, command_with_verbs
 from .replies import Reply, person
@@ -23,13 +24,15 @@ def parse_role(word: str) -> Role:
         raise InvalidInput(f'"{word[:40]}" is not a role. Use agent, lead or admin.') from None
 
 
-@command("customers", summary="Every customer, its tier and owner.", group=GROUP)
-async def customers(ctx: Context) -> Reply:
+@command("customers", PAGE, summary="Every customer, its tier and owner.", group=GROUP)
+async def customers(ctx: Context, *, page: int | None) -> Reply:
     rows = await customer_domain.list_customers(ctx.session, workspace_id=ctx.workspace.id)
     if not rows:
         return Reply("No customers yet. A lead adds one with `customer add <name>`.")
+    shown = page_of(rows, page)
     return Reply(
-        f"{len(rows)} customer(s)", fields=[(c.name, f"{c.tier.value}, {owner or 'unowned'}") for c, owner in rows]
+        f"{len(rows)} customer(s).{shown.footer('customers')}",
+        fields=[(c.name, f"{c.tier.value}, {owner or 'unowned'}") for c, owner in shown.items],
     )
 
 

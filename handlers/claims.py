@@ -15,6 +15,7 @@ from ownership.errors import InvalidInput, NotFound, quote
 from ownership.numbers import parse_id
 
 from .grammar import CustomerRef, MemberRef, Reason
+from .pages import PAGE, page_of
 from .registry import Context, action, command
 from .replies import ActionId, ActionInvocation, Button, Notice, Prompt, Reply, person, when
 
@@ -304,22 +305,25 @@ EVENT_WORDS = {
 }
 
 
-@command("history", CustomerRef(), summary="A customer's ownership audit trail.", group=GROUP)
-async def history(ctx: Context, *, customer: Customer) -> Reply:
-    lines = await claim_views.customer_history(ctx.session, customer=customer)
+@command("history", CustomerRef(), PAGE, summary="A customer's ownership audit trail.", group=GROUP)
+async def history(ctx: Context, *, customer: Customer, page: int | None) -> Reply:
+    lines = await claim_views.customer_history(ctx.session, customer=customer, limit=HISTORY_READ)
     if not lines:
         return Reply(f"{customer.name} has no ownership history yet.")
+    shown = page_of(lines, page)
     fields = []
-    for line in lines:
+    for line in shown.items:
         words = EVENT_WORDS[line.kind].format(
             actor=line.actor or "ownerbot", to=line.to_name or "nobody", frm=line.from_name or "nobody"
         )
         reason = f": {line.reason}" if line.reason else ""
         fields.append((when(line.at), f"{words}{reason} (via {line.platform.value})"))
-    return Reply(f"Ownership history of {customer.name}", fields=fields)
+    footer = shown.footer(f"history {quote(customer.name)}")
+    return Reply(f"Ownership history of {customer.name}.{footer}", fields=fields)
 
 
 STALE_AFTER = timedelta(hours=24)
+HISTORY_READ = 2000  # audit lines read for `history` (shown a page at a time)
 
 
 def stale_mark(ticket: Ticket, now: datetime) -> str:

@@ -140,12 +140,25 @@ def _fields(fields: list[tuple[str, str]]) -> list[Block]:
     return blocks
 
 
+MAX_MESSAGE_BLOCKS = 50  # Slack's limits: blocks in a message, and in a modal or the App Home
+MAX_VIEW_BLOCKS = 100
+
+
+def within(head: list[Block], body: list[Block], tail: list[Block], limit: int) -> list[Block]:
+    """head + body + tail in at most `limit` blocks: the body is cut, and says so, never the buttons."""
+    room = limit - len(head) - len(tail)
+    if len(body) > room:
+        cut = len(body) - (room - 1)
+        note = f"… and {cut} more section(s) not shown here: narrow it down, or use `--page`."
+        body = [*body[: room - 1], ContextBlock(elements=[MarkdownTextObject(text=note)])]
+    return [*head, *body, *tail][:limit]
+
+
 def message_blocks(reply: Reply) -> list[dict[str, Any]]:
     text = ("⚠️ " if reply.error else "") + escape(reply.text)
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=clip(text, MAX_SECTION)))]
-    blocks += _fields(reply.fields)
-    blocks += _buttons(reply.buttons)
-    return [block.to_dict() for block in blocks[:50]]
+    head: list[Block] = [SectionBlock(text=MarkdownTextObject(text=clip(text, MAX_SECTION)))]
+    blocks = within(head, _fields(reply.fields), _buttons(reply.buttons), MAX_MESSAGE_BLOCKS)
+    return [block.to_dict() for block in blocks]
 
 
 def message(reply: Reply) -> dict[str, Any]:
@@ -227,13 +240,12 @@ def picked_person(view: dict[str, Any]) -> str | None:
 
 def home_view(reply: Reply, *, updated: str) -> dict[str, Any]:
     """The App Home tab: the `mine` overview, with Accept / Decline for handoffs waiting."""
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="Your customers"))]
-    blocks += [SectionBlock(text=MarkdownTextObject(text=clip(escape(reply.text), MAX_SECTION)))]
+    head: list[Block] = [HeaderBlock(text=PlainTextObject(text="Your customers"))]
+    head += [SectionBlock(text=MarkdownTextObject(text=clip(escape(reply.text), MAX_SECTION)))]
     if reply.fields:
-        blocks.append(DividerBlock())
-        blocks += _fields(reply.fields)
-    blocks += _buttons(reply.buttons)
-    blocks.append(
+        head.append(DividerBlock())
+    tail: list[Block] = _buttons(reply.buttons)
+    tail.append(
         ContextBlock(
             elements=[
                 MarkdownTextObject(
@@ -243,4 +255,4 @@ def home_view(reply: Reply, *, updated: str) -> dict[str, Any]:
             ]
         )
     )
-    return View(type="home", blocks=blocks[:100]).to_dict()
+    return View(type="home", blocks=within(head, _fields(reply.fields), tail, MAX_VIEW_BLOCKS)).to_dict()
