@@ -77,6 +77,7 @@ class Button:
     action_id: str
     value: str = ""
     style: str | None = None  # "primary" | "danger" | None
+    confirm: str = ""  # non-empty: ask "are you sure?" with this text before acting (Slack's confirm dialog)
 
 
 @dataclass(frozen=True)

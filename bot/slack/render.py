@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ConfirmObject,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -98,6 +99,17 @@ def fallback_text(reply: Reply) -> str:
     return clip(("⚠️ " if reply.error else "") + escape(reply.plain_text()), 3000)
 
 
+def _confirm(button: Button) -> ConfirmObject:
+    """Slack's "are you sure?" dialog before a consequential button acts."""
+    return ConfirmObject(
+        title=PlainTextObject(text="Are you sure?"),
+        text=PlainTextObject(text=clip(button.confirm, 300)),
+        confirm=PlainTextObject(text=clip(button.label, 30)),
+        deny=PlainTextObject(text="Cancel"),
+        style="danger" if button.style == "danger" else "primary",
+    )
+
+
 def _buttons(buttons: list[Button]) -> list[Block]:
     seen: Counter[str] = Counter()
     elements = []
@@ -110,6 +122,7 @@ def _buttons(buttons: list[Button]) -> list[Block]:
                 action_id=button.action_id + suffix,
                 value=clip(button.value, 2000),
                 style=button.style,
+                confirm=_confirm(button) if button.confirm else None,
             )
         )
     return [ActionsBlock(elements=elements[i : i + 25]) for i in range(0, len(elements), 25)]
