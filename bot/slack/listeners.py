@@ -24,7 +24,7 @@ from bot.settings import SlackSettings
 from db.clock import Clock
 from handlers import Handlers, Reply
 
-from . import channels, dedupe, members, render, respond, translate
+from . import channels, dedupe, members, render, respond, translate, uninstall
 from .notifier import RetryTiming, SlackNotifier, web_client
 from .translate import Where
 
@@ -233,6 +233,16 @@ class SlackFace:
                     self.sessions, team_id=translate.team_of(body), user=event.get("user") or {}, now=self.clock()
                 )
 
+    async def on_app_uninstalled(self, body: dict[str, Any]) -> None:
+        async with self.work:
+            if await self._first_delivery(body):
+                await uninstall.forget_workspace(self.sessions, self.notifier.installation_store, body)
+
+    async def on_tokens_revoked(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        async with self.work:
+            if await self._first_delivery(body):
+                await uninstall.forget_tokens(self.sessions, self.notifier.installation_store, body, event)
+
     async def _first_request(self, body: dict[str, Any], request: AsyncBoltRequest) -> bool:
         """A slash command or interaction seen for the first time (a replay is acknowledged and ignored)."""
         timestamp = (request.headers.get("x-slack-request-timestamp") or [""])[0]
@@ -297,4 +307,6 @@ def build_bolt_app(face: SlackFace, settings: SlackSettings, engine: AsyncEngine
     bolt.event("app_mention")(face.on_message_event)
     bolt.event("message")(face.on_message_event)
     bolt.event("user_change")(face.on_user_change)
+    bolt.event("app_uninstalled")(face.on_app_uninstalled)
+    bolt.event("tokens_revoked")(face.on_tokens_revoked)
     return bolt
