@@ -21,7 +21,7 @@ from handlers import Reply
 from handlers.ports import DeliveryFailed
 
 from ..conftest import Database
-from .conftest import FakeSlack, SlackDriver, slack_env, start_ownerbot, text_of
+from .conftest import FakeSlack, SlackDriver, slack_env, start_ownerbot
 
 
 def oauth_answer(token: str, team: str | None, enterprise: str | None = None) -> dict[str, Any]:
