@@ -24,7 +24,7 @@ from bot.settings import SlackSettings
 from db.clock import Clock
 from handlers import Handlers, Reply
 
-from . import channels, dedupe, members, render, respond, translate, uninstall
+from . import channels, dedupe, grid, members, render, respond, translate, uninstall
 from .notifier import RetryTiming, SlackNotifier, web_client
 from .translate import Where
 
@@ -152,6 +152,7 @@ class SlackFace:
                 workspace_name=str(body.get("team_domain", "")),
             )
             await respond.deliver(client, self.notifier, reply, where)
+            await grid.remember(self.sessions, team_id=where.team_id, enterprise_id=grid.enterprise_of(body))
 
     async def on_action(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
@@ -219,6 +220,7 @@ class SlackFace:
             where = translate.message_where(body, event)
             reply = await self.run_command(client, translate.message_text(event, bot_user), where)
             await respond.deliver(client, self.notifier, reply, where)
+            await grid.remember(self.sessions, team_id=where.team_id, enterprise_id=grid.enterprise_of(body))
 
     async def on_home_opened(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         async with self.work:

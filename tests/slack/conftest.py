@@ -345,12 +345,23 @@ class SlackDriver:
         return response
 
     async def command(
-        self, user: str, command: str, text: str = "", *, team: str = "T1", channel: str = "C1", **post: Any
+        self,
+        user: str,
+        command: str,
+        text: str = "",
+        *,
+        team: str = "T1",
+        channel: str = "C1",
+        enterprise: str | None = None,
+        **post: Any,
     ) -> tuple[web.Response, str]:
-        """A slash command; returns the HTTP response and the response_url key to read answers from."""
+        """A slash command; returns the HTTP response and the response_url key to read answers from.
+        `enterprise`: sent from a workspace of that Enterprise Grid org, which installed ownerbot org-wide."""
         key = f"cmd{next(self.keys)}"
+        grid = {"enterprise_id": enterprise, "enterprise_name": "Grid Org"} if enterprise else {}
         body = urlencode(
             {
+                **grid,
                 "token": "legacy-verification-token",
                 "team_id": team,
                 "team_domain": team.lower(),
@@ -361,7 +372,7 @@ class SlackDriver:
                 "command": command,
                 "text": text,
                 "api_app_id": "A0OWNERBOT",
-                "is_enterprise_install": "false",
+                "is_enterprise_install": "true" if enterprise else "false",
                 "response_url": self.fake.response_url(key),
                 "trigger_id": f"trigger.{next(self.triggers)}",
             }

@@ -21,7 +21,7 @@ from handlers import Reply
 from handlers.ports import DeliveryFailed
 
 from ..conftest import Database
-from .conftest import FakeSlack, SlackDriver, slack_env, start_ownerbot
+from .conftest import FakeSlack, SlackDriver, slack_env, start_ownerbot, text_of
 
 
 def oauth_answer(token: str, team: str | None, enterprise: str | None = None) -> dict[str, Any]:
@@ -121,3 +121,26 @@ async def test_tokens_revoked_deletes_the_bot_and_skips_pending_messages(
     await driver.event(revoked, "Ev0BOT", team="T7")
     assert await rows(db, slack_bots) == 0
     assert await statuses(db, "T7") == [OutboxStatus.SKIPPED] * 2
+
+
+async def test_an_org_wide_grid_install_is_found_by_its_enterprise_id(
+    oauth: TestClient, fake_slack: FakeSlack, db: Database
+) -> None:
+    fake_slack.installs["code-E1"] = oauth_answer("xoxb-grid-org", None, enterprise="E1")
+    await install(oauth, "code-E1")
+    async with db.engine.connect() as connection:
+        [(enterprise, team)] = (
+            await connection.execute(select(slack_bots.c.enterprise_id, slack_bots.c.team_id))
+        ).all()
+    assert (enterprise, team) == ("E1", None)  # an org-wide install has no team of its own
+
+    driver = SlackDriver(oauth, fake_slack)
+    _, key = await driver.command("U9", "/mine", team="T7", enterprise="E1")  # a workspace of the org
+    assert "You own no customers yet" in text_of(fake_slack.posts_to(key)[0])
+
+    # What the bot says on its own (the outbox sender) finds the org's token for that workspace.
+    notifier = oauth.server.app[RUNTIME].notifiers[Platform.SLACK]
+    ref = await notifier.send_direct(workspace="T7", user_id="U9", reply=Reply("Your nudge"))
+    assert ref.channel_id == "DU9" and fake_slack.calls[-1].token == "xoxb-grid-org"
+    with pytest.raises(DeliveryFailed):  # a workspace outside the org still has no token
+        await notifier.send_direct(workspace="T8", user_id="U9", reply=Reply("Your nudge"))
