@@ -31,7 +31,7 @@ async def customers(ctx: Context, *, page: int | None) -> Reply:
         return Reply("No customers yet. A lead adds one with `customer add <name>`.")
     shown = page_of(rows, page)
     return Reply(
-        f"{len(rows)} customer(s).{shown.footer('customers')}",
+        f"{len(rows)} customer(s){shown.footer('customers')}",
         fields=[(c.name, f"{c.tier.value}, {owner or 'unowned'}") for c, owner in shown.items],
     )
 

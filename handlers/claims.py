@@ -319,7 +319,7 @@ async def history(ctx: Context, *, customer: Customer, page: int | None) -> Repl
         reason = f": {line.reason}" if line.reason else ""
         fields.append((when(line.at), f"{words}{reason} (via {line.platform.value})"))
     footer = shown.footer(f"history {quote(customer.name)}")
-    return Reply(f"Ownership history of {customer.name}.{footer}", fields=fields)
+    return Reply(f"Ownership history of {customer.name}{footer}", fields=fields)
 
 
 STALE_AFTER = timedelta(hours=24)

@@ -183,7 +183,7 @@ async def _list(ctx: Context, *, page: int | None) -> Reply:
         else:
             state = STATUS_WORDS[p.status]
         fields.append((f"#{p.id} {line.customer_name}", f"{p.gesture} ({money(p.cost_cents, p.currency)}): {state}"))
-    return Reply(f"{len(lines)} gesture(s) open or waiting for delivery.{shown.footer('wow list')}", fields=fields)
+    return Reply(f"{len(lines)} gesture(s) open or waiting for delivery{shown.footer('wow list')}", fields=fields)
 
 
 @WOW.verb("history", CustomerRef(), PAGE, summary="A customer's gestures.")
@@ -200,7 +200,7 @@ async def _history(ctx: Context, *, customer: Customer, page: int | None) -> Rep
         for line in page_of(lines, page).items
     ]
     footer = page_of(lines, page).footer(f"wow history {quote(customer.name)}")
-    return Reply(f"Gestures for {customer.name}.{footer}", fields=fields)
+    return Reply(f"Gestures for {customer.name}{footer}", fields=fields)
 
 
 async def _team(ctx: Context, name: str | None) -> Team:

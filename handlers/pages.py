@@ -24,14 +24,15 @@ class Page(Generic[T]):
     total: int
 
     def footer(self, command: str) -> str:
-        """` Page 1 of 3 (40 more): `customers --page 2` for the next.` — empty when everything is shown."""
+        """`. Page 1 of 3 (40 more): `customers --page 2` for the next.`, after a list's title; empty when everything
+        is shown."""
         if self.pages <= 1:
             return ""
         shown_so_far = (self.number - 1) * PAGE_SIZE + len(self.items)
         if self.number >= self.pages:
-            return f" Page {self.number} of {self.pages}: the last."
+            return f". Page {self.number} of {self.pages}: the last."
         return (
-            f" Page {self.number} of {self.pages} ({self.total - shown_so_far} more): "
+            f". Page {self.number} of {self.pages} ({self.total - shown_so_far} more): "
             f"`{command} --page {self.number + 1}` for the next."
         )
 

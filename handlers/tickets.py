@@ -347,7 +347,7 @@ async def tickets(ctx: Context, *, customer: Customer | None, page: int | None) 
     if len(rows) >= LIST_SCAN:
         title += f" (the {LIST_SCAN} newest read)"
     command = f"tickets {quote(customer.name)}" if customer is not None else "tickets"
-    return Reply(f"{title}.{shown.footer(command)}", fields=fields)
+    return Reply(f"{title}{shown.footer(command)}", fields=fields)
 
 
 @command("idea", CustomerRef(), Text("text"), summary="Record a customer's idea or suggestion.", group=GROUP)
@@ -380,7 +380,7 @@ async def ideas(ctx: Context, *, customer: Customer | None, since: timedelta | N
         ["ideas", *([quote(customer.name)] if customer else []), *([f"--since {since_typed(since)}"] if since else [])]
     )
     return Reply(
-        f"{len(rows)} idea(s){scope}{period}.{shown.footer(command)}",
+        f"{len(rows)} idea(s){scope}{period}{shown.footer(command)}",
         fields=[
             (f"{when(r.idea.created_at)} {r.customer}", f"{r.idea.text} (by {r.author or '?'})") for r in shown.items
         ],

@@ -30,7 +30,7 @@ async def test_the_offerer_withdraws_a_handoff_and_the_receiver_is_told(console:
     assert "Ana withdrew the offer to Sam: she speaks German (via console)" in ana
     assert "Ana owns Acme Corp." in ana
     sam = await console("U2", "Sam", ["accept", "/accept 1"])
-    assert "📬 Ana withdrew the handoff of Acme Corp to Sam; there is nothing to answer." in sam
+    assert "📬 @Ana withdrew the handoff of Acme Corp to @Sam; there is nothing to answer." in sam
     assert "! No handoff is waiting for you." in sam
     assert "! This handoff was already withdrawn." in sam
     again = await console("U1", "Ana", ["handoff withdraw acme corp"])

@@ -64,7 +64,7 @@ async def test_a_short_list_has_no_paging_words(slack: SlackDriver) -> None:
     await seeded(slack, "Acme", "Globex")
     _, key = await slack.command("U1", "/ownerbot", "customers")
     [answer] = slack.fake.posts_to(key)
-    assert "2 customer(s)." in text_of(answer) and "Page" not in text_of(answer)
+    assert "2 customer(s)" in text_of(answer) and "Page" not in text_of(answer)
 
 
 def test_any_reply_fits_a_message_and_keeps_its_buttons() -> None:
