@@ -12,10 +12,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
-from db.models import Platform
+from sqlalchemy import select
+
+from db.models import Member, Platform, Workspace
 from handlers import ActionId, ActionInvocation, Handlers, Invocation, Reply
 from handlers.ports import SENDING_PURPOSE, MessageRef
 from handlers.prompts import CANCEL, TypedPrompt
+from handlers.replies import MOMENT, PERSON, moments_in_zone, people_named
 
 from .console_inbox import OLDER, ConsoleReader, InboxMessage
 
@@ -127,7 +130,7 @@ class ConsoleChat:
             return 0
         messages = await self.reader.unread()
         for message in messages:
-            self._print(shown(message))
+            await self._out(shown(message))
         return len(messages)
 
     async def show_older(self, words: list[str]) -> None:
@@ -143,19 +146,35 @@ class ConsoleChat:
             return
         messages = await self.reader.older(int(words[1]) if len(words) == 2 else OLDER)
         for message in messages:
-            self._print(shown(message))
+            await self._out(shown(message))
         if not messages:
             self._print("Nothing read before.")
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
+    async def _out(self, text: str) -> None:
+        """Print text the handlers wrote: people as `@Name`, moments in this member's zone (UTC if none)."""
+        if PERSON.search(text) or MOMENT.search(text):
+            async with self.handlers.sessions() as session:
+                rows = (
+                    await session.execute(
+                        select(Member.platform_user_id, Member.display_name, Member.time_zone)
+                        .join(Workspace, Workspace.id == Member.workspace_id)
+                        .where(Workspace.platform == Platform.CONSOLE, Workspace.external_id == CONSOLE_WORKSPACE)
+                    )
+                ).all()
+            names = {row[0]: row[1] for row in rows}
+            zone = next((row[2] for row in rows if row[0] == self.user_id), None)
+            text = people_named(moments_in_zone(text, zone), names)
+        self._print(text)
+
     async def _show(self, reply: Reply) -> None:
         """Print the reply, and what it owes other people: the outbox sender puts those notices in their console
         inboxes, as it DMs them on Slack and Teams."""
-        self._print(render(reply))
+        await self._out(render(reply))
         for notice in reply.notices:
-            self._print(f"  → to {notice.to_user_id}: " + render(notice.reply).replace("\n", "\n    "))
+            await self._out(f"  → to {notice.to_user_id}: " + render(notice.reply).replace("\n", "\n    "))
         if reply.prompt:
             self.pending_prompt = TypedPrompt(reply.prompt)
             self._ask(reply.prompt.label)

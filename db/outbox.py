@@ -382,3 +382,17 @@ async def failed_deliveries(
 async def counts(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
     return {status.value: count for status, count in rows.all()}
+
+
+async def skip_workspace(session: AsyncSession, *, platform: Platform, workspace: str, why: str) -> int:
+    """The app left a workspace (uninstalled, tokens revoked): its pending messages will never go out."""
+    skipped = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.platform == platform,
+            OutboxMessage.workspace == workspace,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.SKIPPED, last_error=why)
+    )
+    return int(getattr(skipped, "rowcount", 0) or 0)

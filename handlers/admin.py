@@ -8,9 +8,10 @@ from ownership import people
 from ownership.errors import InvalidInput
 
 from .grammar import Choice, CustomerRef, MemberRef, OneWord, Option, Text
+from .pages import PAGE, page_of
 from .parsing import parse_yes_no
 from .registry import Context, command, command_with_verbs
-from .replies import Reply
+from .replies import Reply, person
 
 GROUP = "Customers and people"
 TIERS = tuple(tier.value for tier in Tier)
@@ -23,13 +24,15 @@ def parse_role(word: str) -> Role:
         raise InvalidInput(f'"{word[:40]}" is not a role. Use agent, lead or admin.') from None
 
 
-@command("customers", summary="Every customer, its tier and owner.", group=GROUP)
-async def customers(ctx: Context) -> Reply:
+@command("customers", PAGE, summary="Every customer, its tier and owner.", group=GROUP)
+async def customers(ctx: Context, *, page: int | None) -> Reply:
     rows = await customer_domain.list_customers(ctx.session, workspace_id=ctx.workspace.id)
     if not rows:
         return Reply("No customers yet. A lead adds one with `customer add <name>`.")
+    shown = page_of(rows, page)
     return Reply(
-        f"{len(rows)} customer(s)", fields=[(c.name, f"{c.tier.value}, {owner or 'unowned'}") for c, owner in rows]
+        f"{len(rows)} customer(s){shown.footer('customers')}",
+        fields=[(c.name, f"{c.tier.value}, {owner or 'unowned'}") for c, owner in shown.items],
     )
 
 
@@ -77,7 +80,7 @@ async def customer_rename(ctx: Context, *, customer: Customer, new_name: str) ->
 @command("roles", summary="Who is an agent, lead or admin.", group=GROUP)
 async def roles(ctx: Context) -> Reply:
     members = await people.list_members(ctx.session, workspace_id=ctx.workspace.id)
-    return Reply("People and roles", fields=[(m.display_name, m.role.value) for m in members])
+    return Reply("People and roles", fields=[(person(m), m.role.value) for m in members])
 
 
 @command(
@@ -89,7 +92,7 @@ async def roles(ctx: Context) -> Reply:
 )
 async def role(ctx: Context, *, member: Member, role: Role) -> Reply:
     await people.set_role(ctx.session, actor=ctx.actor, member=member, role=role, now=ctx.now)
-    return Reply(f"{member.display_name} is now {role.value}.")
+    return Reply(f"{person(member)} is now {role.value}.")
 
 
 TEAM = command_with_verbs("team", summary="Admins: create teams, add people, name the lead.", group=GROUP)
@@ -113,7 +116,7 @@ async def team_create(ctx: Context, *, name: str, channel: str | None) -> Reply:
 async def team_add(ctx: Context, *, team: str, member: Member, lead: bool | None) -> Reply:
     found = await people.find_team(ctx.session, workspace_id=ctx.workspace.id, name=team)
     await people.add_to_team(ctx.session, actor=ctx.actor, team=found, member=member, lead=bool(lead))
-    return Reply(f"{member.display_name} is in {found.name}{' as its lead' if lead else ''}.")
+    return Reply(f"{person(member)} is in {found.name}{' as its lead' if lead else ''}.")
 
 
 @TEAM.verb("list", summary="Every team and its people.")
@@ -126,7 +129,7 @@ async def team_list(ctx: Context) -> Reply:
         fields=[
             (
                 t.name,
-                ", ".join(m.display_name + (" (lead)" if m.id == t.lead_id else "") for m in members) or "nobody yet",
+                ", ".join(person(m) + (" (lead)" if m.id == t.lead_id else "") for m in members) or "nobody yet",
             )
             for t, members in rows
         ],

@@ -10,6 +10,7 @@ from nudges import availability
 from nudges.calendars import parse_day
 from ownership.errors import InvalidInput
 
+from . import replies
 from .custody import away_cover
 from .grammar import (
     Choice,
@@ -91,7 +92,7 @@ async def away(ctx: Context, *, away: str, until: str | None, cover: str | None)
     if not ctx.actor.away:
         return Reply("Welcome back: your nudges come to you again.")
     stand_in = await ctx.session.get(Member, ctx.actor.delegate_id) if ctx.actor.delegate_id else None
-    to = stand_in.display_name if stand_in else "your lead (set a delegate with `delegate @person`)"
+    to = replies.person(stand_in) if stand_in else "your lead (set a delegate with `delegate @person`)"
     back = availability.back_on(ctx.actor)
     ends = f" until {back}; then they come to you again by themselves" if back else ""
     return Reply(f"You're away{ends}: your nudges go to {to}.")
@@ -108,4 +109,4 @@ async def delegate(ctx: Context, *, person: Member | None) -> Reply:
         await availability.set_delegate(ctx.session, member=ctx.actor, delegate=None)
         return Reply("No delegate: while you're away, your nudges go to your lead.")
     await availability.set_delegate(ctx.session, member=ctx.actor, delegate=person)
-    return Reply(f"{person.display_name} gets your nudges while you're away.")
+    return Reply(f"{replies.person(person)} gets your nudges while you're away.")

@@ -15,8 +15,9 @@ from ownership.errors import InvalidInput, NotFound, quote
 from ownership.numbers import parse_id
 
 from .grammar import CustomerRef, MemberRef, Reason
+from .pages import PAGE, page_of
 from .registry import Context, action, command
-from .replies import ActionId, ActionInvocation, Button, Notice, Prompt, Reply, when
+from .replies import ActionId, ActionInvocation, Button, Notice, Prompt, Reply, person, when
 
 GROUP = "Ownership"
 REASON = Reason(minimum=claims.MIN_REASON, note=f"at least {claims.MIN_REASON} characters")
@@ -43,7 +44,7 @@ async def claim(ctx: Context, *, customer: Customer) -> Reply:
     if result.already_yours:
         return Reply(f"{customer.name} is already yours.")
     moved = f" Its {result.tickets_moved} open ticket(s) are yours too." if result.tickets_moved else ""
-    return Reply(f"{ctx.actor.display_name} now owns {customer.name}.{moved}", ephemeral=False)
+    return Reply(f"{person(ctx.actor)} now owns {customer.name}.{moved}", ephemeral=False)
 
 
 async def _offer(ctx: Context, customer: Customer, to: Member, reason: str | None) -> Reply:
@@ -57,9 +58,9 @@ async def _offer(ctx: Context, customer: Customer, to: Member, reason: str | Non
         now=ctx.now,
     )
     owner = await ctx.session.get(Member, handoff.from_member_id) if handoff.from_member_id else None
-    owner_name = owner.display_name if owner else "nobody"
+    owner_name = person(owner) if owner else "nobody"
     offer = Reply(
-        f"{ctx.actor.display_name} wants to hand {customer.name} over to you.",
+        f"{person(ctx.actor)} wants to hand {customer.name} over to you.",
         fields=[
             ("Customer", f"{customer.name} ({customer.tier.value})"),
             ("Reason", handoff.reason),
@@ -70,10 +71,10 @@ async def _offer(ctx: Context, customer: Customer, to: Member, reason: str | Non
     warning = await away_warning(ctx.session, member=to, customer=customer, now=ctx.now)
     keeper = await cover.cover_for(ctx.session, member=to, now=ctx.now) if is_away(to, ctx.now) else None
     if keeper is not None:  # an away cover (ownership.cover): whoever looks after their customers meanwhile
-        warning += f" ⚠ {to.display_name} is away; {keeper.display_name} covers for them."
+        warning += f" ⚠ {person(to)} is away; {person(keeper)} covers for them."
     return Reply(
-        f"Handoff of {customer.name} to {to.display_name} requested. {owner_name} still owns it until "
-        f"{to.display_name} accepts.{warning}",
+        f"Handoff of {customer.name} to {person(to)} requested. {owner_name} still owns it until "
+        f"{person(to)} accepts.{warning}",
         fields=[("Reason", handoff.reason)],
         ephemeral=False,
         notices=[Notice(to.platform_user_id, offer)],
@@ -91,7 +92,7 @@ async def _offer(ctx: Context, customer: Customer, to: Member, reason: str | Non
 async def handoff(ctx: Context, *, customer: Customer, to: Member, reason: str | None) -> Reply:
     if not reason:
         return Reply(
-            f"A handoff needs a reason, so {to.display_name} knows why. Add it: "
+            f"A handoff needs a reason, so {person(to)} knows why. Add it: "
             f"`handoff {quote(customer.name)} @{to.display_name} <reason>`.",
             error=True,
             prompt=Prompt(
@@ -154,7 +155,7 @@ async def _accepted(ctx: Context, handoff_row: HandoffRequest) -> Reply:
         ctx.session, actor=ctx.actor, handoff=handoff_row, platform=ctx.platform, now=ctx.now
     )
     told = Reply(
-        f"{ctx.actor.display_name} accepted {customer.name}; it is theirs now.",
+        f"{person(ctx.actor)} accepted {customer.name}; it is theirs now.",
         fields=[("Reason", handoff_row.reason)],
     )
     notices = await _tell_offerers(ctx, handoff_row, told)
@@ -172,7 +173,7 @@ async def _declined(ctx: Context, handoff_row: HandoffRequest, reason: str | Non
         ctx.session, actor=ctx.actor, handoff=handoff_row, reason=reason, platform=ctx.platform, now=ctx.now
     )
     told = Reply(
-        f"{ctx.actor.display_name} declined {customer.name}; it stays with its owner.",
+        f"{person(ctx.actor)} declined {customer.name}; it stays with its owner.",
         fields=[("Handoff reason", handoff_row.reason), ("Declined because", handoff_row.decline_reason or "")],
     )
     notices = await _tell_offerers(ctx, handoff_row, told)
@@ -244,7 +245,7 @@ async def reassign(ctx: Context, *, customer: Customer, to: Member, reason: str)
     notices = [
         Notice(
             to.platform_user_id,
-            Reply(f"{ctx.actor.display_name} made you the owner of {customer.name}.", fields=[("Reason", reason)]),
+            Reply(f"{person(ctx.actor)} made you the owner of {customer.name}.", fields=[("Reason", reason)]),
         )
     ]
     old = await member_user_id(ctx, previous)
@@ -252,13 +253,11 @@ async def reassign(ctx: Context, *, customer: Customer, to: Member, reason: str)
         notices.append(
             Notice(
                 old,
-                Reply(
-                    f"{ctx.actor.display_name} moved {customer.name} to {to.display_name}.", fields=[("Reason", reason)]
-                ),
+                Reply(f"{person(ctx.actor)} moved {customer.name} to {person(to)}.", fields=[("Reason", reason)]),
             )
         )
     return Reply(
-        f"{customer.name} now belongs to {to.display_name}.",
+        f"{customer.name} now belongs to {person(to)}.",
         fields=[("Reason", reason)],
         ephemeral=False,
         notices=[n for n in notices if n.to_user_id != ctx.actor.platform_user_id],
@@ -284,10 +283,10 @@ async def whoowns(ctx: Context, *, customer: Customer) -> Reply:
     if view.owner and customer.owned_since:
         fields.insert(0, ("Since", when(customer.owned_since)))
     if view.pending and view.pending_to:
-        fields.append(("Handoff waiting", f"to {view.pending_to.display_name}: {view.pending.reason}"))
+        fields.append(("Handoff waiting", f"to {person(view.pending_to)}: {view.pending.reason}"))
     if view.owner is None:
         return Reply(f"Nobody owns {customer.name}. `claim {quote(customer.name)}` to make it yours.", fields=fields)
-    return Reply(f"{view.owner.display_name} owns {customer.name}.", fields=fields)
+    return Reply(f"{person(view.owner)} owns {customer.name}.", fields=fields)
 
 
 EVENT_WORDS = {
@@ -306,22 +305,25 @@ EVENT_WORDS = {
 }
 
 
-@command("history", CustomerRef(), summary="A customer's ownership audit trail.", group=GROUP)
-async def history(ctx: Context, *, customer: Customer) -> Reply:
-    lines = await claim_views.customer_history(ctx.session, customer=customer)
+@command("history", CustomerRef(), PAGE, summary="A customer's ownership audit trail.", group=GROUP)
+async def history(ctx: Context, *, customer: Customer, page: int | None) -> Reply:
+    lines = await claim_views.customer_history(ctx.session, customer=customer, limit=HISTORY_READ)
     if not lines:
         return Reply(f"{customer.name} has no ownership history yet.")
+    shown = page_of(lines, page)
     fields = []
-    for line in lines:
+    for line in shown.items:
         words = EVENT_WORDS[line.kind].format(
             actor=line.actor or "ownerbot", to=line.to_name or "nobody", frm=line.from_name or "nobody"
         )
         reason = f": {line.reason}" if line.reason else ""
         fields.append((when(line.at), f"{words}{reason} (via {line.platform.value})"))
-    return Reply(f"Ownership history of {customer.name}", fields=fields)
+    footer = shown.footer(f"history {quote(customer.name)}")
+    return Reply(f"Ownership history of {customer.name}{footer}", fields=fields)
 
 
 STALE_AFTER = timedelta(hours=24)
+HISTORY_READ = 2000  # audit lines read for `history` (shown a page at a time)
 
 
 def stale_mark(ticket: Ticket, now: datetime) -> str:

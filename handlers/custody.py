@@ -20,7 +20,7 @@ from ownership.people import find_member
 from .claims import member_user_id
 from .grammar import Duration, MemberRef, Number, Option, Reason, TicketOrCustomer
 from .registry import Context, action, command, command_with_verbs
-from .replies import ActionId, ActionInvocation, Button, Notice, Reply, when
+from .replies import ActionId, ActionInvocation, Button, Notice, Reply, person, when
 
 GROUP = "Ownership"
 PERIOD = Option("for", Duration("period", note="how long, e.g. 3d or 2w (default 7 days)"), example="3d", dest="period")
@@ -64,8 +64,8 @@ async def _stepped_out(
     assert owner is not None and c.until is not None
     if result.needs_acceptance:
         ask = Reply(
-            f"{ctx.actor.display_name} asks you to look after {customer.name} until {when(c.until)}: "
-            f"{owner.display_name} steps out and stays the owner.",
+            f"{person(ctx.actor)} asks you to look after {customer.name} until {when(c.until)}: "
+            f"{person(owner)} steps out and stays the owner.",
             fields=[("Reason", c.reason), ("Answer", f"`stepout accept {c.id}` or `stepout decline {c.id}`")],
             buttons=[
                 Button("Accept", ActionId.STEP_OUT_ACCEPT, str(c.id), "primary"),
@@ -73,13 +73,13 @@ async def _stepped_out(
             ],
         )
         return Reply(
-            f"Asked {keeper.display_name} to look after {customer.name} until {when(c.until)}. "
-            f"{owner.display_name} keeps it until they accept.",
+            f"Asked {person(keeper)} to look after {customer.name} until {when(c.until)}. "
+            f"{person(owner)} keeps it until they accept.",
             notices=[Notice(keeper.platform_user_id, ask)],
         )
     told = Reply(
-        f"{owner.display_name} stepped out of {customer.name}: you look after it until {when(c.until)}. "
-        f"You get its nudges and notices; {owner.display_name} stays the owner. The customer sees nothing of this.",
+        f"{person(owner)} stepped out of {customer.name}: you look after it until {when(c.until)}. "
+        f"You get its nudges and notices; {person(owner)} stays the owner. The customer sees nothing of this.",
         fields=[("Reason", c.reason)],
     )
     notices = [Notice(keeper.platform_user_id, told)] if keeper.id != ctx.actor.id else []
@@ -88,15 +88,15 @@ async def _stepped_out(
             Notice(
                 owner.platform_user_id,
                 Reply(
-                    f"{ctx.actor.display_name} took {customer.name} off your hands "
+                    f"{person(ctx.actor)} took {customer.name} off your hands "
                     f"until {when(c.until)}; you stay its owner.",
                     fields=[("Reason", c.reason)],
                 ),
             )
         )
     return Reply(
-        f"{owner.display_name} stepped out of {customer.name} until {when(c.until)}: {keeper.display_name} looks "
-        f"after it (nudges and notices). {owner.display_name} stays the owner. "
+        f"{person(owner)} stepped out of {customer.name} until {when(c.until)}: {person(keeper)} looks "
+        f"after it (nudges and notices). {person(owner)} stays the owner. "
         f"`stepback {quote(customer.name)}` takes it back earlier.",
         fields=[("Reason", c.reason)],
         notices=notices,
@@ -129,9 +129,9 @@ async def _answer(ctx: Context, custody_id: int, accept: bool) -> Reply:
     owner_uid = await member_user_id(ctx, c.owner_id)
     asker_uid = await member_user_id(ctx, c.requested_by_id)
     if accept:
-        text = f"{ctx.actor.display_name} looks after {customer.name} until {when(c.until)}."
+        text = f"{person(ctx.actor)} looks after {customer.name} until {when(c.until)}."
     else:
-        text = f"{ctx.actor.display_name} can't look after {customer.name}; try `stepout` with your lead."
+        text = f"{person(ctx.actor)} can't look after {customer.name}; try `stepout` with your lead."
     uids = {uid for uid in (owner_uid, asker_uid) if uid and uid != ctx.actor.platform_user_id}
     mine = (
         f"You look after {customer.name} until {when(c.until)}: its nudges and notices come to you."
@@ -191,7 +191,7 @@ async def stepback(ctx: Context, *, ref: int | Customer) -> Reply:
     customer, _ = await _customer_of(ctx, ref)
     c = await custody_domain.step_back(ctx.session, actor=ctx.actor, customer=customer, now=ctx.now)
     uids = {await member_user_id(ctx, c.keeper_id), await member_user_id(ctx, c.owner_id)}
-    told = Reply(f"{ctx.actor.display_name} stepped back into {customer.name}: its owner has it again.")
+    told = Reply(f"{person(ctx.actor)} stepped back into {customer.name}: its owner has it again.")
     notices = [Notice(uid, told) for uid in sorted(u for u in uids if u and u != ctx.actor.platform_user_id)]
     return Reply(f"Stepped back: {customer.name}'s nudges and notices go to its owner again.", notices=notices)
 
@@ -207,23 +207,20 @@ async def cover_reply(ctx: Context, *, member: Member, cover: Member | None) -> 
     names = ", ".join(c.name for c in result.covered) or "no customers"
     skipped = f" ({len(result.skipped)} already looked after by someone else)" if result.skipped else ""
     told = Reply(
-        f"You cover {member.display_name}'s customers while they are away: {names}. Their nudges and notices come "
-        f"to you; {member.display_name} stays the owner and gets them back on return."
+        f"You cover {person(member)}'s customers while they are away: {names}. Their nudges and notices come "
+        f"to you; {person(member)} stays the owner and gets them back on return."
     )
     notices = [Notice(keeper.platform_user_id, told)] if keeper.id != ctx.actor.id else []
     if member.id != ctx.actor.id:
         notices.append(
             Notice(
                 member.platform_user_id,
-                Reply(
-                    f"{keeper.display_name} covers your customers while "
-                    f"you are away ({ctx.actor.display_name} arranged it)."
-                ),
+                Reply(f"{person(keeper)} covers your customers while you are away ({person(ctx.actor)} arranged it)."),
             )
         )
     return Reply(
-        f"{keeper.display_name} covers {member.display_name}'s {len(result.covered)} customer(s) until "
-        f"{member.display_name} is back{skipped}.",
+        f"{person(keeper)} covers {person(member)}'s {len(result.covered)} customer(s) until "
+        f"{person(member)} is back{skipped}.",
         notices=notices,
     )
 
@@ -263,10 +260,10 @@ async def cover(ctx: Context, *, member: Member, cover: Member | None) -> Reply:
 @COVER.verb("end", MemberRef("member"), summary="Sam is back: the cover ends and their customers return.")
 async def cover_end(ctx: Context, *, member: Member) -> Reply:
     if member.id != ctx.actor.id:
-        custody_domain.require_owner_lead_or_admin(ctx.actor, member.id, f"end {member.display_name}'s cover")
+        custody_domain.require_owner_lead_or_admin(ctx.actor, member.id, f"end {person(member)}'s cover")
     ended = await cover_domain.end_cover(ctx.session, actor=ctx.actor, member=member, now=ctx.now)
     member.away = False
-    return Reply(f"{member.display_name} is back: {ended} customer(s) are with them again.")
+    return Reply(f"{person(member)} is back: {ended} customer(s) are with them again.")
 
 
 @command("custody", summary="Step-outs and covers in force: who looks after which customer, until when.", group=GROUP)
@@ -298,7 +295,7 @@ async def abuse_notices(ctx: Context, ticket: Ticket, abuse: Abuse) -> list[Noti
     notices: list[Notice] = []
     lead = await custody_domain.lead_for(ctx.session, member=owner, customer=customer)
     if kept is None:
-        lead_name = lead.display_name if lead else "your lead"
+        lead_name = person(lead) if lead else "your lead"
         notices.append(
             Notice(
                 owner.platform_user_id,
@@ -317,5 +314,5 @@ async def abuse_notices(ctx: Context, ticket: Ticket, abuse: Abuse) -> list[Noti
             notices.append(Notice(keeper.platform_user_id, Reply(what + f" You look after {customer.name} for now.")))
     if lead is not None:
         state = "stepped out" if kept is not None else "offered a step-out"
-        notices.append(Notice(lead.platform_user_id, Reply(what + f" Owner: {owner.display_name}, who was {state}.")))
+        notices.append(Notice(lead.platform_user_id, Reply(what + f" Owner: {person(owner)}, who was {state}.")))
     return [n for n in notices if n.to_user_id != ctx.actor.platform_user_id]

@@ -88,8 +88,20 @@ def status_line(view: ProposalView) -> str:
 
 def lead_buttons(p_id: int) -> list[Button]:
     return [
-        Button("Confirm over budget", ActionId.GESTURE_CONFIRM_OVER_BUDGET, str(p_id), "primary"),
-        Button("Decline", ActionId.GESTURE_DECLINE_OVER_BUDGET, str(p_id), "danger"),
+        Button(
+            "Confirm over budget",
+            ActionId.GESTURE_CONFIRM_OVER_BUDGET,
+            str(p_id),
+            "primary",
+            confirm=f"Approve gesture #{p_id} although it goes over the team's monthly budget?",
+        ),
+        Button(
+            "Decline",
+            ActionId.GESTURE_DECLINE_OVER_BUDGET,
+            str(p_id),
+            "danger",
+            confirm=f"Decline gesture #{p_id}? The team voted for it; it will not be delivered.",
+        ),
     ]
 
 

@@ -30,9 +30,10 @@ from ownership.numbers import parse_count
 
 from .gesture_cards import STATUS_WORDS, money
 from .grammar import Choice, CustomerRef, Duration, MemberRef, Number, OneWord, Option, Text, Together
+from .pages import PAGE, page_of
 from .parsing import parse_yes_no
 from .registry import Context, action, command_with_verbs
-from .replies import ActionId, ActionInvocation, Prompt, Reply, when
+from .replies import ActionId, ActionInvocation, Prompt, Reply, person, when
 
 GROUP = "Frugal wow"
 
@@ -158,11 +159,11 @@ async def _assign(ctx: Context, *, proposal_id: int, to: Member) -> Reply:
     p = await assign(
         ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id, proposal_id=proposal_id, to=to, now=ctx.now
     )
-    return Reply(f"{to.display_name} delivers gesture #{p.id}.")
+    return Reply(f"{person(to)} delivers gesture #{p.id}.")
 
 
-@WOW.verb("list", summary="Gestures open for votes or waiting for delivery.")
-async def _list(ctx: Context) -> Reply:
+@WOW.verb("list", PAGE, summary="Gestures open for votes or waiting for delivery.")
+async def _list(ctx: Context, *, page: int | None) -> Reply:
     lines = await list_gestures(
         ctx.session,
         workspace_id=ctx.workspace.id,
@@ -171,8 +172,9 @@ async def _list(ctx: Context) -> Reply:
     )
     if not lines:
         return Reply(f"No gestures are open or waiting for delivery. Propose one: `{WOW.usage_of()}`.")
+    shown = page_of(lines, page)
     fields = []
-    for line in lines:
+    for line in shown.items:
         p = line.proposal
         if p.status == GestureStatus.OPEN:
             state = f"vote until {when(p.deadline)}"
@@ -181,11 +183,11 @@ async def _list(ctx: Context) -> Reply:
         else:
             state = STATUS_WORDS[p.status]
         fields.append((f"#{p.id} {line.customer_name}", f"{p.gesture} ({money(p.cost_cents, p.currency)}): {state}"))
-    return Reply(f"{len(lines)} gesture(s) open or waiting for delivery", fields=fields)
+    return Reply(f"{len(lines)} gesture(s) open or waiting for delivery{shown.footer('wow list')}", fields=fields)
 
 
-@WOW.verb("history", CustomerRef(), summary="A customer's gestures.")
-async def _history(ctx: Context, *, customer: Customer) -> Reply:
+@WOW.verb("history", CustomerRef(), PAGE, summary="A customer's gestures.")
+async def _history(ctx: Context, *, customer: Customer, page: int | None) -> Reply:
     lines = await customer_gestures(ctx.session, customer=customer)
     if not lines:
         return Reply(f"No gestures for {customer.name} yet. Propose one: `wow {quote(customer.name)} <gesture…>`.")
@@ -195,9 +197,10 @@ async def _history(ctx: Context, *, customer: Customer) -> Reply:
             f"{line.proposal.gesture} ({money(line.proposal.cost_cents, line.proposal.currency)}): "
             f"{STATUS_WORDS[line.proposal.status]}",
         )
-        for line in lines
+        for line in page_of(lines, page).items
     ]
-    return Reply(f"Gestures for {customer.name}", fields=fields)
+    footer = page_of(lines, page).footer(f"wow history {quote(customer.name)}")
+    return Reply(f"Gestures for {customer.name}{footer}", fields=fields)
 
 
 async def _team(ctx: Context, name: str | None) -> Team:

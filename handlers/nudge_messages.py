@@ -17,7 +17,7 @@ from nudges.settings import NudgeSettings
 from ownership.people import is_lead
 
 from .exposure import with_exposure
-from .replies import ActionId, Button, Reply
+from .replies import ActionId, Button, Reply, person
 
 HEADLINES = {
     NudgeKind.STALE: "{subject} has had no update for a while.",
@@ -127,8 +127,7 @@ async def render_message(session: AsyncSession, message: Message, policy: NudgeS
         fields.append(
             (
                 "Customer",
-                f"{text.customer.name} ({text.customer.tier.value}), "
-                f"owner: {owner.display_name if owner else 'nobody'}",
+                f"{text.customer.name} ({text.customer.tier.value}), owner: {person(owner) if owner else 'nobody'}",
             )
         )
     if text.ticket is not None:
@@ -179,10 +178,8 @@ def render_digest(digest: Digest, now: datetime) -> Reply:
         flag = f"  ⚠ far above the team median of {digest.median_open:g}" if load.far_above_median else ""
         fields.append(
             (
-                load.member.display_name,
+                person(load.member),
                 f"{load.customers} customer(s), {load.open_tickets} open ticket(s), {load.overdue} overdue{flag}",
             )
         )
-    return Reply(
-        f"Good morning {digest.lead.display_name}: the {digest.team} digest for {now:%A %d %B}.", fields=fields
-    )
+    return Reply(f"Good morning {person(digest.lead)}: the {digest.team} digest for {now:%A %d %B}.", fields=fields)

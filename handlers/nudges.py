@@ -23,6 +23,7 @@ from nudges.settings import NudgeSettings
 from ownership.customers import parse_tier
 from ownership.errors import InvalidInput, NotFound, quote
 from ownership.numbers import parse_id
+from ownership.people import find_member
 
 from .claims import REASON, _offer
 from .grammar import (
@@ -123,6 +124,9 @@ async def handoff_button(ctx: Context, act: ActionInvocation) -> Reply:
             max_length=2000,
             placeholder="@sam needs a German speaker for the migration",
             noun="person and reason",
+            # Where a native people picker exists (Slack users_select, Teams ChoiceSet), the person is picked
+            # and the text is just the reason; a typed `@person reason` still works everywhere.
+            pick_person="Who should take it?",
         ),
     )
 
@@ -134,7 +138,14 @@ async def handoff_submit(ctx: Context, act: ActionInvocation) -> Reply:
     customer = await ctx.session.get(Customer, customer_id)
     if customer is None or customer.workspace_id != ctx.workspace.id:
         raise NotFound("That customer no longer exists.")
-    to, reason = await _receiver_and_reason(ctx, act.input or "")
+    if act.picked_user:  # picked in the form's people picker: the text is the reason
+        to = await find_member(ctx.session, workspace_id=ctx.workspace.id, ref=f"<@{act.picked_user}>")
+        reason = (await parse_text(ctx.scope, (replace(REASON, prompted=True),), act.input or "", "<reason…>"))[
+            "reason"
+        ]
+        assert reason is None or isinstance(reason, str)
+    else:
+        to, reason = await _receiver_and_reason(ctx, act.input or "")
     return await _offer(ctx, customer, to, reason)
 
 

@@ -6,10 +6,12 @@ Platforms translate their payloads into `Invocation` / `ActionInvocation`, and r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from db.models import Platform
+from db.models import Member, Platform
 
 
 class ActionId:
@@ -75,6 +77,7 @@ class Button:
     action_id: str
     value: str = ""
     style: str | None = None  # "primary" | "danger" | None
+    confirm: str = ""  # non-empty: ask "are you sure?" with this text before acting (Slack's confirm dialog)
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,39 @@ class Notice:
     reply: Reply
 
 
+# A moment in reply text: Slack's own date token, which Slack shows in the reader's zone; the console and Teams
+# rewrite it in the reader's zone; the fallback after `|` is the moment in UTC.
+MOMENT = re.compile(r"<!date\^(\d+)\^\{date_short_pretty\} \{time\}\|([^<>|]*)>")
+# A person in reply text: `<@PLATFORM_USER_ID>`; each face shows it natively (a mention, or `@Name` as text).
+PERSON = re.compile(r"<@([^<>|\s]+)>")
+
+
 def when(moment: datetime) -> str:
-    """A moment as every reply shows it: `2026-11-23 09:30 UTC`."""
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    """A moment as every reply shows it: `<!date^1795426200^{date_short_pretty} {time}|2026-11-23 09:30 UTC>`,
+    read in each reader's own zone (the text after `|` is the UTC fallback)."""
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return f"<!date^{int(utc.timestamp())}^{{date_short_pretty}} {{time}}|{utc:%Y-%m-%d %H:%M} UTC>"
+
+
+def person(member: Member) -> str:
+    """A member as reply text names them: `<@U123>` (a mention on Slack, `@Name` in the console)."""
+    return f"<@{member.platform_user_id}>"
+
+
+def moments_in_zone(text: str, zone: str | None) -> str:
+    """Text with every moment token written out in `zone` (UTC when None or unknown): `2026-11-23 10:30 CET`."""
+    try:
+        tz = ZoneInfo(zone) if zone else UTC
+    except (ValueError, ZoneInfoNotFoundError):
+        tz = UTC
+
+    def local(match: re.Match[str]) -> str:
+        moment = datetime.fromtimestamp(int(match.group(1)), tz)
+        return f"{moment:%Y-%m-%d %H:%M} {'UTC' if tz is UTC else moment.tzname()}"
+
+    return MOMENT.sub(local, text)
+
+
+def people_named(text: str, names: dict[str, str]) -> str:
+    """Text with every person token written as `@Name` (their display name; the id when unknown)."""
+    return PERSON.sub(lambda match: "@" + names.get(match.group(1), match.group(1)), text)

@@ -17,10 +17,11 @@ from ownership.errors import quote
 
 from .custody import abuse_notices
 from .grammar import Choice, CustomerRef, Duration, Flag, Number, Option, Text
+from .pages import PAGE, page_of
 from .registry import CommandFn, Context, command, command_with_verbs
-from .replies import Notice, Reply, when
+from .replies import Notice, Reply, person, when
 
-LIST_SCAN, LIST_SHOWN = 500, 25  # a list reads this many tickets, ranks them by urgency, and shows the first
+LIST_SCAN = 500  # a list reads this many tickets, ranks them by urgency, and shows them a page at a time
 GROUP = "Tickets"
 STATUS_DONE = {
     TicketStatus.PENDING: "#{id} is pending: waiting on the customer, the service-level clock is paused.",
@@ -84,7 +85,7 @@ async def _open(ctx: Context, *, customer: Customer, subject: str, priority: Pri
     fields = [("Customer", customer.name), ("Priority", t.priority.value)]
     if opened.flagged:
         notice = Reply(
-            f"Nobody owns {customer.name}, and {ctx.actor.display_name} just opened #{t.id}: {t.subject}. "
+            f"Nobody owns {customer.name}, and {person(ctx.actor)} just opened #{t.id}: {t.subject}. "
             f"Someone please `claim {quote(customer.name)}`.",
             fields=fields,
         )
@@ -99,9 +100,9 @@ async def _open(ctx: Context, *, customer: Customer, subject: str, priority: Pri
             notices=notices,
         )
     owner = await ctx.session.get(Member, t.owner_id) if t.owner_id else None
-    fields.append(("Owner", owner.display_name if owner else "nobody"))
+    fields.append(("Owner", person(owner) if owner else "nobody"))
     told = Reply(
-        f"{ctx.actor.display_name} opened #{t.id} for your customer {customer.name}: {t.subject}",
+        f"{person(ctx.actor)} opened #{t.id} for your customer {customer.name}: {t.subject}",
         fields=[("Priority", t.priority.value)],
     )
     return Reply(
@@ -288,7 +289,7 @@ async def _show(ctx: Context, *, ticket_id: int) -> Reply:
         ("Customer", customer.name),
         ("Status", found.status.value),
         ("Priority", found.priority.value),
-        ("Owner", owner.display_name if owner else "nobody"),
+        ("Owner", person(owner) if owner else "nobody"),
         ("Re-assigns", str(found.reassign_count)),
         *await _due_fields(ctx, found, customer),
         ("Mood", mood),
@@ -306,8 +307,14 @@ async def _show(ctx: Context, *, ticket_id: int) -> Reply:
     return Reply(f"#{found.id} {found.subject}", fields=fields)
 
 
-@command("tickets", CustomerRef(required=False), summary="Your open tickets, or a customer's tickets.", group=GROUP)
-async def tickets(ctx: Context, *, customer: Customer | None) -> Reply:
+@command(
+    "tickets",
+    CustomerRef(required=False),
+    PAGE,
+    summary="Your open tickets, or a customer's tickets, most urgent first.",
+    group=GROUP,
+)
+async def tickets(ctx: Context, *, customer: Customer | None, page: int | None) -> Reply:
     if customer is not None:
         rows = await ticket_views.list_tickets(
             ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id, limit=LIST_SCAN
@@ -324,8 +331,9 @@ async def tickets(ctx: Context, *, customer: Customer | None) -> Reply:
         return Reply(empty)
     by_id = {row.ticket.id: row for row in rows}
     ranked = await rank_tickets(ctx.session, [row.ticket for row in rows], now=ctx.now, policy=ctx.policy)
+    shown = page_of(ranked, page)
     fields = []
-    for urgency in ranked[:LIST_SHOWN]:  # urgency first: tier x priority, then how far past due
+    for urgency in shown.items:  # urgency first: tier x priority, then how far past due
         t, row = urgency.ticket, by_id[urgency.ticket.id]
         mood = ", unhappy" if t.mood == Mood.UNHAPPY else ""
         due = urgency.words()
@@ -336,9 +344,10 @@ async def tickets(ctx: Context, *, customer: Customer | None) -> Reply:
                 + (f" · {due}" if due else ""),
             )
         )
-    if len(ranked) > LIST_SHOWN:
-        title += f" (the {LIST_SHOWN} most urgent shown)"
-    return Reply(title, fields=fields)
+    if len(rows) >= LIST_SCAN:
+        title += f" (the {LIST_SCAN} newest read)"
+    command = f"tickets {quote(customer.name)}" if customer is not None else "tickets"
+    return Reply(f"{title}{shown.footer(command)}", fields=fields)
 
 
 @command("idea", CustomerRef(), Text("text"), summary="Record a customer's idea or suggestion.", group=GROUP)
@@ -353,10 +362,11 @@ async def idea(ctx: Context, *, customer: Customer, text: str) -> Reply:
     "ideas",
     CustomerRef(required=False),
     Option("since", Duration("since", noun="period"), example="30d"),
+    PAGE,
     summary="Customers' ideas, per customer and period.",
     group=GROUP,
 )
-async def ideas(ctx: Context, *, customer: Customer | None, since: timedelta | None) -> Reply:
+async def ideas(ctx: Context, *, customer: Customer | None, since: timedelta | None, page: int | None) -> Reply:
     start = ctx.now - since if since is not None else None
     rows = await idea_domain.list_ideas(
         ctx.session, workspace_id=ctx.workspace.id, customer_id=customer.id if customer else None, since=start
@@ -365,7 +375,21 @@ async def ideas(ctx: Context, *, customer: Customer | None, since: timedelta | N
     period = f" since {when(start)}" if start else ""
     if not rows:
         return Reply(f"No ideas{scope}{period} yet. `idea <customer> <text>` records one.")
-    return Reply(
-        f"{len(rows)} idea(s){scope}{period}",
-        fields=[(f"{when(r.idea.created_at)} {r.customer}", f"{r.idea.text} (by {r.author or '?'})") for r in rows],
+    shown = page_of(rows, page)
+    command = " ".join(
+        ["ideas", *([quote(customer.name)] if customer else []), *([f"--since {since_typed(since)}"] if since else [])]
     )
+    return Reply(
+        f"{len(rows)} idea(s){scope}{period}{shown.footer(command)}",
+        fields=[
+            (f"{when(r.idea.created_at)} {r.customer}", f"{r.idea.text} (by {r.author or '?'})") for r in shown.items
+        ],
+    )
+
+
+def since_typed(period: timedelta) -> str:
+    """A period as `--since` reads it back: `30d`, `12h`, `45m`."""
+    minutes = int(period.total_seconds() // 60)
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440}d"
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"

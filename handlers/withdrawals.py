@@ -15,7 +15,7 @@ from .claims import member_user_id
 from .gestures import WOW
 from .grammar import CustomerRef, Number
 from .registry import COMMANDS, Context
-from .replies import Notice, Reply
+from .replies import Notice, Reply, person
 
 HANDOFF = COMMANDS["handoff"]
 
@@ -27,9 +27,9 @@ async def withdraw_handoff(ctx: Context, *, customer: Customer) -> Reply:
     )
     receiver = await ctx.session.get(Member, handoff.to_member_id)
     owner = await ctx.session.get(Member, handoff.from_member_id) if handoff.from_member_id else None
-    to_name = receiver.display_name if receiver else "them"
+    to_name = person(receiver) if receiver else "them"
     told = Reply(
-        f"{ctx.actor.display_name} withdrew the handoff of {customer.name} to {to_name}; there is nothing to answer.",
+        f"{person(ctx.actor)} withdrew the handoff of {customer.name} to {to_name}; there is nothing to answer.",
         fields=[("Reason it was offered", handoff.reason)],
     )
     ids = {receiver.platform_user_id if receiver else None, await member_user_id(ctx, handoff.from_member_id)}
@@ -37,7 +37,7 @@ async def withdraw_handoff(ctx: Context, *, customer: Customer) -> Reply:
     notices = [Notice(uid, told) for uid in sorted(i for i in ids if i and i != ctx.actor.platform_user_id)]
     return Reply(
         f"Withdrew the handoff of {customer.name} to {to_name}; "
-        f"{owner.display_name if owner else 'its owner'} still owns it.",
+        f"{person(owner) if owner else 'its owner'} still owns it.",
         ephemeral=False,
         notices=notices,
     )
@@ -54,7 +54,7 @@ async def withdraw_gesture(ctx: Context, *, proposal_id: int) -> Reply:
     )
     p = done.proposal
     told = Reply(
-        f"{ctx.actor.display_name} withdrew gesture #{p.id} ({p.gesture}) before the vote closed; "
+        f"{person(ctx.actor)} withdrew gesture #{p.id} ({p.gesture}) before the vote closed; "
         "your vote no longer counts and nothing is spent."
     )
     proposer = await member_user_id(ctx, p.proposer_id)

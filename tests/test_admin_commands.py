@@ -28,10 +28,10 @@ async def test_roles_and_teams_are_set_by_admins(chat: Chat, db: Database) -> No
     assert refused.error and "Only admins" in refused.text
     assert not (await chat.say("U_ADMIN", 'team create "Tier 2" --channel C42')).error
     added = await chat.say("U_ADMIN", 'team add "tier 2" U2 --lead yes')
-    assert added.text == "u2 is in Tier 2 as its lead."
+    assert added.text == "<@U2> is in Tier 2 as its lead."
     await chat.say("U_ADMIN", 'team add "tier 2" U3')
     teams = await chat.say("U1", "team list")
-    assert teams.fields == [("Tier 2", "u2 (lead), u3")]
+    assert teams.fields == [("Tier 2", "<@U2> (lead), <@U3>")]
     last_admin = await chat.say("U_ADMIN", "role U_ADMIN agent")
     assert last_admin.error and "last admin" in last_admin.text
     bad_role = await chat.say("U_ADMIN", "role U1 boss")

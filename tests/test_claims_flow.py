@@ -27,7 +27,7 @@ async def test_claim_handoff_accept_and_history(chat: Chat, db: Database, clock:
     added = await chat.say("U_LEAD", 'customer add "Acme Corp" --tier premium --external-id crm-1')
     assert not added.error, added.text
     claimed = await chat.say("U1", 'claim "acme corp"')
-    assert "u1 now owns Acme Corp" in claimed.text and not claimed.ephemeral
+    assert "<@U1> now owns Acme Corp" in claimed.text and not claimed.ephemeral
     clock.advance(hours=1)
 
     offer = await chat.say("U1", 'handoff "Acme Corp" <@U2> customer needs a German speaker')
@@ -54,7 +54,7 @@ async def test_claim_handoff_accept_and_history(chat: Chat, db: Database, clock:
     assert "u2 accepted it from u1" in lines[2]
 
     who = await chat.say("U3", "whoowns acme corp")
-    assert who.text == "u2 owns Acme Corp." and ("Re-assigns", "1") in who.fields
+    assert who.text == "<@U2> owns Acme Corp." and ("Re-assigns", "1") in who.fields
 
 
 async def test_decline_keeps_owner_and_needs_reason(chat: Chat, db: Database) -> None:

@@ -101,20 +101,20 @@ def test_the_readme_quick_start_works_as_printed(tmp_path: Path) -> None:
         outputs.append(done.stdout)
     assert "Added Acme Corp (premium)" in outputs[-1], outputs[-1]
     assert "Ana now owns Acme Corp." in outputs[-1]
-    assert "Handoff of Acme Corp to Sam requested" in outputs[-1], outputs[-1]
+    assert "Handoff of Acme Corp to @Sam requested" in outputs[-1], outputs[-1]
     assert "`./ownerbot chat --as U2 --name Sam` shows Sam the offer" in quick_start
     sam = run(["chat", "--as", "U2", "--name", "Sam"], tmp_path, stdin="accept\nhistory acme corp\n")
-    assert "Ana wants to hand Acme Corp over to you" in sam.stdout  # the offer waiting in his inbox
+    assert "@Ana wants to hand Acme Corp over to you" in sam.stdout  # the offer waiting in his inbox
     assert "You now own Acme Corp." in sam.stdout
     assert "Sam accepted it from Ana: she speaks German with their CTO (via console)" in sam.stdout
 
     # A withdrawal, typed as printed; Ana's inbox has it and the audit trail keeps it.
     withdraw = next(b for b in blocks if b.startswith("handoff Acme Corp @Ana"))
     sam = run(["chat", "--as", "U2", "--name", "Sam"], tmp_path, stdin=withdraw)
-    assert "Handoff of Acme Corp to Ana requested" in sam.stdout, sam.stdout
-    assert "Withdrew the handoff of Acme Corp to Ana; Sam still owns it." in sam.stdout
+    assert "Handoff of Acme Corp to @Ana requested" in sam.stdout, sam.stdout
+    assert "Withdrew the handoff of Acme Corp to @Ana; @Sam still owns it." in sam.stdout
     ana = run(["chat", "--as", "U1", "--name", "Ana"], tmp_path, stdin="history acme corp\n")
-    assert "📬 Sam withdrew the handoff of Acme Corp to Ana; there is nothing to answer." in ana.stdout
+    assert "📬 @Sam withdrew the handoff of Acme Corp to @Ana; there is nothing to answer." in ana.stdout
     assert "Sam withdrew the offer to Ana: she ran their onboarding last year (via console)" in ana.stdout
 
     # The CSV import and the re-import, as printed, with the output the README promises.

@@ -101,7 +101,7 @@ async def test_customers_by_external_id_in_any_case_and_names_in_any_script(desk
     assert (await parse(db, "idea 株式会社テスト 請求書をPDFで"))["text"] == "請求書をPDFで"
     assert (await parse(db, "handoff müller gmbh @u2 spricht Deutsch mit dem CTO"))["customer"] == ("Müller GmbH")
     offer = await desk.say("U_LEAD", "reassign 🚀 Rocket <@U4|Sam Jones> launch needs a night owl")
-    assert not offer.error and offer.text == "🚀 Rocket now belongs to Sam Jones.", offer.text
+    assert not offer.error and offer.text == "🚀 Rocket now belongs to <@U4>.", offer.text
 
 
 async def test_did_you_mean_on_a_typo_and_on_a_prefix(desk: Chat, db: Database) -> None:

@@ -29,11 +29,16 @@ async def test_many_agents_claim_one_customer_at_once(chat: Chat, db: Database) 
         owner = await session.scalar(
             select(Member.display_name).join(Customer, Customer.owner_id == Member.id).where(Customer.name == "Acme")
         )
+        owner_id = await session.scalar(
+            select(Member.platform_user_id)
+            .join(Customer, Customer.owner_id == Member.id)
+            .where(Customer.name == "Acme")
+        )
         claims = await session.scalar(
             select(func.count()).select_from(OwnershipEvent).where(OwnershipEvent.kind == EventKind.CLAIM)
         )
     assert claims == 1
-    assert winners[0].text.startswith(f"{owner} now owns")
+    assert winners[0].text.startswith(f"<@{owner_id}> now owns")
     assert all(owner in r.text for r in losers)
 
 

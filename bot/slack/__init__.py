@@ -44,6 +44,7 @@ def register(app: web.Application, runtime: Runtime, settings: SlackSettings) ->
         api_url=settings.slack_api_url,
         bot_token=None if settings.oauth else settings.bot_token,
         timing=RetryTiming.of(settings),
+        sessions=runtime.sessions,
     )
     face = SlackFace(handlers=runtime.handlers, sessions=runtime.sessions, clock=runtime.clock, notifier=notifier)
     bolt = build_bolt_app(face, settings, runtime.engine, notifier.timing)

@@ -24,7 +24,7 @@ from bot.settings import SlackSettings
 from db.clock import Clock
 from handlers import Handlers, Reply
 
-from . import dedupe, members, render, respond, translate
+from . import channels, dedupe, grid, members, render, respond, translate, uninstall
 from .notifier import RetryTiming, SlackNotifier, web_client
 from .translate import Where
 
@@ -33,7 +33,17 @@ log = logging.getLogger(__name__)
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 SLASH_COMMANDS = ("claim", "handoff", "release", "whoowns", "mine", "ownerbot")
-BOT_SCOPES = ["commands", "chat:write", "im:write", "im:history", "app_mentions:read", "users:read"]
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "chat:write.public",  # post vote cards in a team's public channel without being invited
+    "channels:read",  # resolve `#wow` and check a typed channel
+    "groups:read",  # the same for private channels the bot was invited to
+    "im:write",
+    "im:history",
+    "app_mentions:read",
+    "users:read",
+]
 SUBMIT_BUDGET = 2.0  # seconds a modal submit may take before we ack and answer afterwards
 COMMAND_RE = re.compile(r"^/(" + "|".join(SLASH_COMMANDS) + r")$")
 ACTION_RE = re.compile(r"^ownerbot\.")
@@ -93,6 +103,10 @@ class SlackFace:
         self, client: AsyncWebClient, text: str, where: Where, fallback_name: str = "", workspace_name: str = ""
     ) -> Reply:
         profile = await self._invoker(client, where.team_id, where.user_id, fallback_name)
+        try:
+            text = await channels.resolve_typed_channels(client, text)
+        except channels.ChannelUnusable as unusable:
+            return Reply(str(unusable), error=True)
         await members.introduce_mentioned(
             self.sessions, client, team_id=where.team_id, text=text, now=self.clock(), admins=self.handlers.admins
         )
@@ -106,9 +120,19 @@ class SlackFace:
         value: str,
         typed: str | None = None,
         fallback_name: str = "",
+        picked: str | None = None,
     ) -> Reply:
         profile = await self._invoker(client, where.team_id, where.user_id, fallback_name)
-        return await self.handlers.action(translate.action_invocation(where, action_id, value, typed, profile))
+        if picked:  # someone picked in a users_select may never have used ownerbot: introduce them first
+            await members.introduce_mentioned(
+                self.sessions,
+                client,
+                team_id=where.team_id,
+                text=f"<@{picked}>",
+                now=self.clock(),
+                admins=self.handlers.admins,
+            )
+        return await self.handlers.action(translate.action_invocation(where, action_id, value, typed, profile, picked))
 
     # -- listeners ----------------------------------------------------------------------------------------
 
@@ -128,6 +152,7 @@ class SlackFace:
                 workspace_name=str(body.get("team_domain", "")),
             )
             await respond.deliver(client, self.notifier, reply, where)
+            await grid.remember(self.sessions, team_id=where.team_id, enterprise_id=grid.enterprise_of(body))
 
     async def on_action(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
@@ -162,7 +187,13 @@ class SlackFace:
             typed = render.prompt_answer(view)
             task = asyncio.ensure_future(
                 self.run_action(
-                    client, where, context.action_id, context.value, typed, fallback_name=body["user"].get("name", "")
+                    client,
+                    where,
+                    context.action_id,
+                    context.value,
+                    typed,
+                    fallback_name=body["user"].get("name", ""),
+                    picked=render.picked_person(view),
                 )
             )
             done, _ = await asyncio.wait({task}, timeout=SUBMIT_BUDGET)
@@ -189,6 +220,7 @@ class SlackFace:
             where = translate.message_where(body, event)
             reply = await self.run_command(client, translate.message_text(event, bot_user), where)
             await respond.deliver(client, self.notifier, reply, where)
+            await grid.remember(self.sessions, team_id=where.team_id, enterprise_id=grid.enterprise_of(body))
 
     async def on_home_opened(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
         async with self.work:
@@ -202,6 +234,16 @@ class SlackFace:
                 await members.refresh_known(
                     self.sessions, team_id=translate.team_of(body), user=event.get("user") or {}, now=self.clock()
                 )
+
+    async def on_app_uninstalled(self, body: dict[str, Any]) -> None:
+        async with self.work:
+            if await self._first_delivery(body):
+                await uninstall.forget_workspace(self.sessions, self.notifier.installation_store, body)
+
+    async def on_tokens_revoked(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        async with self.work:
+            if await self._first_delivery(body):
+                await uninstall.forget_tokens(self.sessions, self.notifier.installation_store, body, event)
 
     async def _first_request(self, body: dict[str, Any], request: AsyncBoltRequest) -> bool:
         """A slash command or interaction seen for the first time (a replay is acknowledged and ignored)."""
@@ -267,4 +309,6 @@ def build_bolt_app(face: SlackFace, settings: SlackSettings, engine: AsyncEngine
     bolt.event("app_mention")(face.on_message_event)
     bolt.event("message")(face.on_message_event)
     bolt.event("user_change")(face.on_user_change)
+    bolt.event("app_uninstalled")(face.on_app_uninstalled)
+    bolt.event("tokens_revoked")(face.on_tokens_revoked)
     return bolt

@@ -23,13 +23,14 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import SlackSettings
 from db.models import Platform
 from handlers import Reply
 from handlers.ports import DeliveryFailed, MessageRef
 
-from . import render
+from . import grid, render
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +233,9 @@ class SlackNotifier:
         bot_token: str | None = None,
         installation_store: AsyncInstallationStore | None = None,
         timing: RetryTiming | None = None,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
+        self.sessions = sessions  # where a Grid workspace's organization is kept (bot.slack.grid)
         self.api_url = api_url
         self.bot_token = bot_token
         self.installation_store = installation_store
@@ -243,7 +246,7 @@ class SlackNotifier:
         if self._single is not None:
             return self._single
         if self.installation_store is not None:
-            bot = await self.installation_store.async_find_bot(enterprise_id=None, team_id=workspace)
+            bot = await grid.find_bot(self.installation_store, self.sessions, workspace)
             if bot is not None and bot.bot_token:
                 return web_client(self.api_url, bot.bot_token, timing=self.timing)
         raise DeliveryFailed(f"ownerbot is not installed in Slack workspace {workspace}", permanent=True)

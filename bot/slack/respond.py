@@ -53,7 +53,8 @@ async def answer(client: AsyncWebClient, notifier: SlackNotifier, reply: Reply, 
             thread_ts = where.thread_ts if where.thread_ts and not reply.ephemeral else None
             await client.chat_postMessage(channel=where.channel_id, thread_ts=thread_ts, **body)
         elif where.channel_id and not where.home:
-            await client.chat_postEphemeral(channel=where.channel_id, user=where.user_id, **body)
+            thread_ts = where.thread_ts if where.in_thread else None
+            await client.chat_postEphemeral(channel=where.channel_id, user=where.user_id, thread_ts=thread_ts, **body)
         elif not where.home or reply.error:
             await notifier.send_direct(workspace=where.team_id, user_id=where.user_id, reply=reply, client=client)
     except (TimeoutError, SlackApiError, DeliveryFailed, OSError) as error:

@@ -27,6 +27,7 @@ class Where:
     trigger_id: str | None = None
     message_ts: str | None = None  # the message a button was on
     thread_ts: str | None = None
+    in_thread: bool = False  # the mention was a reply in a thread: even an ephemeral answer belongs there
     direct: bool = False  # a DM with the bot: reply in the conversation, not ephemerally
     home: bool = False  # the App Home tab: refresh it after the action
 
@@ -113,6 +114,7 @@ def message_where(body: dict[str, Any], event: dict[str, Any]) -> Where:
         user_id=event["user"],
         channel_id=event.get("channel"),
         thread_ts=None if direct else (event.get("thread_ts") or event.get("ts")),
+        in_thread=bool(event.get("thread_ts")) and not direct,
         direct=direct,
     )
 
@@ -134,7 +136,7 @@ def invocation(text: str, where: Where, profile: Profile, workspace_name: str = 
 
 
 def action_invocation(
-    where: Where, action_id: str, value: str, typed: str | None, profile: Profile
+    where: Where, action_id: str, value: str, typed: str | None, profile: Profile, picked: str | None = None
 ) -> ActionInvocation:
     return ActionInvocation(
         platform=Platform.SLACK,
@@ -143,6 +145,7 @@ def action_invocation(
         action_id=render.action_id_of(action_id),
         value=value,
         input=typed,
+        picked_user=picked,
         user_name=profile.name,
         channel_id=where.channel_id,
         time_zone=profile.time_zone,

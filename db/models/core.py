@@ -93,6 +93,9 @@ class Workspace(Base):
     platform: Mapped[Platform] = mapped_column(str_enum(Platform, 16))
     external_id: Mapped[str] = mapped_column(String(128))
     name: Mapped[str] = mapped_column(String(200), default="")
+    # Slack Enterprise Grid: the organization the workspace belongs to, as its requests say (an org-wide
+    # install's token is found by it); None elsewhere.
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
 
 

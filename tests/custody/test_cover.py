@@ -32,14 +32,14 @@ async def test_away_with_cover_hands_customers_over_and_gives_them_back(desk: De
     await desk.ticket("Globex", tier="premium")
     away = await desk.chat.say("U1", "away on --cover <@U3>")
     assert not away.error, away.text
-    assert "u3 covers u1's 2 customer(s)" in away.text
+    assert "<@U3> covers <@U1>'s 2 customer(s)" in away.text
     [told] = away.notices
     assert told.to_user_id == "U3" and "Acme Corp, Globex" in told.reply.text
     assert [c.kind for c in await _open(desk)] == [CustodyKind.AWAY_COVER] * 2
 
     await desk.customer("Initech", owner="U2")
     offered = await desk.chat.say("U2", "handoff Initech <@U1> u1 knows their integration best")
-    assert not offered.error and "u1 is away; u3 covers for them" in offered.text
+    assert not offered.error and "<@U1> is away; <@U3> covers for them" in offered.text
     await desk.customer("Hooli", owner="U2")
     to_someone_here = await desk.chat.say("U2", "handoff Hooli <@U3> u3 knows their integration best")
     assert not to_someone_here.error and "is away" not in to_someone_here.text
@@ -87,7 +87,7 @@ async def test_cover_end_and_default_cover_is_the_delegate(desk: Desk) -> None:
     await desk.ticket("Acme Corp")
     assert not (await desk.chat.say("U1", "delegate <@U2>")).error
     arranged = await desk.chat.say("U_ADMIN", "cover <@U1>")
-    assert not arranged.error and arranged.text.startswith("u2 covers u1's 1 customer(s)"), arranged.text
+    assert not arranged.error and arranged.text.startswith("<@U2> covers <@U1>'s 1 customer(s)"), arranged.text
     assert (await desk.chat.say("U3", "cover end <@U1>")).error
     ended = await desk.chat.say("U_LEAD", "cover end <@U1>")
     assert not ended.error and "1 customer(s) are with them again" in ended.text

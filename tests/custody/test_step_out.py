@@ -51,7 +51,7 @@ async def test_step_out_moves_nudges_to_the_lead_and_returns_by_itself(desk: Des
 
     reply = await desk.chat.say("U1", "stepout Acme Corp the customer keeps insulting me on the phone")
     assert not reply.error, reply.text
-    assert "u_lead looks after it" in reply.text and "u1 stays the owner" in reply.text
+    assert "<@U_LEAD> looks after it" in reply.text and "<@U1> stays the owner" in reply.text
     [told] = reply.notices
     assert told.to_user_id == "U_LEAD" and "stepped out of Acme Corp" in told.reply.text
     custody = await _custody(desk)

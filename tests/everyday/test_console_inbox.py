@@ -24,17 +24,17 @@ async def test_only_new_messages_show_and_older_ones_on_request(console: Console
     await console("U2", "Sam", [])
     await console("U1", "Ana", ['customer add "Acme Corp"', "claim acme corp", "handoff acme corp @Sam she knows it"])
     first = await console("U2", "Sam", [])
-    assert "📬 Ana wants to hand Acme Corp over to you." in first
+    assert "📬 @Ana wants to hand Acme Corp over to you." in first
     again = await console("U2", "Sam", ["inbox"])  # a restart: the offer was read, so it is not shown again
     assert "wants to hand" not in again
     assert "Nothing new since you last looked." in again
     older = await console("U2", "Sam", ["inbox older", "inbox older 1", "inbox sideways"])
-    assert older.count("📬 Ana wants to hand Acme Corp over to you.") == 2
+    assert older.count("📬 @Ana wants to hand Acme Corp over to you.") == 2
     assert "[Accept: /accept 1]" in older
     assert "! Type `inbox` for what is new, or `inbox older [N]`" in older
     await console("U1", "Ana", ["handoff withdraw acme corp"])
     later = await console("U2", "Sam", [])
-    assert "📬 Ana withdrew the handoff of Acme Corp to Sam" in later and "wants to hand" not in later
+    assert "📬 @Ana withdrew the handoff of Acme Corp to @Sam" in later and "wants to hand" not in later
     async with db.sessions() as session:
         seen = (await session.execute(select(ConsoleReadMarker.box, ConsoleReadMarker.seen))).all()
     assert ("user-U2", 2) in seen

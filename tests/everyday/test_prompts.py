@@ -26,7 +26,7 @@ async def test_retyping_the_command_is_refused_and_the_prompt_stays_open(console
     )
     assert "! that looks like a command; type the reason, or `cancel`" in ana
     assert ana.count("? Why should Sam take Acme Corp?") == 2  # asked again after the refusal
-    assert "Handoff of Acme Corp to Sam requested" in ana
+    assert "Handoff of Acme Corp to @Sam requested" in ana
     assert await handoffs(db) == ["she speaks German with their CTO"]
 
 

@@ -115,7 +115,8 @@ async def test_delivery_reminders_once_a_day_until_delivered(
     reminders = [r for r in posts(inbox, "user-U1") if r["reply"]["text"].startswith("Reminder")]
     assert len(reminders) == 1
     assert reminders[0]["reply"]["text"] == (
-        f"Reminder: gesture #{pid} for Acme was approved on 2026-11-23 11:00 UTC and waits for you."
+        f"Reminder: gesture #{pid} for Acme was approved on "
+        "<!date^1795431600^{date_short_pretty} {time}|2026-11-23 11:00 UTC> and waits for you."
     )
     assert button_ids(reminders[0]["reply"]) == [ActionId.GESTURE_DELIVERED]
 
@@ -163,7 +164,7 @@ async def test_reassign_delivery_and_digest_and_history(
     await tick(db, inbox, clock)
 
     handed = await team_chat.say("U1", f"wow assign {pid} <@U3>")
-    assert not handed.error and "u3 delivers gesture" in handed.text
+    assert not handed.error and "<@U3> delivers gesture" in handed.text
     [assigned] = posts(inbox, "user-U3")
     assert assigned["reply"]["text"] == f"You were asked to deliver gesture #{pid} for Acme."
 

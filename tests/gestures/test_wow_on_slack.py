@@ -5,6 +5,7 @@ checked afterwards. Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -149,6 +150,13 @@ async def test_over_budget_needs_a_lead_button_then_delivered_on_slack(slack: Sl
     assert "a lead must confirm it" in outcome["text"]
     asked = slack.fake.dms_to("U_LEAD")
     assert asked and buttons_of(asked[-1])["Confirm over budget"] == (ActionId.GESTURE_CONFIRM_OVER_BUDGET, "1")
+    blocks = asked[-1]["blocks"]
+    lead_buttons = [
+        e for b in (json.loads(blocks) if isinstance(blocks, str) else blocks) for e in b.get("elements", [])
+    ]
+    dialogs = {e["text"]["text"]: e["confirm"] for e in lead_buttons if e.get("type") == "button"}
+    assert "over the team's monthly budget" in dialogs["Confirm over budget"]["text"]["text"]
+    assert dialogs["Decline"]["style"] == "danger" and dialogs["Decline"]["deny"]["text"] == "Cancel"
     _, key = await slack.click("U1", ActionId.GESTURE_CONFIRM_OVER_BUDGET, "1", channel=CHANNEL, message=message)
     assert (await rows(db, GestureProposal))[0].status == GestureStatus.AWAITING_LEAD
     assert key is not None and any(

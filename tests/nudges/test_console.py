@@ -84,8 +84,8 @@ async def test_console_handoff_asks_for_a_missing_reason_and_the_receiver_finds_
         ],
     )
     assert "Why should Sam take Acme Corp?" in ana
-    assert "Handoff of Acme Corp to Sam requested" in ana
+    assert "Handoff of Acme Corp to @Sam requested" in ana
     sam = await session("U2", "Sam", ["/accept 1", "history acme corp"])
-    assert "📬 Ana wants to hand Acme Corp over to you." in sam and "[Accept: /accept 1]" in sam
+    assert "📬 @Ana wants to hand Acme Corp over to you." in sam and "[Accept: /accept 1]" in sam
     assert "You now own Acme Corp." in sam
     assert "Sam accepted it from Ana: she speaks German with their CTO (via console)" in sam

@@ -40,7 +40,7 @@ async def test_lead_gets_one_digest_at_the_start_of_their_day(desk: Desk) -> Non
     assert [r for r in desk.got("U_LEAD") if "digest for Tuesday" in r["reply"]["text"]] == []
     await desk.tick(minutes=1)  # 08:00 in Berlin
     [digest] = [r for r in desk.got("U_LEAD") if "digest for Tuesday" in r["reply"]["text"]]
-    assert digest["reply"]["text"] == "Good morning u_lead: the Support digest for Tuesday 24 November."
+    assert digest["reply"]["text"] == "Good morning <@U_LEAD>: the Support digest for Tuesday 24 November."
     got = fields(digest)
     assert got["Stale tickets"].count("#") == 10 and "Quiet" not in got["Stale tickets"]
     assert got["Service-level breaches"].startswith(
@@ -49,10 +49,10 @@ async def test_lead_gets_one_digest_at_the_start_of_their_day(desk: Desk) -> Non
     assert "Sad Corp (billed twice)" in got["Unhappy customers"]
     assert got["Unowned customers"] == "Nobody Inc"
     assert "customer Potato (4 moves)" in got["Hot potatoes"]
-    assert got["u1"].startswith("7 customer(s), 7 open ticket(s), 7 overdue")
-    assert "far above the team median of 3" in got["u1"]
-    assert got["u2"] == "4 customer(s), 3 open ticket(s), 3 overdue"  # Potato ended with u2
-    assert "far above" not in got["u2"] and got["u3"] == "1 customer(s), 1 open ticket(s), 0 overdue"
+    assert got["<@U1>"].startswith("7 customer(s), 7 open ticket(s), 7 overdue")
+    assert "far above the team median of 3" in got["<@U1>"]
+    assert got["<@U2>"] == "4 customer(s), 3 open ticket(s), 3 overdue"  # Potato ended with u2
+    assert "far above" not in got["<@U2>"] and got["<@U3>"] == "1 customer(s), 1 open ticket(s), 0 overdue"
 
     await desk.tick(hours=3)
     assert len([r for r in desk.got("U_LEAD") if "digest for" in r["reply"]["text"]]) == 2  # Monday's and today's

@@ -17,6 +17,7 @@ from app import JOBS
 from db.models import (
     DeliveryStatus,
     HandoffRequest,
+    Member,
     NudgeDelivery,
     NudgeEpisode,
     NudgeKind,
@@ -140,7 +141,7 @@ async def test_stale_ticket_dm_with_buttons_snooze_then_remind_then_done(desk: D
     assert desk.slack.fake.called("conversations.open")[-1]["users"] == "U1"
     assert f"Ticket #{ticket} (Acme: Export times out) has had no update" in nudge["text"]
     shown = text_of(nudge)
-    assert "owner: Uma" in shown and "premium" in shown
+    assert "owner: <@U1>" in shown and "premium" in shown
     buttons = buttons_of(nudge)
     assert list(buttons) == LABELS
     assert {label: buttons[label][1] for label in LABELS[1:4]} == {
@@ -157,7 +158,7 @@ async def test_stale_ticket_dm_with_buttons_snooze_then_remind_then_done(desk: D
     )
 
     said = await desk.click("U1", nudge, "Snooze 1h")
-    assert "Snoozed until 2026-11-23 13:00 UTC" in said
+    assert "Snoozed until <!date^1795438800^{date_short_pretty} {time}|2026-11-23 13:00 UTC>" in said  # reader's zone
     assert (await desk.episode()).snoozed_until == datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
 
     await desk.tick(minutes=30)  # 12:30: the lead would have heard without the snooze
@@ -205,7 +206,9 @@ async def test_hand_off_button_opens_the_reason_prompt_and_offers_the_customer(d
     action_id, value = buttons_of(nudge)["Hand off"]
     await desk.slack.click("U1", action_id, value, channel="DU1", message=nudge)
     modal = desk.slack.last_modal()
-    assert modal["title"]["text"] == "Hand off" and "the reason they should take Acme" in text_of(modal)
+    assert modal["title"]["text"] == "Hand off" and "Who should take it?" in text_of(modal)
+    [picker] = [b for b in modal["blocks"] if b["element"]["type"] == "users_select"]
+    assert picker["optional"] is True  # a typed `@person reason` works too
 
     response = await desk.slack.submit("U1", modal, "<@U2>")  # no reason: refused on the field, nothing changes
     assert response.status == 200 and "errors" in json.loads(await response.text())
@@ -219,6 +222,38 @@ async def test_hand_off_button_opens_the_reason_prompt_and_offers_the_customer(d
     assert "German speaker" in offer.reason
     told = desk.dms("U2")
     assert told and "Acme" in told[-1]["text"] and "Accept" in buttons_of(told[-1])
+
+
+async def test_hand_off_picks_the_person_in_a_users_select_and_mentions_stay_mentions(desk: Desk) -> None:
+    await desk.stale_ticket()
+    await desk.tick(hours=4)
+    [nudge] = desk.nudges("U1")
+    action_id, value = buttons_of(nudge)["Hand off"]
+    await desk.slack.click("U1", action_id, value, channel="DU1", message=nudge)
+    modal = desk.slack.last_modal()
+    # Kim (U3) never used ownerbot: picked, she is introduced (users.info) and offered the customer.
+    response = await desk.slack.submit("U1", modal, "she speaks *Japanese*; <@U2|sam> agrees", picked="U3")
+    assert response.status == 200 and "errors" not in await response.text()
+    async with desk.db.sessions() as session:
+        [offer] = (await session.execute(select(HandoffRequest))).scalars().all()
+        kim = await session.get(Member, offer.to_member_id)
+    assert kim is not None and kim.platform_user_id == "U3" and offer.reason.startswith("she speaks")
+    [told] = desk.dms("U3")
+    shown = text_of(told)
+    assert "<@U1> wants to hand Acme" in shown  # the offerer as a real mention
+    assert "<@U2> agrees" in shown and "&lt;@U2" not in shown  # the reason's mention reaches Kim as a mention
+    assert "*Japanese*" not in shown and "<!date^00000000^{_}|*>Japanese<!date^00000000^{_}|*>" in shown
+
+
+async def test_hand_off_picked_without_a_reason_is_refused_on_the_form(desk: Desk) -> None:
+    await desk.stale_ticket()
+    await desk.tick(hours=4)
+    [nudge] = desk.nudges("U1")
+    await desk.slack.click("U1", *buttons_of(nudge)["Hand off"], channel="DU1", message=nudge)
+    response = await desk.slack.submit("U1", desk.slack.last_modal(), "", picked="U2")
+    assert "errors" in json.loads(await response.text())
+    async with desk.db.sessions() as session:
+        assert (await session.execute(select(HandoffRequest))).scalars().all() == []
 
 
 async def test_a_slack_429_is_retried_on_a_later_tick_and_sent_once(desk: Desk) -> None:

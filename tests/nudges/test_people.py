@@ -70,7 +70,7 @@ async def test_urgent_premium_breach_ignores_working_hours_others_wait(desk: Des
 async def test_away_owner_nudges_go_to_the_delegate_or_the_lead_at_once(desk: Desk) -> None:
     assert not (await desk.chat.say("U1", "delegate U2")).error
     away = await desk.chat.say("U1", "away on")
-    assert "go to u2" in away.text
+    assert "go to <@U2>" in away.text
     assert not (await desk.chat.say("U3", "away on")).error  # no delegate: the lead
     await desk.ticket("Acme", tier="premium", owner="U1")
     await desk.ticket("Globex", tier="premium", owner="U3")
@@ -99,11 +99,15 @@ async def test_snooze_reminds_later_and_cannot_hold_the_escalation_past_the_limi
     [globex] = desk.got("U2", "no update")
 
     short = await desk.chat.click("U2", *button(globex, "Snooze 1h"))  # within the 60 min limit
-    assert "Snoozed until 2026-11-23 15:00 UTC" in short.text
-    assert "not done by 2026-11-23 15:00 UTC" in short.text and "can't hold" not in short.text
+    assert "Snoozed until <!date^1795446000^{date_short_pretty} {time}|2026-11-23 15:00 UTC>" in short.text
+    assert (
+        "not done by <!date^1795446000^{date_short_pretty} {time}|2026-11-23 15:00 UTC>" in short.text
+        and "can't hold" not in short.text
+    )
     long = await desk.chat.click("U1", *button(acme, "Snooze 4h"))  # far beyond the limit
-    assert "Snoozed until 2026-11-23 18:00 UTC" in long.text
-    assert "not done by 2026-11-23 15:30 UTC" in long.text and "can't hold that back" in long.text
+    assert "Snoozed until <!date^1795456800^{date_short_pretty} {time}|2026-11-23 18:00 UTC>" in long.text
+    assert "not done by <!date^1795447800^{date_short_pretty} {time}|2026-11-23 15:30 UTC>" in long.text
+    assert "can't hold that back" in long.text
 
     def lead_heard() -> list[str]:
         return sorted(r["reply"]["text"].split(" (")[1].split(":")[0] for r in desk.got("U_LEAD", "no update"))
@@ -121,7 +125,10 @@ async def test_snooze_reminds_later_and_cannot_hold_the_escalation_past_the_limi
     assert len(desk.got("U1", "no update")) == 2
 
     by_keyboard = await desk.chat.say("U1", f"snooze {button(acme, 'Done')[1]} morning")
-    assert not by_keyboard.error and "Snoozed until 2026-11-25 09:00 UTC" in by_keyboard.text
+    assert (
+        not by_keyboard.error
+        and "Snoozed until <!date^1795597200^{date_short_pretty} {time}|2026-11-25 09:00 UTC>" in by_keyboard.text
+    )
     wrong = await desk.chat.say("U1", f"snooze {button(acme, 'Done')[1]} forever")
     assert wrong.error and '"forever" is not a snooze' in wrong.text
 

@@ -136,7 +136,7 @@ async def test_calendar_commands_refuse_bad_input_and_change_nothing(desk: Desk)
 async def test_away_until_ends_by_itself_and_a_handoff_to_someone_away_warns(desk: Desk) -> None:
     assert not (await desk.chat.say("U2", "delegate U3")).error
     away = await desk.chat.say("U2", "away until 2026-11-25")
-    assert "until Wed 25 Nov" in away.text and "u3" in away.text, away.text
+    assert "until Wed 25 Nov" in away.text and "<@U3>" in away.text, away.text
     await desk.customer("Acme", owner="U1")
     offered = await desk.chat.say("U1", "handoff acme U2 she speaks German with their CTO")
     assert not offered.error and "u2 is away until Wed 25 Nov" in offered.text and "u3" in offered.text

@@ -16,7 +16,7 @@ from ..conftest import Database
 from ..slack.conftest import text_of
 from .conftest import Server, TrappingSlack
 
-OFFER = "Uma wants to hand Acme over to you."
+OFFER = "<@U1> wants to hand Acme over to you."
 
 
 async def offer_handed_over(server: Server) -> None:
@@ -26,7 +26,7 @@ async def offer_handed_over(server: Server) -> None:
     assert "Added" in text_of((await server.command("U_LEAD", "/ownerbot", 'customer add "Acme"'))[0])
     await server.command("U1", "/claim", "acme")
     [answer] = await server.command("U1", "/handoff", "acme <@U2|sam> they speak German with the customer")
-    assert "Handoff of Acme to Sam requested." in text_of(answer)  # committed, and answered at once
+    assert "Handoff of Acme to <@U2> requested." in text_of(answer)  # committed, and answered at once
 
 
 def offers(fake: TrappingSlack) -> list[str]:

@@ -22,7 +22,7 @@ from ..slack.conftest import (  # noqa: F401  (fixtures)
     text_of,
 )
 
-OFFER = "Uma wants to hand Acme over to you."
+OFFER = "<@U1> wants to hand Acme over to you."
 
 
 async def handoff(slack: SlackDriver) -> str:
@@ -30,7 +30,7 @@ async def handoff(slack: SlackDriver) -> str:
     await slack.command("U1", "/claim", "acme")
     _, key = await slack.command("U1", "/handoff", "acme <@U2|sam> they speak German with the customer")
     [said] = slack.fake.posts_to(key)
-    assert "Handoff of Acme to Sam requested." in text_of(said)  # the invoker's answer: at once, whatever happens
+    assert "Handoff of Acme to <@U2> requested." in text_of(said)  # the invoker's answer: at once, whatever happens
     return key
 
 

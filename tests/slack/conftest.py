@@ -58,6 +58,28 @@ PEOPLE = {
     "U9": ("T7", "Nina", "UTC"),
 }
 
+# The workspace's channels as Slack knows them: id -> (name, private, the bot is a member, archived).
+CHANNELS = {
+    "C1": ("support", False, True, False),
+    "C0OLD": ("old-wins", False, False, True),
+    "C0WOW": ("wow", False, False, False),
+    "G0VIP": ("vip-desk", True, True, False),
+    "G0HUSH": ("hush", True, False, False),
+}
+
+
+def channel_json(channel_id: str) -> dict[str, Any]:
+    name, private, member, archived = CHANNELS[channel_id]
+    return {
+        "id": channel_id,
+        "name": name,
+        "is_channel": not private,
+        "is_group": False,
+        "is_private": private,
+        "is_member": member,
+        "is_archived": archived,
+    }
+
 
 @dataclass
 class Call:
@@ -174,6 +196,20 @@ class FakeSlack:
                     "is_admin": False,
                     "profile": {"display_name": name, "real_name": f"{name} Real", "team": team},
                 },
+            }
+        if method == "conversations.info":  # like Slack: ids only, and private channels only to their members
+            found = CHANNELS.get(str(args.get("channel", "")))
+            if found is None or (found[1] and not found[2]):
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": channel_json(str(args["channel"]))}
+        if method == "conversations.list":  # two pages, to show the cursor is followed
+            visible = [c for c, (_n, private, member, _a) in CHANNELS.items() if member or not private]
+            first = not args.get("cursor")
+            page = visible[:2] if first else visible[2:]
+            return {
+                "ok": True,
+                "channels": [channel_json(c) for c in page],
+                "response_metadata": {"next_cursor": "page2" if first else ""},
             }
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": f"D{args['users']}"}}
@@ -309,12 +345,23 @@ class SlackDriver:
         return response
 
     async def command(
-        self, user: str, command: str, text: str = "", *, team: str = "T1", channel: str = "C1", **post: Any
+        self,
+        user: str,
+        command: str,
+        text: str = "",
+        *,
+        team: str = "T1",
+        channel: str = "C1",
+        enterprise: str | None = None,
+        **post: Any,
     ) -> tuple[web.Response, str]:
-        """A slash command; returns the HTTP response and the response_url key to read answers from."""
+        """A slash command; returns the HTTP response and the response_url key to read answers from.
+        `enterprise`: sent from a workspace of that Enterprise Grid org, which installed ownerbot org-wide."""
         key = f"cmd{next(self.keys)}"
+        grid = {"enterprise_id": enterprise, "enterprise_name": "Grid Org"} if enterprise else {}
         body = urlencode(
             {
+                **grid,
                 "token": "legacy-verification-token",
                 "team_id": team,
                 "team_domain": team.lower(),
@@ -325,7 +372,7 @@ class SlackDriver:
                 "command": command,
                 "text": text,
                 "api_app_id": "A0OWNERBOT",
-                "is_enterprise_install": "false",
+                "is_enterprise_install": "true" if enterprise else "false",
                 "response_url": self.fake.response_url(key),
                 "trigger_id": f"trigger.{next(self.triggers)}",
             }
@@ -386,9 +433,20 @@ class SlackDriver:
             payload["response_url"] = self.fake.response_url(key or "")
         return await self.interact(payload, drain=drain), key
 
-    async def submit(self, user: str, view: dict[str, Any], typed: str, *, team: str = "T1") -> web.Response:
-        """Submit a modal Slack showed (the view ownerbot passed to views.open) with `typed` in its input."""
-        block = next(b for b in view["blocks"] if b["type"] == "input")
+    async def submit(
+        self, user: str, view: dict[str, Any], typed: str, *, team: str = "T1", picked: str | None = None
+    ) -> web.Response:
+        """Submit a modal Slack showed (the view ownerbot passed to views.open) with `typed` in its text input and,
+        when it has a users_select, `picked` chosen in it (None: left empty)."""
+        inputs = [b for b in view["blocks"] if b["type"] == "input"]
+        block = next(b for b in inputs if b["element"]["type"] == "plain_text_input")
+        values: dict[str, Any] = {
+            block["block_id"]: {block["element"]["action_id"]: {"type": "plain_text_input", "value": typed}}
+        }
+        for picker in (b for b in inputs if b["element"]["type"] == "users_select"):
+            values[picker["block_id"]] = {
+                picker["element"]["action_id"]: {"type": "users_select", "selected_user": picked}
+            }
         payload = {
             "type": "view_submission",
             "team": {"id": team, "domain": team.lower()},
@@ -401,11 +459,7 @@ class SlackDriver:
                 "id": "VMODAL",
                 "team_id": team,
                 "hash": "1700000000.abc",
-                "state": {
-                    "values": {
-                        block["block_id"]: {block["element"]["action_id"]: {"type": "plain_text_input", "value": typed}}
-                    }
-                },
+                "state": {"values": values},
             },
             "response_urls": [],
             "is_enterprise_install": False,

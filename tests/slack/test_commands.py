@@ -18,7 +18,7 @@ async def test_claim_is_one_slash_command_and_names_come_from_users_info(slack: 
     assert response.status == 200 and await response.text() == ""  # the ack: empty and immediate
     [answer] = slack.fake.posts_to(key)
     assert answer["response_type"] == "in_channel"
-    assert "Uma now owns Acme Corp." in text_of(answer) and "Uma now owns Acme Corp." in answer["text"]
+    assert "<@U1> now owns Acme Corp." in text_of(answer) and "<@U1> now owns Acme Corp." in answer["text"]
     assert await owner_of(db, "Acme Corp") == "U1"
     assert [c["user"] for c in slack.fake.called("users.info")] == ["U1"]
     async with db.sessions() as session:
@@ -27,7 +27,7 @@ async def test_claim_is_one_slash_command_and_names_come_from_users_info(slack: 
 
     _, key = await slack.command("U1", "/whoowns", "acme corp")
     [answer] = slack.fake.posts_to(key)
-    assert answer["response_type"] == "ephemeral" and "Uma owns Acme Corp." in text_of(answer)
+    assert answer["response_type"] == "ephemeral" and "<@U1> owns Acme Corp." in text_of(answer)
     assert len(slack.fake.called("users.info")) == 1  # a known member costs no users.info call
 
 
@@ -55,7 +55,7 @@ async def test_two_agents_claiming_at_once_leaves_exactly_one_owner(slack: Slack
     owner = await owner_of(db, "Initech")
     assert owner in agents
     owner_name = {"U1": "Uma", "U2": "Sam", "U3": "Kim", "U4": "Noor", "U5": "Ola", "U6": "Pat"}[owner]
-    assert f"{owner_name} now owns Initech." in text_of(winners[0])
+    assert f"<@{owner}> now owns Initech." in text_of(winners[0])
     assert all(f"Initech is already owned by {owner_name}" in text_of(a) for a in losers)
     async with db.sessions() as session:
         claims = await session.scalar(select(func.count()).select_from(OwnershipEvent))
@@ -71,7 +71,7 @@ async def test_the_ack_comes_before_the_slow_work(slack: SlackDriver, db: Databa
     slow.set()
     await slack.face.work.drain()
     assert await owner_of(db, "Acme") == "U1"
-    assert "Uma now owns Acme." in text_of(slack.fake.posts_to(key)[0])
+    assert "<@U1> now owns Acme." in text_of(slack.fake.posts_to(key)[0])
 
 
 async def test_handoff_of_an_unquoted_two_word_customer_before_a_mention(slack: SlackDriver, db: Database) -> None:
@@ -81,7 +81,7 @@ async def test_handoff_of_an_unquoted_two_word_customer_before_a_mention(slack: 
     _, key = await slack.command("U1", "/handoff", "Acme Corp <@U2|sam> customer prefers a German speaker")
     [answer] = slack.fake.posts_to(key)
     assert answer["response_type"] == "in_channel"
-    assert "Handoff of Acme Corp to Sam requested." in text_of(answer)
+    assert "Handoff of Acme Corp to <@U2> requested." in text_of(answer)
     async with db.sessions() as session:
         [offer] = (await session.execute(select(HandoffRequest))).scalars().all()
         customer = await session.get(Customer, offer.customer_id)
@@ -93,7 +93,7 @@ async def test_handoff_of_an_unquoted_two_word_customer_before_a_mention(slack: 
         "customer prefers a German speaker",
     )
     [dm] = slack.fake.dms_to("U2")
-    assert "Uma wants to hand Acme Corp over to you." in text_of(dm)
+    assert "<@U1> wants to hand Acme Corp over to you." in text_of(dm)
     assert "customer prefers a German speaker" in text_of(dm)
     assert await owner_of(db, "Acme Corp") == "U1"  # until Sam accepts
 

@@ -47,7 +47,7 @@ async def test_replayed_events_never_apply_twice(slack: SlackDriver, db: Databas
         kinds = [k.value for k in (await session.execute(select(OwnershipEvent.kind))).scalars()]
     assert kinds == ["claim", "handoff-requested"]
     answers = [c for c in slack.fake.called("chat.postMessage") if c["channel"] == "C1"]
-    assert len(answers) == 1 and "Handoff of Umbrella to Sam requested." in text_of(answers[0])
+    assert len(answers) == 1 and "Handoff of Umbrella to <@U2> requested." in text_of(answers[0])
     assert answers[0]["thread_ts"] == "1700000100.000100"  # answered in the mention's thread
     assert len(slack.fake.dms_to("U2")) == 1
     async with db.sessions() as session:  # one row for the event (slash commands have rows of their own)
@@ -57,7 +57,7 @@ async def test_replayed_events_never_apply_twice(slack: SlackDriver, db: Databas
     other = await slack.event(mention("U2", "whoowns umbrella", ts="1700000200.000200"), "Ev0WHO")
     assert other.status == 200
     [private] = slack.fake.called("chat.postEphemeral")
-    assert private["user"] == "U2" and "Uma owns Umbrella." in text_of(private)
+    assert private["user"] == "U2" and "<@U1> owns Umbrella." in text_of(private)
 
 
 async def test_direct_messages_are_commands_and_bot_messages_are_ignored(slack: SlackDriver, db: Database) -> None:
@@ -73,8 +73,8 @@ async def test_direct_messages_are_commands_and_bot_messages_are_ignored(slack: 
     }
     await slack.event(dm, "Ev0DM1")
     [answer] = slack.fake.called("chat.postMessage")
-    assert answer["channel"] == "DU3" and "Kim now owns Hooli." in text_of(answer)
-    echo = {**dm, "user": "UBOT", "bot_id": "BBOT", "text": "Kim now owns Hooli.", "ts": "1700000301.000301"}
+    assert answer["channel"] == "DU3" and "<@U3> now owns Hooli." in text_of(answer)
+    echo = {**dm, "user": "UBOT", "bot_id": "BBOT", "text": "<@U3> now owns Hooli.", "ts": "1700000301.000301"}
     await slack.event(echo, "Ev0DM2")
     assert len(slack.fake.called("chat.postMessage")) == 1 and await owner_of(db, "Hooli") == "U3"
 
@@ -122,7 +122,7 @@ async def test_app_home_shows_customers_stale_tickets_and_waiting_handoffs(slack
     [refreshed] = slack.fake.called("views.publish")
     assert "You own 2 customer(s)" in text_of(refreshed["view"]) and buttons_of(refreshed["view"]) == {}
     [told] = slack.fake.dms_to("U2")
-    assert "Uma accepted Globex" in text_of(told)
+    assert "<@U1> accepted Globex" in text_of(told)
 
 
 async def test_profile_changes_keep_known_members_current_and_ignore_strangers(

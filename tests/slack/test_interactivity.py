@@ -46,11 +46,11 @@ async def offer_acme_to_sam(slack: SlackDriver, db: Database) -> dict:
     assert done.status == 200 and await done.text() == ""  # closes the modal
     [announced] = slack.fake.posts_to(key)
     assert announced["response_type"] == "in_channel"  # announced where it was made
-    assert "Handoff of Acme to Sam requested." in text_of(announced)
+    assert "Handoff of Acme to <@U2> requested." in text_of(announced)
     assert "customer needs a German speaker" in text_of(announced)
     [offer] = slack.fake.dms_to("U2")
     assert [c["users"] for c in slack.fake.called("conversations.open")] == ["U2"]
-    assert "Uma wants to hand Acme over to you." in text_of(offer)
+    assert "<@U1> wants to hand Acme over to you." in text_of(offer)
     assert "customer needs a German speaker" in text_of(offer)
     assert set(buttons_of(offer)) == {"Accept", "Decline"}
     assert await owner_of(db, "Acme") == "U1"  # warm: still Uma's until Sam accepts
@@ -73,7 +73,7 @@ async def test_handoff_modal_then_accept_updates_the_original_message(slack: Sla
     assert "You now own Acme." in text_of(updated) and buttons_of(updated) == {}
     assert await owner_of(db, "Acme") == "U2"
     [told] = slack.fake.dms_to("U1")
-    assert "Sam accepted Acme; it is theirs now." in text_of(told)
+    assert "<@U2> accepted Acme; it is theirs now." in text_of(told)
     assert "customer needs a German speaker" in text_of(told)
 
     _, key = await slack.click("U2", action_id, value, message=offer)  # a double click
@@ -107,7 +107,7 @@ async def test_decline_asks_for_a_reason_in_a_modal(slack: SlackDriver, db: Data
     assert updated["replace_original"] is True and "You declined Acme." in text_of(updated)
     assert "I am out all next week" in text_of(updated) and buttons_of(updated) == {}
     [told] = slack.fake.dms_to("U1")
-    assert "Sam declined Acme; it stays with its owner." in text_of(told)
+    assert "<@U2> declined Acme; it stays with its owner." in text_of(told)
     assert "I am out all next week" in text_of(told) and "customer needs a German speaker" in text_of(told)
     [declined] = await handoffs(db)
     assert declined.status == HandoffStatus.DECLINED and declined.decline_reason == "I am out all next week"

@@ -90,9 +90,9 @@ async def test_rate_limits_and_outages_are_retried_without_losing_the_change(sla
     assert [c.status for c in slack.fake.attempts("conversations.open")] == [503, 200]
     assert [c.status for c in slack.fake.attempts("chat.postMessage")] == [429, 200]
     [offer] = slack.fake.dms_to("U2")
-    assert "Uma wants to hand Acme over to you." in text_of(offer)
+    assert "<@U1> wants to hand Acme over to you." in text_of(offer)
     assert [p["status"] for p in slack.fake.posts if p["key"] == key] == [500, 200]
-    assert "Handoff of Acme to Sam requested." in text_of(slack.fake.posts_to(key)[0])
+    assert "Handoff of Acme to <@U2> requested." in text_of(slack.fake.posts_to(key)[0])
 
 
 async def test_a_throttled_dm_waits_in_the_outbox_and_goes_out_once_after_retry_after(
@@ -105,7 +105,7 @@ async def test_a_throttled_dm_waits_in_the_outbox_and_goes_out_once_after_retry_
     slack.fake.fail("chat.postMessage", status=429, times=5, retry_after="30")
     _, key = await slack.command("U1", "/handoff", "acme <@U2|sam> they speak German with the customer")
     assert len(slack.fake.attempts("chat.postMessage")) == 1  # a long Retry-After is not waited out in the call
-    assert "Handoff of Acme to Sam requested." in text_of(slack.fake.posts_to(key)[0])
+    assert "Handoff of Acme to <@U2> requested." in text_of(slack.fake.posts_to(key)[0])
     assert slack.fake.dms_to("U2") == []
     for _ in range(4):  # Slack says "in 30 s" four times more
         clock.advance(seconds=29)
@@ -118,7 +118,7 @@ async def test_a_throttled_dm_waits_in_the_outbox_and_goes_out_once_after_retry_
     await slack.outbox.tick()
     await slack.outbox.tick()
     [offer] = slack.fake.dms_to("U2")  # once
-    assert "Uma wants to hand Acme over to you." in text_of(offer)
+    assert "<@U1> wants to hand Acme over to you." in text_of(offer)
     async with db.sessions() as session:  # the handoff stands
         assert (await session.execute(select(HandoffRequest.status))).scalar_one() == HandoffStatus.PENDING
 
@@ -129,7 +129,7 @@ async def test_a_dm_that_can_never_get_through_is_told_to_the_invoker_once(slack
     slack.fake.reset()
     slack.fake.fail("conversations.open", status=200, error="user_not_found")
     _, key = await slack.command("U1", "/handoff", "acme <@U2|sam> they speak German with the customer")
-    assert "Handoff of Acme to Sam requested." in text_of(slack.fake.posts_to(key)[0])
+    assert "Handoff of Acme to <@U2> requested." in text_of(slack.fake.posts_to(key)[0])
     [told] = slack.fake.dms_to("U1")
     assert "I could not deliver a message to <@U2>" in text_of(told) or "could not deliver" in told["text"]
     await slack.outbox.tick()

@@ -28,7 +28,7 @@ async def test_lifecycle_with_service_levels(chat: Chat, db: Database, clock: Cl
     opened = await chat.say("U2", 'ticket open "Acme Corp" Login page returns 500 --priority high')
     assert not opened.error, opened.text
     assert "Opened #1 for Acme Corp: Login page returns 500" in opened.text and not opened.ephemeral
-    assert ("Owner", "u1") in opened.fields
+    assert ("Owner", "<@U1>") in opened.fields
     assert [n.to_user_id for n in opened.notices] == ["U1"]  # the customer's owner hears about it
     t = await ticket(db, 1)
     assert (t.owner_id is not None, t.priority, t.status, t.opened_at) == (
@@ -90,7 +90,7 @@ async def test_lifecycle_with_service_levels(chat: Chat, db: Database, clock: Cl
     shown = await chat.say("U3", "ticket show 1")
     fields = dict(shown.fields[:12])
     assert shown.text == "#1 Login page returns 500"
-    assert fields["Status"] == "resolved" and fields["Owner"] == "u1" and fields["CSAT"] == "bad"
+    assert fields["Status"] == "resolved" and fields["Owner"] == "<@U1>" and fields["CSAT"] == "bad"
     assert fields["First response"] == "30m"
     assert fields["Time pending"] == "2h 00m"
     # opened 10:05, resolved 13:35 = 3h30m, minus 2h pending
