@@ -64,7 +64,7 @@ async def support_team(wire: TeamsWire) -> None:
         assert "know" not in said_to(wire, "admin"), said_to(wire, "admin")
     await wire.say("lee", "customer add Acme")
     await wire.say("ann", "claim acme")
-    assert said_to(wire, "ann") == "<@aad-ann-0002> now owns Acme."
+    assert said_to(wire, "ann") == "<at>Ann Agent</at> now owns Acme."
 
 
 def channel_posts(wire: TeamsWire) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ async def test_a_throttled_offerer_does_not_slow_the_accept_click(wire: TeamsWir
     await wire.say("ann", "claim acme")
     await wire.say("sam", "mine")
     await wire.say("ann", 'handoff acme "Sam Jones" the customer needs a German speaker')
-    assert any("<@aad-ann-0002> wants to hand Acme over to you" in text_of(a) for a in wire.dm("sam"))
+    assert any("<at>Ann Agent</at> wants to hand Acme over to you" in text_of(a) for a in wire.dm("sam"))
 
     wire.connector.fail(429, times=3, retry_after="1", path_contains="a:personal-ann")  # Ann's chat is throttled
     outbox, wire.outbox = wire.outbox, None  # time the click alone

@@ -99,7 +99,7 @@ async def test_the_lead_is_told_when_a_handoff_offer_cannot_reach_the_receiver(w
 
     await wire.say("ann", 'handoff acme "Sam Jones" the customer needs a German speaker')
     told = [text_of(a) for a in wire.dm("ann")]
-    assert any("Handoff of Acme to <@aad-sam-0003> requested" in t for t in told)
+    assert any("Handoff of Acme to <at>Sam Jones</at> requested" in t for t in told)
     assert "Sam Jones has never talked to ownerbot on Teams" in told[-1]
     assert await count(db, HandoffRequest) == 1  # the handoff stands; only the DM failed, and Ann knows
 
@@ -111,7 +111,7 @@ async def test_throttled_replies_are_retried_until_they_go_through(wire: TeamsWi
 
     attempts = wire.connector.sent("POST", "/v3/conversations/a:personal-ann/activities", ok_only=False)
     assert [r.status for r in attempts] == [429, 429, 201]
-    assert attempts[-1].body["text"] == "<@aad-ann-0002> now owns Acme."
+    assert attempts[-1].body["text"] == "<at>Ann Agent</at> now owns Acme."
     async with db.sessions() as session:
         assert await session.scalar(select(Customer.owner_id)) is not None
 

@@ -28,7 +28,7 @@ async def test_a_mentioned_teammate_who_never_wrote_is_found_in_the_roster_and_c
     lookups = wire.connector.sent("GET", "/members/")
     assert [r.path.rsplit("/", 1)[-1] for r in lookups] == [PEOPLE["kim"][1]]
     assert lookups[0].path.startswith(f"/v3/conversations/{TEAM}/members/")  # asked of the team, not the channel
-    assert "Handoff of Acme to Kim Park requested" in text_of(wire.to(CHANNEL)[-1])
+    assert "Handoff of Acme to <at>Kim Park</at> requested" in text_of(wire.to(CHANNEL)[-1])
     async with db.sessions() as session:
         handoff = (await session.execute(select(HandoffRequest))).scalar_one()
         kim = await session.get(Member, handoff.to_member_id)
@@ -81,7 +81,7 @@ async def test_adding_ownerbot_to_a_team_reads_the_whole_team_page_by_page(wire:
     await wire.say("admin", "customer add Acme")
     await wire.say("lee", "claim acme")
     await wire.say("lee", 'handoff acme "Kim Park" she ran their onboarding last year')
-    assert "Handoff of Acme to Kim Park requested" in text_of(wire.dm("lee")[-1])
+    assert "Handoff of Acme to <at>Kim Park</at> requested" in text_of(wire.dm("lee")[-1])
     assert not wire.connector.sent("GET", "/members/")  # no per-person lookups needed
 
 

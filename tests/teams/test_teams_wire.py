@@ -45,7 +45,7 @@ async def test_personal_chat_command_claims_and_replies_in_the_chat(wire: TeamsW
     replies = wire.dm("ann")
     assert len(replies) == 1
     assert replies[-1]["replyToId"] == message["id"]
-    assert replies[-1]["text"] == "<@aad-ann-0002> now owns Acme."
+    assert replies[-1]["text"] == "<at>Ann Agent</at> now owns Acme."
     assert await owner_of(db, "Acme") == PEOPLE["ann"][0]  # members are keyed by their Entra object id
     async with db.sessions() as session:
         workspace = (await session.execute(select(Workspace))).scalar_one()
@@ -68,13 +68,13 @@ async def test_channel_mention_strips_the_bot_and_maps_people_by_entra_id(wire: 
     await setup_team(wire)
     await wire.say("ann", "claim acme", channel=True)
     thread = wire.to(CHANNEL)
-    assert thread[-1]["text"] == "<@aad-ann-0002> now owns Acme."
+    assert thread[-1]["text"] == "<at>Ann Agent</at> now owns Acme."
     assert thread[-1]["conversation"]["id"].startswith(CHANNEL)  # answered in the thread it was asked in
     assert await owner_of(db, "Acme") == PEOPLE["ann"][0]
 
     await wire.say("ann", "handoff acme @sam the customer needs a German speaker", channel=True, mentions=["sam"])
     announced = wire.to(CHANNEL)[-1]
-    assert "Handoff of Acme to <@aad-sam-0003> requested" in text_of(announced)
+    assert "Handoff of Acme to <at>Sam Jones</at> requested" in text_of(announced)
     async with db.sessions() as session:
         handoff = (await session.execute(select(HandoffRequest))).scalar_one()
         to_member = await session.get(Member, handoff.to_member_id)
@@ -86,7 +86,7 @@ async def test_channel_mention_strips_the_bot_and_maps_people_by_entra_id(wire: 
     assert (channel_row.conversation_id, channel_row.team_id) == (CHANNEL, TEAM)  # the channel, not the thread
 
     offer = card_of(wire.dm("sam")[-1])  # the offer reached Sam's personal chat proactively
-    assert "<@aad-ann-0002> wants to hand Acme over to you." in text_of(offer)
+    assert "<at>Ann Agent</at> wants to hand Acme over to you." in text_of(offer)
     buttons = actions_of(offer)
     assert buttons["Accept"] == {"action_id": ActionId.ACCEPT_HANDOFF, "value": str(handoff.id)}
     assert offer["actions"][0]["type"] == "Action.Execute"
@@ -122,7 +122,7 @@ async def test_handoff_without_reason_asks_with_a_required_input_then_hands_off(
         "ann", {**send, "input": "Sam speaks German and the customer asked for it"}, reply_to="prompt-card-1"
     )
     done = wire.connector.sent("PUT", "/activities/prompt-card-1")[-1].body
-    assert "Handoff of Acme to <@aad-sam-0003> requested" in text_of(done)
+    assert "Handoff of Acme to <at>Sam Jones</at> requested" in text_of(done)
     async with db.sessions() as session:
         handoff = (await session.execute(select(HandoffRequest))).scalar_one()
     assert handoff.status == HandoffStatus.PENDING
@@ -152,7 +152,7 @@ async def test_accept_by_adaptive_card_invoke_replaces_the_card(wire: TeamsWire,
     assert "You now own Acme." in text_of(body["value"])
     assert await owner_of(db, "Acme") == PEOPLE["sam"][0]
     told = wire.dm("ann")[before:]
-    assert len(told) == 1 and "<@aad-sam-0003> accepted Acme" in text_of(told[0])
+    assert len(told) == 1 and "<at>Sam Jones</at> accepted Acme" in text_of(told[0])
 
     twice = await (await wire.invoke("sam", buttons["Accept"])).json()
     assert twice["type"] == "application/vnd.microsoft.activity.message"  # an error leaves the card alone
