@@ -25,6 +25,7 @@ from db.clock import Clock
 from handlers import Handlers, Reply
 
 from . import dedupe, members, render, respond, translate
+from .channels import SlackChannels
 from .notifier import RetryTiming, SlackNotifier, web_client
 from .translate import Where
 
@@ -33,8 +34,19 @@ log = logging.getLogger(__name__)
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 SLASH_COMMANDS = ("claim", "handoff", "release", "whoowns", "mine", "ownerbot")
-BOT_SCOPES = ["commands", "chat:write", "im:write", "im:history", "app_mentions:read", "users:read"]
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "im:write",
+    "im:history",
+    "app_mentions:read",
+    "users:read",
+    "channels:history",  # customer channels (issue 14): read only where linked
+    "groups:history",
+    "reactions:read",
+]
 SUBMIT_BUDGET = 2.0  # seconds a modal submit may take before we ack and answer afterwards
+CUSTOMER_REFUSED = "ownerbot takes commands from the support team only; your message here reaches the team anyway."
 COMMAND_RE = re.compile(r"^/(" + "|".join(SLASH_COMMANDS) + r")$")
 ACTION_RE = re.compile(r"^ownerbot\.")
 
@@ -81,6 +93,7 @@ class SlackFace:
         self.clock = clock
         self.notifier = notifier
         self.work = BackgroundWork()
+        self.channels = SlackChannels(self)
 
     # -- one call into the handlers -----------------------------------------------------------------------
 
@@ -92,11 +105,16 @@ class SlackFace:
     async def run_command(
         self, client: AsyncWebClient, text: str, where: Where, fallback_name: str = "", workspace_name: str = ""
     ) -> Reply:
+        if await self.channels.refuses(where.team_id, where.channel_id, where.user_id):
+            return Reply(CUSTOMER_REFUSED, error=True)
         profile = await self._invoker(client, where.team_id, where.user_id, fallback_name)
         await members.introduce_mentioned(
             self.sessions, client, team_id=where.team_id, text=text, now=self.clock(), admins=self.handlers.admins
         )
-        return await self.handlers.command(translate.invocation(text, where, profile, workspace_name))
+        reply = await self.handlers.command(translate.invocation(text, where, profile, workspace_name))
+        if not where.direct and await self.channels.private_here(where.team_id, where.channel_id):
+            reply.ephemeral = True
+        return reply
 
     async def run_action(
         self,
@@ -264,6 +282,7 @@ def build_bolt_app(face: SlackFace, settings: SlackSettings, engine: AsyncEngine
     bolt.action(ACTION_RE)(face.on_action)
     bolt.view_submission(render.PROMPT_CALLBACK)(face.on_submit)
     bolt.event("app_home_opened")(face.on_home_opened)
+    face.channels.listen(bolt)  # before the DM listener: channel messages go to the customer channels
     bolt.event("app_mention")(face.on_message_event)
     bolt.event("message")(face.on_message_event)
     bolt.event("user_change")(face.on_user_change)
