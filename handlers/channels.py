@@ -21,7 +21,7 @@ from .replies import ActionId, ActionInvocation, Prompt, Reply
 
 GROUP = "Customers"
 SLACK_CHANNEL = re.compile(r"^<#([A-Z0-9]+)(?:\|[^>]*)?>$")
-CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]+$")
 TEAMS_CHANNEL = re.compile(r"^19:[^\s]+@thread\.[a-z0-9]+$")
 
 
@@ -55,7 +55,7 @@ class ChannelRef(OneWord):
 
 def _here(ctx: Context, channel: str | None) -> str:
     found = channel or ctx.channel_id
-    if not found or (found.startswith("D") and CHANNEL_ID.match(found) is None):
+    if not found or not (CHANNEL_ID.match(found) or TEAMS_CHANNEL.match(found)):
         raise InvalidInput("Which channel? Mention it (`#channel`), or run this in the channel itself.")
     return found
 

@@ -42,6 +42,7 @@ from .timeline import timeline_event
 from .tone import score_tone
 
 REOPEN_WINDOW = timedelta(days=7)
+TEAMS_RESOLVE = "like"  # Teams tells bots its reactions by name: like, heart, laugh, surprised, sad, angry
 SUBJECT_WORDS = 12
 SUBJECT_CHARS = 80
 SOURCE = "channel"
@@ -106,7 +107,7 @@ async def link_channel(
             customer_id=customer.id,
             linked_by_id=actor.id,
             linked_at=now,
-            resolve_emoji=resolve_emoji or DEFAULT_RESOLVE_EMOJI,
+            resolve_emoji=resolve_emoji or (DEFAULT_RESOLVE_EMOJI if platform == Platform.SLACK else TEAMS_RESOLVE),
             announce=True if announce is None else announce,
         )
         session.add(link)

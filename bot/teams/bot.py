@@ -25,6 +25,7 @@ from handlers.ports import DeliveryFailed
 from . import references
 from .backoff import with_backoff
 from .cards import INPUT_ID, invoke_card_response, invoke_message_response, prompt_from_data, reply_activity
+from .channels import TeamsChannels
 from .notifier import TeamsNotifier
 from .translate import command_text, conversation_id_of, conversation_kind, mentioned_bot_ids, tenant_of, user_id_of
 
@@ -53,6 +54,7 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         self.notifier = notifier
         self.settings = settings
         self.clock = clock
+        self.channels = TeamsChannels(handlers)  # customer channels (issue 14)
 
     # --- the turn -------------------------------------------------------------------------------------------
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -76,6 +78,8 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         tenant = turn_context.turn_state[TENANT_KEY]
+        if await self.channels.took_message(turn_context, tenant):  # a channel's message, not a command
+            return
         known = await self._remember(turn_context, lookup=mentioned_bot_ids(activity))
         if isinstance(activity.value, dict) and activity.value.get("action_id"):
             await self._card_action(turn_context, activity.value, via_invoke=False)
@@ -93,6 +97,15 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             )
         )
         await self._send(turn_context, reply)  # its notices went to the outbox; its sender delivers them
+
+    async def on_message_update_activity(self, turn_context: TurnContext) -> None:
+        await self.channels.edited(turn_context, turn_context.turn_state[TENANT_KEY])
+
+    async def on_message_delete_activity(self, turn_context: TurnContext) -> None:
+        await self.channels.deleted(turn_context, turn_context.turn_state[TENANT_KEY])
+
+    async def on_reactions_added(self, message_reactions: Any, turn_context: TurnContext) -> None:
+        await self.channels.reacted(turn_context, turn_context.turn_state[TENANT_KEY])
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         activity = turn_context.activity
