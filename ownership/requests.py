@@ -145,7 +145,7 @@ async def linked_channels(session: AsyncSession, *, workspace_id: int) -> list[t
         .where(CustomerChannel.workspace_id == workspace_id, CustomerChannel.unlinked_at.is_(None))
         .order_by(Customer.name_key, CustomerChannel.channel_id)
     )
-    return [(link, name) for link, name in rows.tuples()]
+    return [(link, name) for link, name in rows.all()]
 
 
 async def link_of(

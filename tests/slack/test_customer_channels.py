@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from db.models import ChannelMessage, Member, SlackEvent, Ticket, TicketEvent, TicketEventKind, TicketStatus
 
 from ..conftest import Clock, Database
-from .conftest import SlackDriver, buttons_of, seeded, text_of
+from .conftest import SlackDriver, buttons_of, seeded, slack_env, start_ownerbot, text_of
 
+DASHBOARD_TOKEN = "lead-dashboard-token-0123456789"
 SHARED = "C0ACME"  # the Slack Connect channel shared with Acme's own workspace (T9)
 ANGRY = "Still broken, third time I ask. This is unacceptable and your support is useless!"
 
@@ -218,3 +220,46 @@ async def test_linking_rules(slack: SlackDriver, db: Database) -> None:
     assert "no longer Acme Corp's channel" in text_of(slack.fake.posts_to(key)[0])
     await slack.event(customer_message("Hello again?", "1700002001.000100"), "Ev0Q2")
     assert len(await tickets(db)) == 1  # history kept, nothing new read
+
+
+async def test_the_dm_buttons_and_the_numbers(
+    db: Database, fake_slack: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Take it and Not a request from the owner's DM; the field report and the dashboard count the requests."""
+    monkeypatch.setenv("DASHBOARD_TOKEN", DASHBOARD_TOKEN)
+    slack_env(monkeypatch, fake_slack)
+    client = await start_ownerbot(db, clock)
+    try:
+        slack = SlackDriver(client, fake_slack)
+        await linked(slack)
+        await slack.event(customer_message("Can you add SSO for our team?", "1700003000.000100"), "Ev0B1")
+        [dm] = slack.fake.dms_to("U1")
+        take = buttons_of(dm)["Take it"]
+        await slack.click("U2", *take)  # Sam takes it from Uma's DM, shown to him too
+        [ticket] = await tickets(db)
+        async with db.sessions() as session:
+            taker = await session.get(Member, ticket.owner_id)
+        assert taker is not None and taker.platform_user_id == "U2"
+        clock.advance(minutes=20)
+        await slack.event(agent_message("Yes, next sprint", "1700003001.000100", user="U2", thread="1700003000.000100"),
+                          "Ev0B2")  # fmt: skip
+        await slack.event(customer_message("thanks for lunch 🍕 everyone", "1700003100.000100"), "Ev0B3")
+        dismiss = buttons_of(slack.fake.dms_to("U1")[-1])["Not a request"]
+        await slack.click("U1", *dismiss)
+        first, second = await tickets(db)
+        assert second.status == TicketStatus.CLOSED and first.status == TicketStatus.OPEN
+        slack.fake.reset()
+        _, key = await slack.command("U_LEAD", "/ownerbot", "field")
+        shown = text_of(slack.fake.posts_to(key)[0])
+        assert "Customer channels (30 days)" in shown and "1 request(s)" in shown
+        assert "median first response 20m in business time" in shown and "100% answered within target" in shown
+        data = await (
+            await client.get(
+                "/dashboard.json?workspace=slack:T1", headers={"Authorization": f"Bearer {DASHBOARD_TOKEN}"}
+            )
+        ).json()
+        assert data["requests"]["requests"] == 1 and data["requests"]["within_target"] == 1.0
+        assert data["requests"]["per_channel"] == [{"customer": "Acme Corp", "channel_id": SHARED, "requests": 1}]
+        assert data["requests"]["median_first_response"] == 20 * 60
+    finally:
+        await client.close()
