@@ -17,7 +17,7 @@ from sqlalchemy import exc, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import outbox
-from db.models import Customer, CustomerChannel, Member, Platform, Ticket, TicketEvent, TicketEventKind, TicketStatus
+from db.models import Customer, CustomerChannel, Member, Platform, Ticket, TicketStatus
 from nudges.clocks import show_due, ticket_clocks
 from nudges.levels import ServiceLevels
 from ownership import requests as request_domain
@@ -33,6 +33,9 @@ from .reply_json import reply_to_json
 log = logging.getLogger(__name__)
 QUOTE_CHARS = 500
 Work = Callable[[AsyncSession, CustomerChannel], Awaitable[str]]
+# The face's "first time this delivery is seen" (Slack's event-id key row), run in the work's own transaction
+# once the channel is known to be linked: a retried delivery then changes nothing, an unlinked channel stores nothing.
+FirstTime = Callable[[AsyncSession], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -70,17 +73,17 @@ class ChannelIntake:
             found = await request_domain.link_of(session, platform=platform, workspace=workspace, channel_id=channel_id)
             return found is not None and await _member(session, found[0].id, user_id) is None
 
-    async def message(self, event: ChannelEvent) -> str:
+    async def message(self, event: ChannelEvent, first: FirstTime | None = None) -> str:
         """A new message: a request opened, a note on one, or ignored. Returns which (for tests and logs)."""
-        return await self._apply(event, lambda session, link: self._message(session, link, event))
+        return await self._apply(event, lambda session, link: self._message(session, link, event), first)
 
-    async def edited(self, event: ChannelEvent) -> str:
-        return await self._apply(event, lambda session, link: self._edited(session, link, event))
+    async def edited(self, event: ChannelEvent, first: FirstTime | None = None) -> str:
+        return await self._apply(event, lambda session, link: self._edited(session, link, event), first)
 
-    async def deleted(self, event: ChannelEvent) -> str:
-        return await self._apply(event, lambda session, link: self._deleted(session, link, event))
+    async def deleted(self, event: ChannelEvent, first: FirstTime | None = None) -> str:
+        return await self._apply(event, lambda session, link: self._deleted(session, link, event), first)
 
-    async def reaction(self, event: ChannelEvent, emoji: str) -> str:
+    async def reaction(self, event: ChannelEvent, emoji: str, first: FirstTime | None = None) -> str:
         async def work(session: AsyncSession, link: CustomerChannel) -> str:
             agent = await _member(session, link.workspace_id, event.user_id)
             if agent is None or event.outsider:
@@ -97,18 +100,20 @@ class ChannelIntake:
             )
             return "resolved" if resolved is not None else "ignored"
 
-        return await self._apply(event, work)
+        return await self._apply(event, work, first)
 
     # -- one transaction each --------------------------------------------------------------------------------
 
-    async def _apply(self, event: ChannelEvent, work: Work) -> str:
+    async def _apply(self, event: ChannelEvent, work: Work, first: FirstTime | None) -> str:
         try:
             async with self.handlers.sessions() as session, session.begin():
                 found = await request_domain.link_of(
                     session, platform=event.platform, workspace=event.workspace, channel_id=event.channel_id
                 )
                 if found is None:
-                    return "ignored"
+                    return "ignored"  # only linked channels are read: nothing was written
+                if first is not None and not await first(session):
+                    return "duplicate"
                 outcome: str = await work(session, found[1])
                 owed = outbox.owes_messages(session)
         except exc.IntegrityError:  # the same message applied concurrently by another replica
@@ -187,7 +192,7 @@ class ChannelIntake:
                 content=reply_to_json(Reply(line, ephemeral=False, thread=event.message_id)),
                 now=now,
             )
-        dm = await self._owner_message(session, customer, ticket, owned=acting is not None)
+        dm = await self._owner_message(session, customer, ticket, event.text, owned=acting is not None)
         for person in told:
             await outbox.enqueue(
                 session,
@@ -201,8 +206,10 @@ class ChannelIntake:
                 now=now,
             )
 
-    async def _owner_message(self, session: AsyncSession, customer: Customer, ticket: Ticket, *, owned: bool) -> Reply:
-        words = request_domain.clipped(await _first_words(session, ticket))
+    async def _owner_message(
+        self, session: AsyncSession, customer: Customer, ticket: Ticket, text: str, *, owned: bool
+    ) -> Reply:
+        words = request_domain.clipped(storable(text))
         quoted = words if len(words) <= QUOTE_CHARS else words[: QUOTE_CHARS - 1] + "…"
         who = "your customer " if owned else "(nobody owns them: please take it) "
         fields = [("Tier", customer.tier.value), ("Tone", ticket.mood.value)]
@@ -229,16 +236,6 @@ async def _member(session: AsyncSession, workspace_id: int, user_id: str) -> Mem
             select(Member).where(Member.workspace_id == workspace_id, Member.platform_user_id == user_id)
         )
     ).scalar_one_or_none()
-
-
-async def _first_words(session: AsyncSession, ticket: Ticket) -> str:
-    text = await session.scalar(
-        select(TicketEvent.text)
-        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == TicketEventKind.CUSTOMER_MESSAGE)
-        .order_by(TicketEvent.id)
-        .limit(1)
-    )
-    return text or ticket.subject
 
 
 async def _first_response_due(session: AsyncSession, handlers: Handlers, customer: Customer, ticket: Ticket) -> str:

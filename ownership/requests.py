@@ -221,15 +221,6 @@ async def _message(session: AsyncSession, workspace_id: int, channel_id: str, me
     ).scalar_one_or_none()
 
 
-async def _newest_event(session: AsyncSession, ticket: Ticket, kind: TicketEventKind) -> int | None:
-    return await session.scalar(
-        select(TicketEvent.id)
-        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == kind)
-        .order_by(TicketEvent.id.desc())
-        .limit(1)
-    )
-
-
 async def _open_request(
     session: AsyncSession,
     *,
@@ -278,7 +269,6 @@ async def ingest_post(
         if agent is not None:
             return None  # the team talking among themselves or announcing: not a request
         ingested = await _open_request(session, link=link, post=post, thread_id=thread_id, platform=platform, now=now)
-        kind = TicketEventKind.CUSTOMER_MESSAGE
     else:
         root = await _message(session, link.workspace_id, post.channel_id, thread_id)
         if root is None or root.dismissed:
@@ -293,8 +283,7 @@ async def ingest_post(
                 )
                 root.ticket_id = ingested.ticket.id  # later replies in the thread belong to the new request
                 ingested = Ingested(ingested.ticket, ingested.opened, ingested.note, reopened_as_new=True)
-                kind = TicketEventKind.CUSTOMER_MESSAGE
-                return await _record(session, link, post, thread_id, agent, ingested, kind, now)
+                return await _record(session, link, post, thread_id, agent, ingested, now)
         note = await add_note(
             session,
             ticket=ticket,
@@ -305,8 +294,7 @@ async def ingest_post(
             now=now,
         )
         ingested = Ingested(ticket, note=note)
-        kind = TicketEventKind.NOTE if agent is not None else TicketEventKind.CUSTOMER_MESSAGE
-    return await _record(session, link, post, thread_id, agent, ingested, kind, now)
+    return await _record(session, link, post, thread_id, agent, ingested, now)
 
 
 async def _record(
@@ -316,7 +304,6 @@ async def _record(
     thread_id: str,
     agent: Member | None,
     ingested: Ingested,
-    kind: TicketEventKind,
     now: datetime,
 ) -> Ingested:
     session.add(
@@ -326,7 +313,7 @@ async def _record(
             message_id=post.message_id,
             thread_id=thread_id,
             ticket_id=ingested.ticket.id,
-            event_id=await _newest_event(session, ingested.ticket, kind),
+            event_id=ingested.note.event.id if ingested.note is not None and ingested.note.event is not None else None,
             author=post.author[:128],
             from_customer=agent is None,
             dismissed=False,

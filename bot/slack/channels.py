@@ -4,7 +4,8 @@ channels linked to a customer (`handlers.channel_intake`).
 Thin, like every listener: bolt has verified the signature and acked; here a channel's message is translated
 into a neutral `ChannelEvent` and handed over in one call. The order matters for safety: an unlinked channel is
 dropped after one read (nothing is stored, not even the event id); the bot's own posts and other bots are
-dropped before that; a linked channel's event is then taken on once (`dedupe`, Slack's retries) and applied.
+dropped before that; a linked channel's event is taken on once (`dedupe`, Slack's retries) in the transaction
+that applies it.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.app.async_app import AsyncApp
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Platform
-from handlers.channel_intake import ChannelEvent, ChannelIntake
+from handlers.channel_intake import ChannelEvent, ChannelIntake, FirstTime
 
+from . import dedupe
 from .translate import team_of
 
 if TYPE_CHECKING:
@@ -84,32 +87,40 @@ class SlackChannels:
         bolt.event("message", matchers=[in_a_channel])(self.on_channel_message)
         bolt.event("reaction_added")(self.on_reaction)
 
-    async def _linked_and_first(self, body: dict[str, Any], channel_id: str) -> bool:
-        if not channel_id or not await self.intake.linked(Platform.SLACK, team_of(body), channel_id):
-            return False  # only linked channels are read: nothing of this event is stored
-        return await self.face._first_delivery(body)
+    def first_time(self, body: dict[str, Any]) -> FirstTime | None:
+        """Slack's retries and repeated deliveries are taken on once: the event id's key row (`dedupe`) is written
+        in the same transaction as what the event does, and only once the channel is known to be linked."""
+        event_id = body.get("event_id")
+        if not event_id:
+            return None
+        kind = str((body.get("event") or {}).get("type", ""))
+
+        async def first(session: AsyncSession) -> bool:
+            return await dedupe.taken_on(
+                session, event_id=str(event_id), team_id=team_of(body), event_type=kind, now=self.face.clock()
+            )
+
+        return first
 
     async def on_channel_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         async with self.face.work:
             found = channel_event(body, event)
-            if found is None or not await self._linked_and_first(body, found.channel_id):
+            if found is None:
                 return
-            subtype = event.get("subtype")
+            subtype, first = event.get("subtype"), self.first_time(body)
             if subtype == EDITED:
-                outcome = await self.intake.edited(found)
+                outcome = await self.intake.edited(found, first)
             elif subtype == DELETED:
-                outcome = await self.intake.deleted(found)
+                outcome = await self.intake.deleted(found, first)
             else:
-                outcome = await self.intake.message(found)
+                outcome = await self.intake.message(found, first)
             log.debug("Slack channel message: %s", outcome)
 
     async def on_reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         async with self.face.work:
             item = event.get("item") or {}
             channel_id, message_id = str(item.get("channel", "")), str(item.get("ts", ""))
-            if item.get("type") != "message" or not message_id:
-                return
-            if not await self._linked_and_first(body, channel_id):
+            if item.get("type") != "message" or not message_id or not channel_id:
                 return
             found = ChannelEvent(
                 platform=Platform.SLACK,
@@ -119,7 +130,7 @@ class SlackChannels:
                 user_id=str(event.get("user", "")),
                 outsider=outsider(body, event),
             )
-            await self.intake.reaction(found, str(event.get("reaction", "")))
+            await self.intake.reaction(found, str(event.get("reaction", "")), self.first_time(body))
 
     async def refuses(self, team_id: str, channel_id: str | None, user_id: str) -> bool:
         """A command from the customer in their channel (or from another organisation): never run."""
