@@ -40,8 +40,8 @@ from bot.settings import Settings
 from bot.slack import SLACK_FACE
 from db.clock import utc_now
 from db.models import Customer, Member, Platform, Role, Ticket, Tier
+from ownership.customer_channels import link_channel
 from ownership.people import member_on_sight, workspace_on_sight
-from ownership.requests import link_channel
 
 from .outbox import database_url
 

@@ -20,6 +20,7 @@ from db import outbox
 from db.models import Customer, CustomerChannel, Member, Platform, Ticket, TicketStatus
 from nudges.clocks import show_due, ticket_clocks
 from nudges.levels import ServiceLevels
+from ownership import customer_channels as channel_domain
 from ownership import requests as request_domain
 from ownership import ticket_views
 from ownership.custody import acting_owner
@@ -60,7 +61,7 @@ class ChannelIntake:
         """Whether a channel is linked to a customer: the only channels whose messages are read (one read)."""
         async with self.handlers.sessions() as session:
             return (
-                await request_domain.link_of(session, platform=platform, workspace=workspace, channel_id=channel_id)
+                await channel_domain.link_of(session, platform=platform, workspace=workspace, channel_id=channel_id)
                 is not None
             )
 
@@ -70,7 +71,7 @@ class ChannelIntake:
         if not channel_id:
             return False
         async with self.handlers.sessions() as session:
-            found = await request_domain.link_of(session, platform=platform, workspace=workspace, channel_id=channel_id)
+            found = await channel_domain.link_of(session, platform=platform, workspace=workspace, channel_id=channel_id)
             return found is not None and await _member(session, found[0].id, user_id) is None
 
     async def message(self, event: ChannelEvent, first: FirstTime | None = None) -> str:
@@ -107,7 +108,7 @@ class ChannelIntake:
     async def _apply(self, event: ChannelEvent, work: Work, first: FirstTime | None) -> str:
         try:
             async with self.handlers.sessions() as session, session.begin():
-                found = await request_domain.link_of(
+                found = await channel_domain.link_of(
                     session, platform=event.platform, workspace=event.workspace, channel_id=event.channel_id
                 )
                 if found is None:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from db.models import Customer, Member, Ticket, TicketEventKind
+from ownership import customer_channels as channel_domain
 from ownership import requests as request_domain
 from ownership import tickets as ticket_domain
 from ownership.errors import InvalidInput, NotFound, quote
@@ -66,8 +67,8 @@ def _shown(channel_id: str) -> str:
 
 async def _link(ctx: Context, customer: Customer, channel: str | None, quiet: bool, resolve_with: str | None) -> Reply:
     channel_id = _here(ctx, channel)
-    emoji = request_domain.parse_emoji(resolve_with) if resolve_with else None
-    linked = await request_domain.link_channel(
+    emoji = channel_domain.parse_emoji(resolve_with) if resolve_with else None
+    linked = await channel_domain.link_channel(
         ctx.session,
         actor=ctx.actor,
         customer=customer,
@@ -105,7 +106,7 @@ async def customer_channel(
 @CUSTOMER.verb("unlink", ChannelRef(), summary="Stop reading a customer channel; its tickets and history stay.")
 async def customer_unlink(ctx: Context, *, channel: str | None) -> Reply:
     channel_id = _here(ctx, channel)
-    customer = await request_domain.unlink_channel(
+    customer = await channel_domain.unlink_channel(
         ctx.session, actor=ctx.actor, workspace_id=ctx.workspace.id, channel_id=channel_id, now=ctx.now
     )
     return Reply(f"{_shown(channel_id)} is no longer {customer.name}'s channel; its tickets and history stay.")
@@ -113,7 +114,7 @@ async def customer_unlink(ctx: Context, *, channel: str | None) -> Reply:
 
 @CUSTOMER.verb("channels", summary="The channels linked to customers.")
 async def customer_channels(ctx: Context) -> Reply:
-    rows = await request_domain.linked_channels(ctx.session, workspace_id=ctx.workspace.id)
+    rows = await channel_domain.linked_channels(ctx.session, workspace_id=ctx.workspace.id)
     if not rows:
         return Reply("No customer channels yet. A lead links one with `customer channel <customer> #channel`.")
     return Reply(

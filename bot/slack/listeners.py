@@ -25,7 +25,7 @@ from db.clock import Clock
 from handlers import Handlers, Reply
 
 from . import dedupe, members, render, respond, translate
-from .channels import SlackChannels
+from .channels import SlackChannels, outsider
 from .notifier import RetryTiming, SlackNotifier, web_client
 from .translate import Where
 
@@ -205,6 +205,9 @@ class SlackFace:
                 return
             bot_user = getattr(context, "bot_user_id", None) or (context or {}).get("bot_user_id")
             where = translate.message_where(body, event)
+            if outsider(body, event):  # a member of another organisation (Slack Connect) never runs a command
+                await respond.deliver(client, self.notifier, Reply(CUSTOMER_REFUSED, error=True), where)
+                return
             reply = await self.run_command(client, translate.message_text(event, bot_user), where)
             await respond.deliver(client, self.notifier, reply, where)
 

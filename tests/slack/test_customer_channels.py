@@ -263,3 +263,26 @@ async def test_the_dm_buttons_and_the_numbers(
         assert data["requests"]["median_first_response"] == 20 * 60
     finally:
         await client.close()
+
+
+async def test_a_slack_connect_member_never_runs_a_command_anywhere(slack: SlackDriver, db: Database) -> None:
+    await linked(slack)
+    dm = {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "DW9",
+        "user": "W9",
+        "team": "T9",
+        "user_team": "T9",
+        "text": "claim acme corp",
+        "ts": "1700004000.000100",
+        "event_ts": "1700004000.000100",
+    }
+    await slack.event(dm, "Ev0OUT1")
+    mention = {**dm, "type": "app_mention", "channel": "C0OTHER", "text": "<@UBOT> claim acme corp"}
+    mention.pop("channel_type")
+    await slack.event(mention, "Ev0OUT2")
+    async with db.sessions() as session:
+        assert await session.scalar(select(Member).where(Member.platform_user_id == "W9")) is None
+    said = [text_of(c) for c in slack.fake.called("chat.postMessage") + slack.fake.called("chat.postEphemeral")]
+    assert said and all("support team only" in text for text in said)
