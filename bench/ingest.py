@@ -226,7 +226,9 @@ async def run(args: argparse.Namespace) -> int:
             for index in range(args.repeat):
                 bodies = deliveries(args.events, f"{kind}{index}")
                 bare.append(await through_bare_bolt(api_url, bodies, args.concurrency))
-                url = await database_url(kind, workdir)  # a fresh database each run
+                fresh = workdir / f"{kind}-{index}"
+                fresh.mkdir()
+                url = await database_url(kind, fresh)  # a fresh database each run
                 elapsed, _ = await through_ownerbot(url, api_url, bodies, args.concurrency, deliver=args.deliver)
                 ours.append(elapsed)
             bare_rate = args.events / statistics.median(bare)
