@@ -3,7 +3,7 @@
 Importing this package registers every command and action module.
 """
 
-from . import admin, availability, calendars, claims, custody, field, gestures, nudges, tickets, withdrawals  # noqa: F401  (registers commands)
+from . import admin, availability, calendars, channels, claims, custody, field, gestures, nudges, tickets, withdrawals  # noqa: F401  (registers commands)
 from .dispatch import Handlers
 from .replies import ActionId, ActionInvocation, Button, Invocation, Notice, Prompt, Reply
 

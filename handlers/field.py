@@ -44,6 +44,20 @@ def trend_line(trends: Trends) -> str:
     )
 
 
+def requests_line(report: FieldReport) -> str:
+    """Requests from customer channels: how many, per customer and channel, and how fast the team answered."""
+    q = report.requests
+    where = ", ".join(f"{row.customer} in {channel_name(row.channel_id)} {row.requests}" for row in q.per_channel[:8])
+    return (
+        f"{q.requests} request(s) ({where}); median first response {duration(q.median_first_response)} "
+        f"in business time; {_rate(q.within_target)} answered within target"
+    )
+
+
+def channel_name(channel_id: str) -> str:
+    return f"<#{channel_id}>" if channel_id[:1] in ("C", "G") else "their Teams channel"
+
+
 def render_field(report: FieldReport, trends: Trends | None = None) -> Reply:
     r, t = report.reassigns, report.time_to_owner
     assert r is not None and t is not None
@@ -64,6 +78,8 @@ def render_field(report: FieldReport, trends: Trends | None = None) -> Reply:
             f"tickets {duration(t.tickets)} median ({t.tickets_counted} counted, {t.tickets_waiting} waiting)",
         ),
     ]
+    if report.requests.requests:
+        fields.append(("Customer channels (30 days)", requests_line(report)))
     if trends is not None:
         fields.append(("Trend (12 weeks)", trend_line(trends)))
     for load in report.load:

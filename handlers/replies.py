@@ -107,6 +107,7 @@ class Reply:
     replace_original: bool = False  # a button's answer updates the message the button was on
     prompt: Prompt | None = None
     notices: list[Notice] = field(default_factory=list)  # messages for other people (DMs)
+    thread: str | None = None  # posted to a channel: as a reply in this thread (the platform id of its first message)
 
     def plain_text(self) -> str:
         """The whole reply as plain text (console, logs, notifications' fallback text)."""

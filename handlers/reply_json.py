@@ -28,4 +28,5 @@ def reply_from_json(text: str) -> Reply:
         error=bool(data.get("error", False)),
         replace_original=bool(data.get("replace_original", False)),
         prompt=Prompt(**prompt) if isinstance(prompt, dict) else None,
+        thread=str(data["thread"]) if data.get("thread") else None,
     )

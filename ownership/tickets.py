@@ -25,6 +25,7 @@ from db.models import (
     Platform,
     Priority,
     Ticket,
+    TicketEvent,
     TicketEventKind,
     TicketStatus,
 )
@@ -188,6 +189,7 @@ class NoteResult:
     became_unhappy: bool
     reopened: bool  # the customer wrote back on a pending or resolved ticket
     abuse: Abuse | None = None  # the customer's message was abusive (ownership.abuse): the ticket is marked
+    event: TicketEvent | None = None  # the note's timeline row
 
 
 async def add_note(
@@ -211,21 +213,21 @@ async def add_note(
         first = ticket.first_response_at is None
         if first:
             ticket.first_response_at = now
-        session.add(timeline_event(ticket, TicketEventKind.NOTE, actor=actor, platform=platform, now=now, text=body))
+        note = timeline_event(ticket, TicketEventKind.NOTE, actor=actor, platform=platform, now=now, text=body)
+        session.add(note)
         await session.flush()
-        return NoteResult(ticket, first, None, False, False)
+        return NoteResult(ticket, first, None, False, False, event=note)
     tone = score_tone(body)
-    session.add(
-        timeline_event(
-            ticket,
-            TicketEventKind.CUSTOMER_MESSAGE,
-            actor=actor,
-            platform=platform,
-            now=now,
-            text=body,
-            tone_score=tone.score,
-        )
+    said = timeline_event(
+        ticket,
+        TicketEventKind.CUSTOMER_MESSAGE,
+        actor=actor,
+        platform=platform,
+        now=now,
+        text=body,
+        tone_score=tone.score,
     )
+    session.add(said)
     reopened = reopen and ticket.status in (TicketStatus.PENDING, TicketStatus.RESOLVED)
     if reopened:
         await set_status(
@@ -257,7 +259,7 @@ async def add_note(
             session, ticket, Mood.UNHAPPY, why, actor=actor, platform=platform, now=now, score=tone.score
         )
     await session.flush()
-    return NoteResult(ticket, False, tone, unhappy, reopened, abuse)
+    return NoteResult(ticket, False, tone, unhappy, reopened, abuse, event=said)
 
 
 async def set_mood(

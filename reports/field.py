@@ -33,6 +33,8 @@ from nudges.digest import Survey, survey
 from nudges.settings import NudgeSettings
 from ownership.claim_views import REASSIGN_KINDS
 
+from .requests import RequestNumbers, request_numbers
+
 WINDOW = timedelta(days=30)
 OWNER_KINDS = (EventKind.CLAIM, EventKind.HANDOFF_ACCEPTED, EventKind.REASSIGN)  # a move that gives an owner
 TOP = 5
@@ -113,6 +115,7 @@ class FieldReport:
     load: list[Load] = field(default_factory=list)
     median_open: float = 0.0
     gestures: list[Gestures] = field(default_factory=list)
+    requests: RequestNumbers = field(default_factory=RequestNumbers)  # from customer channels (30 days)
 
     def as_json(self) -> dict[str, object]:
         from dataclasses import asdict
@@ -128,6 +131,7 @@ class FieldReport:
         if self.time_to_owner is not None:
             data["time_to_owner"]["customers"] = seconds(self.time_to_owner.customers)
             data["time_to_owner"]["tickets"] = seconds(self.time_to_owner.tickets)
+        data["requests"] = self.requests.as_json()
         return data
 
 
@@ -332,6 +336,7 @@ async def field_report(
     report.median_open = float(found.median_open)
     report.reassigns = await _reassigns(session, workspace.id, now)
     report.time_to_owner = await _time_to_owner(session, workspace.id, now)
+    report.requests = await request_numbers(session, workspace_id=workspace.id, now=now)
     teams = (await session.execute(select(Team).where(Team.workspace_id == workspace.id).order_by(Team.name))).scalars()
     for team in list(teams):
         digest = await gesture_digest(session, team_id=team.id, now=now)

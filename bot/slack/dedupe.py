@@ -28,11 +28,16 @@ async def first_delivery(
     sessions: async_sessionmaker[AsyncSession], *, event_id: str, team_id: str, event_type: str, now: datetime
 ) -> bool:
     async with sessions() as session, session.begin():
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        inserted = await session.scalar(
-            insert(SlackEvent)
-            .values(event_id=event_id[:64], team_id=team_id[:32], event_type=event_type[:64], received_at=now)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(SlackEvent.id)
-        )
-        return inserted is not None
+        return await taken_on(session, event_id=event_id, team_id=team_id, event_type=event_type, now=now)
+
+
+async def taken_on(session: AsyncSession, *, event_id: str, team_id: str, event_type: str, now: datetime) -> bool:
+    """The key row, in the caller's transaction (so the work it guards commits with it, or neither does)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    inserted = await session.scalar(
+        insert(SlackEvent)
+        .values(event_id=event_id[:64], team_id=team_id[:32], event_type=event_type[:64], received_at=now)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(SlackEvent.id)
+    )
+    return inserted is not None

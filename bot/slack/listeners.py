@@ -25,6 +25,7 @@ from db.clock import Clock
 from handlers import Handlers, Reply
 
 from . import channels, dedupe, grid, members, render, respond, translate, uninstall
+from .customer_channels import SlackChannels, outsider
 from .notifier import RetryTiming, SlackNotifier, web_client
 from .translate import Where
 
@@ -43,8 +44,12 @@ BOT_SCOPES = [
     "im:history",
     "app_mentions:read",
     "users:read",
+    "channels:history",  # customer channels (issue 14): read only where linked
+    "groups:history",
+    "reactions:read",
 ]
 SUBMIT_BUDGET = 2.0  # seconds a modal submit may take before we ack and answer afterwards
+CUSTOMER_REFUSED = "ownerbot takes commands from the support team only; your message here reaches the team anyway."
 COMMAND_RE = re.compile(r"^/(" + "|".join(SLASH_COMMANDS) + r")$")
 ACTION_RE = re.compile(r"^ownerbot\.")
 
@@ -91,6 +96,7 @@ class SlackFace:
         self.clock = clock
         self.notifier = notifier
         self.work = BackgroundWork()
+        self.channels = SlackChannels(self)
 
     # -- one call into the handlers -----------------------------------------------------------------------
 
@@ -102,6 +108,8 @@ class SlackFace:
     async def run_command(
         self, client: AsyncWebClient, text: str, where: Where, fallback_name: str = "", workspace_name: str = ""
     ) -> Reply:
+        if await self.channels.refuses(where.team_id, where.channel_id, where.user_id):
+            return Reply(CUSTOMER_REFUSED, error=True)
         profile = await self._invoker(client, where.team_id, where.user_id, fallback_name)
         try:
             text = await channels.resolve_typed_channels(client, text)
@@ -110,7 +118,10 @@ class SlackFace:
         await members.introduce_mentioned(
             self.sessions, client, team_id=where.team_id, text=text, now=self.clock(), admins=self.handlers.admins
         )
-        return await self.handlers.command(translate.invocation(text, where, profile, workspace_name))
+        reply = await self.handlers.command(translate.invocation(text, where, profile, workspace_name))
+        if not where.direct and await self.channels.private_here(where.team_id, where.channel_id):
+            reply.ephemeral = True
+        return reply
 
     async def run_action(
         self,
@@ -218,6 +229,9 @@ class SlackFace:
                 return
             bot_user = getattr(context, "bot_user_id", None) or (context or {}).get("bot_user_id")
             where = translate.message_where(body, event)
+            if outsider(body, event):  # a member of another organisation (Slack Connect) never runs a command
+                await respond.deliver(client, self.notifier, Reply(CUSTOMER_REFUSED, error=True), where)
+                return
             reply = await self.run_command(client, translate.message_text(event, bot_user), where)
             await respond.deliver(client, self.notifier, reply, where)
             await grid.remember(self.sessions, team_id=where.team_id, enterprise_id=grid.enterprise_of(body))
@@ -306,6 +320,7 @@ def build_bolt_app(face: SlackFace, settings: SlackSettings, engine: AsyncEngine
     bolt.action(ACTION_RE)(face.on_action)
     bolt.view_submission(render.PROMPT_CALLBACK)(face.on_submit)
     bolt.event("app_home_opened")(face.on_home_opened)
+    face.channels.listen(bolt)  # before the DM listener: channel messages go to the customer channels
     bolt.event("app_mention")(face.on_message_event)
     bolt.event("message")(face.on_message_event)
     bolt.event("user_change")(face.on_user_change)

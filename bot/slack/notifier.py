@@ -273,6 +273,7 @@ class SlackNotifier:
         thread_ts: str | None = None,
     ) -> MessageRef:
         client = client or await self.client_for(workspace)
+        thread_ts = thread_ts or reply.thread
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         try:
             sent = await client.chat_postMessage(channel=channel_id, **render.message(reply), **extra)

@@ -34,6 +34,7 @@ from .cards import (
     reply_activity,
     search_response,
 )
+from .channels import TeamsChannels
 from .native_text import Readers, plain
 from .notifier import TeamsNotifier
 from .sizes import within_limit
@@ -73,6 +74,7 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         self.notifier = notifier
         self.settings = settings
         self.clock = clock
+        self.channels = TeamsChannels(handlers)  # customer channels (issue 14)
 
     # --- the turn -------------------------------------------------------------------------------------------
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -96,6 +98,8 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         tenant = turn_context.turn_state[TENANT_KEY]
+        if await self.channels.took_message(turn_context, tenant):  # a channel's message, not a command
+            return
         if isinstance(activity.value, dict) and activity.value.get("action_id"):
             await self._remember(turn_context)
             await self._card_action(turn_context, activity.value, via_invoke=False)
@@ -115,6 +119,15 @@ class OwnerbotTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         )
         turn_context.turn_state[HANDLED_KEY] = reply
         await self._send(turn_context, reply)  # its notices went to the outbox; its sender delivers them
+
+    async def on_message_update_activity(self, turn_context: TurnContext) -> None:
+        await self.channels.edited(turn_context, turn_context.turn_state[TENANT_KEY])
+
+    async def on_message_delete_activity(self, turn_context: TurnContext) -> None:
+        await self.channels.deleted(turn_context, turn_context.turn_state[TENANT_KEY])
+
+    async def on_reactions_added(self, message_reactions: Any, turn_context: TurnContext) -> None:
+        await self.channels.reacted(turn_context, turn_context.turn_state[TENANT_KEY])
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         activity = turn_context.activity

@@ -187,6 +187,8 @@ class TeamsNotifier:
                 "ownerbot is not in that Teams channel yet: add ownerbot to the team, then try again.", permanent=True
             )
         reference = references.reference_from_json(row.reference)
+        if reply.thread and reference.conversation is not None:  # a reply in that thread of the channel
+            reference.conversation.id = f"{channel_id};messageid={reply.thread}"
         readers = await self._readers(workspace, reply, None)  # many readers: cards show times in each one's zone
         message_id = await self._send(reference, reply, "the channel", readers)
         return MessageRef(Platform.TEAMS, workspace, channel_id, message_id)

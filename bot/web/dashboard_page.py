@@ -126,6 +126,20 @@ def _gestures(data: DashboardData) -> str:
     )
 
 
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _requests(data: DashboardData) -> str:
+    rows = "".join(
+        f"<tr><td>{e(row.customer)}</td><td>{e(row.channel_id)}</td><td>{row.requests}</td></tr>"
+        for row in data.report.requests.per_channel
+    )
+    if not rows:
+        return '<p class="muted">No requests from customer channels.</p>'
+    return f'<table id="requests"><tr><th>Customer</th><th>Channel</th><th>Requests</th></tr>{rows}</table>'
+
+
 def render_html(data: DashboardData) -> str:
     report = data.report
     r, t = report.reassigns, report.time_to_owner
@@ -141,6 +155,9 @@ def render_html(data: DashboardData) -> str:
             _card("re-assigns per ticket (30d)", f"{r.per_ticket:.2f}"),
             _card("median time to owner: customers", duration(t.customers)),
             _card("median time to owner: tickets", duration(t.tickets)),
+            _card("customer requests (30d)", report.requests.requests),
+            _card("median first response to requests (business time)", duration(report.requests.median_first_response)),
+            _card("requests answered within target", _share(report.requests.within_target)),
         ]
     )
     filters = (
@@ -180,6 +197,8 @@ def render_html(data: DashboardData) -> str:
 <h2>Time to owner in the last 30 days</h2>
 <p>Customers: median {e(duration(t.customers))} ({t.customers_counted} counted, {t.customers_waiting} still waiting).
 Tickets: median {e(duration(t.tickets))} ({t.tickets_counted} counted, {t.tickets_waiting} still waiting).</p>
+<h2>Requests from customer channels in the last 30 days</h2>
+{_requests(data)}
 <h2>Gestures this month {_csv(data, "gestures")}</h2>
 {_gestures(data)}
 </body></html>

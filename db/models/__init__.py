@@ -2,6 +2,7 @@
 
 from .base import Base, UTCDateTime
 from .calendars import Holiday, SupportHours
+from .channels import ChannelMessage, CustomerChannel
 from .console import ConsoleReadMarker
 from .core import (
     Customer,
@@ -45,11 +46,13 @@ from .tickets import CustomerIdea, TicketEvent, TicketEventKind, WebhookDelivery
 
 __all__ = [
     "Base",
+    "ChannelMessage",
     "ConsoleReadMarker",
     "Custody",
     "CustodyKind",
     "CustodyStatus",
     "Customer",
+    "CustomerChannel",
     "CustomerIdea",
     "DeliveryStatus",
     "EventKind",

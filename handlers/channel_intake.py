@@ -1,0 +1,253 @@
+"""What a linked customer channel's messages do, for every platform: one message, one transaction.
+
+The faces translate their events into `ChannelEvent`s and call `ChannelIntake`; only linked channels are read
+(`linked` is one read; an unlinked channel's message is dropped before anything is written). A new request owes,
+in its own transaction, through the outbox: one short line in its thread naming the owner (unless the channel is
+quiet) and a DM to the owner (an unowned customer: the team) with the customer's words, the tier, the due time
+and the buttons Take it / Hand off / Not a request. Customer words are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import exc, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import outbox
+from db.models import Customer, CustomerChannel, Member, Platform, Ticket, TicketStatus
+from nudges.clocks import show_due, ticket_clocks
+from nudges.levels import ServiceLevels
+from ownership import customer_channels as channel_domain
+from ownership import requests as request_domain
+from ownership import ticket_views
+from ownership.custody import acting_owner
+from ownership.text import storable
+
+from .channels import RequestAction
+from .dispatch import Handlers
+from .replies import Button, Reply
+from .reply_json import reply_to_json
+
+log = logging.getLogger(__name__)
+QUOTE_CHARS = 500
+Work = Callable[[AsyncSession, CustomerChannel], Awaitable[str]]
+# The face's "first time this delivery is seen" (Slack's event-id key row), run in the work's own transaction
+# once the channel is known to be linked: a retried delivery then changes nothing, an unlinked channel stores nothing.
+FirstTime = Callable[[AsyncSession], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class ChannelEvent:
+    """A message (or its edit, deletion or a reaction on it) in a channel, as the face read it."""
+
+    platform: Platform
+    workspace: str  # the platform's workspace / tenant id
+    channel_id: str
+    message_id: str  # the message's id (a reaction's: the message reacted to)
+    user_id: str = ""  # who wrote it (reacted)
+    thread_id: str | None = None  # the thread's first message, for a reply
+    text: str = ""
+    outsider: bool = False  # from another organisation (Slack Connect) or a guest: always the customer
+
+
+class ChannelIntake:
+    def __init__(self, handlers: Handlers) -> None:
+        self.handlers = handlers
+
+    async def linked(self, platform: Platform, workspace: str, channel_id: str) -> bool:
+        """Whether a channel is linked to a customer: the only channels whose messages are read (one read)."""
+        async with self.handlers.sessions() as session:
+            return (
+                await channel_domain.link_of(session, platform=platform, workspace=workspace, channel_id=channel_id)
+                is not None
+            )
+
+    async def customer_speaking(self, platform: Platform, workspace: str, channel_id: str | None, user_id: str) -> bool:
+        """Someone the bot treats as the customer here: in a linked channel, anyone who is not on the team. They
+        never run a command (and never see its answer)."""
+        if not channel_id:
+            return False
+        async with self.handlers.sessions() as session:
+            found = await channel_domain.link_of(session, platform=platform, workspace=workspace, channel_id=channel_id)
+            return found is not None and await _member(session, found[0].id, user_id) is None
+
+    async def message(self, event: ChannelEvent, first: FirstTime | None = None) -> str:
+        """A new message: a request opened, a note on one, or ignored. Returns which (for tests and logs)."""
+        return await self._apply(event, lambda session, link: self._message(session, link, event), first)
+
+    async def edited(self, event: ChannelEvent, first: FirstTime | None = None) -> str:
+        return await self._apply(event, lambda session, link: self._edited(session, link, event), first)
+
+    async def deleted(self, event: ChannelEvent, first: FirstTime | None = None) -> str:
+        return await self._apply(event, lambda session, link: self._deleted(session, link, event), first)
+
+    async def reaction(self, event: ChannelEvent, emoji: str, first: FirstTime | None = None) -> str:
+        async def work(session: AsyncSession, link: CustomerChannel) -> str:
+            agent = await _member(session, link.workspace_id, event.user_id)
+            if agent is None or event.outsider:
+                return "ignored"  # the customer's reactions resolve nothing
+            resolved = await request_domain.resolve_by_reaction(
+                session,
+                link=link,
+                channel_id=event.channel_id,
+                message_id=event.message_id,
+                emoji=emoji,
+                agent=agent,
+                platform=event.platform,
+                now=self.handlers.clock(),
+            )
+            return "resolved" if resolved is not None else "ignored"
+
+        return await self._apply(event, work, first)
+
+    # -- one transaction each --------------------------------------------------------------------------------
+
+    async def _apply(self, event: ChannelEvent, work: Work, first: FirstTime | None) -> str:
+        try:
+            async with self.handlers.sessions() as session, session.begin():
+                found = await channel_domain.link_of(
+                    session, platform=event.platform, workspace=event.workspace, channel_id=event.channel_id
+                )
+                if found is None:
+                    return "ignored"  # only linked channels are read: nothing was written
+                if first is not None and not await first(session):
+                    return "duplicate"
+                outcome: str = await work(session, found[1])
+                owed = outbox.owes_messages(session)
+        except exc.IntegrityError:  # the same message applied concurrently by another replica
+            return "duplicate"
+        except Exception as error:  # the kind only: the message is the customer's text
+            log.error("a customer channel message could not be applied (%s)", type(error).__name__)
+            return "error"
+        if owed and self.handlers.wake_sender is not None:
+            self.handlers.wake_sender()
+        return outcome
+
+    async def _message(self, session: AsyncSession, link: CustomerChannel, event: ChannelEvent) -> str:
+        now = self.handlers.clock()
+        agent = None if event.outsider else await _member(session, link.workspace_id, event.user_id)
+        post = request_domain.ChannelPost(
+            channel_id=event.channel_id,
+            message_id=event.message_id,
+            thread_id=event.thread_id,
+            author=event.user_id,
+            text=storable(event.text),
+        )
+        done = await request_domain.ingest_post(
+            session, link=link, post=post, agent=agent, platform=event.platform, now=now
+        )
+        if done is None:
+            return "ignored"
+        if done.opened is None:
+            return "noted"
+        await self._announce(session, link, event, done.ticket)
+        return "opened"
+
+    async def _edited(self, session: AsyncSession, link: CustomerChannel, event: ChannelEvent) -> str:
+        changed = await request_domain.edit_post(
+            session,
+            workspace_id=link.workspace_id,
+            channel_id=event.channel_id,
+            message_id=event.message_id,
+            text=storable(event.text),
+            now=self.handlers.clock(),
+        )
+        return "edited" if changed is not None else "ignored"
+
+    async def _deleted(self, session: AsyncSession, link: CustomerChannel, event: ChannelEvent) -> str:
+        changed = await request_domain.delete_post(
+            session,
+            workspace_id=link.workspace_id,
+            channel_id=event.channel_id,
+            message_id=event.message_id,
+            now=self.handlers.clock(),
+        )
+        return "deleted" if changed is not None else "ignored"
+
+    async def _announce(
+        self, session: AsyncSession, link: CustomerChannel, event: ChannelEvent, ticket: Ticket
+    ) -> None:
+        """The owner named in the thread, and the DM to whoever acts for the owner (unowned: the team)."""
+        now = self.handlers.clock()
+        customer = await session.get(Customer, ticket.customer_id)
+        assert customer is not None
+        acting = await acting_owner(session, owner_id=ticket.owner_id, customer_id=customer.id, now=now)
+        told = [acting] if acting is not None else await ticket_views.team_to_tell(session, customer=customer)
+        if link.announce:
+            line = (
+                f"Thanks, we've got it: {acting.display_name} from the team is on it (#{ticket.id})."
+                if acting is not None
+                else f"Thanks, we've got it (#{ticket.id}); someone from the team will answer here."
+            )
+            await outbox.enqueue(
+                session,
+                key=f"request:{ticket.id}:thread",
+                platform=event.platform,
+                workspace=event.workspace,
+                target=event.channel_id,
+                direct=False,
+                purpose="notice",
+                content=reply_to_json(Reply(line, ephemeral=False, thread=event.message_id)),
+                now=now,
+            )
+        dm = await self._owner_message(session, customer, ticket, event.text, owned=acting is not None)
+        for person in told:
+            await outbox.enqueue(
+                session,
+                key=f"request:{ticket.id}:dm:{person.platform_user_id}",
+                platform=event.platform,
+                workspace=event.workspace,
+                target=person.platform_user_id,
+                direct=True,
+                purpose="notice",
+                content=reply_to_json(dm),
+                now=now,
+            )
+
+    async def _owner_message(
+        self, session: AsyncSession, customer: Customer, ticket: Ticket, text: str, *, owned: bool
+    ) -> Reply:
+        words = request_domain.clipped(storable(text))
+        quoted = words if len(words) <= QUOTE_CHARS else words[: QUOTE_CHARS - 1] + "…"
+        who = "your customer " if owned else "(nobody owns them: please take it) "
+        fields = [("Tier", customer.tier.value), ("Tone", ticket.mood.value)]
+        due = await _first_response_due(session, self.handlers, customer, ticket)
+        if due:
+            fields.append(("First response due", due))
+        value = str(ticket.id)
+        return Reply(
+            f"New request #{ticket.id} from {who}{customer.name} in their channel: “{quoted}”",
+            fields=fields,
+            buttons=[
+                Button("Take it", RequestAction.TAKE, value, style="primary"),
+                Button("Hand off", RequestAction.HANDOFF, value),
+                Button("Not a request", RequestAction.DISMISS, value),
+            ],
+        )
+
+
+async def _member(session: AsyncSession, workspace_id: int, user_id: str) -> Member | None:
+    if not user_id:
+        return None
+    return (
+        await session.execute(
+            select(Member).where(Member.workspace_id == workspace_id, Member.platform_user_id == user_id)
+        )
+    ).scalar_one_or_none()
+
+
+async def _first_response_due(session: AsyncSession, handlers: Handlers, customer: Customer, ticket: Ticket) -> str:
+    if ticket.status != TicketStatus.OPEN:
+        return ""
+    levels = ServiceLevels(session)
+    calendar = await levels.ticket_calendar(ticket, customer)
+    targets = await levels.get(ticket.workspace_id, customer.tier)
+    for clock in ticket_clocks(
+        ticket, targets, calendar=calendar, pauses=[], policy=handlers.policy, now=ticket.opened_at
+    ):
+        if clock.name == "first-response":
+            return show_due(clock.due_at, calendar)
+    return ""
