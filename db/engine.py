@@ -40,7 +40,18 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_pre_ping", True)
         engine = create_async_engine(url, **kwargs)
     event.listen(engine.sync_engine, "handle_error", _count_error)
+    event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    event.listen(engine.sync_engine, "begin", _count_transaction)
     return engine
+
+
+def _count_statement(*_: Any) -> None:
+    """Statements per command are a cost we watch (bench/commands.py reads ownerbot_database_statements_total)."""
+    metrics.count_statement()
+
+
+def _count_transaction(*_: Any) -> None:
+    metrics.count_transaction()
 
 
 def _count_error(context: Any) -> None:
