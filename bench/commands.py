@@ -18,6 +18,13 @@ Printed, per database:
 - ack p99/p50 at `--wide` in flight (goal <= 3); the same for `/handoff` and an Accept button click;
 - a burst of `--burst` claims at `--burst-in-flight`: replies that failed or never came (goal: 0);
 - peak RSS of both servers and their ratio (goal <= 2.5x).
+
+Profiling recipe: `--profile $(which py-spy)` attaches py-spy (`pip install py-spy`, the bench extra) to the server
+during the first ownerbot round and prints the functions most often on the stack; `--keep` keeps the raw samples
+(collapsed stacks, for flamegraph.pl or https://www.speedscope.app) in the printed work folder:
+
+    .venv/bin/python -m bench.commands --db sqlite --claims 1000 --rounds 1 --burst 0 --no-others \\
+        --profile .venv/bin/py-spy --keep
 """
 
 from __future__ import annotations
@@ -31,11 +38,13 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -176,6 +185,40 @@ async def statement_counts(http: aiohttp.ClientSession, server: Server) -> tuple
         if name in found:
             found[name] = float(value)
     return found["ownerbot_database_statements_total"], found["ownerbot_database_transactions_total"]
+
+
+def start_profiler(py_spy: str | None, server: Server, out: Path) -> subprocess.Popen[bytes] | None:
+    """py-spy (a sampling profiler that attaches to the server's process) over the first ownerbot round."""
+    if not py_spy:
+        return None
+    command = [py_spy, "record", "--pid", str(server.process.pid), "--rate", "200", "--idle", "--format", "raw"]
+    return subprocess.Popen([*command, "-o", f"{out}.txt"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_profiler(profiler: subprocess.Popen[bytes], out: Path, top: int = 25) -> None:
+    """Stop py-spy and print where the server's time went: the share of samples each of ownerbot's functions is on
+    the stack of (inclusive), then the same for every function at the top of the stack (self)."""
+    profiler.send_signal(signal.SIGINT)
+    profiler.wait(60)
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in Path(f"{out}.txt").read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        samples = int(count)
+        total += samples
+        frames = stack.split(";")
+        own[frames[-1]] += samples
+        for frame in set(frames):
+            if str(ROOT) in frame and ".venv" not in frame:
+                inclusive[frame] += samples
+    print(f"  profile ({total} samples, {out}.txt; flame graph: flamegraph.pl or speedscope.app):")
+    for frame, samples in inclusive.most_common(top):
+        print(f"    {100 * samples / max(total, 1):5.1f}% incl  {frame.replace(str(ROOT) + '/', '')}")
+    for frame, samples in own.most_common(top):
+        print(f"    {100 * samples / max(total, 1):5.1f}% self  {frame.replace(str(ROOT) + '/', '')}")
 
 
 # -- the database ---------------------------------------------------------------------------------------------------
@@ -424,10 +467,14 @@ async def bench_database(kind: str, args: argparse.Namespace, fake: FakeSlack, f
         "LOG_LEVEL": "WARNING",
         "DASHBOARD_TOKEN": "",
     }
-    ownerbot = await start("ownerbot", [str(ROOT / "ownerbot"), "serve"], env, "/readyz", log)
     bare = await start(
         "bare", [sys.executable, "-m", "bench.bare_slack", "{port}", f"{fake_url}/api/", SECRET], {}, "/", log
     )
+    try:
+        ownerbot = await start("ownerbot", [str(ROOT / "ownerbot"), "serve"], env, "/readyz", log)
+    except BaseException:
+        bare.stop()
+        raise
     requests = Requests(fake_url)
     claims = min(args.claims, len(seeded.customers))
 
@@ -453,13 +500,16 @@ async def bench_database(kind: str, args: argparse.Namespace, fake: FakeSlack, f
             await run_round(http, fake, ownerbot, claim_requests(50), 4, replies=True)
             a_rounds: list[Round] = []
             b_rounds: list[Round] = []
-            for _ in range(args.rounds):
+            for index in range(args.rounds):
                 await reset_owners(url)
+                profiler = start_profiler(args.profile, ownerbot, workdir / f"profile-{kind}") if index == 0 else None
                 a_rounds.append(
                     await run_round(
                         http, fake, ownerbot, claim_requests(claims), args.in_flight, replies=True, done=all_claimed
                     )
                 )
+                if profiler is not None:
+                    stop_profiler(profiler, workdir / f"profile-{kind}")
                 b_rounds.append(
                     await run_round(http, fake, bare, claim_requests(claims), args.in_flight, replies=False)
                 )
@@ -582,6 +632,7 @@ def main() -> None:
     parser.add_argument("--burst-in-flight", type=int, default=256)
     parser.add_argument("--burst-wait", type=float, default=300)
     parser.add_argument("--no-others", dest="others", action="store_false", help="skip /handoff and the click")
+    parser.add_argument("--profile", metavar="PY_SPY", help="path to py-spy: profile the first ownerbot round")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (server logs)")
     sys.exit(asyncio.run(run(parser.parse_args())))
 
