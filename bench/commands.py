@@ -191,7 +191,7 @@ def start_profiler(py_spy: str | None, server: Server, out: Path) -> subprocess.
     """py-spy (a sampling profiler that attaches to the server's process) over the first ownerbot round."""
     if not py_spy:
         return None
-    command = [py_spy, "record", "--pid", str(server.process.pid), "--rate", "200", "--idle", "--format", "raw"]
+    command = [py_spy, "record", "--pid", str(server.process.pid), "--rate", "200", "--format", "raw"]
     return subprocess.Popen([*command, "-o", f"{out}.txt"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -212,9 +212,9 @@ def stop_profiler(profiler: subprocess.Popen[bytes], out: Path, top: int = 25) -
         frames = stack.split(";")
         own[frames[-1]] += samples
         for frame in set(frames):
-            if str(ROOT) in frame and ".venv" not in frame:
+            if "site-packages" not in frame and "/lib/python" not in frame and "<frozen" not in frame:
                 inclusive[frame] += samples
-    print(f"  profile ({total} samples, {out}.txt; flame graph: flamegraph.pl or speedscope.app):")
+    print(f"  profile ({total} samples on CPU, {out}.txt; flame graph: flamegraph.pl or speedscope.app):")
     for frame, samples in inclusive.most_common(top):
         print(f"    {100 * samples / max(total, 1):5.1f}% incl  {frame.replace(str(ROOT) + '/', '')}")
     for frame, samples in own.most_common(top):
