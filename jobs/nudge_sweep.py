@@ -7,6 +7,7 @@ Several replicas may sweep one PostgreSQL at once: claims are row locks with a l
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from .nudge_handover import hand_over
 from .outbox_sender import OutboxSender, worker_name
 
 log = logging.getLogger(__name__)
+SQLITE_BATCH = 25  # subjects planned, or nudges claimed, per write transaction on SQLite
 
 
 @dataclass(frozen=True)
@@ -59,23 +61,47 @@ class NudgeSweeper:
         self.worker = worker or worker_name()
         self.sender = sender or OutboxSender(sessions, notifiers, clock, worker=self.worker)
 
-    async def plan(self, now: datetime) -> tuple[int, int]:
+    async def plan(self, now: datetime, policy: NudgeSettings | None = None) -> tuple[int, int]:
         async with self.sessions() as session, session.begin():
-            result = await plan_due(session, now=now, policy=self.policy)
+            result = await plan_due(session, now=now, policy=policy or self.policy)
         return result.checked, result.deliveries
 
-    async def claim(self, now: datetime) -> tuple[list[tuple[Message, Reply]], int, int]:
-        """Claim what is due, render it, and hand each message to the outbox: one transaction."""
+    async def claim(
+        self, now: datetime, policy: NudgeSettings | None = None
+    ) -> tuple[list[tuple[Message, Reply]], int, int]:
+        """Claim what is due (a batch), render it, and hand each message to the outbox: one transaction."""
         async with self.sessions() as session, session.begin():
-            claimed = await claim_due(session, now=now, worker=self.worker, policy=self.policy)
+            claimed = await claim_due(session, now=now, worker=self.worker, policy=policy or self.policy)
             rendered = [(m, await render_message(session, m, self.policy, now)) for m in claimed.messages]
             for message, reply in rendered:
                 await hand_over(session, message, reply, worker=self.worker, now=now)
         return rendered, claimed.cancelled, claimed.held
 
+    def _write_policy(self) -> NudgeSettings:
+        """On SQLite, whose one writer commands share, the sweep writes in small transactions (SQLITE_BATCH
+        subjects or nudges each), so a command waits behind one of them at most, never behind a whole tick."""
+        bind = self.sessions.kw.get("bind")
+        if bind is None or bind.dialect.name != "sqlite" or self.policy.batch_size <= SQLITE_BATCH:
+            return self.policy
+        return self.policy.model_copy(update={"batch_size": SQLITE_BATCH})
+
     async def tick(self) -> TickResult:
+        """Plan, then claim and hand over, batch after batch until nothing more is due (no cap per tick: as fast
+        as nudges come due), then send. A tick stops starting batches after `tick_seconds`; the next goes on."""
         now = self.clock()
-        checked, planned = await self.plan(now)
-        _, cancelled, held = await self.claim(now)
+        policy = self._write_policy()
+        batch = policy.batch_size
+        started = time.monotonic()
+        checked = planned = cancelled = held = 0
+        while True:
+            seen, made = await self.plan(now, policy)
+            checked, planned = checked + seen, planned + made
+            if seen < batch or time.monotonic() - started > self.policy.tick_seconds:
+                break
+        while True:
+            rendered, dropped, kept = await self.claim(now, policy)
+            cancelled, held = cancelled + dropped, held + kept
+            if len(rendered) + dropped + kept < batch or time.monotonic() - started > self.policy.tick_seconds:
+                break
         sent = await self.sender.send_due()  # the one outbox sender: these nudges, and whatever else is due
         return TickResult(checked, planned, sent.sent, sent.retried, sent.failed, cancelled, held)
