@@ -67,6 +67,7 @@ TOKEN = "xoxb-bench-token"
 TEAM = "T1"
 HZ = os.sysconf("SC_CLK_TCK")
 SORRY = "Something went wrong"
+BUSY = "very busy"  # handlers.admission: waited too long for its turn, nothing changed
 
 
 def sign(body: bytes, timestamp: int) -> str:
@@ -363,10 +364,11 @@ class Round:
     seconds: float  # to the last ack (bare) or to the last reply and the database (ownerbot)
     acks: list[float]
     replies: list[float]
-    failures: int
+    failures: int  # no reply, or "Something went wrong", or a refused request
     cpu: float
     statements: float
     transactions: float
+    busy: int = 0  # answered "busy, try again" (not a failure, but not done either)
 
 
 async def send_all(
@@ -433,7 +435,8 @@ async def run_round(
     failures = refused
     if replies:
         failures += sum(1 for r in requests if r.key not in fake.replies or SORRY in fake.replies[r.key][1])
-    return Round(finished - started, acks, latencies, failures, cpu, after[0] - before[0], after[1] - before[1])
+    busy = sum(1 for r in requests if r.key in fake.replies and BUSY in fake.replies[r.key][1])
+    return Round(finished - started, acks, latencies, failures, cpu, after[0] - before[0], after[1] - before[1], busy)
 
 
 def describe(what: str, rounds: list[Round], count: int) -> str:
@@ -448,7 +451,8 @@ def describe(what: str, rounds: list[Round], count: int) -> str:
         transactions = sum(r.transactions for r in rounds) / (count * len(rounds))
         line += f", {statements:.1f} statements and {transactions:.1f} transactions per command"
     failures = sum(r.failures for r in rounds)
-    return line + (f", {failures} FAILED" if failures else ", 0 failed")
+    busy = sum(r.busy for r in rounds)
+    return line + (f", {failures} FAILED" if failures else ", 0 failed") + (f", {busy} answered busy" if busy else "")
 
 
 # -- one database ---------------------------------------------------------------------------------------------------
@@ -547,7 +551,7 @@ async def bench_database(kind: str, args: argparse.Namespace, fake: FakeSlack, f
                     wait=args.burst_wait,
                 )
                 print(describe(f"burst of {args.burst} claims, {args.burst_in_flight} in flight", [burst], args.burst))
-                print(f"  => burst failures: {burst.failures} (goal 0)", flush=True)
+                print(f"  => burst failures: {burst.failures} (goal 0), answered busy: {burst.busy}", flush=True)
             ours, theirs = ownerbot.peak_rss_mib(), bare.peak_rss_mib()
             print(
                 f"  peak RSS: ownerbot {ours:.0f} MiB, bare {theirs:.0f} MiB, ratio {ours / theirs:.1f}x (goal <= 2.5x)"

@@ -2,8 +2,8 @@
 
 - DATABASE_WRITERS: commands whose transaction runs at once (handlers.admission); the rest wait their turn in
   order. Default 1 on SQLite (it has one writer: more would only wait on its lock) and 8 on PostgreSQL.
-- DATABASE_QUEUE_SECONDS (60): how long a command waits for its turn before it is answered "busy" (nothing
-  changed). The platform was acked long before; only the reply waits.
+- DATABASE_QUEUE_SECONDS (300): how long a command waits for its turn before it is answered "busy" (nothing
+  changed). The platform was acked long before; only the reply waits (Slack's response_url lasts 30 minutes).
 - DATABASE_POOL_SIZE: connections kept open; default DATABASE_WRITERS + 4, so the commands in their turn, the
   outbox sender, the ticker and the health check never wait for a connection. DATABASE_POOL_OVERFLOW (4) more
   may open for a moment; a checkout waits DATABASE_POOL_TIMEOUT (30) seconds at most. On PostgreSQL each
@@ -23,7 +23,7 @@ class CapacitySettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     database_writers: int | None = Field(default=None, ge=1, le=256)
-    database_queue_seconds: float = Field(default=60.0, gt=0, le=3600)
+    database_queue_seconds: float = Field(default=300.0, gt=0, le=3600)
     database_pool_size: int | None = Field(default=None, ge=1, le=512)
     database_pool_overflow: int = Field(default=4, ge=0, le=512)
     database_pool_timeout: float = Field(default=30.0, gt=0, le=600)

@@ -17,7 +17,7 @@ log = logging.getLogger("ownerbot.delivery")
 
 COMMANDS = Counter(
     "ownerbot_commands",
-    "Commands and button actions handled, by name and outcome (ok, refused, error)",
+    "Commands and button actions handled, by name and outcome (ok, refused, error, busy)",
     ["command", "outcome"],
 )
 COMMAND_SECONDS = Histogram(
