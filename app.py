@@ -115,6 +115,7 @@ def build_jobs(runtime: Runtime) -> Jobs:
             clock=runtime.clock,
             worker=runtime.outbox.worker,
             sender=runtime.outbox,
+            admission=runtime.handlers.admission,
         ),
         gestures=GestureCloser(runtime.sessions, clock=runtime.clock),
         custody=CustodyReturns(runtime.sessions, clock=runtime.clock),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.clock import Clock
 from db.models import Platform
+from handlers.admission import Admission
 from handlers.nudge_messages import render_message
 from handlers.ports import Notifier
 from handlers.replies import Reply
@@ -53,6 +55,7 @@ class NudgeSweeper:
         clock: Clock,
         worker: str | None = None,
         sender: OutboxSender | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.sessions = sessions
         self.notifiers = notifiers
@@ -60,9 +63,15 @@ class NudgeSweeper:
         self.clock = clock
         self.worker = worker or worker_name()
         self.sender = sender or OutboxSender(sessions, notifiers, clock, worker=self.worker)
+        # each batch's transaction takes its turn with the commands' (handlers.admission): on SQLite's one writer
+        # a command waits for one small batch at most, never for a whole tick
+        self.admission = admission
+
+    def _turn(self) -> AbstractAsyncContextManager[None]:
+        return self.admission.turn() if self.admission is not None else nullcontext()
 
     async def plan(self, now: datetime, policy: NudgeSettings | None = None) -> tuple[int, int]:
-        async with self.sessions() as session, session.begin():
+        async with self._turn(), self.sessions() as session, session.begin():
             result = await plan_due(session, now=now, policy=policy or self.policy)
         return result.checked, result.deliveries
 
@@ -70,7 +79,7 @@ class NudgeSweeper:
         self, now: datetime, policy: NudgeSettings | None = None
     ) -> tuple[list[tuple[Message, Reply]], int, int]:
         """Claim what is due (a batch), render it, and hand each message to the outbox: one transaction."""
-        async with self.sessions() as session, session.begin():
+        async with self._turn(), self.sessions() as session, session.begin():
             claimed = await claim_due(session, now=now, worker=self.worker, policy=policy or self.policy)
             rendered = [(m, await render_message(session, m, self.policy, now)) for m in claimed.messages]
             for message, reply in rendered:
