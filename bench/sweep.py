@@ -60,7 +60,7 @@ def minutes_after(dialect: str, column: str) -> str:
     return f"strftime('%Y-%m-%d %H:%M:%f', :now, '+' || ({column} % 1440 + 60) || ' minutes')"
 
 
-async def build(engine: AsyncEngine, tickets: int, due: int) -> None:
+async def build(engine: AsyncEngine, tickets: int, due: int, agents: int = AGENTS) -> None:
     dialect = engine.dialect.name
     now = stamp(NOW, dialect)
     opened = stamp(NOW - timedelta(hours=4, minutes=15), dialect)  # stale at 11:45: the lead step is not due yet
@@ -103,7 +103,7 @@ async def build(engine: AsyncEngine, tickets: int, due: int) -> None:
                     "work_start, "
                     f"work_end, work_days, away, created_at) SELECT x, 1, 'A' || x, 'agent ' || x, "
                     f"CASE WHEN x = 1 THEN 'admin' ELSE 'agent' END, 'UTC', '09:00', '17:00', '12345', false, :now "
-                    f"FROM {series(dialect, AGENTS)}"
+                    f"FROM {series(dialect, agents)}"
                 )
             ),
             {"now": now},
@@ -132,7 +132,7 @@ async def build(engine: AsyncEngine, tickets: int, due: int) -> None:
             text(
                 ts(
                     "INSERT INTO customers (id, workspace_id, name, name_key, tier, owner_id, owned_since, created_at) "
-                    f"SELECT x, 1, 'Customer ' || x, 'customer ' || x, 'premium', x % {AGENTS} + 1, :now, :now "
+                    f"SELECT x, 1, 'Customer ' || x, 'customer ' || x, 'premium', x % {agents} + 1, :now, :now "
                     f"FROM {series(dialect, customers)}"
                 )
             ),
@@ -144,7 +144,7 @@ async def build(engine: AsyncEngine, tickets: int, due: int) -> None:
                     "INSERT INTO tickets (id, workspace_id, customer_id, source, subject, status, priority, owner_id, "
                     "opened_at, first_response_at, last_activity_at, pending_seconds, mood, reassign_count) "
                     f"SELECT x, 1, x % {customers} + 1, 'bench', 'Ticket ' || x, 'open', 'normal', "
-                    f"(x % {customers}) % {AGENTS} + 1, :opened, :opened, "
+                    f"(x % {customers}) % {agents} + 1, :opened, :opened, "
                     f"CASE WHEN x <= {due} THEN :opened ELSE :now END, 0, 'neutral', 0 FROM {series(dialect, tickets)}"
                 )
             ),
@@ -225,7 +225,7 @@ async def at_once(engine: AsyncEngine, inbox: Path, due: int) -> None:
         clock=lambda: NOW,
         worker="bench",
     )
-    await build(engine, due, due)
+    await build(engine, due, due, agents=max(AGENTS, due // 100))  # 100 each: below the daily cap, none bundled
     elapsed = busy = 0.0
     ticks = delivered = 0
     while True:
@@ -242,12 +242,13 @@ async def at_once(engine: AsyncEngine, inbox: Path, due: int) -> None:
             delivered = await db.scalar(
                 text("SELECT count(*) FROM nudge_deliveries WHERE status IN ('sent', 'bundled')")
             )
-        if (not left and delivered == before) or delivered >= due or ticks >= 10_000:
+        if not left or delivered == before or ticks >= 1_000:  # all out, or a tick that moved nothing
             elapsed += took
             break
         elapsed += max(took, policy.tick_seconds)  # the next tick starts a tick interval after this one started
     print(
-        f"{engine.dialect.name}: {due:,} nudges due at once: {delivered:,} delivered in {ticks} tick(s), "
+        f"{engine.dialect.name}: {due:,} nudges due at once: {delivered:,} delivered ({left or 0:,} left) "
+        f"in {ticks} tick(s), "
         f"{elapsed:.1f} s at one tick per {policy.tick_seconds:g} s (busy {busy:.1f} s): "
         f"{(delivered or 0) / elapsed:,.0f} nudges/s per replica (goal >= 100)",
         flush=True,
