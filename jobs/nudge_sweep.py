@@ -6,6 +6,7 @@ Several replicas may sweep one PostgreSQL at once: claims are row locks with a l
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ from .outbox_sender import OutboxSender, worker_name
 
 log = logging.getLogger(__name__)
 SQLITE_BATCH = 25  # subjects planned, or nudges claimed, per write transaction on SQLite
+SQLITE_PAUSE = 0.01  # seconds between two of them
 
 
 @dataclass(frozen=True)
@@ -89,10 +91,19 @@ class NudgeSweeper:
     def _write_policy(self) -> NudgeSettings:
         """On SQLite, whose one writer commands share, the sweep writes in small transactions (SQLITE_BATCH
         subjects or nudges each), so a command waits behind one of them at most, never behind a whole tick."""
-        bind = self.sessions.kw.get("bind")
-        if bind is None or bind.dialect.name != "sqlite" or self.policy.batch_size <= SQLITE_BATCH:
+        if not self._on_sqlite() or self.policy.batch_size <= SQLITE_BATCH:
             return self.policy
         return self.policy.model_copy(update={"batch_size": SQLITE_BATCH})
+
+    def _on_sqlite(self) -> bool:
+        bind = self.sessions.kw.get("bind")
+        return bind is not None and bind.dialect.name == "sqlite"
+
+    async def _between_batches(self) -> None:
+        """On SQLite, a moment between two write transactions, so another process's writer (another replica's
+        sweep, a console) gets the lock instead of this loop taking it straight back."""
+        if self._on_sqlite():
+            await asyncio.sleep(SQLITE_PAUSE)
 
     async def tick(self) -> TickResult:
         """Plan, then claim and hand over, batch after batch until nothing more is due (no cap per tick: as fast
@@ -107,10 +118,12 @@ class NudgeSweeper:
             checked, planned = checked + seen, planned + made
             if seen < batch or time.monotonic() - started > self.policy.tick_seconds:
                 break
+            await self._between_batches()
         while True:
             rendered, dropped, kept = await self.claim(now, policy)
             cancelled, held = cancelled + dropped, held + kept
             if len(rendered) + dropped + kept < batch or time.monotonic() - started > self.policy.tick_seconds:
                 break
+            await self._between_batches()
         sent = await self.sender.send_due()  # the one outbox sender: these nudges, and whatever else is due
         return TickResult(checked, planned, sent.sent, sent.retried, sent.failed, cancelled, held)
