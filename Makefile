@@ -46,7 +46,7 @@ lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet '.[test]'
+	.lock-venv/bin/python -m pip install --quiet '.[test,bench]'
 	.lock-venv/bin/python -m pip freeze --exclude ownerbot > requirements.lock
 	rm -rf .lock-venv build *.egg-info
 

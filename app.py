@@ -31,6 +31,7 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from bot import console
+from bot.capacity import CapacitySettings
 from bot.command_line import parser
 from bot.data_commands import failed_webhooks, import_file, import_holidays, print_import
 from bot.platforms import PlatformStatus
@@ -54,6 +55,7 @@ from db.engine import create_engine, create_session_factory
 from db.models import Platform
 from db.structured_logs import configure_logging
 from handlers import Handlers
+from handlers.admission import Admission
 from handlers.ports import Notifier
 from jobs import Jobs
 from jobs.custody_returns import CustodyReturns
@@ -79,7 +81,8 @@ def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     """What every face and job shares, built once: the nudge policy, the clock, the engine, the notifiers (the
     console's now; each platform adds its own as it registers) and the handlers."""
     policy = load_settings(NudgeSettings)
-    engine = create_engine(settings.database_url)
+    capacity = load_settings(CapacitySettings)
+    engine = create_engine(settings.database_url, **capacity.pool(settings.database_url))
     sessions = create_session_factory(engine)
     notifiers: dict[Platform, Notifier] = {Platform.CONSOLE: console.ConsoleNotifier(settings.console_inbox)}
     sender = OutboxSender(sessions, notifiers, clock, lease=timedelta(seconds=settings.outbox_lease_seconds))
@@ -89,6 +92,7 @@ def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
         clock=clock,
         policy=policy,
         wake_sender=sender.wake,
+        admission=Admission(capacity.writers(settings.database_url), capacity.database_queue_seconds),
     )
     return Runtime(
         settings=settings,
@@ -111,6 +115,7 @@ def build_jobs(runtime: Runtime) -> Jobs:
             clock=runtime.clock,
             worker=runtime.outbox.worker,
             sender=runtime.outbox,
+            admission=runtime.handlers.admission,
         ),
         gestures=GestureCloser(runtime.sessions, clock=runtime.clock),
         custody=CustodyReturns(runtime.sessions, clock=runtime.clock),

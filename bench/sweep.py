@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.sweep                      # PostgreSQL on 127.0.0.1 (database ownerbot_bench)
     .venv/bin/python -m bench.sweep --db sqlite          # a SQLite file in a temporary folder
     .venv/bin/python -m bench.sweep --small 10000 --large 1000000 --due 200
+    .venv/bin/python -m bench.sweep --db sqlite --at-once 10000   # nudges/s when 10,000 come due at once
 
 For each size it builds a steady state in bulk (INSERT .. SELECT over a generated series): one workspace with a
 business-hours calendar (Berlin support hours and ten holidays, so every clock counts business time), ten
@@ -59,7 +60,7 @@ def minutes_after(dialect: str, column: str) -> str:
     return f"strftime('%Y-%m-%d %H:%M:%f', :now, '+' || ({column} % 1440 + 60) || ' minutes')"
 
 
-async def build(engine: AsyncEngine, tickets: int, due: int) -> None:
+async def build(engine: AsyncEngine, tickets: int, due: int, agents: int = AGENTS) -> None:
     dialect = engine.dialect.name
     now = stamp(NOW, dialect)
     opened = stamp(NOW - timedelta(hours=4, minutes=15), dialect)  # stale at 11:45: the lead step is not due yet
@@ -102,7 +103,7 @@ async def build(engine: AsyncEngine, tickets: int, due: int) -> None:
                     "work_start, "
                     f"work_end, work_days, away, created_at) SELECT x, 1, 'A' || x, 'agent ' || x, "
                     f"CASE WHEN x = 1 THEN 'admin' ELSE 'agent' END, 'UTC', '09:00', '17:00', '12345', false, :now "
-                    f"FROM {series(dialect, AGENTS)}"
+                    f"FROM {series(dialect, agents)}"
                 )
             ),
             {"now": now},
@@ -131,7 +132,7 @@ async def build(engine: AsyncEngine, tickets: int, due: int) -> None:
             text(
                 ts(
                     "INSERT INTO customers (id, workspace_id, name, name_key, tier, owner_id, owned_since, created_at) "
-                    f"SELECT x, 1, 'Customer ' || x, 'customer ' || x, 'premium', x % {AGENTS} + 1, :now, :now "
+                    f"SELECT x, 1, 'Customer ' || x, 'customer ' || x, 'premium', x % {agents} + 1, :now, :now "
                     f"FROM {series(dialect, customers)}"
                 )
             ),
@@ -143,7 +144,7 @@ async def build(engine: AsyncEngine, tickets: int, due: int) -> None:
                     "INSERT INTO tickets (id, workspace_id, customer_id, source, subject, status, priority, owner_id, "
                     "opened_at, first_response_at, last_activity_at, pending_seconds, mood, reassign_count) "
                     f"SELECT x, 1, x % {customers} + 1, 'bench', 'Ticket ' || x, 'open', 'normal', "
-                    f"(x % {customers}) % {AGENTS} + 1, :opened, :opened, "
+                    f"(x % {customers}) % {agents} + 1, :opened, :opened, "
                     f"CASE WHEN x <= {due} THEN :opened ELSE :now END, 0, 'neutral', 0 FROM {series(dialect, tickets)}"
                 )
             ),
@@ -213,8 +214,58 @@ async def measure(engine: AsyncEngine, inbox: Path, due: int, repeat: int) -> tu
     return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), sent, [r[0] for r in runs]
 
 
+async def at_once(engine: AsyncEngine, inbox: Path, due: int) -> None:
+    """`due` nudges due at the same moment (09:00 on Monday): ticks as the server runs them (the production batch
+    size and tick interval) until every one is sent or bundled; nudges per second for one replica."""
+    policy = NudgeSettings(daily_cap=200)
+    sweeper = NudgeSweeper(
+        create_session_factory(engine),
+        {Platform.CONSOLE: ConsoleNotifier(inbox)},
+        policy=policy,
+        clock=lambda: NOW,
+        worker="bench",
+    )
+    await build(engine, due, due, agents=max(AGENTS, due // 100))  # 100 each: below the daily cap, none bundled
+    elapsed = busy = 0.0
+    ticks = delivered = 0
+    while True:
+        started = time.perf_counter()
+        await sweeper.tick()
+        took = time.perf_counter() - started
+        ticks += 1
+        busy += took
+        before = delivered
+        async with engine.connect() as db:
+            left = await db.scalar(
+                text("SELECT count(*) FROM nudge_deliveries WHERE status NOT IN ('sent', 'bundled', 'cancelled')")
+            )
+            delivered = await db.scalar(
+                text("SELECT count(*) FROM nudge_deliveries WHERE status IN ('sent', 'bundled')")
+            )
+        if not left or delivered == before or ticks >= 1_000:  # all out, or a tick that moved nothing
+            elapsed += took
+            break
+        elapsed += max(took, policy.tick_seconds)  # the next tick starts a tick interval after this one started
+    print(
+        f"{engine.dialect.name}: {due:,} nudges due at once: {delivered:,} delivered ({left or 0:,} left) "
+        f"in {ticks} tick(s), "
+        f"{elapsed:.1f} s at one tick per {policy.tick_seconds:g} s (busy {busy:.1f} s): "
+        f"{(delivered or 0) / elapsed:,.0f} nudges/s per replica (goal >= 100)",
+        flush=True,
+    )
+
+
 async def run(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="ownerbot-bench-"))
+    if args.at_once:
+        url = await fresh_database(args, workdir, "at-once")
+        engine = create_engine(url)
+        try:
+            await at_once(engine, workdir / "inbox-at-once", args.at_once)
+        finally:
+            await engine.dispose()
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 0
     try:
         if args.db == "postgres":
             admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
@@ -259,6 +310,20 @@ async def run(args: argparse.Namespace) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+async def fresh_database(args: argparse.Namespace, workdir: Path, name: str) -> str:
+    if args.db == "postgres":
+        admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
+        async with admin.connect() as db:
+            await db.execute(text(f"DROP DATABASE IF EXISTS {args.pg_database} WITH (FORCE)"))
+            await db.execute(text(f"CREATE DATABASE {args.pg_database}"))
+        await admin.dispose()
+        url = f"{PG_SERVER}/{args.pg_database}"
+    else:
+        url = f"sqlite+aiosqlite:///{workdir / f'{name}.sqlite3'}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    return url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
@@ -266,6 +331,7 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--at-once", type=int, default=0, help="instead: nudges/s for this many due at once (10000)")
     parser.add_argument(
         "--pg-database",
         default="ownerbot_bench",

@@ -1,7 +1,8 @@
 """Engine and session factory.
 
-SQLite runs with WAL, foreign keys on, a busy timeout, and `BEGIN IMMEDIATE` for every transaction so that
-concurrent writers queue up instead of failing with "database is locked" half-way through a transaction.
+SQLite runs with WAL, foreign keys on, a busy timeout, and `BEGIN IMMEDIATE` for every transaction that may write,
+so that concurrent writers queue up instead of failing with "database is locked" half-way through a transaction;
+a session that only reads says so (READ_ONLY) and begins DEFERRED.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from . import metrics
+
+READ_ONLY_OPTION = "ownerbot_read_only"
+# `await session.connection(execution_options=READ_ONLY)` first thing in a session that only reads: on SQLite its
+# transaction begins DEFERRED (a snapshot, no write lock), so it never queues behind or blocks a writer.
+READ_ONLY: dict[str, Any] = {READ_ONLY_OPTION: True}
 
 
 def default_database_url() -> str:
@@ -40,7 +46,20 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_pre_ping", True)
         engine = create_async_engine(url, **kwargs)
     event.listen(engine.sync_engine, "handle_error", _count_error)
+    event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    event.listen(engine.sync_engine, "begin", _count_transaction)
     return engine
+
+
+def _count_statement(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    """Statements per command are a cost we watch (bench/commands.py reads ownerbot_database_statements_total);
+    SQLite's BEGIN counts as the transaction it begins."""
+    if not statement.startswith("BEGIN"):
+        metrics.count_statement()
+
+
+def _count_transaction(*_: Any) -> None:
+    metrics.count_transaction()
 
 
 def _count_error(context: Any) -> None:
@@ -64,7 +83,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front; a read-only transaction (READ_ONLY) takes none and never waits.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY_OPTION) else "BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

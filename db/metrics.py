@@ -17,7 +17,7 @@ log = logging.getLogger("ownerbot.delivery")
 
 COMMANDS = Counter(
     "ownerbot_commands",
-    "Commands and button actions handled, by name and outcome (ok, refused, error)",
+    "Commands and button actions handled, by name and outcome (ok, refused, error, busy)",
     ["command", "outcome"],
 )
 COMMAND_SECONDS = Histogram(
@@ -49,6 +49,10 @@ WEBHOOK_DELIVERIES = Counter(
     ["source", "outcome"],
 )
 DATABASE_ERRORS = Counter("ownerbot_database_errors", "Errors raised by the database driver, by error class", ["error"])
+DATABASE_STATEMENTS = Counter(
+    "ownerbot_database_statements", "SQL statements sent to the database (BEGIN and COMMIT not included)"
+)
+DATABASE_TRANSACTIONS = Counter("ownerbot_database_transactions", "Database transactions begun")
 
 
 def count_command(command: str, outcome: str, seconds: float) -> None:
@@ -83,6 +87,14 @@ def count_webhook(source: str, outcome: str) -> None:
 
 def count_database_error(error: str) -> None:
     DATABASE_ERRORS.labels(error).inc()
+
+
+def count_statement() -> None:
+    DATABASE_STATEMENTS.inc()
+
+
+def count_transaction() -> None:
+    DATABASE_TRANSACTIONS.inc()
 
 
 def set_nudges(*, due: int, overdue: int) -> None:

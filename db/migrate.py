@@ -4,21 +4,26 @@ check every command makes first (`schema_problem`): the database answers, and it
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
 
 from .engine import create_engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# `revision: str = '0011_hardening'` and `down_revision: … = '0010_service_levels'` (or None) in each migration
+REVISION = re.compile(r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:['"]([^'"]+)['"]|None)""", re.MULTILINE)
 
 
 def alembic_config(database_url: str) -> Config:
+    from alembic.config import Config  # alembic (and mako) load only when a migration runs, not in `serve`
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
@@ -26,23 +31,40 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(database_url), revision)
 
 
 def check(database_url: str) -> None:
     """Raise if the models and the migrations disagree (alembic check)."""
+    from alembic import command
+
     command.check(alembic_config(database_url))
 
 
 def revision(database_url: str, message: str) -> None:
     """Autogenerate a migration from the models (developers: `ownerbot db revision -m ...`)."""
+    from alembic import command
+
     command.revision(alembic_config(database_url), message=message, autogenerate=True)
+
+
+def migration_heads() -> frozenset[str]:
+    """The newest revision(s) the code's migrations reach: those no other migration names as its down_revision
+    (read from the migration files, so the start-up check and /healthz never load alembic)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for kind, name in REVISION.findall(path.read_text(encoding="utf-8")):
+            if name:
+                (revisions if kind == "revision" else parents).add(name)
+    return frozenset(revisions - parents)
 
 
 def head_revision() -> str:
     """The newest revision this code's migrations know."""
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    return head or ""
+    return ", ".join(sorted(migration_heads()))
 
 
 def _current_revisions(connection: Connection) -> tuple[str, ...]:

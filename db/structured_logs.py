@@ -24,6 +24,7 @@ QUIET_LIBRARIES = {
     "aiosqlite": logging.INFO,
     "asyncpg": logging.INFO,
     "sqlalchemy": logging.WARNING,
+    "alembic.runtime.plugins": logging.WARNING,  # set-up chatter when alembic loads (only for a migration)
     "slack_sdk": logging.INFO,
     "slack_bolt": logging.INFO,
     "botbuilder": logging.INFO,

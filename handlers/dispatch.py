@@ -19,9 +19,10 @@ from db.models import Member, Workspace
 from db.structured_logs import log_event
 from nudges.settings import NudgeSettings
 from ownership.errors import DomainError
-from ownership.people import member_on_sight, workspace_on_sight
+from ownership.people import caller_on_sight
 from ownership.text import storable
 
+from .admission import BUSY, Admission, Busy
 from .grammar import Scope
 from .parsing import lex
 from .prompts import looks_like_command
@@ -59,8 +60,11 @@ class Handlers:
         clock: Clock,
         policy: NudgeSettings,
         wake_sender: Callable[[], None] | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.sessions = sessions
+        # commands' transactions take turns (handlers.admission); faces put their own database work under it too
+        self.admission = admission or Admission(slots=8, patience=60.0)
         self.admins = admins
         self.clock = clock
         self.policy = policy
@@ -68,24 +72,17 @@ class Handlers:
 
     async def meet(self, session: AsyncSession, caller: Invocation | ActionInvocation) -> tuple[Workspace, Member]:
         """The caller's workspace and the caller, created or refreshed on first sight."""
-        now = self.clock()
-        ws: Workspace = await workspace_on_sight(
+        return await caller_on_sight(
             session,
             platform=caller.platform,
-            external_id=caller.workspace,
-            name=caller.workspace_name if isinstance(caller, Invocation) else "",
-            now=now,
-        )
-        actor: Member = await member_on_sight(
-            session,
-            workspace=ws,
+            workspace_id=caller.workspace,
+            workspace_name=caller.workspace_name if isinstance(caller, Invocation) else "",
             platform_user_id=caller.user_id,
             display_name=caller.user_name,
             time_zone=caller.time_zone,
             admins=self.admins,
-            now=now,
+            now=self.clock(),
         )
-        return ws, actor
 
     async def greet(self, caller: Invocation | ActionInvocation) -> None:
         """Meet the caller in a transaction of their own (opening the console, asking for help)."""
@@ -98,8 +95,12 @@ class Handlers:
         started = time.perf_counter()
         outcome = "error"
         try:
-            reply, outcome = await self._transaction(caller, work, what=what)
+            async with self.admission.turn():
+                reply, outcome = await self._transaction(caller, work, what=what)
             return reply
+        except Busy:
+            outcome = "busy"
+            return Reply(BUSY, error=True)
         finally:
             seconds = time.perf_counter() - started
             metrics.count_command(name, outcome, seconds)

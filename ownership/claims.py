@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from db.models import (
     Customer,
@@ -70,32 +71,39 @@ def customer_event(
     )
 
 
-async def _move_tickets(session: AsyncSession, customer: Customer, to_id: int | None, *, counts: bool) -> None:
-    """Open and pending tickets follow the customer's owner; a move between people counts as a re-assign."""
+async def _move_tickets(session: AsyncSession, customer: Customer, to_id: int | None, *, counts: bool) -> int:
+    """Open and pending tickets follow the customer's owner; a move between people counts as a re-assign.
+    Returns how many moved."""
     values: dict[str, object] = {"owner_id": to_id}
     if counts:
         values["reassign_count"] = Ticket.reassign_count + 1
-    await session.execute(
+    result = await session.execute(
         update(Ticket)
         .where(Ticket.customer_id == customer.id, Ticket.status.in_(ACTIVE_STATUSES))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def _set_owner(
     session: AsyncSession, customer: Customer, *, expected: int | None, to_id: int | None, now: datetime
 ) -> bool:
     owner_test = Customer.owner_id.is_(None) if expected is None else Customer.owner_id == expected
-    result = await session.execute(
-        update(Customer)
-        .where(Customer.id == customer.id, owner_test)
-        .values(owner_id=to_id, owned_since=now if to_id else None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    changed = (
+        await session.execute(
+            update(Customer)
+            .where(Customer.id == customer.id, owner_test)
+            .values(owner_id=to_id, owned_since=now if to_id else None)
+            .returning(Customer.owner_id, Customer.owned_since)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    if changed is None:
         return False
-    await session.refresh(customer)
+    # what the row now holds, without another SELECT (and without marking the customer as changed)
+    set_committed_value(customer, "owner_id", changed.owner_id)
+    set_committed_value(customer, "owned_since", changed.owned_since)
     return True
 
 
@@ -144,15 +152,10 @@ async def claim_customer(
         if customer.owner_id == actor.id:
             return ClaimResult(customer, already_yours=True, tickets_moved=0)
         raise AlreadyOwned(customer.name, await _owner_name(session, customer.owner_id))
-    moved = await session.scalar(
-        select(func.count())
-        .select_from(Ticket)
-        .where(Ticket.customer_id == customer.id, Ticket.status.in_(ACTIVE_STATUSES))
-    )
-    await _move_tickets(session, customer, actor.id, counts=False)
+    moved = await _move_tickets(session, customer, actor.id, counts=False)
     session.add(customer_event(customer, EventKind.CLAIM, actor=actor, platform=platform, now=now, to_id=actor.id))
     await session.flush()
-    return ClaimResult(customer, already_yours=False, tickets_moved=moved or 0)
+    return ClaimResult(customer, already_yours=False, tickets_moved=moved)
 
 
 def _require_owner_or_lead(actor: Member, customer: Customer, what: str) -> None:

@@ -23,13 +23,13 @@ async def workspace_on_sight(
     session: AsyncSession, *, platform: Platform, external_id: str, name: str = "", now: datetime
 ) -> Workspace:
     external_id, name = storable(external_id), storable(name)  # whatever face called: never NUL or a lone surrogate
+    query = select(Workspace).where(Workspace.platform == platform, Workspace.external_id == external_id)
+    known = (await session.execute(query)).scalar_one_or_none()
+    if known is not None:  # the usual case: a read, no write
+        return known
     values = {"platform": platform, "external_id": external_id, "name": name, "created_at": now}
     await insert_or_ignore(session, Workspace, values, ["platform", "external_id"])
-    return (
-        await session.execute(
-            select(Workspace).where(Workspace.platform == platform, Workspace.external_id == external_id)
-        )
-    ).scalar_one()
+    return (await session.execute(query)).scalar_one()
 
 
 async def member_on_sight(
@@ -56,19 +56,61 @@ async def member_on_sight(
         "away": False,
         "created_at": now,
     }
-    await insert_or_ignore(session, Member, values, ["workspace_id", "platform_user_id"])
-    member = (
-        await session.execute(
-            select(Member).where(Member.workspace_id == workspace.id, Member.platform_user_id == platform_user_id)
-        )
-    ).scalar_one()
+    query = select(Member).where(Member.workspace_id == workspace.id, Member.platform_user_id == platform_user_id)
+    member = (await session.execute(query)).scalar_one_or_none()
+    if member is None:  # a stranger: insert (a concurrent first sight may win), then read whoever won
+        await insert_or_ignore(session, Member, values, ["workspace_id", "platform_user_id"])
+        member = (await session.execute(query)).scalar_one()
+    return _refreshed(member, display_name=display_name, time_zone=time_zone, admins=admins)
+
+
+def _refreshed(member: Member, *, display_name: str, time_zone: str | None, admins: frozenset[str]) -> Member:
     if display_name and member.display_name != display_name:
         member.display_name = display_name
     if time_zone and valid_time_zone(time_zone) and member.time_zone != time_zone:
         member.time_zone = time_zone
-    if platform_user_id in admins and member.role != Role.ADMIN:
+    if member.platform_user_id in admins and member.role != Role.ADMIN:
         member.role = Role.ADMIN
     return member
+
+
+async def caller_on_sight(
+    session: AsyncSession,
+    *,
+    platform: Platform,
+    workspace_id: str,
+    workspace_name: str = "",
+    platform_user_id: str,
+    display_name: str,
+    time_zone: str | None = None,
+    admins: frozenset[str] = frozenset(),
+    now: datetime,
+) -> tuple[Workspace, Member]:
+    """`workspace_on_sight` and `member_on_sight` together: for someone known (the usual case) one SELECT."""
+    external_id, user_id = storable(workspace_id), storable(platform_user_id)
+    found = (
+        await session.execute(
+            select(Workspace, Member)
+            .join(Member, (Member.workspace_id == Workspace.id) & (Member.platform_user_id == user_id))
+            .where(Workspace.platform == platform, Workspace.external_id == external_id)
+        )
+    ).first()
+    if found is not None:
+        workspace, member = found.tuple()
+        return workspace, _refreshed(member, display_name=storable(display_name), time_zone=time_zone, admins=admins)
+    workspace = await workspace_on_sight(
+        session, platform=platform, external_id=external_id, name=workspace_name, now=now
+    )
+    member = await member_on_sight(
+        session,
+        workspace=workspace,
+        platform_user_id=user_id,
+        display_name=display_name,
+        time_zone=time_zone,
+        admins=admins,
+        now=now,
+    )
+    return workspace, member
 
 
 def valid_time_zone(name: str) -> bool:

@@ -99,7 +99,11 @@ def register(app: web.Application, runtime: Runtime, settings: SlackSettings) ->
         except TimeoutError:
             log.warning("Slack work still running at shutdown")
 
+    async def close_http(_: web.Application) -> None:
+        await notifier.close()
+
     app.on_shutdown.append(finish_work)
+    app.on_cleanup.append(close_http)
     mode = "OAuth, any workspace" if settings.oauth else "one workspace"
     return PlatformStatus("slack", True, f"{', '.join(served)}; {mode}")
 

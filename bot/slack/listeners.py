@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.settings import SlackSettings
 from db.clock import Clock
 from handlers import Handlers, Reply
+from handlers.admission import Busy
 
 from . import channels, dedupe, grid, members, render, respond, translate, uninstall
 from .customer_channels import SlackChannels, outsider
@@ -48,6 +49,7 @@ BOT_SCOPES = [
     "groups:history",
     "reactions:read",
 ]
+KNOWN_LIMIT = 100_000  # known members remembered per process (then forgotten at once, and read again)
 SUBMIT_BUDGET = 2.0  # seconds a modal submit may take before we ack and answer afterwards
 CUSTOMER_REFUSED = "ownerbot takes commands from the support team only; your message here reaches the team anyway."
 COMMAND_RE = re.compile(r"^/(" + "|".join(SLASH_COMMANDS) + r")$")
@@ -97,13 +99,30 @@ class SlackFace:
         self.notifier = notifier
         self.work = BackgroundWork()
         self.channels = SlackChannels(self)
+        # (team, user) of people known to be members: a fact that never turns false, so every replica may keep
+        # it. Their name and time zone are read in the command's own transaction (`Handlers.meet`), not here.
+        self.known: set[tuple[str, str]] = set()
 
     # -- one call into the handlers -----------------------------------------------------------------------
 
     async def _invoker(self, client: AsyncWebClient, team_id: str, user_id: str, fallback: str) -> members.Profile:
-        return await members.invoker_profile(
-            self.sessions, client, team_id=team_id, user_id=user_id, fallback_name=fallback
-        )
+        """Who is asking: nothing to look up for a known member (an empty profile changes nothing of theirs);
+        a stranger's name and time zone come from users.info."""
+        if (team_id, user_id) in self.known:
+            return members.Profile("", None)
+        try:
+            async with self.handlers.admission.turn():
+                known = await members.known_profile(self.sessions, team_id=team_id, user_id=user_id)
+        except Busy:  # the command that follows will most likely be answered "busy" too
+            return members.Profile("", None)
+        if known is None:  # users.info outside the turn: a slow Slack holds up nobody's database work
+            return await members.slack_profile(client, user_id, team_id=team_id) or members.Profile(
+                fallback or user_id, None
+            )
+        if len(self.known) >= KNOWN_LIMIT:
+            self.known.clear()
+        self.known.add((team_id, user_id))
+        return known
 
     async def run_command(
         self, client: AsyncWebClient, text: str, where: Where, fallback_name: str = "", workspace_name: str = ""
@@ -264,9 +283,15 @@ class SlackFace:
         timestamp = (request.headers.get("x-slack-request-timestamp") or [""])[0]
         key = dedupe.request_key(body.get("trigger_id"), timestamp, request.raw_body)
         kind = str(body.get("type") or ("slash_command" if "command" in body else "request"))
-        first = await dedupe.first_delivery(
-            self.sessions, event_id=key, team_id=translate.team_of(body), event_type=kind, now=self.clock()
-        )
+        try:
+            async with self.handlers.admission.turn():
+                first = await dedupe.first_delivery(
+                    self.sessions, event_id=key, team_id=translate.team_of(body), event_type=kind, now=self.clock()
+                )
+        except Busy:
+            log.warning("Slack %s not taken on: ownerbot is busy", kind)
+            await respond.busy(body, self.notifier)
+            return False
         if not first:
             log.info("Slack %s already handled; ignoring the replay", kind)
         return first
@@ -275,13 +300,14 @@ class SlackFace:
         event_id = body.get("event_id")
         if not event_id:
             return True
-        first = await dedupe.first_delivery(
-            self.sessions,
-            event_id=str(event_id),
-            team_id=translate.team_of(body),
-            event_type=str((body.get("event") or {}).get("type", "")),
-            now=self.clock(),
-        )
+        async with self.handlers.admission.turn():  # Busy: the delivery fails, and Slack retries it later
+            first = await dedupe.first_delivery(
+                self.sessions,
+                event_id=str(event_id),
+                team_id=translate.team_of(body),
+                event_type=str((body.get("event") or {}).get("type", "")),
+                now=self.clock(),
+            )
         if not first:
             log.info("Slack event %s already handled; ignoring the repeat", event_id)
         return first

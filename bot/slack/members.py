@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.engine import READ_ONLY
 from db.models import Member, Platform, Workspace
 from ownership.people import member_on_sight, workspace_on_sight
 
@@ -27,10 +28,12 @@ MENTION = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>")
 class Profile:
     name: str
     time_zone: str | None
+    known: bool = False  # read from our tables: they are a member already
 
 
 async def known_profile(sessions: async_sessionmaker[AsyncSession], *, team_id: str, user_id: str) -> Profile | None:
     async with sessions() as session:
+        await session.connection(execution_options=READ_ONLY)  # SQLite: a plain BEGIN, never waits for writers
         row = (
             await session.execute(
                 select(Member.display_name, Member.time_zone)
@@ -42,7 +45,7 @@ async def known_profile(sessions: async_sessionmaker[AsyncSession], *, team_id: 
                 )
             )
         ).first()
-    return Profile(row[0], row[1]) if row else None
+    return Profile(row[0], row[1], known=True) if row else None
 
 
 async def slack_profile(client: AsyncWebClient, user_id: str, *, team_id: str) -> Profile | None:

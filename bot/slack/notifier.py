@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import ClientOSError, ServerConnectionError, ServerDisconnectedError
+from aiohttp import ClientOSError, ClientSession, ServerConnectionError, ServerDisconnectedError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
@@ -182,17 +182,25 @@ def web_client(api_url: str, token: str | None = None, *, timing: RetryTiming | 
     return AsyncWebClient(token=token, base_url=api_url, retry_handlers=retry_handlers(timing or RetryTiming()))
 
 
-def webhook_client(url: str, *, timing: RetryTiming | None = None) -> AsyncWebhookClient:
-    return AsyncWebhookClient(url, retry_handlers=retry_handlers(timing or RetryTiming()))
+def webhook_client(
+    url: str, *, timing: RetryTiming | None = None, session: ClientSession | None = None
+) -> AsyncWebhookClient:
+    return AsyncWebhookClient(url, session=session, retry_handlers=retry_handlers(timing or RetryTiming()))
 
 
 async def post_to_response_url(
-    url: str, payload: dict[str, Any], *, attempts: int = 4, timing: RetryTiming | None = None
+    url: str,
+    payload: dict[str, Any],
+    *,
+    attempts: int = 4,
+    timing: RetryTiming | None = None,
+    session: ClientSession | None = None,
 ) -> None:
     """POST to a response_url. slack_sdk's webhook client retries 429s and connection errors; 5xx answers are
-    retried here, with back-off (0.25, 0.5, 1 s in production)."""
+    retried here, with back-off (0.25, 0.5, 1 s in production). `session`: a shared HTTP client (its connections
+    are kept alive between replies); without one, each post opens its own."""
     timing = timing or RetryTiming()
-    client = webhook_client(url, timing=timing)
+    client = webhook_client(url, timing=timing, session=session)
     for attempt in range(attempts):
         response = await client.send_dict(payload)
         if response.status_code < 500:
@@ -241,6 +249,17 @@ class SlackNotifier:
         self.installation_store = installation_store
         self.timing = timing or RetryTiming()
         self._single = web_client(api_url, bot_token, timing=self.timing) if bot_token else None
+        self._http: ClientSession | None = None
+
+    def http(self) -> ClientSession:
+        """The one HTTP client for response_url replies, opened on first use (inside the running loop)."""
+        if self._http is None or self._http.closed:
+            self._http = ClientSession()
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
 
     async def client_for(self, workspace: str) -> AsyncWebClient:
         if self._single is not None:

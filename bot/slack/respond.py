@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers import Reply
+from handlers.admission import BUSY
 from handlers.ports import DeliveryFailed
 
 from . import render
@@ -46,7 +48,7 @@ async def answer(client: AsyncWebClient, notifier: SlackNotifier, reply: Reply, 
             payload = {**body, "response_type": "ephemeral" if reply.ephemeral else "in_channel"}
             if where.message_ts is not None:  # a button on a message: replace it, or answer beside it
                 payload["replace_original"] = reply.replace_original and not reply.error
-            await post_to_response_url(where.response_url, payload, timing=notifier.timing)
+            await post_to_response_url(where.response_url, payload, timing=notifier.timing, session=notifier.http())
         elif reply.replace_original and where.channel_id and where.message_ts and not reply.error:
             await client.chat_update(channel=where.channel_id, ts=where.message_ts, **body)
         elif where.channel_id and not where.home and (where.direct or not reply.ephemeral):
@@ -59,3 +61,15 @@ async def answer(client: AsyncWebClient, notifier: SlackNotifier, reply: Reply, 
             await notifier.send_direct(workspace=where.team_id, user_id=where.user_id, reply=reply, client=client)
     except (TimeoutError, SlackApiError, DeliveryFailed, OSError) as error:
         log.warning("could not answer %s in Slack: %s", where.user_id, error)
+
+
+async def busy(body: dict[str, Any], notifier: SlackNotifier) -> None:
+    """A request ownerbot could not take on in time: say so where the person is looking (its response_url)."""
+    url = body.get("response_url")
+    if not isinstance(url, str) or not url:
+        return
+    payload = {**render.message(Reply(BUSY, error=True)), "response_type": "ephemeral"}
+    try:
+        await post_to_response_url(url, payload, timing=notifier.timing, session=notifier.http())
+    except (TimeoutError, DeliveryFailed, OSError) as error:
+        log.warning("could not say busy in Slack: %s", error)

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from handlers.tickets import duration
 from reports.board import BoardRow
 
-from .dashboard_charts import all_charts
 from .dashboard_data import DashboardData
 
 e = html.escape
@@ -170,6 +169,8 @@ def render_html(data: DashboardData) -> str:
         + (f' <a href="/dashboard?{e(_query(data, team="", tier="", owner=""))}">clear</a>' if _filtered(data) else "")
         + "</form>"
     )
+    from .dashboard_charts import all_charts  # pygal loads with the first page drawn, not with the server
+
     charts = "".join(f'<figure class="chart">{svg}</figure>' for svg in all_charts(data.trends))
     potatoes = "".join(f"<li>{e(name)}: {n} moves</li>" for name, n in r.hot_customers + r.hot_tickets)
     unowned = ", ".join(e(name) for name in report.unowned) or "None."

@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runtime import Runtime
-from db.migrate import alembic_config
+from db import migrate
 
 ENGINE_KEY = web.AppKey("engine", AsyncEngine)
 
@@ -42,7 +41,7 @@ READINESS = web.AppKey("readiness", Readiness)
 
 def migration_heads() -> frozenset[str]:
     """The newest revision(s) the code's migrations reach (read from the files, no database)."""
-    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    return migrate.migration_heads()
 
 
 async def database_problem(engine: AsyncEngine, heads: frozenset[str]) -> str | None:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     event,
     literal,
     select,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -198,6 +199,19 @@ def recheck_customer_tickets(connection: Connection, customer_id: int) -> None:
     _upsert(connection, rows)
 
 
+def recheck_customer_and_tickets(connection: Connection, customer_id: int) -> None:
+    """The customer and its active tickets, in one INSERT … SELECT (one write per ownership change)."""
+    tickets = Ticket.__table__
+    check_at = literal(EPOCH, NudgeCheck.__table__.c.check_at.type)
+    rows = union_all(
+        select(literal(SubjectKind.CUSTOMER.value), literal(customer_id), check_at),
+        select(literal(SubjectKind.TICKET.value), tickets.c.id, check_at).where(
+            tickets.c.customer_id == customer_id, tickets.c.status.in_(ACTIVE)
+        ),
+    )
+    _upsert(connection, rows)
+
+
 def recheck_workspace_tickets(connection: Connection, workspace_id: int) -> None:
     """Every active ticket of a workspace (its calendar changed), in one INSERT … SELECT."""
     tickets = Ticket.__table__
@@ -216,8 +230,7 @@ def _ticket_written(_mapper: Mapper[Any], connection: Connection, target: Ticket
 @event.listens_for(Customer, "after_insert")
 @event.listens_for(Customer, "after_update")
 def _customer_written(_mapper: Mapper[Any], connection: Connection, target: Customer) -> None:
-    recheck(connection, SubjectKind.CUSTOMER, target.id)
-    recheck_customer_tickets(connection, target.id)  # a new tier changes every ticket's targets
+    recheck_customer_and_tickets(connection, target.id)  # a new tier changes every ticket's targets
 
 
 @event.listens_for(HandoffRequest, "after_insert")
@@ -230,8 +243,7 @@ def _handoff_written(_mapper: Mapper[Any], connection: Connection, target: Hando
 def _ownership_changed(_mapper: Mapper[Any], connection: Connection, target: OwnershipEvent) -> None:
     """Claims, handoffs, reassigns and releases move customers with bulk UPDATEs; their audit event is the
     one ORM write each of them makes, so it is the signal: the customer and its tickets are re-checked."""
-    recheck(connection, SubjectKind.CUSTOMER, target.customer_id)
-    recheck_customer_tickets(connection, target.customer_id)
+    recheck_customer_and_tickets(connection, target.customer_id)
 
 
 @event.listens_for(Member, "after_insert")
