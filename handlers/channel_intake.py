@@ -65,14 +65,24 @@ class ChannelIntake:
                 is not None
             )
 
-    async def customer_speaking(self, platform: Platform, workspace: str, channel_id: str | None, user_id: str) -> bool:
-        """Someone the bot treats as the customer here: in a linked channel, anyone who is not on the team. They
-        never run a command (and never see its answer)."""
+    async def command_rule(
+        self, platform: Platform, workspace: str, channel_id: str | None, user_id: str
+    ) -> tuple[bool, bool]:
+        """For a command typed in a channel, in one read: (refused, private). In a linked channel anyone who is not
+        on the team is the customer and never runs a command; the team's answers there are always private (the
+        customer never sees what the team says to us)."""
         if not channel_id:
-            return False
+            return False, False
         async with self.handlers.sessions() as session:
             found = await channel_domain.link_of(session, platform=platform, workspace=workspace, channel_id=channel_id)
-            return found is not None and await _member(session, found[0].id, user_id) is None
+            if found is None:
+                return False, False
+            return await _member(session, found[0].id, user_id) is None, True
+
+    async def customer_speaking(self, platform: Platform, workspace: str, channel_id: str | None, user_id: str) -> bool:
+        """Someone the bot treats as the customer here: in a linked channel, anyone who is not on the team."""
+        refused, _private = await self.command_rule(platform, workspace, channel_id, user_id)
+        return refused
 
     async def message(self, event: ChannelEvent, first: FirstTime | None = None) -> str:
         """A new message: a request opened, a note on one, or ignored. Returns which (for tests and logs)."""

@@ -132,10 +132,7 @@ class SlackChannels:
             )
             await self.intake.reaction(found, str(event.get("reaction", "")), self.first_time(body))
 
-    async def refuses(self, team_id: str, channel_id: str | None, user_id: str) -> bool:
-        """A command from the customer in their channel (or from another organisation): never run."""
-        return await self.intake.customer_speaking(Platform.SLACK, team_id, channel_id, user_id)
-
-    async def private_here(self, team_id: str, channel_id: str | None) -> bool:
-        """In a customer's channel every answer is private: the customer never sees what the team says to us."""
-        return bool(channel_id) and await self.intake.linked(Platform.SLACK, team_id, str(channel_id))
+    async def command_rule(self, team_id: str, channel_id: str | None, user_id: str) -> tuple[bool, bool]:
+        """(refused, private) for a command typed in this channel, in one read: the customer never runs a command
+        in their channel, and every answer there is private."""
+        return await self.intake.command_rule(Platform.SLACK, team_id, channel_id, user_id)

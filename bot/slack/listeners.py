@@ -127,7 +127,12 @@ class SlackFace:
     async def run_command(
         self, client: AsyncWebClient, text: str, where: Where, fallback_name: str = "", workspace_name: str = ""
     ) -> Reply:
-        if await self.channels.refuses(where.team_id, where.channel_id, where.user_id):
+        refused, private = (
+            (False, False)
+            if where.direct
+            else await self.channels.command_rule(where.team_id, where.channel_id, where.user_id)
+        )
+        if refused:
             return Reply(CUSTOMER_REFUSED, error=True)
         profile = await self._invoker(client, where.team_id, where.user_id, fallback_name)
         try:
@@ -138,7 +143,7 @@ class SlackFace:
             self.sessions, client, team_id=where.team_id, text=text, now=self.clock(), admins=self.handlers.admins
         )
         reply = await self.handlers.command(translate.invocation(text, where, profile, workspace_name))
-        if not where.direct and await self.channels.private_here(where.team_id, where.channel_id):
+        if private:
             reply.ephemeral = True
         return reply
 

@@ -72,7 +72,7 @@ async def test_a_command_that_cannot_get_its_turn_is_answered_busy_and_changes_n
     assert await owner_of(db, "Acme Corp") is None
 
     _response, key = await narrow.command("U1", "/claim", "acme corp")  # once there is room: as usual
-    assert "Uma now owns Acme Corp." in text_of(narrow.fake.posts_to(key)[0])
+    assert "<@U1> now owns Acme Corp." in text_of(narrow.fake.posts_to(key)[0])
 
 
 async def test_a_known_members_claim_costs_few_statements_in_one_transaction(slack: SlackDriver, db: Database) -> None:
@@ -83,10 +83,12 @@ async def test_a_known_members_claim_costs_few_statements_in_one_transaction(sla
     before = await database_counters(slack)
     scrape = (before[0] - first[0], before[1] - first[1])  # what one scrape reads (the nudges due)
     _response, key = await slack.command("U1", "/claim", "acme corp")
-    assert "Uma now owns Acme Corp." in text_of(slack.fake.posts_to(key)[0])
+    assert "<@U1> now owns Acme Corp." in text_of(slack.fake.posts_to(key)[0])
     after = await database_counters(slack)
     statements = after[0] - before[0] - scrape[0]
     transactions = after[1] - before[1] - scrape[1]
-    # the request's dedupe row (its own transaction), then the command's one transaction: the workspace and the
-    # member (one SELECT), the customer, UPDATE … RETURNING, the tickets' move, the audit row, its nudge re-check
-    assert (transactions, statements) == (2, 7), (transactions, statements)
+    # the request's dedupe row (its own transaction); the channel's customer-link check (one read: a customer never
+    # runs a command in their channel, and answers there are private); then the command's one transaction: the
+    # workspace and the member (one SELECT), the customer, UPDATE … RETURNING, the tickets' move, the audit row,
+    # its nudge re-check
+    assert (transactions, statements) == (3, 8), (transactions, statements)
