@@ -1,10 +1,15 @@
-"""What a linked customer channel's messages do, for every platform: one message, one transaction.
+"""What a linked customer channel's messages do, for every platform: group-committed, each event applied once.
 
 The faces translate their events into `ChannelEvent`s and call `ChannelIntake`; only linked channels are read
 (`linked` is one read; an unlinked channel's message is dropped before anything is written). A new request owes,
 in its own transaction, through the outbox: one short line in its thread naming the owner (unless the channel is
 quiet) and a DM to the owner (an unowned customer: the team) with the customer's words, the tier, the due time
 and the buttons Take it / Hand off / Not a request. Customer words are never logged.
+
+Events that arrive together are written in one transaction (group commit: while one batch is being written, the
+next one gathers), each still guarded by its own key row (Slack's event id) and the message's own row, so a retry or
+a repeat changes nothing. If anything in a batch fails, the whole batch is rolled back and each event is applied
+alone in its own transaction, exactly as without batching, so one bad event never costs the others.
 """
 
 from __future__ import annotations
