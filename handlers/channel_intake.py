@@ -1,17 +1,24 @@
-"""What a linked customer channel's messages do, for every platform: one message, one transaction.
+"""What a linked customer channel's messages do, for every platform: group-committed, each event applied once.
 
 The faces translate their events into `ChannelEvent`s and call `ChannelIntake`; only linked channels are read
 (`linked` is one read; an unlinked channel's message is dropped before anything is written). A new request owes,
 in its own transaction, through the outbox: one short line in its thread naming the owner (unless the channel is
 quiet) and a DM to the owner (an unowned customer: the team) with the customer's words, the tier, the due time
 and the buttons Take it / Hand off / Not a request. Customer words are never logged.
+
+Events that arrive together are written in one transaction (group commit: while one batch is being written, the
+next one gathers), each still guarded by its own key row (Slack's event id) and the message's own row, so a retry or
+a repeat changes nothing. If anything in a batch fails, the whole batch is rolled back and each event is applied
+alone in its own transaction, exactly as without batching, so one bad event never costs the others.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import exc, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +40,7 @@ from .reply_json import reply_to_json
 
 log = logging.getLogger(__name__)
 QUOTE_CHARS = 500
+BATCH = 100  # events written in one transaction at most (group commit)
 Work = Callable[[AsyncSession, CustomerChannel], Awaitable[str]]
 # The face's "first time this delivery is seen" (Slack's event-id key row), run in the work's own transaction
 # once the channel is known to be linked: a retried delivery then changes nothing, an unlinked channel stores nothing.
@@ -53,9 +61,24 @@ class ChannelEvent:
     outsider: bool = False  # from another organisation (Slack Connect) or a guest: always the customer
 
 
+@dataclass
+class _Pending:
+    """An event waiting for the next group commit, and where its outcome goes."""
+
+    event: ChannelEvent
+    work: Work
+    first: FirstTime | None
+    done: asyncio.Future[str] = field(repr=False)
+
+
 class ChannelIntake:
+    """Applies channel events by group commit: one transaction for the events that arrive together, each event
+    still taken on once and applied once (a batch that fails is rolled back and each event applied alone)."""
+
     def __init__(self, handlers: Handlers) -> None:
         self.handlers = handlers
+        self._queue: list[_Pending] = []
+        self._committer: asyncio.Task[None] | None = None
 
     async def linked(self, platform: Platform, workspace: str, channel_id: str) -> bool:
         """Whether a channel is linked to a customer: the only channels whose messages are read (one read)."""
@@ -116,6 +139,62 @@ class ChannelIntake:
     # -- one transaction each --------------------------------------------------------------------------------
 
     async def _apply(self, event: ChannelEvent, work: Work, first: FirstTime | None) -> str:
+        """Queue the event for the next group commit and wait for what it did."""
+        pending = _Pending(event, work, first, asyncio.get_running_loop().create_future())
+        self._queue.append(pending)
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_queued())
+        return await asyncio.shield(pending.done)
+
+    async def _commit_queued(self) -> None:
+        """Group commit: the events that arrived while the previous batch was being written go in together."""
+        batch: list[_Pending] = []
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
+                try:
+                    outcomes = await self._together(batch) if len(batch) > 1 else None
+                except Exception:  # one event failed (or a replica applied one first): each alone, as if unbatched
+                    outcomes = None
+                if outcomes is None:
+                    outcomes = [await self._alone(pending) for pending in batch]
+                for pending, outcome in zip(batch, outcomes, strict=True):
+                    if not pending.done.done():
+                        pending.done.set_result(outcome)
+        finally:  # cancelled (shutdown): nobody waits forever
+            leftover, self._queue = batch + self._queue, []
+            for pending in leftover:
+                if not pending.done.done():
+                    pending.done.set_result("error")
+
+    async def _together(self, batch: list[_Pending]) -> list[str]:
+        """A batch in one transaction: each event's link read once per channel, each event still taken on once
+        (its key row) and applied once. Any failure rolls the whole batch back (the caller then applies each alone)."""
+        outcomes: list[str] = []
+        links: dict[tuple[Platform, str, str], CustomerChannel | None] = {}
+        async with self.handlers.sessions() as session, session.begin():
+            for pending in batch:
+                event = pending.event
+                key = (event.platform, event.workspace, event.channel_id)
+                if key not in links:
+                    found = await channel_domain.link_of(
+                        session, platform=event.platform, workspace=event.workspace, channel_id=event.channel_id
+                    )
+                    links[key] = found[1] if found is not None else None
+                link = links[key]
+                if link is None:
+                    outcomes.append("ignored")  # only linked channels are read: nothing was written
+                elif pending.first is not None and not await pending.first(session):
+                    outcomes.append("duplicate")
+                else:
+                    outcomes.append(await pending.work(session, link))
+            owed = outbox.owes_messages(session)
+        if owed and self.handlers.wake_sender is not None:
+            self.handlers.wake_sender()
+        return outcomes
+
+    async def _alone(self, pending: _Pending) -> str:
+        event, work, first = pending.event, pending.work, pending.first
         try:
             async with self.handlers.sessions() as session, session.begin():
                 found = await channel_domain.link_of(
@@ -184,7 +263,7 @@ class ChannelIntake:
         now = self.handlers.clock()
         customer = await session.get(Customer, ticket.customer_id)
         assert customer is not None
-        acting = await acting_owner(session, owner_id=ticket.owner_id, customer_id=customer.id, now=now)
+        acting = await _acting(session, ticket, now)
         told = [acting] if acting is not None else await ticket_views.team_to_tell(session, customer=customer)
         if link.announce:
             line = (
@@ -239,20 +318,43 @@ class ChannelIntake:
         )
 
 
+# Read once per session, i.e. per group commit: channel events never change who is on the team, who acts for an
+# owner, or the service levels and calendars, so a batch reads each once.
+MEMBERS, ACTING, LEVELS = "intake.members", "intake.acting", "intake.levels"
+
+
 async def _member(session: AsyncSession, workspace_id: int, user_id: str) -> Member | None:
     if not user_id:
         return None
-    return (
-        await session.execute(
-            select(Member).where(Member.workspace_id == workspace_id, Member.platform_user_id == user_id)
-        )
-    ).scalar_one_or_none()
+    known: dict[tuple[int, str], Member | None] = session.info.setdefault(MEMBERS, {})
+    if (workspace_id, user_id) not in known:
+        known[workspace_id, user_id] = (
+            await session.execute(
+                select(Member).where(Member.workspace_id == workspace_id, Member.platform_user_id == user_id)
+            )
+        ).scalar_one_or_none()
+    return known[workspace_id, user_id]
+
+
+async def _acting(session: AsyncSession, ticket: Ticket, now: datetime) -> Member | None:
+    known: dict[tuple[int | None, int], Member | None] = session.info.setdefault(ACTING, {})
+    key = (ticket.owner_id, ticket.customer_id)
+    if key not in known:
+        known[key] = await acting_owner(session, owner_id=ticket.owner_id, customer_id=ticket.customer_id, now=now)
+    return known[key]
+
+
+def _levels(session: AsyncSession) -> ServiceLevels:
+    if LEVELS not in session.info:
+        session.info[LEVELS] = ServiceLevels(session)
+    levels: ServiceLevels = session.info[LEVELS]
+    return levels
 
 
 async def _first_response_due(session: AsyncSession, handlers: Handlers, customer: Customer, ticket: Ticket) -> str:
     if ticket.status != TicketStatus.OPEN:
         return ""
-    levels = ServiceLevels(session)
+    levels = _levels(session)
     calendar = await levels.ticket_calendar(ticket, customer)
     targets = await levels.get(ticket.workspace_id, customer.tier)
     for clock in ticket_clocks(
