@@ -96,7 +96,7 @@ async def caller_on_sight(
         )
     ).first()
     if found is not None:
-        workspace, member = found.tuple()
+        workspace, member = found
         return workspace, _refreshed(member, display_name=storable(display_name), time_zone=time_zone, admins=admins)
     workspace = await workspace_on_sight(
         session, platform=platform, external_id=external_id, name=workspace_name, now=now
