@@ -56,12 +56,11 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import select, text, update
 
-from db import migrate
+from bench.outbox import database_url  # a fresh, migrated SQLite file or PostgreSQL database
 from db.engine import create_engine, create_session_factory
 from db.models import Customer, HandoffRequest, HandoffStatus, Member, Platform, Role, Tier, Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 SECRET = "bench-signing-secret-0123456789"
 TOKEN = "xoxb-bench-token"
 TEAM = "T1"
@@ -223,20 +222,6 @@ def stop_profiler(profiler: subprocess.Popen[bytes], out: Path, top: int = 25) -
 
 
 # -- the database ---------------------------------------------------------------------------------------------------
-
-
-async def database_url(kind: str, workdir: Path) -> str:
-    if kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
-    else:
-        admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
-        async with admin.connect() as connection:
-            await connection.execute(text("DROP DATABASE IF EXISTS ownerbot_bench WITH (FORCE)"))
-            await connection.execute(text("CREATE DATABASE ownerbot_bench"))
-        await admin.dispose()
-        url = f"{PG_SERVER}/ownerbot_bench"
-    await asyncio.to_thread(migrate.upgrade, url)
-    return url
 
 
 @dataclass
