@@ -2,7 +2,9 @@
 
 Sweeps the given database at a fixed `--now` until there is nothing left to do, delivering into a shared
 ConsoleNotifier inbox. With `--hang-signal FILE` it plays a process that dies mid-sweep: at its first delivery
-(after claiming and committing) it writes FILE and hangs, waiting for the test's SIGKILL.
+(after claiming and committing) it writes FILE and hangs, waiting for the test's SIGKILL. With `--gate DIR` it
+writes DIR/ready-<worker> once started and waits for DIR/go, so several sweepers begin at the same moment
+(a sweep takes everything due at once: a process that starts a second late would find nothing left).
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ async def sweep(args: argparse.Namespace) -> None:
             clock=lambda: now,
             worker=args.worker,
         )
+        if args.gate:
+            gate = Path(args.gate)
+            (gate / f"ready-{args.worker}").touch()
+            while not (gate / "go").exists():
+                await asyncio.sleep(0.005)
         idle = 0
         while idle < 3:  # a few empty rounds in a row: the others hold the rest, or all is done
             result = await sweeper.tick()
@@ -65,6 +72,7 @@ def main() -> None:
     parser.add_argument("--worker", required=True)
     parser.add_argument("--batch", type=int, default=5)
     parser.add_argument("--hang-signal")
+    parser.add_argument("--gate", help="a folder: say ready there, then wait for its `go` file")
     asyncio.run(sweep(parser.parse_args()))
 
 

@@ -77,10 +77,19 @@ async def seed(desk: Desk, count: int) -> None:
         await desk.ticket(f"Customer {index:03d}", tier="premium", owner=("U1", "U2", "U3")[index % 3])
 
 
-async def test_three_processes_deliver_every_nudge_exactly_once(desk: Desk, db: Database, clock: Clock) -> None:
+async def test_three_processes_deliver_every_nudge_exactly_once(
+    desk: Desk, db: Database, clock: Clock, tmp_path: Path
+) -> None:
     await seed(desk, 60)
     now = (clock.now + timedelta(hours=4)).isoformat()
-    workers = [start(db, desk.inbox.inbox, now, f"proc-{i}") for i in range(3)]
+    workers = [start(db, desk.inbox.inbox, now, f"proc-{i}", "--gate", str(tmp_path)) for i in range(3)]
+    deadline = time.monotonic() + 60
+    # all three started (their imports take a while), then all at once
+    while len(await asyncio.to_thread(lambda: list(tmp_path.glob("ready-*")))) < 3:
+        assert all(w.poll() is None for w in workers), "a sweeper died before it started"
+        assert time.monotonic() < deadline, "the sweepers never started"
+        await asyncio.sleep(0.05)
+    (tmp_path / "go").touch()
     for worker in workers:
         finish(worker)
     ids = delivered(desk)
