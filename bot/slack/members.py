@@ -67,20 +67,6 @@ async def slack_profile(client: AsyncWebClient, user_id: str, *, team_id: str) -
     return Profile(str(name)[:200], user.get("tz"))
 
 
-async def invoker_profile(
-    sessions: async_sessionmaker[AsyncSession],
-    client: AsyncWebClient,
-    *,
-    team_id: str,
-    user_id: str,
-    fallback_name: str,
-) -> Profile:
-    known = await known_profile(sessions, team_id=team_id, user_id=user_id)
-    if known is not None:
-        return known
-    return await slack_profile(client, user_id, team_id=team_id) or Profile(fallback_name or user_id, None)
-
-
 async def introduce_mentioned(
     sessions: async_sessionmaker[AsyncSession],
     client: AsyncWebClient,

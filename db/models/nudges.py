@@ -191,14 +191,6 @@ def recheck(connection: Connection, kind: SubjectKind, subject_id: int) -> None:
     _upsert(connection, [{"subject_kind": kind.value, "subject_id": subject_id, "check_at": EPOCH}])
 
 
-def recheck_customer_tickets(connection: Connection, customer_id: int) -> None:
-    tickets = Ticket.__table__
-    rows = select(
-        literal(SubjectKind.TICKET.value), tickets.c.id, literal(EPOCH, NudgeCheck.__table__.c.check_at.type)
-    ).where(tickets.c.customer_id == customer_id, tickets.c.status.in_(ACTIVE))
-    _upsert(connection, rows)
-
-
 def recheck_customer_and_tickets(connection: Connection, customer_id: int) -> None:
     """The customer and its active tickets, in one INSERT … SELECT (one write per ownership change)."""
     tickets = Ticket.__table__
