@@ -143,18 +143,19 @@ def person(member: Member) -> str:
     return f"<@{member.platform_user_id}>"
 
 
-def moments_in_zone(text: str, zone: str | None) -> str:
-    """Text with every moment token written out in `zone` (UTC when None or unknown): `2026-11-23 10:30 CET`."""
+def moment_in_zone(epoch: int, zone: str | None) -> str:
+    """A moment token's instant written out in `zone` (UTC when None or unknown): `2026-11-23 10:30 CET`."""
     try:
         tz = ZoneInfo(zone) if zone else UTC
     except (ValueError, ZoneInfoNotFoundError):
         tz = UTC
+    moment = datetime.fromtimestamp(epoch, tz)
+    return f"{moment:%Y-%m-%d %H:%M} {'UTC' if tz is UTC else moment.tzname()}"
 
-    def local(match: re.Match[str]) -> str:
-        moment = datetime.fromtimestamp(int(match.group(1)), tz)
-        return f"{moment:%Y-%m-%d %H:%M} {'UTC' if tz is UTC else moment.tzname()}"
 
-    return MOMENT.sub(local, text)
+def moments_in_zone(text: str, zone: str | None) -> str:
+    """Text with every moment token written out in `zone` (UTC when None or unknown)."""
+    return MOMENT.sub(lambda match: moment_in_zone(int(match.group(1)), zone), text)
 
 
 def people_named(text: str, names: dict[str, str]) -> str:

@@ -16,12 +16,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers import Reply
+from handlers.replies import MOMENT, moment_in_zone, moments_in_zone
 
 PERSON = re.compile(r"<@([A-Za-z0-9:_\-.]+)(?:\|([^>]*))?>")
-MOMENT = re.compile(r"<!date\^(\d{1,12})\^[^|>]*(?:\|([^>]*))?>")
 
 
 @dataclass(frozen=True)
@@ -51,22 +50,10 @@ def user_ids_in(reply: Reply) -> set[str]:
     return {match.group(1) for text in texts for match in PERSON.finditer(text)}
 
 
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def _local(epoch: str, zone: str | None) -> str:
-    moment = datetime.fromtimestamp(int(epoch), tz=UTC).astimezone(_zone(zone))
-    return moment.strftime("%Y-%m-%d %H:%M %Z")
-
-
 def plain(text: str, readers: Readers) -> str:
     """Names for people, the reader's local time for moments: for facts, fallback text, anything not mentionable."""
     text = PERSON.sub(lambda m: readers.name_of(m.group(1), m.group(2)), text)
-    return MOMENT.sub(lambda m: _local(m.group(1), readers.zone), text)
+    return moments_in_zone(text, readers.zone)
 
 
 def mentioning(text: str, readers: Readers, entities: list[dict[str, Any]], *, card: bool) -> str:
@@ -89,7 +76,7 @@ def mentioning(text: str, readers: Readers, entities: list[dict[str, Any]], *, c
 
     def moment(match: re.Match[str]) -> str:
         if not card:
-            return _local(match.group(1), readers.zone)
+            return moment_in_zone(int(match.group(1)), readers.zone)
         iso = datetime.fromtimestamp(int(match.group(1)), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return f"{{{{DATE({iso}, SHORT)}}}} {{{{TIME({iso})}}}}"
 
