@@ -267,17 +267,7 @@ async def run(args: argparse.Namespace) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
         return 0
     try:
-        if args.db == "postgres":
-            admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
-            async with admin.connect() as db:
-                await db.execute(text(f"DROP DATABASE IF EXISTS {args.pg_database} WITH (FORCE)"))
-                await db.execute(text(f"CREATE DATABASE {args.pg_database}"))
-            await admin.dispose()
-            url = f"{PG_SERVER}/{args.pg_database}"
-        else:
-            url = f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
-        await asyncio.to_thread(migrate.upgrade, url)
-        engine = create_engine(url)
+        engine = create_engine(await fresh_database(args, workdir, "bench"))
         results = {}
         for size in (args.small, args.large):
             if args.db == "sqlite":  # a fresh file per size (PostgreSQL truncates instead)
