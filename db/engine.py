@@ -1,8 +1,9 @@
 """Engine and session factory.
 
-SQLite runs with WAL, foreign keys on, a busy timeout, and `BEGIN IMMEDIATE` for every transaction that may write,
-so that concurrent writers queue up instead of failing with "database is locked" half-way through a transaction;
-a session that only reads says so (READ_ONLY) and begins DEFERRED.
+SQLite runs with WAL, foreign keys on, statements on the event loop's own thread (`db.sqlite_inline`: a locked
+database is waited for, up to 30 s, without stopping the loop), and `BEGIN IMMEDIATE` for every transaction that
+may write, so that concurrent writers queue up instead of failing with "database is locked" half-way through a
+transaction; a session that only reads says so (READ_ONLY) and begins DEFERRED.
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from . import metrics
+from . import metrics, sqlite_inline
 
 READ_ONLY_OPTION = "ownerbot_read_only"
 # `await session.connection(execution_options=READ_ONLY)` first thing in a session that only reads: on SQLite its
 # transaction begins DEFERRED (a snapshot, no write lock), so it never queues behind or blocks a writer.
 READ_ONLY: dict[str, Any] = {READ_ONLY_OPTION: True}
+SQLITE_WAIT_SECONDS = 30.0  # how long a statement waits for another connection's write lock
 
 
 def default_database_url() -> str:
@@ -40,7 +42,8 @@ def normalize_database_url(url: str) -> str:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        path = make_url(url).database or ":memory:"
+        engine = create_async_engine(url, async_creator=sqlite_inline.connector(path, SQLITE_WAIT_SECONDS), **kwargs)
         _configure_sqlite(engine)
     else:
         kwargs.setdefault("pool_pre_ping", True)
@@ -72,12 +75,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, decide when transactions begin (see "begin" below).
-        dbapi_connection.isolation_level = None
+        # SQLAlchemy, not the driver, decides when transactions begin (see "begin" below): the connection is
+        # opened in autocommit mode. SQLite never waits for a lock itself (busy_timeout 0): a statement that finds
+        # the database locked is retried without stopping the event loop (db.sqlite_inline).
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA busy_timeout=0")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
