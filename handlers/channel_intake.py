@@ -97,10 +97,7 @@ class ChannelIntake:
         if not channel_id:
             return False, False
         async with self.handlers.sessions() as session:
-            found = await channel_domain.link_of(session, platform=platform, workspace=workspace, channel_id=channel_id)
-            if found is None:
-                return False, False
-            return await _member(session, found[0].id, user_id) is None, True
+            return await command_rule_in(session, platform, workspace, channel_id, user_id)
 
     async def customer_speaking(self, platform: Platform, workspace: str, channel_id: str | None, user_id: str) -> bool:
         """Someone the bot treats as the customer here: in a linked channel, anyone who is not on the team."""
@@ -321,6 +318,16 @@ class ChannelIntake:
 # Read once per session, i.e. per group commit: channel events never change who is on the team, who acts for an
 # owner, or the service levels and calendars, so a batch reads each once.
 MEMBERS, ACTING, LEVELS = "intake.members", "intake.acting", "intake.levels"
+
+
+async def command_rule_in(
+    session: AsyncSession, platform: Platform, workspace: str, channel_id: str, user_id: str
+) -> tuple[bool, bool]:
+    """`ChannelIntake.command_rule` in the caller's transaction (a command's guard: `Handlers.command`)."""
+    found = await channel_domain.link_of(session, platform=platform, workspace=workspace, channel_id=channel_id)
+    if found is None:
+        return False, False
+    return await _member(session, found[0].id, user_id) is None, True
 
 
 async def _member(session: AsyncSession, workspace_id: int, user_id: str) -> Member | None:

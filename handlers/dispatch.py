@@ -37,6 +37,10 @@ SORRY = (
 
 
 Work = Callable[[Context], Awaitable[Reply]]
+# A face's own checks, run first in the command's transaction: a reply stops the command there (what the guard
+# wrote commits with it); IGNORED stops it silently (a request already taken on: nobody is answered twice).
+Guard = Callable[[AsyncSession], Awaitable[Reply | None]]
+IGNORED = Reply("")
 Caller = TypeVar("Caller", Invocation, ActionInvocation)
 
 
@@ -89,14 +93,16 @@ class Handlers:
         async with self.sessions() as session, session.begin():
             await self.meet(session, caller)
 
-    async def _run(self, caller: Invocation | ActionInvocation, work: Work, *, what: str, name: str) -> Reply:
+    async def _run(
+        self, caller: Invocation | ActionInvocation, work: Work, *, what: str, name: str, guard: Guard | None = None
+    ) -> Reply:
         """`_transaction`, measured: one structured log line and the command metrics (`name` is the command or
         action id, never the typed text)."""
         started = time.perf_counter()
         outcome = "error"
         try:
             async with self.admission.turn():
-                reply, outcome = await self._transaction(caller, work, what=what)
+                reply, outcome = await self._transaction(caller, work, what=what, guard=guard)
             return reply
         except Busy:
             outcome = "busy"
@@ -114,13 +120,19 @@ class Handlers:
                 platform=caller.platform.value,
             )
 
-    async def _transaction(self, caller: Invocation | ActionInvocation, work: Work, *, what: str) -> tuple[Reply, str]:
-        """One transaction: meet the caller, then the work. When the work is refused, that transaction rolls
-        back, so the caller is met again in one of their own: whoever talked to ownerbot stays known, and a
-        command that succeeds (the usual case) costs one transaction. `what` names the work in logs (never the
-        typed text: it may hold customers' words). Returns the reply and its outcome: ok, refused or error."""
+    async def _transaction(
+        self, caller: Invocation | ActionInvocation, work: Work, *, what: str, guard: Guard | None = None
+    ) -> tuple[Reply, str]:
+        """One transaction: the face's guard, meet the caller, then the work. When the work is refused, that
+        transaction rolls back, so the caller is met again in one of their own: whoever talked to ownerbot stays
+        known, and a command that succeeds (the usual case) costs one transaction. `what` names the work in logs
+        (never the typed text: it may hold customers' words). Returns the reply and its outcome: ok, refused,
+        ignored or error."""
         try:
             async with self.sessions() as session, session.begin():
+                stopped = await guard(session) if guard is not None else None
+                if stopped is not None:
+                    return stopped, "ignored" if stopped is IGNORED else "refused"
                 ws, actor = await self.meet(session, caller)
                 ctx = Context(
                     session=session,
@@ -155,7 +167,7 @@ class Handlers:
             except Exception:  # the change is committed; what failed here is retried by the ticker
                 log.exception("work after commit failed")
 
-    async def command(self, invocation: Invocation) -> Reply:
+    async def command(self, invocation: Invocation, guard: Guard | None = None) -> Reply:
         invocation = storable_fields(invocation)
 
         async def work(ctx: Context) -> Reply:
@@ -174,16 +186,22 @@ class Handlers:
         first = invocation.text[:40].split(maxsplit=1)[0].lower() if invocation.text.strip() else "help"
         known = first in COMMANDS or first == "help"
         return await self._run(
-            invocation, work, what=f"command {first}" if known else "a command", name=first if known else "other"
+            invocation,
+            work,
+            what=f"command {first}" if known else "a command",
+            name=first if known else "other",
+            guard=guard,
         )
 
-    async def action(self, act: ActionInvocation) -> Reply:
+    async def action(self, act: ActionInvocation, guard: Guard | None = None) -> Reply:
         act = storable_fields(act)
         run = ACTIONS.get(act.action_id)
         if run is None:
             metrics.count_command("other", "refused", 0.0)
             return Reply("That button is no longer supported.", error=True)
-        return await self._run(act, lambda ctx: run(ctx, act), what=f"action {act.action_id}", name=act.action_id)
+        return await self._run(
+            act, lambda ctx: run(ctx, act), what=f"action {act.action_id}", name=act.action_id, guard=guard
+        )
 
     async def looks_like_command(self, caller: Invocation) -> bool:
         """Whether a line typed as a prompt's answer reads as a command (`handlers.prompts`); reads only."""

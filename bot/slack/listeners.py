@@ -24,9 +24,11 @@ from bot.settings import SlackSettings
 from db.clock import Clock
 from handlers import Handlers, Reply
 from handlers.admission import Busy
+from handlers.dispatch import IGNORED
 
 from . import channels, dedupe, grid, members, render, respond, translate, uninstall
 from .customer_channels import SlackChannels, outsider
+from .guard import CUSTOMER_REFUSED, RequestKey, Rule, guard
 from .notifier import RetryTiming, SlackNotifier, web_client
 from .translate import Where
 
@@ -51,7 +53,6 @@ BOT_SCOPES = [
 ]
 KNOWN_LIMIT = 100_000  # known members remembered per process (then forgotten at once, and read again)
 SUBMIT_BUDGET = 2.0  # seconds a modal submit may take before we ack and answer afterwards
-CUSTOMER_REFUSED = "ownerbot takes commands from the support team only; your message here reaches the team anyway."
 COMMAND_RE = re.compile(r"^/(" + "|".join(SLASH_COMMANDS) + r")$")
 ACTION_RE = re.compile(r"^ownerbot\.")
 
@@ -125,25 +126,43 @@ class SlackFace:
         return known
 
     async def run_command(
-        self, client: AsyncWebClient, text: str, where: Where, fallback_name: str = "", workspace_name: str = ""
+        self,
+        client: AsyncWebClient,
+        text: str,
+        where: Where,
+        fallback_name: str = "",
+        workspace_name: str = "",
+        request: RequestKey | None = None,
     ) -> Reply:
-        refused, private = (
-            (False, False)
-            if where.direct
-            else await self.channels.command_rule(where.team_id, where.channel_id, where.user_id)
-        )
-        if refused:
-            return Reply(CUSTOMER_REFUSED, error=True)
+        """One command. Its dedupe key row (`request`) and the customer-channel rule are checked in the command's
+        own transaction; only a command that names people or a channel, which are looked up in Slack first, has
+        the channel rule read before (so a customer's command makes no Slack call either)."""
+        rule = Rule()
+        lookups = bool(members.MENTION.search(text) or channels.CHANNEL_OPTION.search(text))
+        if lookups and not where.direct:
+            refused, rule.private = await self.channels.command_rule(where.team_id, where.channel_id, where.user_id)
+            if refused:
+                return Reply(CUSTOMER_REFUSED, error=True)
         profile = await self._invoker(client, where.team_id, where.user_id, fallback_name)
-        try:
-            text = await channels.resolve_typed_channels(client, text)
-        except channels.ChannelUnusable as unusable:
-            return Reply(str(unusable), error=True)
-        await members.introduce_mentioned(
-            self.sessions, client, team_id=where.team_id, text=text, now=self.clock(), admins=self.handlers.admins
+        if lookups:
+            try:
+                text = await channels.resolve_typed_channels(client, text)
+            except channels.ChannelUnusable as unusable:
+                return Reply(str(unusable), error=True)
+            await members.introduce_mentioned(
+                self.sessions, client, team_id=where.team_id, text=text, now=self.clock(), admins=self.handlers.admins
+            )
+        in_channel = where.channel_id if where.channel_id and not where.direct and not lookups else None
+        check = guard(
+            request,
+            channel=(where.team_id, in_channel, where.user_id) if in_channel else None,
+            rule=rule,
+            now=self.clock(),
         )
-        reply = await self.handlers.command(translate.invocation(text, where, profile, workspace_name))
-        if private:
+        reply = await self.handlers.command(translate.invocation(text, where, profile, workspace_name), check)
+        if reply is IGNORED:
+            log.info("Slack %s already handled; ignoring the replay", request.kind if request else "request")
+        elif rule.private:
             reply.ephemeral = True
         return reply
 
@@ -156,6 +175,7 @@ class SlackFace:
         typed: str | None = None,
         fallback_name: str = "",
         picked: str | None = None,
+        request: RequestKey | None = None,
     ) -> Reply:
         profile = await self._invoker(client, where.team_id, where.user_id, fallback_name)
         if picked:  # someone picked in a users_select may never have used ownerbot: introduce them first
@@ -167,7 +187,13 @@ class SlackFace:
                 now=self.clock(),
                 admins=self.handlers.admins,
             )
-        return await self.handlers.action(translate.action_invocation(where, action_id, value, typed, profile, picked))
+        check = guard(request, channel=None, rule=Rule(), now=self.clock())
+        reply = await self.handlers.action(
+            translate.action_invocation(where, action_id, value, typed, profile, picked), check
+        )
+        if reply is IGNORED:
+            log.info("Slack %s already handled; ignoring the replay", request.kind if request else "request")
+        return reply
 
     # -- listeners ----------------------------------------------------------------------------------------
 
@@ -176,8 +202,6 @@ class SlackFace:
     ) -> None:
         async with self.work:
             await ack()
-            if not await self._first_request(body, request):
-                return
             where = translate.command_where(body)
             reply = await self.run_command(
                 client,
@@ -185,7 +209,10 @@ class SlackFace:
                 where,
                 body.get("user_name", ""),
                 workspace_name=str(body.get("team_domain", "")),
+                request=self._request_key(body, request),
             )
+            if reply is IGNORED:
+                return
             await respond.deliver(client, self.notifier, reply, where)
             await grid.remember(self.sessions, team_id=where.team_id, enterprise_id=grid.enterprise_of(body))
 
@@ -194,8 +221,6 @@ class SlackFace:
     ) -> None:
         async with self.work:
             await ack()
-            if not await self._first_request(body, request):
-                return
             clicked = body["actions"][0]
             where = translate.action_where(body)
             reply = await self.run_action(
@@ -204,7 +229,10 @@ class SlackFace:
                 clicked["action_id"],
                 clicked.get("value", ""),
                 fallback_name=body["user"].get("name", ""),
+                request=self._request_key(body, request),
             )
+            if reply is IGNORED:
+                return
             await respond.deliver(client, self.notifier, reply, where)
             if where.home:
                 await self.publish_home(client, where.team_id, where.user_id)
@@ -283,11 +311,18 @@ class SlackFace:
             if await self._first_delivery(body):
                 await uninstall.forget_tokens(self.sessions, self.notifier.installation_store, body, event)
 
-    async def _first_request(self, body: dict[str, Any], request: AsyncBoltRequest) -> bool:
-        """A slash command or interaction seen for the first time (a replay is acknowledged and ignored)."""
+    @staticmethod
+    def _request_key(body: dict[str, Any], request: AsyncBoltRequest) -> RequestKey:
+        """A slash command's or interaction's dedupe key: a replay is acknowledged and ignored."""
         timestamp = (request.headers.get("x-slack-request-timestamp") or [""])[0]
         key = dedupe.request_key(body.get("trigger_id"), timestamp, request.raw_body)
         kind = str(body.get("type") or ("slash_command" if "command" in body else "request"))
+        return RequestKey(key, translate.team_of(body), kind)
+
+    async def _first_request(self, body: dict[str, Any], request: AsyncBoltRequest) -> bool:
+        """A form submit seen for the first time, in a transaction of its own (its ack depends on it)."""
+        found = self._request_key(body, request)
+        key, kind = found.key, found.kind
         try:
             async with self.handlers.admission.turn():
                 first = await dedupe.first_delivery(
