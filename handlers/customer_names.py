@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Customer
@@ -12,20 +12,22 @@ from ownership.errors import CustomerNotFound, NotFound
 
 from .parsing import or_list
 
+NAMED = select(Customer).where(  # built once (see ownership.people.CALLER)
+    Customer.workspace_id == bindparam("workspace_id"),
+    or_(
+        Customer.name_key.in_(bindparam("keys", expanding=True)),
+        Customer.external_id.in_(bindparam("texts", expanding=True)),
+        func.lower(Customer.external_id).in_(bindparam("lowered", expanding=True)),
+    ),
+)
+
 
 async def customers_named(session: AsyncSession, workspace_id: int, texts: list[str]) -> dict[str, Customer]:
     """Which of these texts name a customer (by name, any case) or are one's external id (any case)."""
     keys = {text.casefold(): text for text in texts}
     lowered = {text.lower(): text for text in texts}
     rows = await session.execute(
-        select(Customer).where(
-            Customer.workspace_id == workspace_id,
-            or_(
-                Customer.name_key.in_(list(keys)),
-                Customer.external_id.in_(texts),
-                func.lower(Customer.external_id).in_(list(lowered)),
-            ),
-        )
+        NAMED, {"workspace_id": workspace_id, "keys": list(keys), "texts": texts, "lowered": list(lowered)}
     )
     found: dict[str, Customer] = {}
     customers = list(rows.scalars())

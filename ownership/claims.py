@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -25,6 +26,7 @@ from db.models import (
     Platform,
     Ticket,
 )
+from db.models.nudges import recheck_customer_and_tickets_now
 
 from .claim_views import ACTIVE_STATUSES, pending_handoff
 from .errors import AlreadyOwned, Conflict, InvalidInput, NotFound, NotOwner, ReasonRequired
@@ -71,40 +73,55 @@ def customer_event(
     )
 
 
+CUSTOMERS, TICKETS, EVENTS = (cast(Table, model.__table__) for model in (Customer, Ticket, OwnershipEvent))
+# Built once (Core, not the ORM's bulk path): a claim's statements cost what SQLite takes to run them.
+_MOVE = {
+    counts: update(TICKETS)
+    .where(TICKETS.c.customer_id == bindparam("moved_customer"), TICKETS.c.status.in_(ACTIVE_STATUSES))
+    .values(owner_id=bindparam("new_owner"), **({"reassign_count": TICKETS.c.reassign_count + 1} if counts else {}))
+    for counts in (False, True)
+}
+_SET_OWNER = {
+    free: update(CUSTOMERS)
+    .where(
+        CUSTOMERS.c.id == bindparam("changed_customer"),
+        CUSTOMERS.c.owner_id.is_(None) if free else CUSTOMERS.c.owner_id == bindparam("expected_owner"),
+    )
+    .values(owner_id=bindparam("new_owner"), owned_since=bindparam("since"))
+    .returning(CUSTOMERS.c.owner_id, CUSTOMERS.c.owned_since)
+    for free in (True, False)
+}
+_EVENT = insert(EVENTS)
+
+
 async def _move_tickets(session: AsyncSession, customer: Customer, to_id: int | None, *, counts: bool) -> int:
     """Open and pending tickets follow the customer's owner; a move between people counts as a re-assign.
     Returns how many moved."""
-    values: dict[str, object] = {"owner_id": to_id}
-    if counts:
-        values["reassign_count"] = Ticket.reassign_count + 1
-    result = await session.execute(
-        update(Ticket)
-        .where(Ticket.customer_id == customer.id, Ticket.status.in_(ACTIVE_STATUSES))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    result = await session.execute(_MOVE[counts], {"moved_customer": customer.id, "new_owner": to_id})
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def _set_owner(
     session: AsyncSession, customer: Customer, *, expected: int | None, to_id: int | None, now: datetime
 ) -> bool:
-    owner_test = Customer.owner_id.is_(None) if expected is None else Customer.owner_id == expected
-    changed = (
-        await session.execute(
-            update(Customer)
-            .where(Customer.id == customer.id, owner_test)
-            .values(owner_id=to_id, owned_since=now if to_id else None)
-            .returning(Customer.owner_id, Customer.owned_since)
-            .execution_options(synchronize_session=False)
-        )
-    ).first()
+    values = {"changed_customer": customer.id, "new_owner": to_id, "since": now if to_id else None}
+    if expected is not None:
+        values["expected_owner"] = expected
+    changed = (await session.execute(_SET_OWNER[expected is None], values)).first()
     if changed is None:
         return False
     # what the row now holds, without another SELECT (and without marking the customer as changed)
     set_committed_value(customer, "owner_id", changed.owner_id)
     set_committed_value(customer, "owned_since", changed.owned_since)
     return True
+
+
+async def record_event(session: AsyncSession, event: OwnershipEvent) -> None:
+    """The audit row, written with Core (no unit-of-work flush), and its nudge re-check, which the ORM hook
+    (`db.models.nudges`) would have written."""
+    row = {column.key: getattr(event, column.key) for column in EVENTS.columns if column.key != "id"}
+    await session.execute(_EVENT, row)
+    await recheck_customer_and_tickets_now(session, event.customer_id)
 
 
 async def _owner_name(session: AsyncSession, member_id: int | None) -> str:
@@ -153,8 +170,9 @@ async def claim_customer(
             return ClaimResult(customer, already_yours=True, tickets_moved=0)
         raise AlreadyOwned(customer.name, await _owner_name(session, customer.owner_id))
     moved = await _move_tickets(session, customer, actor.id, counts=False)
-    session.add(customer_event(customer, EventKind.CLAIM, actor=actor, platform=platform, now=now, to_id=actor.id))
-    await session.flush()
+    await record_event(
+        session, customer_event(customer, EventKind.CLAIM, actor=actor, platform=platform, now=now, to_id=actor.id)
+    )
     return ClaimResult(customer, already_yours=False, tickets_moved=moved)
 
 

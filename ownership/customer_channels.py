@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Customer, CustomerChannel, Member, Platform, Workspace
@@ -117,20 +117,23 @@ async def linked_channels(session: AsyncSession, *, workspace_id: int) -> list[t
     return [(link, name) for link, name in rows.all()]
 
 
+LINK = (  # built once: every command typed in a channel reads it
+    select(Workspace, CustomerChannel)
+    .join(CustomerChannel, CustomerChannel.workspace_id == Workspace.id)
+    .where(
+        Workspace.platform == bindparam("platform"),
+        Workspace.external_id == bindparam("workspace"),
+        CustomerChannel.channel_id == bindparam("channel_id"),
+        CustomerChannel.unlinked_at.is_(None),
+    )
+)
+
+
 async def link_of(
     session: AsyncSession, *, platform: Platform, workspace: str, channel_id: str
 ) -> tuple[Workspace, CustomerChannel] | None:
     """The workspace and the active link of a channel, or None: an unlinked channel is never read further."""
     row = (
-        await session.execute(
-            select(Workspace, CustomerChannel)
-            .join(CustomerChannel, CustomerChannel.workspace_id == Workspace.id)
-            .where(
-                Workspace.platform == platform,
-                Workspace.external_id == workspace,
-                CustomerChannel.channel_id == channel_id,
-                CustomerChannel.unlinked_at.is_(None),
-            )
-        )
+        await session.execute(LINK, {"platform": platform, "workspace": workspace, "channel_id": channel_id})
     ).one_or_none()
     return (row[0], row[1]) if row is not None else None

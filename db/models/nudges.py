@@ -9,6 +9,7 @@ through the ORM, so the planner never has to scan all tickets: it reads only the
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     event,
     literal,
     select,
@@ -27,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from .base import Base, str_enum
@@ -191,17 +194,33 @@ def recheck(connection: Connection, kind: SubjectKind, subject_id: int) -> None:
     _upsert(connection, [{"subject_kind": kind.value, "subject_id": subject_id, "check_at": EPOCH}])
 
 
-def recheck_customer_and_tickets(connection: Connection, customer_id: int) -> None:
-    """The customer and its active tickets, in one INSERT … SELECT (one write per ownership change)."""
+@functools.cache
+def _customer_and_tickets(dialect: str) -> Any:
+    """The customer and its active tickets, in one INSERT … SELECT, built once per dialect (`customer_id`)."""
     tickets = Ticket.__table__
+    customer_id = bindparam("customer_id", type_=Integer)
     check_at = literal(EPOCH, NudgeCheck.__table__.c.check_at.type)
     rows = union_all(
-        select(literal(SubjectKind.CUSTOMER.value), literal(customer_id), check_at),
+        select(literal(SubjectKind.CUSTOMER.value), customer_id, check_at),
         select(literal(SubjectKind.TICKET.value), tickets.c.id, check_at).where(
             tickets.c.customer_id == customer_id, tickets.c.status.in_(ACTIVE)
         ),
     )
-    _upsert(connection, rows)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = NudgeCheck.__table__
+    assert isinstance(table, Table)
+    statement = insert(table).from_select(["subject_kind", "subject_id", "check_at"], rows)
+    return statement.on_conflict_do_update(index_elements=["subject_kind", "subject_id"], set_={"check_at": EPOCH})
+
+
+def recheck_customer_and_tickets(connection: Connection, customer_id: int) -> None:
+    """The customer and its active tickets, in one INSERT … SELECT (one write per ownership change)."""
+    connection.execute(_customer_and_tickets(connection.dialect.name), {"customer_id": customer_id})
+
+
+async def recheck_customer_and_tickets_now(session: AsyncSession, customer_id: int) -> None:
+    """The same, from async code that wrote the change with Core (no ORM hook fires for it)."""
+    await session.execute(_customer_and_tickets(session.get_bind().dialect.name), {"customer_id": customer_id})
 
 
 def recheck_workspace_tickets(connection: Connection, workspace_id: int) -> None:

@@ -1,0 +1,38 @@
+"""An ownership change asks the planner to look at the customer and its open tickets at the next tick."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from db.models import NudgeCheck, SubjectKind, TicketStatus
+from db.models.nudges import EPOCH
+
+from .conftest import Desk
+
+
+async def checks(desk: Desk, kind: SubjectKind, ids: list[int]) -> dict[int, bool]:
+    """Per subject: is it due at the next tick (EPOCH), rather than at its planned time?"""
+    async with desk.db.sessions() as session:
+        rows = await session.execute(
+            select(NudgeCheck.subject_id, NudgeCheck.check_at).where(
+                NudgeCheck.subject_kind == kind, NudgeCheck.subject_id.in_(ids)
+            )
+        )
+        return {subject: check_at == EPOCH for subject, check_at in rows}
+
+
+async def test_a_claim_puts_the_customer_and_its_open_tickets_up_for_the_next_tick(desk: Desk) -> None:
+    customer = await desk.customer("Acme")
+    open_ticket = await desk.ticket("Acme", owner=None)
+    done_ticket = await desk.ticket("Acme", owner=None, subject="Old question", status=TicketStatus.RESOLVED)
+    await desk.tick(minutes=1)  # the planner looked at everything: each check moved to its planned time
+    assert await checks(desk, SubjectKind.CUSTOMER, [customer]) == {customer: False}
+    assert (await checks(desk, SubjectKind.TICKET, [open_ticket]))[open_ticket] is False
+
+    claimed = await desk.chat.say("U1", "claim acme")
+    assert not claimed.error, claimed.text
+
+    assert await checks(desk, SubjectKind.CUSTOMER, [customer]) == {customer: True}
+    tickets = await checks(desk, SubjectKind.TICKET, [open_ticket, done_ticket])
+    assert tickets[open_ticket] is True
+    assert tickets.get(done_ticket) is not True  # a resolved ticket has nothing to re-plan
