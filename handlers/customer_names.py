@@ -12,12 +12,14 @@ from ownership.errors import CustomerNotFound, NotFound
 
 from .parsing import or_list
 
-NAMED = select(Customer).where(  # built once (see ownership.people.CALLER)
-    Customer.workspace_id == bindparam("workspace_id"),
+_IN_WORKSPACE = Customer.workspace_id == bindparam("workspace_id")
+# Built once (see ownership.people.CALLER). The workspace is named in each alternative so that each is an index
+# lookup (SQLite's multi-index OR; PostgreSQL's bitmap OR), never a scan of every customer.
+NAMED = select(Customer).where(
     or_(
-        Customer.name_key.in_(bindparam("keys", expanding=True)),
-        Customer.external_id.in_(bindparam("texts", expanding=True)),
-        func.lower(Customer.external_id).in_(bindparam("lowered", expanding=True)),
+        _IN_WORKSPACE & Customer.name_key.in_(bindparam("keys", expanding=True)),
+        _IN_WORKSPACE & Customer.external_id.in_(bindparam("texts", expanding=True)),
+        _IN_WORKSPACE & func.lower(Customer.external_id).in_(bindparam("lowered", expanding=True)),
     ),
 )
 

@@ -141,6 +141,8 @@ class Customer(Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "name_key"),
         UniqueConstraint("workspace_id", "external_id"),
+        # a typed external id in any case (handlers.customer_names): an index lookup, not a scan of the workspace
+        Index("ix_customers_external_id_lower", "workspace_id", text("lower(external_id)")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
