@@ -8,7 +8,8 @@
   outbox sender, the ticker and the health check never wait for a connection. DATABASE_POOL_OVERFLOW (4) more
   may open for a moment; a checkout waits DATABASE_POOL_TIMEOUT (30) seconds at most. On PostgreSQL each
   replica holds up to size + overflow connections: keep replicas × (size + overflow) below `max_connections`.
-  Connections are checked with a ping when taken from the pool (they may have died with a database restart).
+  Connections are not pinged when taken from the pool (a round trip for every transaction): a command whose
+  connection died with a database restart is tried once more on a fresh one (handlers.dispatch).
 """
 
 from __future__ import annotations

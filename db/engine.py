@@ -46,7 +46,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, async_creator=sqlite_inline.connector(path, SQLITE_WAIT_SECONDS), **kwargs)
         _configure_sqlite(engine)
     else:
-        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_pre_ping", False)  # a lost connection is retried instead (Handlers)
         engine = create_async_engine(url, **kwargs)
     event.listen(engine.sync_engine, "handle_error", _count_error)
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)

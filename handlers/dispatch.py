@@ -11,6 +11,7 @@ from dataclasses import fields, replace
 from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import metrics, outbox
@@ -129,23 +130,13 @@ class Handlers:
         (never the typed text: it may hold customers' words). Returns the reply and its outcome: ok, refused,
         ignored or error."""
         try:
-            async with self.sessions() as session, session.begin():
-                stopped = await guard(session) if guard is not None else None
-                if stopped is not None:
-                    return stopped, "ignored" if stopped is IGNORED else "refused"
-                ws, actor = await self.meet(session, caller)
-                ctx = Context(
-                    session=session,
-                    actor=actor,
-                    workspace=ws,
-                    platform=caller.platform,
-                    now=self.clock(),
-                    policy=self.policy,
-                    channel_id=caller.channel_id,
-                )
-                reply = await work(ctx)
-                await owe_notices(ctx, caller, reply)
-                owed = outbox.owes_messages(session)
+            try:
+                reply, ctx, owed = await self._attempt(caller, work, guard)
+            except DBAPIError as error:  # a pooled connection died (a database restart or failover): nothing was
+                if not error.connection_invalidated:  # committed, and the pool has dropped its old connections
+                    raise
+                log.warning("the database connection was lost during %s; trying once more", what)
+                reply, ctx, owed = await self._attempt(caller, work, guard)
         except DomainError as error:
             try:
                 await self.greet(caller)
@@ -155,10 +146,35 @@ class Handlers:
         except Exception:
             log.exception("%s failed", what)
             return Reply(SORRY, error=True), "error"
+        if ctx is None:  # the guard stopped it
+            return reply, "ignored" if reply is IGNORED else "refused"
         if owed and self.wake_sender is not None:
             self.wake_sender()  # sends in the background: the invoker's reply never waits for other messages
         await self._after_commit(ctx)
         return reply, "refused" if reply.error else "ok"
+
+    async def _attempt(
+        self, caller: Invocation | ActionInvocation, work: Work, guard: Guard | None
+    ) -> tuple[Reply, Context | None, bool]:
+        """The transaction itself: (reply, its context or None when the guard stopped it, whether it owes
+        messages the outbox sender should be woken for)."""
+        async with self.sessions() as session, session.begin():
+            stopped = await guard(session) if guard is not None else None
+            if stopped is not None:
+                return stopped, None, False
+            ws, actor = await self.meet(session, caller)
+            ctx = Context(
+                session=session,
+                actor=actor,
+                workspace=ws,
+                platform=caller.platform,
+                now=self.clock(),
+                policy=self.policy,
+                channel_id=caller.channel_id,
+            )
+            reply = await work(ctx)
+            await owe_notices(ctx, caller, reply)
+            return reply, ctx, outbox.owes_messages(session)
 
     async def _after_commit(self, ctx: Context) -> None:
         for work in ctx.after_commit:
