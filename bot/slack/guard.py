@@ -52,15 +52,31 @@ def guard(
         return None
 
     async def check(session: AsyncSession) -> Reply | None:
-        if request is not None and not await dedupe.taken_on(
-            session, event_id=request.key, team_id=request.team_id, event_type=request.kind, now=now
-        ):
-            return IGNORED
-        if channel is not None:
+        if request is not None and channel is not None:  # the usual slash command: one statement
+            team_id, channel_id, user_id = channel
+            found = await dedupe.taken_on_in_channel(
+                session,
+                event_id=request.key,
+                team_id=request.team_id,
+                event_type=request.kind,
+                now=now,
+                channel_id=channel_id,
+                user_id=user_id,
+            )
+            if found is None:
+                return IGNORED
+            linked, member = found
+            refused, rule.private = linked and not member, linked
+        elif request is not None:
+            if not await dedupe.taken_on(
+                session, event_id=request.key, team_id=request.team_id, event_type=request.kind, now=now
+            ):
+                return IGNORED
+            refused = False
+        else:
+            assert channel is not None
             team_id, channel_id, user_id = channel
             refused, rule.private = await command_rule_in(session, Platform.SLACK, team_id, channel_id, user_id)
-            if refused:
-                return Reply(CUSTOMER_REFUSED, error=True)
-        return None
+        return Reply(CUSTOMER_REFUSED, error=True) if refused else None
 
     return check
