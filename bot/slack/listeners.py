@@ -135,8 +135,9 @@ class SlackFace:
         request: RequestKey | None = None,
     ) -> Reply:
         """One command. Its dedupe key row (`request`) and the customer-channel rule are checked in the command's
-        own transaction; only a command that names people or a channel, which are looked up in Slack first, has
-        the channel rule read before (so a customer's command makes no Slack call either)."""
+        own transaction; only a command that names people or a channel, which are looked up in Slack (and
+        stored) first, has the channel rule read before, so a customer's mentions are never looked up or stored.
+        A stranger's own profile is read (users.info) before the rule, and stored only if the rule lets them in."""
         rule = Rule()
         lookups = bool(members.MENTION.search(text) or channels.CHANNEL_OPTION.search(text))
         if lookups and not where.direct:
