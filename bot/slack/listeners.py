@@ -120,10 +120,13 @@ class SlackFace:
             return await members.slack_profile(client, user_id, team_id=team_id) or members.Profile(
                 fallback or user_id, None
             )
+        self._known().add((team_id, user_id))
+        return known
+
+    def _known(self) -> set[tuple[str, str]]:
         if len(self.known) >= KNOWN_LIMIT:
             self.known.clear()
-        self.known.add((team_id, user_id))
-        return known
+        return self.known
 
     async def run_command(
         self,
@@ -139,7 +142,8 @@ class SlackFace:
         stored) first, has the channel rule read before, so a customer's mentions are never looked up or stored.
         A stranger's own profile is read (users.info) before the rule, and stored only if the rule lets them in."""
         rule = Rule()
-        lookups = bool(members.MENTION.search(text) or channels.CHANNEL_OPTION.search(text))
+        strangers = [user for user in members.MENTION.findall(text) if (where.team_id, user) not in self.known]
+        lookups = bool(strangers or channels.CHANNEL_OPTION.search(text))
         if lookups and not where.direct:
             refused, rule.private = await self.channels.command_rule(where.team_id, where.channel_id, where.user_id)
             if refused:
@@ -151,7 +155,13 @@ class SlackFace:
             except channels.ChannelUnusable as unusable:
                 return Reply(str(unusable), error=True)
             await members.introduce_mentioned(
-                self.sessions, client, team_id=where.team_id, text=text, now=self.clock(), admins=self.handlers.admins
+                self.sessions,
+                client,
+                team_id=where.team_id,
+                text=text,
+                now=self.clock(),
+                admins=self.handlers.admins,
+                known=self._known(),
             )
         in_channel = where.channel_id if where.channel_id and not where.direct and not lookups else None
         check = guard(
@@ -187,6 +197,7 @@ class SlackFace:
                 text=f"<@{picked}>",
                 now=self.clock(),
                 admins=self.handlers.admins,
+                known=self._known(),
             )
         check = guard(request, channel=None, rule=Rule(), now=self.clock())
         reply = await self.handlers.action(

@@ -75,10 +75,17 @@ async def introduce_mentioned(
     text: str,
     now: datetime,
     admins: frozenset[str],
+    known: set[tuple[str, str]] | None = None,
 ) -> None:
-    """Create members for people mentioned in a command who never used ownerbot (at most 5 per command)."""
+    """Create members for people mentioned in a command who never used ownerbot (at most 5 per command).
+    `known`: (team, user) of people known to be members already (nothing to read for them); those found or
+    created here are added to it."""
+    known = known if known is not None else set()
     for user_id in list(dict.fromkeys(MENTION.findall(text)))[:5]:
+        if (team_id, user_id) in known:
+            continue
         if await known_profile(sessions, team_id=team_id, user_id=user_id) is not None:
+            known.add((team_id, user_id))
             continue
         profile = await slack_profile(client, user_id, team_id=team_id)
         if profile is None:
@@ -94,6 +101,7 @@ async def introduce_mentioned(
                 admins=admins,
                 now=now,
             )
+        known.add((team_id, user_id))
 
 
 async def refresh_known(
