@@ -19,9 +19,11 @@ harmlessly (the same edit of the same message twice).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -53,6 +55,15 @@ class Claimed:
     tell_on_failure: tuple[str, ...]
     edits_message_id: str | None  # for an update in place: the message to edit, and its channel
     edits_channel: str | None
+
+
+@functools.cache
+def _owe(dialect: str) -> Any:
+    """The outbox INSERT, built once per dialect (Core: the values come as parameters at execution)."""
+    table = OutboxMessage.__table__
+    assert isinstance(table, Table)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
 
 
 async def enqueue(
@@ -91,14 +102,7 @@ async def enqueue(
         "attempts": 0,
         "created_at": now,
     }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(OutboxMessage.id)
-    )
-    made = (await session.execute(statement)).scalar_one_or_none()
+    made = (await session.execute(_owe(session.get_bind().dialect.name), values)).scalar_one_or_none()
     if made is not None:
         session.info[OWED] = True  # the caller wakes the sender once this transaction commits
     return made
