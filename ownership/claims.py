@@ -139,7 +139,8 @@ async def _cancel_pending(
     pending.status = HandoffStatus.CANCELLED
     pending.decided_at = now
     pending.decline_reason = why
-    session.add(
+    await record_event(
+        session,
         customer_event(
             customer,
             EventKind.HANDOFF_CANCELLED,
@@ -150,7 +151,7 @@ async def _cancel_pending(
             to_id=pending.to_member_id,
             reason=why,
             handoff=pending,
-        )
+        ),
     )
 
 
@@ -223,7 +224,8 @@ async def request_handoff(
             await session.flush()
     except IntegrityError:
         raise Conflict(f"Another handoff of {customer.name} was just requested; look again in a moment.") from None
-    session.add(
+    await record_event(
+        session,
         customer_event(
             customer,
             EventKind.HANDOFF_REQUESTED,
@@ -234,7 +236,7 @@ async def request_handoff(
             to_id=to.id,
             reason=reason_text,
             handoff=handoff,
-        )
+        ),
     )
     await session.flush()
     return handoff
@@ -266,7 +268,8 @@ async def accept_handoff(
     if not await _set_owner(session, customer, expected=handoff.from_member_id, to_id=actor.id, now=now):
         raise Conflict(f"{customer.name} changed hands since this handoff was offered; it no longer applies.")
     await _move_tickets(session, customer, actor.id, counts=True)
-    session.add(
+    await record_event(
+        session,
         customer_event(
             customer,
             EventKind.HANDOFF_ACCEPTED,
@@ -277,7 +280,7 @@ async def accept_handoff(
             to_id=actor.id,
             reason=handoff.reason,
             handoff=handoff,
-        )
+        ),
     )
     await session.flush()
     return customer
@@ -297,7 +300,8 @@ async def decline_handoff(
     handoff.decline_reason = reason_text
     customer = await session.get(Customer, handoff.customer_id)
     assert customer is not None
-    session.add(
+    await record_event(
+        session,
         customer_event(
             customer,
             EventKind.HANDOFF_DECLINED,
@@ -308,7 +312,7 @@ async def decline_handoff(
             to_id=actor.id,
             reason=reason_text,
             handoff=handoff,
-        )
+        ),
     )
     await session.flush()
     return customer
@@ -337,7 +341,8 @@ async def reassign_customer(
     if not await _set_owner(session, customer, expected=previous, to_id=to.id, now=now):
         raise Conflict(f"{customer.name} changed hands just now; look again and retry.")
     await _move_tickets(session, customer, to.id, counts=previous is not None)
-    session.add(
+    await record_event(
+        session,
         customer_event(
             customer,
             EventKind.REASSIGN,
@@ -347,7 +352,7 @@ async def reassign_customer(
             from_id=previous,
             to_id=to.id,
             reason=reason_text,
-        )
+        ),
     )
     await session.flush()
     return customer
@@ -372,10 +377,11 @@ async def release_customer(
     if not await _set_owner(session, customer, expected=previous, to_id=None, now=now):
         raise Conflict(f"{customer.name} changed hands just now; look again and retry.")
     await _move_tickets(session, customer, None, counts=True)
-    session.add(
+    await record_event(
+        session,
         customer_event(
             customer, EventKind.RELEASE, actor=actor, platform=platform, now=now, from_id=previous, reason=reason_text
-        )
+        ),
     )
     await session.flush()
     return customer
