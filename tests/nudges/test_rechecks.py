@@ -36,3 +36,20 @@ async def test_a_claim_puts_the_customer_and_its_open_tickets_up_for_the_next_ti
     tickets = await checks(desk, SubjectKind.TICKET, [open_ticket, done_ticket])
     assert tickets[open_ticket] is True
     assert tickets.get(done_ticket) is not True  # a resolved ticket has nothing to re-plan
+
+
+async def test_an_accepted_handoff_puts_the_customer_and_its_open_tickets_up_for_the_next_tick(desk: Desk) -> None:
+    customer = await desk.customer("Acme", owner="U1")
+    ticket = await desk.ticket("Acme", owner="U1")
+    await desk.chat.say("U2", "mine")
+    offered = await desk.chat.say("U1", "handoff acme U2 they speak German with the CTO")
+    assert not offered.error, offered.text
+    await desk.tick(minutes=1)  # planned: nothing about Acme is due at the next tick
+    assert (await checks(desk, SubjectKind.CUSTOMER, [customer])).get(customer) is not True
+    assert (await checks(desk, SubjectKind.TICKET, [ticket])).get(ticket) is not True
+
+    accepted = await desk.chat.say("U2", "accept acme")
+    assert not accepted.error, accepted.text
+
+    assert await checks(desk, SubjectKind.CUSTOMER, [customer]) == {customer: True}
+    assert await checks(desk, SubjectKind.TICKET, [ticket]) == {ticket: True}
