@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -119,33 +119,43 @@ async def still_needed(
     return not evaluation.gone and (episode.kind, episode.episode) in {(n.kind, n.episode) for n in evaluation.needs}
 
 
-async def _messages_today(session: AsyncSession, member: Member, now: datetime) -> tuple[int, bool]:
-    """How many single nudges the member got today (their local day), and whether a bundle went out."""
-    start, end = local_day_bounds(member, now)
+async def _messages_today(session: AsyncSession, members: list[Member], now: datetime) -> dict[int, tuple[int, bool]]:
+    """For each member: how many single nudges they got today (their local day), and whether a bundle went out.
+    One query for all of them (the widest span of their days), each member's own day counted here."""
+    if not members:
+        return {}
+    days = {m.id: local_day_bounds(m, now) for m in members}
     rows = await session.execute(
         select(
-            NudgeDelivery.id,
+            NudgeDelivery.recipient_id,
+            NudgeDelivery.sent_at,
             NudgeDelivery.bundle_id,
             NudgeDelivery.urgent,
             NudgeDelivery.kind,
             NudgeDelivery.step,
             NudgeDelivery.audience,
         ).where(
-            NudgeDelivery.recipient_id == member.id,
-            NudgeDelivery.sent_at >= start,
-            NudgeDelivery.sent_at < end,
+            NudgeDelivery.recipient_id.in_(list(days)),
+            NudgeDelivery.sent_at >= min(start for start, _ in days.values()),
+            NudgeDelivery.sent_at < max(end for _, end in days.values()),
             NudgeDelivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.BUNDLED)),
         )
     )
-    singles, bundled = 0, False
-    for _id, bundle_id, urgent, kind, step, audience in rows.all():
-        if not capped(kind, urgent, step, audience):
+    counts = dict.fromkeys(days, (0, False))
+    for recipient_id, sent_at, bundle_id, urgent, kind, step, audience in rows.all():
+        start, end = days[recipient_id]
+        if sent_at is None or not start <= _aware(sent_at, start) < end or not capped(kind, urgent, step, audience):
             continue
-        if bundle_id is None:
-            singles += 1
-        else:
-            bundled = True
-    return singles, bundled
+        singles, bundled = counts[recipient_id]
+        counts[recipient_id] = (singles + 1, bundled) if bundle_id is None else (singles, True)
+    return counts
+
+
+def _aware(moment: datetime, like: datetime) -> datetime:
+    """SQLite hands back naive UTC timestamps: compare them as the aware moments they are."""
+    if moment.tzinfo is None and like.tzinfo is not None:
+        return moment.replace(tzinfo=like.tzinfo)
+    return moment
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy: NudgeSettings) -> ClaimResult:
@@ -166,14 +176,17 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy
     levels = ServiceLevels(session)
     cache: dict[tuple[str, int], Evaluation] = {}
     episodes: dict[int, NudgeEpisode] = {}
+    if rows:  # every claimed row's episode, fresh, in one read
+        found = await session.scalars(
+            select(NudgeEpisode)
+            .where(NudgeEpisode.id.in_({d.episode_id for d in rows}))
+            .execution_options(populate_existing=True)
+        )
+        episodes = {e.id: e for e in found}
     keep: list[NudgeDelivery] = []
     cancelled = 0
     for delivery in rows:
-        episode = episodes.get(delivery.episode_id) or await session.get(
-            NudgeEpisode, delivery.episode_id, populate_existing=True
-        )
-        assert episode is not None
-        episodes[episode.id] = episode
+        episode = episodes[delivery.episode_id]
         if delivery.status == DeliveryStatus.SENDING:
             delivery.error = f"lease of {delivery.claimed_by} expired; sending again"
         if await still_needed(session, delivery, episode, now=now, policy=policy, levels=levels, cache=cache):
@@ -194,8 +207,10 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy
     messages: list[Message] = []
     held = 0
     lease = now + timedelta(seconds=policy.lease_seconds)
+    people = {member_id: await session.get(Member, member_id) for member_id in by_person}
+    today = await _messages_today(session, [m for m in people.values() if m is not None], now)
     for member_id, deliveries in by_person.items():
-        member = await session.get(Member, member_id)
+        member = people[member_id]
         assert member is not None
         workspace = await session.get(Workspace, member.workspace_id)
         assert workspace is not None
@@ -203,7 +218,7 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy
         deliveries.sort(key=lambda d: order[d.id])  # the most urgent first: singles before the bundle
         routine = [d for d in deliveries if capped(d.kind, d.urgent, d.step, d.audience)]
         free = [d for d in deliveries if d not in routine]
-        singles, bundled = await _messages_today(session, member, now)
+        singles, bundled = today[member.id]
         slots = max(0, policy.daily_cap - singles)
         single_ones, rest = routine[:slots], routine[slots:]
         groups = [([d], False) for d in free + single_ones]
@@ -277,11 +292,79 @@ async def mark_sent(
     return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
 
+@dataclass(frozen=True)
+class Handed:
+    """One message handed to the outbox: its deliveries (the first carries it) and where it will live."""
+
+    ids: list[int]
+    platform: str
+    channel: str
+    message_id: str
+
+
+_DELIVERIES = NudgeDelivery.__table__
+assert isinstance(_DELIVERIES, Table)
+_MARK_SENT = (
+    update(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.id == bindparam("first_id"),
+        _DELIVERIES.c.claimed_by == bindparam("worker"),
+        _DELIVERIES.c.status == DeliveryStatus.SENDING,
+    )
+    .values(
+        status=DeliveryStatus.SENT,
+        sent_at=bindparam("now"),
+        lease_until=None,
+        error=None,
+        message_platform=bindparam("platform"),
+        message_channel=bindparam("channel"),
+        message_id=bindparam("message_id"),
+    )
+)
+
+
+async def mark_handed_over(session: AsyncSession, handed: list[Handed], *, worker: str, now: datetime) -> None:
+    """`mark_sent` for many messages at once, with the same fence (only rows this worker still holds): one
+    executemany for every message's deliveries, then one UPDATE turns the rows inside bundles to bundled."""
+    rows = [
+        {
+            "first_id": i,
+            "worker": worker,
+            "now": now,
+            "platform": h.platform,
+            "channel": h.channel,
+            "message_id": h.message_id,
+        }
+        for h in handed
+        for i in h.ids
+    ]
+    if not rows:
+        return
+    await session.execute(_MARK_SENT, rows)
+    inside = [i for h in handed for i in h.ids[1:]]
+    if inside:
+        await session.execute(
+            update(NudgeDelivery)
+            .where(
+                NudgeDelivery.id.in_(inside),
+                NudgeDelivery.claimed_by == worker,
+                NudgeDelivery.status == DeliveryStatus.SENT,
+            )
+            .values(status=DeliveryStatus.BUNDLED)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def record_message(session: AsyncSession, *, first_id: int, platform: str, channel: str, message_id: str) -> None:
     """The outbox delivered the message that carried delivery `first_id` (and its bundle): where it lives."""
+    # within the recipient's rows (indexed; a bundle is one person's), not a scan of every delivery for bundle_id
+    recipient = select(NudgeDelivery.recipient_id).where(NudgeDelivery.id == first_id).scalar_subquery()
     await session.execute(
         update(NudgeDelivery)
-        .where(or_(NudgeDelivery.id == first_id, NudgeDelivery.bundle_id == first_id))
+        .where(
+            NudgeDelivery.recipient_id == recipient,
+            or_(NudgeDelivery.id == first_id, NudgeDelivery.bundle_id == first_id),
+        )
         .values(message_platform=platform, message_channel=channel[:128], message_id=message_id[:128])
         .execution_options(synchronize_session=False)
     )
