@@ -14,7 +14,8 @@ from db.models import NudgeKind, Platform
 from handlers.ports import MessageRef
 from handlers.replies import Reply
 from handlers.reply_json import reply_to_json
-from nudges.delivery import Handed, Message, fail_handed_over, mark_handed_over, record_message
+from nudges.delivery import Message
+from nudges.handed import Handed, fail_handed_over, mark_handed_over, record_message
 
 PURPOSES = ("nudge", "digest")
 

@@ -5,10 +5,11 @@
    exists (else cancel), apply the daily cap (the rest go into one bundle), and set status=sending with
    `claimed_by` and `lease_until`. Commit.
 2. In the same transaction the sweeper renders each `Message` and hands it to the outbox (`db.outbox`) as one
-   row, and `mark_sent` records the hand-over (fenced by `claimed_by` and status, so a sweeper whose lease was
-   taken over cannot overwrite the new owner's result). From then on the outbox's one sender delivers it,
-   retrying as the platform asks; nothing of a claimed nudge lives only in memory.
-3. When the platform refuses it for good, `fail_handed_over` records why and tells the recipient's lead.
+   row, and `nudges.handed.mark_handed_over` records the batch's hand-overs (fenced by `claimed_by` and status,
+   so a sweeper whose lease was taken over cannot overwrite the new owner's result). From then on the outbox's
+   one sender delivers it, retrying as the platform asks; nothing of a claimed nudge lives only in memory.
+3. When the platform refuses it for good, `nudges.handed.fail_handed_over` records why and tells the recipient's
+   lead.
 A sweeper that dies inside 1-2 rolls back; its claim was never committed.
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -27,15 +28,15 @@ from db.models import (
     NudgeDelivery,
     NudgeEpisode,
     NudgeKind,
+    SubjectKind,
     Ticket,
     Workspace,
 )
-from db.upsert import insert_or_ignore
 
 from .escalation import HELD_BY_CAP
 from .hours import local_day_bounds, next_work_start
 from .levels import ServiceLevels
-from .planner import lead_of
+from .preload import preload_tickets
 from .rerouting import reroute
 from .rules import Evaluation, evaluate
 from .settings import NudgeSettings
@@ -183,6 +184,10 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy
             .execution_options(populate_existing=True)
         )
         episodes = {e.id: e for e in found}
+        await preload_tickets(
+            session,
+            [e.subject_id for e in episodes.values() if e.subject_kind == SubjectKind.TICKET and e.done_at is None],
+        )
     keep: list[NudgeDelivery] = []
     cancelled = 0
     for delivery in rows:
@@ -247,179 +252,6 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy
             )
     await session.flush()
     return ClaimResult(messages, cancelled, held)
-
-
-async def mark_sent(
-    session: AsyncSession,
-    *,
-    ids: list[int],
-    worker: str,
-    now: datetime,
-    platform: str,
-    channel: str,
-    message_id: str,
-) -> int:
-    """Sent: only rows this worker still holds (a taken-over lease is not overwritten)."""
-    result = await session.execute(
-        update(NudgeDelivery)
-        .where(
-            NudgeDelivery.id.in_(ids),
-            NudgeDelivery.claimed_by == worker,
-            NudgeDelivery.status == DeliveryStatus.SENDING,
-        )
-        .values(
-            status=DeliveryStatus.SENT,
-            sent_at=now,
-            lease_until=None,
-            error=None,
-            message_platform=platform,
-            message_channel=channel,
-            message_id=message_id,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if len(ids) > 1:  # a bundle: the first row carries the message, the others went inside it
-        await session.execute(
-            update(NudgeDelivery)
-            .where(
-                NudgeDelivery.id.in_(ids[1:]),
-                NudgeDelivery.claimed_by == worker,
-                NudgeDelivery.status == DeliveryStatus.SENT,
-            )
-            .values(status=DeliveryStatus.BUNDLED)
-            .execution_options(synchronize_session=False)
-        )
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
-
-
-@dataclass(frozen=True)
-class Handed:
-    """One message handed to the outbox: its deliveries (the first carries it) and where it will live."""
-
-    ids: list[int]
-    platform: str
-    channel: str
-    message_id: str
-
-
-_DELIVERIES = NudgeDelivery.__table__
-assert isinstance(_DELIVERIES, Table)
-_MARK_SENT = (
-    update(_DELIVERIES)
-    .where(
-        _DELIVERIES.c.id == bindparam("first_id"),
-        _DELIVERIES.c.claimed_by == bindparam("worker"),
-        _DELIVERIES.c.status == DeliveryStatus.SENDING,
-    )
-    .values(
-        status=DeliveryStatus.SENT,
-        sent_at=bindparam("now"),
-        lease_until=None,
-        error=None,
-        message_platform=bindparam("platform"),
-        message_channel=bindparam("channel"),
-        message_id=bindparam("message_id"),
-    )
-)
-
-
-async def mark_handed_over(session: AsyncSession, handed: list[Handed], *, worker: str, now: datetime) -> None:
-    """`mark_sent` for many messages at once, with the same fence (only rows this worker still holds): one
-    executemany for every message's deliveries, then one UPDATE turns the rows inside bundles to bundled."""
-    rows = [
-        {
-            "first_id": i,
-            "worker": worker,
-            "now": now,
-            "platform": h.platform,
-            "channel": h.channel,
-            "message_id": h.message_id,
-        }
-        for h in handed
-        for i in h.ids
-    ]
-    if not rows:
-        return
-    await session.execute(_MARK_SENT, rows)
-    inside = [i for h in handed for i in h.ids[1:]]
-    if inside:
-        await session.execute(
-            update(NudgeDelivery)
-            .where(
-                NudgeDelivery.id.in_(inside),
-                NudgeDelivery.claimed_by == worker,
-                NudgeDelivery.status == DeliveryStatus.SENT,
-            )
-            .values(status=DeliveryStatus.BUNDLED)
-            .execution_options(synchronize_session=False)
-        )
-
-
-async def record_message(session: AsyncSession, *, first_id: int, platform: str, channel: str, message_id: str) -> None:
-    """The outbox delivered the message that carried delivery `first_id` (and its bundle): where it lives."""
-    # within the recipient's rows (indexed; a bundle is one person's), not a scan of every delivery for bundle_id
-    recipient = select(NudgeDelivery.recipient_id).where(NudgeDelivery.id == first_id).scalar_subquery()
-    await session.execute(
-        update(NudgeDelivery)
-        .where(
-            NudgeDelivery.recipient_id == recipient,
-            or_(NudgeDelivery.id == first_id, NudgeDelivery.bundle_id == first_id),
-        )
-        .values(message_platform=platform, message_channel=channel[:128], message_id=message_id[:128])
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def fail_handed_over(session: AsyncSession, *, first_id: int, now: datetime, error: str) -> list[NudgeDelivery]:
-    """The outbox could not deliver the message that carried delivery `first_id` (and, for a bundle, the ones
-    bundled with it): mark them failed and tell the recipient's lead, once."""
-    failed = list(
-        (
-            await session.execute(
-                select(NudgeDelivery)
-                .where(
-                    or_(NudgeDelivery.id == first_id, NudgeDelivery.bundle_id == first_id),
-                    NudgeDelivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.BUNDLED)),
-                )
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        ).scalars()
-    )
-    return await _tell_lead_instead(session, failed, now=now, error=error)
-
-
-async def _tell_lead_instead(
-    session: AsyncSession, failed: list[NudgeDelivery], *, now: datetime, error: str
-) -> list[NudgeDelivery]:
-    created: list[NudgeDelivery] = []
-    for delivery in failed:
-        delivery.status = DeliveryStatus.FAILED
-        delivery.error = error[:500]
-        delivery.lease_until = None
-        if delivery.kind == NudgeKind.DELIVERY_FAILED:
-            continue  # telling the lead failed too: it stays recorded as failed, for the history and the logs
-        recipient = await session.get(Member, delivery.recipient_id)
-        for person, role in await lead_of(session, delivery.workspace_id, recipient, None):
-            values = {
-                "workspace_id": delivery.workspace_id,
-                "episode_id": delivery.episode_id,
-                "kind": NudgeKind.DELIVERY_FAILED,
-                "step": delivery.step,
-                "round": -delivery.id,
-                "recipient_id": person.id,
-                "audience": role,
-                "urgent": False,
-                "status": DeliveryStatus.PLANNED,
-                "planned_at": now,
-                "due_at": now,
-                "attempts": 0,
-                "error": f"could not reach recipient #{delivery.recipient_id}: {error[:300]}",
-            }
-            await insert_or_ignore(session, NudgeDelivery, values, ["episode_id", "step", "recipient_id", "round"])
-            created.append(NudgeDelivery(**values))
-    await session.flush()
-    return created
 
 
 async def delivery_counts(session: AsyncSession) -> dict[str, int]:

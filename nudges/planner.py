@@ -37,6 +37,7 @@ from .business_time import BusinessCalendar
 from .escalation import away_words, why_it_came
 from .hours import next_working_moment
 from .levels import ServiceLevels
+from .preload import preload_tickets
 from .rules import LADDERS, Evaluation, Need, evaluate
 from .settings import NudgeSettings
 
@@ -64,6 +65,7 @@ async def plan_due(session: AsyncSession, *, now: datetime, policy: NudgeSetting
         .all()
     )
     levels = ServiceLevels(session)
+    await preload_tickets(session, [c.subject_id for c in checks if c.subject_kind == SubjectKind.TICKET])
     planned = 0
     for check in checks:
         evaluation = await evaluate(
