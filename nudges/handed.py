@@ -125,17 +125,27 @@ async def mark_handed_over(session: AsyncSession, handed: list[Handed], *, worke
 
 async def record_message(session: AsyncSession, *, first_id: int, platform: str, channel: str, message_id: str) -> None:
     """The outbox delivered the message that carried delivery `first_id` (and its bundle): where it lives."""
-    # within the recipient's rows (indexed; a bundle is one person's), not a scan of every delivery for bundle_id
-    recipient = select(NudgeDelivery.recipient_id).where(NudgeDelivery.id == first_id).scalar_subquery()
     await session.execute(
-        update(NudgeDelivery)
-        .where(
-            NudgeDelivery.recipient_id == recipient,
-            or_(NudgeDelivery.id == first_id, NudgeDelivery.bundle_id == first_id),
-        )
-        .values(message_platform=platform, message_channel=channel[:128], message_id=message_id[:128])
-        .execution_options(synchronize_session=False)
+        _RECORD_MESSAGE,
+        {"first_id": first_id, "platform": platform, "channel": channel[:128], "message_id": message_id[:128]},
     )
+
+
+# within the recipient's rows (indexed; a bundle is one person's), not a scan of every delivery for bundle_id;
+# built once (Core, bound parameters): the outbox sender runs it for every nudge message it sends
+_RECORD_MESSAGE = (
+    update(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.recipient_id
+        == select(_DELIVERIES.c.recipient_id).where(_DELIVERIES.c.id == bindparam("first_id")).scalar_subquery(),
+        or_(_DELIVERIES.c.id == bindparam("first_id"), _DELIVERIES.c.bundle_id == bindparam("first_id")),
+    )
+    .values(
+        message_platform=bindparam("platform"),
+        message_channel=bindparam("channel"),
+        message_id=bindparam("message_id"),
+    )
+)
 
 
 async def fail_handed_over(session: AsyncSession, *, first_id: int, now: datetime, error: str) -> list[NudgeDelivery]:

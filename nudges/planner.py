@@ -29,7 +29,6 @@ from db.models import (
     Tier,
 )
 from db.models.nudges import EPOCH
-from db.upsert import insert_or_ignore
 from ownership.custody import acting_owner
 
 from .availability import is_away
@@ -40,6 +39,7 @@ from .levels import ServiceLevels
 from .preload import preload_tickets
 from .rules import LADDERS, Evaluation, Need, evaluate
 from .settings import NudgeSettings
+from .statements import new_delivery
 
 
 @dataclass(frozen=True)
@@ -213,9 +213,8 @@ async def climb(
             why = await stand_in_reason(session, audience, evaluation, now=now)
         for person, role in people:
             due = at if urgent else next_working_moment(person, max(at, now))
-            await insert_or_ignore(
-                session,
-                NudgeDelivery,
+            await session.execute(
+                new_delivery(session),
                 {
                     "workspace_id": episode.workspace_id,
                     "episode_id": episode.id,
@@ -231,7 +230,6 @@ async def climb(
                     "attempts": 0,
                     "why": why,
                 },
-                ["episode_id", "step", "recipient_id", "round"],
             )
             planned += 1
         steps.add(step)
