@@ -25,7 +25,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Connection, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.console import ConsoleNotifier
@@ -226,6 +226,8 @@ async def at_once(engine: AsyncEngine, inbox: Path, due: int) -> None:
         worker="bench",
     )
     await build(engine, due, due, agents=max(AGENTS, due // 100))  # 100 each: below the daily cap, none bundled
+    writes = WriteTimes(engine)
+    cpu = time.process_time()
     elapsed = busy = 0.0
     ticks = delivered = 0
     while True:
@@ -246,13 +248,60 @@ async def at_once(engine: AsyncEngine, inbox: Path, due: int) -> None:
             elapsed += took
             break
         elapsed += max(took, policy.tick_seconds)  # the next tick starts a tick interval after this one started
+    cpu = time.process_time() - cpu
+    writes.stop()
     print(
         f"{engine.dialect.name}: {due:,} nudges due at once: {delivered:,} delivered ({left or 0:,} left) "
         f"in {ticks} tick(s), "
         f"{elapsed:.1f} s at one tick per {policy.tick_seconds:g} s (busy {busy:.1f} s): "
-        f"{(delivered or 0) / elapsed:,.0f} nudges/s per replica (goal >= 100)",
+        f"{(delivered or 0) / elapsed:,.0f} nudges/s per replica (goal >= 100); "
+        f"{cpu * 1000 / max(1, delivered or 0):.1f} ms CPU per nudge; {writes.summary()}",
         flush=True,
     )
+
+
+class WriteTimes:
+    """How long each write transaction held the database (BEGIN to COMMIT of a transaction that wrote): on
+    SQLite's one writer, the longest is how long a command may wait behind the sweep."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine.sync_engine
+        self.times: list[float] = []
+        event.listen(self.engine, "begin", self._begin)
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "commit", self._end)
+        event.listen(self.engine, "rollback", self._end)
+
+    def stop(self) -> None:
+        for name, handler in (
+            ("begin", self._begin),
+            ("before_cursor_execute", self._statement),
+            ("commit", self._end),
+            ("rollback", self._end),
+        ):
+            event.remove(self.engine, name, handler)
+
+    def _begin(self, connection: Connection) -> None:
+        connection.info["began"], connection.info["wrote"] = time.perf_counter(), False
+
+    def _statement(self, connection: Connection, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            connection.info["wrote"] = True
+
+    def _end(self, connection: Connection) -> None:
+        began = connection.info.pop("began", None)
+        if began is not None and connection.info.pop("wrote", False):
+            self.times.append(time.perf_counter() - began)
+
+    def summary(self) -> str:
+        if not self.times:
+            return "no write transactions"
+        ordered = sorted(self.times)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        return (
+            f"{len(ordered)} write transactions, longest {ordered[-1] * 1000:.0f} ms "
+            f"(p99 {p99 * 1000:.0f} ms, median {statistics.median(ordered) * 1000:.0f} ms)"
+        )
 
 
 async def run(args: argparse.Namespace) -> int:

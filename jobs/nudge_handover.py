@@ -14,7 +14,8 @@ from db.models import NudgeKind, Platform
 from handlers.ports import MessageRef
 from handlers.replies import Reply
 from handlers.reply_json import reply_to_json
-from nudges.delivery import Message, fail_handed_over, mark_sent, record_message
+from nudges.delivery import Message
+from nudges.handed import Handed, fail_handed_over, mark_handed_over, record_message
 
 PURPOSES = ("nudge", "digest")
 
@@ -23,31 +24,38 @@ def purpose_of(message: Message) -> str:
     return "digest" if all(d.kind == NudgeKind.DIGEST for d in message.deliveries) else "nudge"
 
 
-async def hand_over(session: AsyncSession, message: Message, reply: Reply, *, worker: str, now: datetime) -> int | None:
-    """Write the message to the outbox and record the hand-over on its deliveries. The key (first delivery,
-    attempt) makes a repeated hand-over of the same claim write one row."""
-    first = message.deliveries[0]
-    row_id = await outbox.enqueue(
-        session,
-        key=f"nudge:{first.id}:{first.attempts}",
-        platform=Platform(message.workspace.platform),
-        workspace=message.workspace.external_id,
-        target=message.recipient.platform_user_id,
-        direct=True,
-        purpose=purpose_of(message),
-        content=reply_to_json(reply),
-        now=now,
-    )
-    await mark_sent(
-        session,
-        ids=message.ids,
-        worker=worker,
-        now=now,
-        platform=message.workspace.platform.value,
-        channel=message.recipient.platform_user_id,
-        message_id=f"outbox:{row_id}",
-    )
-    return row_id
+async def hand_over_all(
+    session: AsyncSession, rendered: list[tuple[Message, Reply]], *, worker: str, now: datetime
+) -> list[int | None]:
+    """Write each claimed message to the outbox and record the hand-overs on their deliveries. The key (first
+    delivery, attempt) makes a repeated hand-over of the same claim write one row. One outbox row per message,
+    then one statement records every hand-over (and one more the bundled rows), not a `mark_sent` per message."""
+    row_ids: list[int | None] = []
+    handed: list[Handed] = []
+    for message, reply in rendered:
+        first = message.deliveries[0]
+        row_id = await outbox.enqueue(
+            session,
+            key=f"nudge:{first.id}:{first.attempts}",
+            platform=Platform(message.workspace.platform),
+            workspace=message.workspace.external_id,
+            target=message.recipient.platform_user_id,
+            direct=True,
+            purpose=purpose_of(message),
+            content=reply_to_json(reply),
+            now=now,
+        )
+        row_ids.append(row_id)
+        handed.append(
+            Handed(
+                ids=message.ids,
+                platform=message.workspace.platform.value,
+                channel=message.recipient.platform_user_id,
+                message_id=f"outbox:{row_id}",
+            )
+        )
+    await mark_handed_over(session, handed, worker=worker, now=now)
+    return row_ids
 
 
 async def nudge_sent(session: AsyncSession, row: outbox.Claimed, ref: MessageRef, now: datetime) -> None:

@@ -14,6 +14,7 @@ from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.clock import Clock
@@ -26,12 +27,21 @@ from nudges.delivery import Message, claim_due
 from nudges.planner import plan_due
 from nudges.settings import NudgeSettings
 
-from .nudge_handover import hand_over
+from .nudge_handover import hand_over_all
 from .outbox_sender import OutboxSender, worker_name
 
 log = logging.getLogger(__name__)
 SQLITE_BATCH = 25  # subjects planned, or nudges claimed, per write transaction on SQLite
 SQLITE_PAUSE = 0.01  # seconds between two of them
+
+
+def keep_loaded(session: AsyncSession) -> None:
+    """Hold every row the batch loads until the session ends. The ORM's identity map only keeps rows weakly, so
+    without this the same member, ticket or customer is read again for every nudge that names it (`session.get`
+    finds it in the map only while something still refers to it)."""
+    kept: list[object] = []
+    session.info["sweep_rows"] = kept
+    event.listen(session.sync_session, "loaded_as_persistent", lambda _session, row: kept.append(row))
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,7 @@ class NudgeSweeper:
 
     async def plan(self, now: datetime, policy: NudgeSettings | None = None) -> tuple[int, int]:
         async with self._turn(), self.sessions() as session, session.begin():
+            keep_loaded(session)
             result = await plan_due(session, now=now, policy=policy or self.policy)
         return result.checked, result.deliveries
 
@@ -82,10 +93,10 @@ class NudgeSweeper:
     ) -> tuple[list[tuple[Message, Reply]], int, int]:
         """Claim what is due (a batch), render it, and hand each message to the outbox: one transaction."""
         async with self._turn(), self.sessions() as session, session.begin():
+            keep_loaded(session)
             claimed = await claim_due(session, now=now, worker=self.worker, policy=policy or self.policy)
             rendered = [(m, await render_message(session, m, self.policy, now)) for m in claimed.messages]
-            for message, reply in rendered:
-                await hand_over(session, message, reply, worker=self.worker, now=now)
+            await hand_over_all(session, rendered, worker=self.worker, now=now)
         return rendered, claimed.cancelled, claimed.held
 
     def _write_policy(self) -> NudgeSettings:

@@ -5,10 +5,11 @@
    exists (else cancel), apply the daily cap (the rest go into one bundle), and set status=sending with
    `claimed_by` and `lease_until`. Commit.
 2. In the same transaction the sweeper renders each `Message` and hands it to the outbox (`db.outbox`) as one
-   row, and `mark_sent` records the hand-over (fenced by `claimed_by` and status, so a sweeper whose lease was
-   taken over cannot overwrite the new owner's result). From then on the outbox's one sender delivers it,
-   retrying as the platform asks; nothing of a claimed nudge lives only in memory.
-3. When the platform refuses it for good, `fail_handed_over` records why and tells the recipient's lead.
+   row, and `nudges.handed.mark_handed_over` records the batch's hand-overs (fenced by `claimed_by` and status,
+   so a sweeper whose lease was taken over cannot overwrite the new owner's result). From then on the outbox's
+   one sender delivers it, retrying as the platform asks; nothing of a claimed nudge lives only in memory.
+3. When the platform refuses it for good, `nudges.handed.fail_handed_over` records why and tells the recipient's
+   lead.
 A sweeper that dies inside 1-2 rolls back; its claim was never committed.
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -27,15 +28,15 @@ from db.models import (
     NudgeDelivery,
     NudgeEpisode,
     NudgeKind,
+    SubjectKind,
     Ticket,
     Workspace,
 )
-from db.upsert import insert_or_ignore
 
 from .escalation import HELD_BY_CAP
 from .hours import local_day_bounds, next_work_start
 from .levels import ServiceLevels
-from .planner import lead_of
+from .preload import preload_tickets
 from .rerouting import reroute
 from .rules import Evaluation, evaluate
 from .settings import NudgeSettings
@@ -119,33 +120,43 @@ async def still_needed(
     return not evaluation.gone and (episode.kind, episode.episode) in {(n.kind, n.episode) for n in evaluation.needs}
 
 
-async def _messages_today(session: AsyncSession, member: Member, now: datetime) -> tuple[int, bool]:
-    """How many single nudges the member got today (their local day), and whether a bundle went out."""
-    start, end = local_day_bounds(member, now)
+async def _messages_today(session: AsyncSession, members: list[Member], now: datetime) -> dict[int, tuple[int, bool]]:
+    """For each member: how many single nudges they got today (their local day), and whether a bundle went out.
+    One query for all of them (the widest span of their days), each member's own day counted here."""
+    if not members:
+        return {}
+    days = {m.id: local_day_bounds(m, now) for m in members}
     rows = await session.execute(
         select(
-            NudgeDelivery.id,
+            NudgeDelivery.recipient_id,
+            NudgeDelivery.sent_at,
             NudgeDelivery.bundle_id,
             NudgeDelivery.urgent,
             NudgeDelivery.kind,
             NudgeDelivery.step,
             NudgeDelivery.audience,
         ).where(
-            NudgeDelivery.recipient_id == member.id,
-            NudgeDelivery.sent_at >= start,
-            NudgeDelivery.sent_at < end,
+            NudgeDelivery.recipient_id.in_(list(days)),
+            NudgeDelivery.sent_at >= min(start for start, _ in days.values()),
+            NudgeDelivery.sent_at < max(end for _, end in days.values()),
             NudgeDelivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.BUNDLED)),
         )
     )
-    singles, bundled = 0, False
-    for _id, bundle_id, urgent, kind, step, audience in rows.all():
-        if not capped(kind, urgent, step, audience):
+    counts = dict.fromkeys(days, (0, False))
+    for recipient_id, sent_at, bundle_id, urgent, kind, step, audience in rows.all():
+        start, end = days[recipient_id]
+        if sent_at is None or not start <= _aware(sent_at, start) < end or not capped(kind, urgent, step, audience):
             continue
-        if bundle_id is None:
-            singles += 1
-        else:
-            bundled = True
-    return singles, bundled
+        singles, bundled = counts[recipient_id]
+        counts[recipient_id] = (singles + 1, bundled) if bundle_id is None else (singles, True)
+    return counts
+
+
+def _aware(moment: datetime, like: datetime) -> datetime:
+    """SQLite hands back naive UTC timestamps: compare them as the aware moments they are."""
+    if moment.tzinfo is None and like.tzinfo is not None:
+        return moment.replace(tzinfo=like.tzinfo)
+    return moment
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy: NudgeSettings) -> ClaimResult:
@@ -166,14 +177,21 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy
     levels = ServiceLevels(session)
     cache: dict[tuple[str, int], Evaluation] = {}
     episodes: dict[int, NudgeEpisode] = {}
+    if rows:  # every claimed row's episode, fresh, in one read
+        found = await session.scalars(
+            select(NudgeEpisode)
+            .where(NudgeEpisode.id.in_({d.episode_id for d in rows}))
+            .execution_options(populate_existing=True)
+        )
+        episodes = {e.id: e for e in found}
+        await preload_tickets(
+            session,
+            [e.subject_id for e in episodes.values() if e.subject_kind == SubjectKind.TICKET and e.done_at is None],
+        )
     keep: list[NudgeDelivery] = []
     cancelled = 0
     for delivery in rows:
-        episode = episodes.get(delivery.episode_id) or await session.get(
-            NudgeEpisode, delivery.episode_id, populate_existing=True
-        )
-        assert episode is not None
-        episodes[episode.id] = episode
+        episode = episodes[delivery.episode_id]
         if delivery.status == DeliveryStatus.SENDING:
             delivery.error = f"lease of {delivery.claimed_by} expired; sending again"
         if await still_needed(session, delivery, episode, now=now, policy=policy, levels=levels, cache=cache):
@@ -194,8 +212,10 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy
     messages: list[Message] = []
     held = 0
     lease = now + timedelta(seconds=policy.lease_seconds)
+    people = {member_id: await session.get(Member, member_id) for member_id in by_person}
+    today = await _messages_today(session, [m for m in people.values() if m is not None], now)
     for member_id, deliveries in by_person.items():
-        member = await session.get(Member, member_id)
+        member = people[member_id]
         assert member is not None
         workspace = await session.get(Workspace, member.workspace_id)
         assert workspace is not None
@@ -203,7 +223,7 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy
         deliveries.sort(key=lambda d: order[d.id])  # the most urgent first: singles before the bundle
         routine = [d for d in deliveries if capped(d.kind, d.urgent, d.step, d.audience)]
         free = [d for d in deliveries if d not in routine]
-        singles, bundled = await _messages_today(session, member, now)
+        singles, bundled = today[member.id]
         slots = max(0, policy.daily_cap - singles)
         single_ones, rest = routine[:slots], routine[slots:]
         groups = [([d], False) for d in free + single_ones]
@@ -232,111 +252,6 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy
             )
     await session.flush()
     return ClaimResult(messages, cancelled, held)
-
-
-async def mark_sent(
-    session: AsyncSession,
-    *,
-    ids: list[int],
-    worker: str,
-    now: datetime,
-    platform: str,
-    channel: str,
-    message_id: str,
-) -> int:
-    """Sent: only rows this worker still holds (a taken-over lease is not overwritten)."""
-    result = await session.execute(
-        update(NudgeDelivery)
-        .where(
-            NudgeDelivery.id.in_(ids),
-            NudgeDelivery.claimed_by == worker,
-            NudgeDelivery.status == DeliveryStatus.SENDING,
-        )
-        .values(
-            status=DeliveryStatus.SENT,
-            sent_at=now,
-            lease_until=None,
-            error=None,
-            message_platform=platform,
-            message_channel=channel,
-            message_id=message_id,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if len(ids) > 1:  # a bundle: the first row carries the message, the others went inside it
-        await session.execute(
-            update(NudgeDelivery)
-            .where(
-                NudgeDelivery.id.in_(ids[1:]),
-                NudgeDelivery.claimed_by == worker,
-                NudgeDelivery.status == DeliveryStatus.SENT,
-            )
-            .values(status=DeliveryStatus.BUNDLED)
-            .execution_options(synchronize_session=False)
-        )
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
-
-
-async def record_message(session: AsyncSession, *, first_id: int, platform: str, channel: str, message_id: str) -> None:
-    """The outbox delivered the message that carried delivery `first_id` (and its bundle): where it lives."""
-    await session.execute(
-        update(NudgeDelivery)
-        .where(or_(NudgeDelivery.id == first_id, NudgeDelivery.bundle_id == first_id))
-        .values(message_platform=platform, message_channel=channel[:128], message_id=message_id[:128])
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def fail_handed_over(session: AsyncSession, *, first_id: int, now: datetime, error: str) -> list[NudgeDelivery]:
-    """The outbox could not deliver the message that carried delivery `first_id` (and, for a bundle, the ones
-    bundled with it): mark them failed and tell the recipient's lead, once."""
-    failed = list(
-        (
-            await session.execute(
-                select(NudgeDelivery)
-                .where(
-                    or_(NudgeDelivery.id == first_id, NudgeDelivery.bundle_id == first_id),
-                    NudgeDelivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.BUNDLED)),
-                )
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        ).scalars()
-    )
-    return await _tell_lead_instead(session, failed, now=now, error=error)
-
-
-async def _tell_lead_instead(
-    session: AsyncSession, failed: list[NudgeDelivery], *, now: datetime, error: str
-) -> list[NudgeDelivery]:
-    created: list[NudgeDelivery] = []
-    for delivery in failed:
-        delivery.status = DeliveryStatus.FAILED
-        delivery.error = error[:500]
-        delivery.lease_until = None
-        if delivery.kind == NudgeKind.DELIVERY_FAILED:
-            continue  # telling the lead failed too: it stays recorded as failed, for the history and the logs
-        recipient = await session.get(Member, delivery.recipient_id)
-        for person, role in await lead_of(session, delivery.workspace_id, recipient, None):
-            values = {
-                "workspace_id": delivery.workspace_id,
-                "episode_id": delivery.episode_id,
-                "kind": NudgeKind.DELIVERY_FAILED,
-                "step": delivery.step,
-                "round": -delivery.id,
-                "recipient_id": person.id,
-                "audience": role,
-                "urgent": False,
-                "status": DeliveryStatus.PLANNED,
-                "planned_at": now,
-                "due_at": now,
-                "attempts": 0,
-                "error": f"could not reach recipient #{delivery.recipient_id}: {error[:300]}",
-            }
-            await insert_or_ignore(session, NudgeDelivery, values, ["episode_id", "step", "recipient_id", "round"])
-            created.append(NudgeDelivery(**values))
-    await session.flush()
-    return created
 
 
 async def delivery_counts(session: AsyncSession) -> dict[str, int]:

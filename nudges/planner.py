@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -28,7 +29,6 @@ from db.models import (
     Tier,
 )
 from db.models.nudges import EPOCH
-from db.upsert import insert_or_ignore
 from ownership.custody import acting_owner
 
 from .availability import is_away
@@ -36,8 +36,10 @@ from .business_time import BusinessCalendar
 from .escalation import away_words, why_it_came
 from .hours import next_working_moment
 from .levels import ServiceLevels
+from .preload import preload_tickets
 from .rules import LADDERS, Evaluation, Need, evaluate
 from .settings import NudgeSettings
+from .statements import new_delivery
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ async def plan_due(session: AsyncSession, *, now: datetime, policy: NudgeSetting
         .all()
     )
     levels = ServiceLevels(session)
+    await preload_tickets(session, [c.subject_id for c in checks if c.subject_kind == SubjectKind.TICKET])
     planned = 0
     for check in checks:
         evaluation = await evaluate(
@@ -70,9 +73,11 @@ async def plan_due(session: AsyncSession, *, now: datetime, policy: NudgeSetting
         )
         if not evaluation.gone:
             for need in evaluation.needs:
-                episode = await open_episode(session, check.subject_kind, check.subject_id, evaluation, need)
+                episode, new = await open_episode(session, check.subject_kind, check.subject_id, evaluation, need)
                 if episode.done_at is None:
-                    count, next_step = await climb(session, episode, evaluation, now=now, policy=policy, levels=levels)
+                    count, next_step = await climb(
+                        session, episode, evaluation, now=now, policy=policy, levels=levels, new=new
+                    )
                     planned += count
                     evaluation.later(next_step)
         if evaluation.gone or evaluation.next_check is None:
@@ -85,7 +90,9 @@ async def plan_due(session: AsyncSession, *, now: datetime, policy: NudgeSetting
 
 async def open_episode(
     session: AsyncSession, subject_kind: SubjectKind, subject_id: int, evaluation: Evaluation, need: Need
-) -> NudgeEpisode:
+) -> tuple[NudgeEpisode, bool]:
+    """The episode for this need and whether this call created it: a new one (INSERT … RETURNING, one
+    statement), else the one already open."""
     ticket, customer = evaluation.ticket, evaluation.customer
     values = {
         "workspace_id": evaluation.workspace_id,
@@ -99,8 +106,16 @@ async def open_episode(
         "started_at": need.starts_at,
         "snoozes": 0,
     }
-    await insert_or_ignore(session, NudgeEpisode, values, ["subject_kind", "subject_id", "kind", "episode"])
-    return (
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    created = await session.scalar(
+        insert(NudgeEpisode)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["subject_kind", "subject_id", "kind", "episode"])
+        .returning(NudgeEpisode)
+    )
+    if created is not None:
+        return created, True
+    found = (
         await session.execute(
             select(NudgeEpisode)
             .where(
@@ -112,6 +127,7 @@ async def open_episode(
             .execution_options(populate_existing=True)
         )
     ).scalar_one()
+    return found, False
 
 
 def escalation_time(base: datetime, episode: NudgeEpisode, policy: NudgeSettings) -> datetime:
@@ -143,13 +159,15 @@ async def next_step_time(
     policy: NudgeSettings,
     levels: ServiceLevels,
     evaluation: Evaluation,
+    planned: set[int] | None = None,
 ) -> tuple[int, datetime] | None:
     """The next ladder step not yet planned and when it is due, or None when the ladder is complete.
 
     Every step is timed from the problem's start (the breach) by its own delay: what happened to the previous
     step's message (held for working hours, capped, undeliverable) never moves the next step."""
     ladder = LADDERS[episode.kind]
-    planned = await planned_steps(session, episode.id)
+    if planned is None:
+        planned = await planned_steps(session, episode.id)
     targets = await levels.get(episode.workspace_id, evaluation.tier)
     for step in range(len(ladder)):
         if step in planned:
@@ -171,12 +189,16 @@ async def climb(
     now: datetime,
     policy: NudgeSettings,
     levels: ServiceLevels,
+    new: bool = False,
 ) -> tuple[int, datetime | None]:
-    """Plan every ladder step that is due by now; return how many deliveries and when the next step is due."""
+    """Plan every ladder step that is due by now; return how many deliveries and when the next step is due.
+    `new`: the episode was created in this transaction, so none of its steps is planned yet."""
     planned = 0
     urgent = any(n.urgent for n in evaluation.needs if n.kind == episode.kind and n.episode == episode.episode)
+    # the steps planned so far: read once (none for an episode this transaction created), then kept up to date
+    steps: set[int] = set() if new else await planned_steps(session, episode.id)
     while True:
-        nxt = await next_step_time(session, episode, policy=policy, levels=levels, evaluation=evaluation)
+        nxt = await next_step_time(session, episode, policy=policy, levels=levels, evaluation=evaluation, planned=steps)
         if nxt is None:
             return planned, None
         step, at = nxt
@@ -191,9 +213,8 @@ async def climb(
             why = await stand_in_reason(session, audience, evaluation, now=now)
         for person, role in people:
             due = at if urgent else next_working_moment(person, max(at, now))
-            await insert_or_ignore(
-                session,
-                NudgeDelivery,
+            await session.execute(
+                new_delivery(session),
                 {
                     "workspace_id": episode.workspace_id,
                     "episode_id": episode.id,
@@ -209,9 +230,9 @@ async def climb(
                     "attempts": 0,
                     "why": why,
                 },
-                ["episode_id", "step", "recipient_id", "round"],
             )
             planned += 1
+        steps.add(step)
 
 
 DONE = (TicketStatus.RESOLVED, TicketStatus.CLOSED)

@@ -39,6 +39,7 @@ from .business_time import BusinessCalendar
 from .clocks import Clock, Pauses, pauses_of, show_due, ticket_clocks
 from .hours import today_window
 from .levels import ServiceLevels, Targets
+from .preload import ticket_with_customer
 from .settings import NudgeSettings
 
 # Who hears about each kind, step by step. "owner" falls back to the lead when nobody owns the subject.
@@ -144,14 +145,7 @@ def _words(delta: timedelta) -> str:
 async def evaluate_ticket(
     session: AsyncSession, ticket_id: int, *, now: datetime, policy: NudgeSettings, levels: ServiceLevels
 ) -> Evaluation:
-    row = (
-        await session.execute(
-            select(Ticket, Customer)
-            .join(Customer, Customer.id == Ticket.customer_id)
-            .where(Ticket.id == ticket_id)
-            .execution_options(populate_existing=True)
-        )
-    ).first()
+    row = await ticket_with_customer(session, ticket_id)
     if row is None:
         return Evaluation(None, gone=True)
     ticket, customer = row

@@ -16,7 +16,7 @@ from db.models import DeliveryStatus, NudgeDelivery, NudgeKind, OutboxMessage, O
 from handlers import Reply
 from handlers.ports import DeliveryFailed, MessageRef
 from jobs.nudge_sweep import NudgeSweeper
-from nudges.delivery import mark_sent
+from nudges.handed import mark_sent
 from nudges.settings import NudgeSettings
 
 from ..conftest import Clock, Database
