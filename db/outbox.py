@@ -11,10 +11,9 @@
    message id), or `mark_retry` (back-off, or the platform's Retry-After), or `mark_failed` (for good). Each
    mark is fenced by `claimed_by` and status: a sender whose lease was taken over cannot overwrite the result.
 
-The at-most-once-repeat window: a sender that dies after the platform accepted a message but before
-`mark_sent` committed (one short UPDATE) leaves the row `sending`; once its lease (`LEASE`) runs out another
-sender sends it again. That one message may then arrive twice; nothing is ever lost. Updates in place repeat
-harmlessly (the same edit of the same message twice).
+The at-most-once-repeat window: a sender that dies after the platform accepted a message but before `mark_sent`
+committed (one short UPDATE) leaves the row `sending`; once its lease (`LEASE`) runs out another sender sends it
+again. That one message may then arrive twice (an update in place: the same edit twice); nothing is ever lost.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -60,8 +59,7 @@ class Claimed:
 @functools.cache
 def _owe(dialect: str) -> Any:
     """The outbox INSERT, built once per dialect (Core: the values come as parameters at execution)."""
-    table = OutboxMessage.__table__
-    assert isinstance(table, Table)
+    table = cast(Table, OutboxMessage.__table__)
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
 

@@ -29,7 +29,7 @@ async def preload_tickets(session: AsyncSession, ticket_ids: Collection[int]) ->
         return
     rows = await session.execute(_with_customers().where(Ticket.id.in_(set(ticket_ids))))
     found: dict[int, tuple[Ticket, Customer]] = session.info.setdefault(PRELOADED, {})
-    found.update({ticket.id: (ticket, customer) for ticket, customer in rows.tuples()})
+    found.update({ticket.id: (ticket, customer) for ticket, customer in rows})
 
 
 async def ticket_with_customer(session: AsyncSession, ticket_id: int) -> tuple[Ticket, Customer] | None:

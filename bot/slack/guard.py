@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Platform
@@ -19,6 +21,7 @@ from handlers.channel_intake import command_rule_in
 from handlers.dispatch import IGNORED, Guard
 
 from . import dedupe
+from .translate import team_of
 
 CUSTOMER_REFUSED = "ownerbot takes commands from the support team only; your message here reaches the team anyway."
 
@@ -30,6 +33,14 @@ class RequestKey:
     key: str
     team_id: str
     kind: str
+
+
+def request_key(body: dict[str, Any], request: AsyncBoltRequest) -> RequestKey:
+    """A slash command's or interaction's dedupe key: a replay is acknowledged and ignored."""
+    timestamp = (request.headers.get("x-slack-request-timestamp") or [""])[0]
+    key = dedupe.request_key(body.get("trigger_id"), timestamp, request.raw_body)
+    kind = str(body.get("type") or ("slash_command" if "command" in body else "request"))
+    return RequestKey(key, team_of(body), kind)
 
 
 @dataclass

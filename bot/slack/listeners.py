@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from dataclasses import astuple
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -28,7 +29,7 @@ from handlers.dispatch import IGNORED
 
 from . import channels, dedupe, grid, members, render, respond, translate, uninstall
 from .customer_channels import SlackChannels, outsider
-from .guard import CUSTOMER_REFUSED, RequestKey, Rule, guard
+from .guard import CUSTOMER_REFUSED, RequestKey, Rule, guard, request_key
 from .notifier import RetryTiming, SlackNotifier, web_client
 from .translate import Where
 
@@ -221,7 +222,7 @@ class SlackFace:
                 where,
                 body.get("user_name", ""),
                 workspace_name=str(body.get("team_domain", "")),
-                request=self._request_key(body, request),
+                request=request_key(body, request),
             )
             if reply is IGNORED:
                 return
@@ -241,7 +242,7 @@ class SlackFace:
                 clicked["action_id"],
                 clicked.get("value", ""),
                 fallback_name=body["user"].get("name", ""),
-                request=self._request_key(body, request),
+                request=request_key(body, request),
             )
             if reply is IGNORED:
                 return
@@ -323,18 +324,9 @@ class SlackFace:
             if await self._first_delivery(body):
                 await uninstall.forget_tokens(self.sessions, self.notifier.installation_store, body, event)
 
-    @staticmethod
-    def _request_key(body: dict[str, Any], request: AsyncBoltRequest) -> RequestKey:
-        """A slash command's or interaction's dedupe key: a replay is acknowledged and ignored."""
-        timestamp = (request.headers.get("x-slack-request-timestamp") or [""])[0]
-        key = dedupe.request_key(body.get("trigger_id"), timestamp, request.raw_body)
-        kind = str(body.get("type") or ("slash_command" if "command" in body else "request"))
-        return RequestKey(key, translate.team_of(body), kind)
-
     async def _first_request(self, body: dict[str, Any], request: AsyncBoltRequest) -> bool:
         """A form submit seen for the first time, in a transaction of its own (its ack depends on it)."""
-        found = self._request_key(body, request)
-        key, kind = found.key, found.kind
+        key, _team, kind = astuple(request_key(body, request))
         try:
             async with self.handlers.admission.turn():
                 first = await dedupe.first_delivery(

@@ -49,6 +49,13 @@ async def sweep(args: argparse.Namespace) -> None:
             clock=lambda: now,
             worker=args.worker,
         )
+        if args.pause:  # a sweeper that rests between batches leaves the others room to take their share
+            pause = args.pause
+
+            async def rest() -> None:
+                await asyncio.sleep(pause)
+
+            sweeper._between_batches = rest  # type: ignore[method-assign]
         if args.gate:
             gate = Path(args.gate)
             (gate / f"ready-{args.worker}").touch()
@@ -71,6 +78,7 @@ def main() -> None:
     parser.add_argument("--now", required=True)
     parser.add_argument("--worker", required=True)
     parser.add_argument("--batch", type=int, default=5)
+    parser.add_argument("--pause", type=float, default=0.0, help="seconds between two batches (both databases)")
     parser.add_argument("--hang-signal")
     parser.add_argument("--gate", help="a folder: say ready there, then wait for its `go` file")
     asyncio.run(sweep(parser.parse_args()))

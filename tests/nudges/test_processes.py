@@ -82,7 +82,9 @@ async def test_three_processes_deliver_every_nudge_exactly_once(
 ) -> None:
     await seed(desk, 60)
     now = (clock.now + timedelta(hours=4)).isoformat()
-    workers = [start(db, desk.inbox.inbox, now, f"proc-{i}", "--gate", str(tmp_path)) for i in range(3)]
+    workers = [  # each rests 50 ms between its batches of 5, so that 2 cores' scheduling can't hand one all 60
+        start(db, desk.inbox.inbox, now, f"proc-{i}", "--gate", str(tmp_path), "--pause", "0.05") for i in range(3)
+    ]
     deadline = time.monotonic() + 60
     # all three started (their imports take a while), then all at once
     while len(await asyncio.to_thread(lambda: list(tmp_path.glob("ready-*")))) < 3:
