@@ -28,6 +28,7 @@ from handlers.admission import Busy
 from handlers.dispatch import IGNORED
 
 from . import channels, dedupe, grid, members, render, respond, translate, uninstall
+from .background import BackgroundWork
 from .customer_channels import SlackChannels, outsider
 from .guard import CUSTOMER_REFUSED, RequestKey, Rule, guard, request_key
 from .notifier import RetryTiming, SlackNotifier, web_client
@@ -56,34 +57,6 @@ KNOWN_LIMIT = 100_000  # known members remembered per process (then forgotten at
 SUBMIT_BUDGET = 2.0  # seconds a modal submit may take before we ack and answer afterwards
 COMMAND_RE = re.compile(r"^/(" + "|".join(SLASH_COMMANDS) + r")$")
 ACTION_RE = re.compile(r"^ownerbot\.")
-
-
-class BackgroundWork:
-    """Counts listeners still working after their ack, so shutdown (and tests) can wait for them."""
-
-    def __init__(self) -> None:
-        self._running = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    async def __aenter__(self) -> BackgroundWork:
-        self._running += 1
-        self._idle.clear()
-        return self
-
-    async def __aexit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
-        self._running -= 1
-        if self._running == 0:
-            self._idle.set()
-        if error is not None and not isinstance(error, asyncio.CancelledError):
-            log.error("Slack work failed after the ack", exc_info=error)
-            return True
-        return False
-
-    async def drain(self, seconds: float = 30) -> None:
-        await asyncio.sleep(0)  # let listeners scheduled by the last request start
-        async with asyncio.timeout(seconds):
-            await self._idle.wait()
 
 
 class SlackFace:
@@ -213,21 +186,37 @@ class SlackFace:
     async def on_command(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
     ) -> None:
+        """Ack, then queue what the command needs and no more: a burst holds thousands of commands waiting for
+        their turn, and bolt's request, body and context for each would be most of the process's memory."""
         async with self.work:
             await ack()
             where = translate.command_where(body)
-            reply = await self.run_command(
-                client,
-                translate.command_text(body),
-                where,
-                body.get("user_name", ""),
-                workspace_name=str(body.get("team_domain", "")),
-                request=request_key(body, request),
+            self.work.spawn(
+                self._command(
+                    client,
+                    translate.command_text(body),
+                    where,
+                    (str(body.get("user_name", "")), str(body.get("team_domain", ""))),
+                    request_key(body, request),
+                    grid.enterprise_of(body),
+                )
             )
-            if reply is IGNORED:
-                return
-            await respond.deliver(client, self.notifier, reply, where)
-            await grid.remember(self.sessions, team_id=where.team_id, enterprise_id=grid.enterprise_of(body))
+
+    async def _command(
+        self,
+        client: AsyncWebClient,
+        text: str,
+        where: Where,
+        names: tuple[str, str],
+        key: RequestKey,
+        enterprise: str | None,
+    ) -> None:
+        user_name, workspace_name = names
+        reply = await self.run_command(client, text, where, user_name, workspace_name=workspace_name, request=key)
+        if reply is IGNORED:
+            return
+        await respond.deliver(client, self.notifier, reply, where)
+        await grid.remember(self.sessions, team_id=where.team_id, enterprise_id=enterprise)
 
     async def on_action(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
