@@ -5,6 +5,9 @@ for each answer: about 26 thread round trips per command, which cost more CPU th
 (an indexed SQLite statement takes microseconds). Here the same calls run inline, as coroutines that finish at
 once, so SQLAlchemy's async engine, sessions and pool work unchanged.
 
+Statements run without handing the loop back, so a statement hands it over (`asyncio.sleep(0)`) when 2 ms have
+passed since one last did: a long transaction never holds up acks for longer than that.
+
 What inline gives up is waiting in SQLite: a statement that finds the database locked by another connection must
 not sleep in C (that would stop the event loop, and with it the connection that holds the lock). The
 connection's busy timeout is 0; a "database is locked" answer is retried here, sleeping with `asyncio.sleep`,
@@ -22,6 +25,11 @@ from typing import Any
 
 FIRST_PAUSE = 0.001
 LONGEST_PAUSE = 0.05
+# A statement that finishes at once never hands the loop back, so a long transaction (a sweep batch) would hold
+# every other task, acks included, until it ends: a statement hands the loop over first once this long has passed
+# since the last time one did.
+TURN_SECONDS = 0.002
+_turn = {"last": 0.0}
 
 
 def _locked(error: sqlite3.OperationalError) -> bool:
@@ -120,6 +128,10 @@ class InlineConnection:
         self.timeout = timeout
 
     async def _retry(self, call: Callable[..., Any], *args: Any) -> Any:
+        started = time.monotonic()
+        if started - _turn["last"] > TURN_SECONDS:
+            _turn["last"] = started
+            await asyncio.sleep(0)  # the other tasks' turn (an ack waiting to be written)
         deadline: float | None = None
         pause = FIRST_PAUSE
         while True:
