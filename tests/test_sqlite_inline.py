@@ -99,3 +99,25 @@ async def test_readers_never_wait_for_a_writer(sqlite_db: Database) -> None:
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+async def test_a_long_transaction_hands_the_loop_over_between_statements(sqlite_db: Database) -> None:
+    """Inline statements finish at once, so without a turn now and then a long transaction (a sweep batch) would
+    hold every other task, acks included, until it commits."""
+    seen_during: list[bool] = []
+    busy = asyncio.Event()
+
+    async def long_transaction() -> None:
+        async with sqlite_db.engine.begin() as connection:
+            busy.set()
+            started = time.monotonic()
+            while time.monotonic() - started < 0.3:  # 300 ms of statements, each answered at once
+                await connection.execute(text("SELECT count(*) FROM workspaces"))
+            busy.clear()
+
+    transaction = asyncio.create_task(long_transaction())
+    while not transaction.done():  # another task (an ack): how often does it get a turn, and when?
+        await asyncio.sleep(0)
+        seen_during.append(busy.is_set())
+    await transaction
+    assert sum(seen_during) >= 10, seen_during.count(True)  # many turns while the transaction was still going
