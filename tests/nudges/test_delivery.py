@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.console import ConsoleNotifier
 from db.models import DeliveryStatus, NudgeDelivery, NudgeKind, OutboxMessage, OutboxStatus, Platform
 from handlers import Reply
 from handlers.ports import DeliveryFailed, MessageRef
 from jobs.nudge_sweep import NudgeSweeper
-from nudges.handed import mark_sent
+from nudges.handed import Handed, mark_handed_over, mark_sent
 from nudges.settings import NudgeSettings
 
 from ..conftest import Clock, Database
@@ -166,3 +166,38 @@ async def test_concurrent_sweepers_in_one_process_send_each_nudge_once(
     )
     assert len(sent_ids) == 12 and set(sent_ids.values()) == {1}
     assert sum(r.sent for r in results) >= 12
+
+
+async def test_recording_hand_overs_only_touches_rows_this_sweeper_still_holds(
+    desk: Desk, db: Database, clock: Clock, policy: NudgeSettings
+) -> None:
+    """mark_handed_over's fence: a sweeper whose rows were taken over (its lease ran out) records nothing."""
+    for name in ("Acme", "Globex", "Initech"):
+        await desk.ticket(name, tier="premium")
+    clock.advance(hours=4)
+    first = NudgeSweeper(db.sessions, {Platform.CONSOLE: desk.inbox}, policy=policy, clock=clock, worker="first")
+    await first.plan(clock.now)
+    claimed, _, _ = await first.claim(clock.now)
+    ids = [i for message, _ in claimed for i in message.ids]
+    assert ids
+    async with db.sessions() as session, session.begin():  # its lease ran out and "second" took the rows over
+        await session.execute(
+            update(NudgeDelivery)
+            .where(NudgeDelivery.id.in_(ids))
+            .values(status=DeliveryStatus.SENDING, claimed_by="second", message_id=None)
+        )
+    late = [Handed(ids=message.ids, platform="console", channel="c", message_id="late") for message, _ in claimed]
+    async with db.sessions() as session, session.begin():
+        await mark_handed_over(session, late, worker="first", now=clock.now)
+    async with db.sessions() as session:
+        rows = list((await session.execute(select(NudgeDelivery).where(NudgeDelivery.id.in_(ids)))).scalars())
+    assert {(r.status, r.claimed_by, r.message_id) for r in rows} == {(DeliveryStatus.SENDING, "second", None)}
+
+    mine = [Handed(ids=message.ids, platform="console", channel="c", message_id="m") for message, _ in claimed]
+    async with db.sessions() as session, session.begin():
+        await mark_handed_over(session, mine, worker="second", now=clock.now)
+    async with db.sessions() as session:
+        rows = list((await session.execute(select(NudgeDelivery).where(NudgeDelivery.id.in_(ids)))).scalars())
+    firsts = {message.ids[0] for message, _ in claimed}
+    assert {r.status for r in rows if r.id in firsts} == {DeliveryStatus.SENT}
+    assert {r.status for r in rows if r.id not in firsts} <= {DeliveryStatus.BUNDLED}
