@@ -7,7 +7,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-log = logging.getLogger("bot.slack.listeners")
+log = logging.getLogger(__name__)
 
 
 class BackgroundWork:

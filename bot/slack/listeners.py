@@ -315,11 +315,11 @@ class SlackFace:
 
     async def _first_request(self, body: dict[str, Any], request: AsyncBoltRequest) -> bool:
         """A form submit seen for the first time, in a transaction of its own (its ack depends on it)."""
-        key, _team, kind = astuple(request_key(body, request))
+        key, team_id, kind = astuple(request_key(body, request))
         try:
             async with self.handlers.admission.turn():
                 first = await dedupe.first_delivery(
-                    self.sessions, event_id=key, team_id=translate.team_of(body), event_type=kind, now=self.clock()
+                    self.sessions, event_id=key, team_id=team_id, event_type=kind, now=self.clock()
                 )
         except Busy:
             log.warning("Slack %s not taken on: ownerbot is busy", kind)
