@@ -5,8 +5,9 @@
 
 Both servers run as processes of their own (`./ownerbot serve`, and this file with `--bare PORT`), so their CPU
 time and peak RSS are theirs alone (read from /proc). A fake Slack in this process answers the Web API and records
-every response_url reply with its arrival time. The database is seeded with one workspace, `--agents` agents
-(known members, as in a team that uses ownerbot daily) and `--customers` unowned customers.
+every reply (in a command's ack, or posted to its response_url) with its arrival time. The database is seeded
+with one workspace, `--agents` agents (known members, as in a team that uses ownerbot daily) and `--customers`
+unowned customers.
 
 Each round sends `--claims` correctly signed `/claim <customer>` slash commands, `--in-flight` at a time, each
 customer claimed once by one of the agents. Rounds alternate A B A B (A: ownerbot, B: the bare app) so drift on a
@@ -111,11 +112,14 @@ class FakeSlack:
         return web.json_response({"ok": False, "error": "unknown_method"})
 
     async def respond(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.replies[request.match_info["key"]] = (time.perf_counter(), json.dumps(body))
+        self.answered(request.match_info["key"], json.dumps(await request.json()))
+        return web.Response(text="ok")
+
+    def answered(self, key: str, body: str) -> None:
+        """A reply arrived: posted to the response_url, or in the command's ack (which Slack shows the same way)."""
+        self.replies[key] = (time.perf_counter(), body)
         if len(self.replies) >= self.waiting_for:
             self.arrived.set()
-        return web.Response(text="ok")
 
 
 # -- servers --------------------------------------------------------------------------------------------------------
@@ -357,7 +361,7 @@ class Round:
 
 
 async def send_all(
-    http: aiohttp.ClientSession, server: Server, requests: list[Request], in_flight: int
+    http: aiohttp.ClientSession, server: Server, requests: list[Request], in_flight: int, fake: FakeSlack | None = None
 ) -> tuple[float, list[float], dict[str, float], int]:
     """Post every request, `in_flight` at a time; returns the start, ack latencies, send times and non-200 acks."""
     queue = iter(requests)
@@ -378,8 +382,10 @@ async def send_all(
             sent[request.key] = began
             try:
                 async with http.post(server.url + "/slack/events", data=request.body, headers=headers) as response:
-                    await response.read()
+                    body = await response.read()
                     refused += response.status != 200
+                    if fake is not None and body.startswith(b"{"):  # answered in the ack
+                        fake.answered(request.key, body.decode())
             except aiohttp.ClientError:
                 refused += 1
             acks.append(time.perf_counter() - began)
@@ -405,7 +411,7 @@ async def run_round(
     fake.waiting_for = len(requests)
     before = await statement_counts(http, server) if replies else (0.0, 0.0)
     cpu = server.cpu_seconds()
-    started, acks, sent, refused = await send_all(http, server, requests, in_flight)
+    started, acks, sent, refused = await send_all(http, server, requests, in_flight, fake)
     finished = time.perf_counter()
     if replies:
         with contextlib.suppress(TimeoutError):

@@ -1,50 +1,36 @@
-"""Work a Slack listener does after its ack, counted so that shutdown (and tests) can wait for it."""
+"""Work a Slack listener leaves running when it returns (bolt answers Slack then), kept so shutdown and tests can
+wait for it and its failures are logged."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
+Done = TypeVar("Done")
 
 
 class BackgroundWork:
-    """Counts listeners still working after their ack, so shutdown (and tests) can wait for them."""
+    """The tasks listeners spawned and that are still running."""
 
     def __init__(self) -> None:
-        self._running = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
-    async def __aenter__(self) -> BackgroundWork:
-        self._running += 1
-        self._idle.clear()
-        return self
-
-    async def __aexit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
-        self._running -= 1
-        if self._running == 0:
-            self._idle.set()
-        if error is not None and not isinstance(error, asyncio.CancelledError):
-            log.error("Slack work failed after the ack", exc_info=error)
-            return True
-        return False
-
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run `work` as a task of its own, counted (and its failure logged) like work inside `async with`."""
-        self._running += 1
+    def spawn(self, work: Coroutine[Any, Any, Done]) -> asyncio.Task[Done]:
+        """Run `work` as a task of its own, kept until it ends (its failure logged)."""
         self._idle.clear()
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
+        return task
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
-        self._running -= 1
-        if self._running == 0:
+        if not self._tasks:
             self._idle.set()
         if not task.cancelled() and task.exception() is not None:
             log.error("Slack work failed after the ack", exc_info=task.exception())

@@ -103,34 +103,33 @@ class SlackChannels:
         return first
 
     async def on_channel_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        async with self.face.work:
-            found = channel_event(body, event)
-            if found is None:
-                return
-            subtype, first = event.get("subtype"), self.first_time(body)
-            if subtype == EDITED:
-                outcome = await self.intake.edited(found, first)
-            elif subtype == DELETED:
-                outcome = await self.intake.deleted(found, first)
-            else:
-                outcome = await self.intake.message(found, first)
-            log.debug("Slack channel message: %s", outcome)
+        found = channel_event(body, event)
+        if found is not None:  # bolt acks when the listener returns: the intake runs on after it
+            self.face.work.spawn(self._take_in(found, event.get("subtype"), self.first_time(body)))
+
+    async def _take_in(self, found: ChannelEvent, subtype: object, first: FirstTime | None) -> None:
+        if subtype == EDITED:
+            outcome = await self.intake.edited(found, first)
+        elif subtype == DELETED:
+            outcome = await self.intake.deleted(found, first)
+        else:
+            outcome = await self.intake.message(found, first)
+        log.debug("Slack channel message: %s", outcome)
 
     async def on_reaction(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        async with self.face.work:
-            item = event.get("item") or {}
-            channel_id, message_id = str(item.get("channel", "")), str(item.get("ts", ""))
-            if item.get("type") != "message" or not message_id or not channel_id:
-                return
-            found = ChannelEvent(
-                platform=Platform.SLACK,
-                workspace=team_of(body),
-                channel_id=channel_id,
-                message_id=message_id,
-                user_id=str(event.get("user", "")),
-                outsider=outsider(body, event),
-            )
-            await self.intake.reaction(found, str(event.get("reaction", "")), self.first_time(body))
+        item = event.get("item") or {}
+        channel_id, message_id = str(item.get("channel", "")), str(item.get("ts", ""))
+        if item.get("type") != "message" or not message_id or not channel_id:
+            return
+        found = ChannelEvent(
+            platform=Platform.SLACK,
+            workspace=team_of(body),
+            channel_id=channel_id,
+            message_id=message_id,
+            user_id=str(event.get("user", "")),
+            outsider=outsider(body, event),
+        )
+        self.face.work.spawn(self.intake.reaction(found, str(event.get("reaction", "")), self.first_time(body)))
 
     async def command_rule(self, team_id: str, channel_id: str | None, user_id: str) -> tuple[bool, bool]:
         """(refused, private) for a command typed in this channel, in one read: the customer never runs a command

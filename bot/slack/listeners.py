@@ -54,7 +54,7 @@ BOT_SCOPES = [
     "reactions:read",
 ]
 KNOWN_LIMIT = 100_000  # known members remembered per process (then forgotten at once, and read again)
-SUBMIT_BUDGET = 2.0  # seconds a modal submit may take before we ack and answer afterwards
+ANSWER_BUDGET = 2.0  # seconds a command or a modal submit may take to be answered in its ack (Slack waits 3)
 COMMAND_RE = re.compile(r"^/(" + "|".join(SLASH_COMMANDS) + r")$")
 ACTION_RE = re.compile(r"^ownerbot\.")
 
@@ -186,46 +186,55 @@ class SlackFace:
     async def on_command(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
     ) -> None:
-        """Ack, then queue what the command needs and no more: a burst holds thousands of commands waiting for
-        their turn, and bolt's request, body and context for each would be most of the process's memory."""
-        async with self.work:
-            await ack()
-            where = translate.command_where(body)
-            self.work.spawn(
-                self._command(
-                    client,
-                    translate.command_text(body),
-                    where,
-                    (str(body.get("user_name", "")), str(body.get("team_domain", ""))),
-                    request_key(body, request),
-                    grid.enterprise_of(body),
-                )
+        """The answer rides in the ack when the command is done within ANSWER_BUDGET (the usual case: one HTTP
+        response, no second request to Slack, and the person sees it as soon as it is done); a slower command is
+        acked empty and answered on its response_url when done. Either way the listener returns at the ack, and
+        what runs on keeps only what the command needs (bolt's request, body and context stay behind)."""
+        where = translate.command_where(body)
+        answer = self.work.spawn(
+            self.run_command(
+                client,
+                translate.command_text(body),
+                where,
+                str(body.get("user_name", "")),
+                workspace_name=str(body.get("team_domain", "")),
+                request=request_key(body, request),
             )
+        )
+        enterprise = grid.enterprise_of(body)
+        await asyncio.wait({answer}, timeout=ANSWER_BUDGET)
+        reply = answer.result() if answer.done() and answer.exception() is None else None
+        if reply is not None and reply is not IGNORED and respond.fits_in_ack(reply, where):
+            await ack(respond.command_answer(reply))
+            self.work.spawn(grid.remember(self.sessions, team_id=where.team_id, enterprise_id=enterprise))
+            return
+        await ack()
+        self.work.spawn(self._answer_later(answer, client, where, enterprise))
 
-    async def _command(
-        self,
-        client: AsyncWebClient,
-        text: str,
-        where: Where,
-        names: tuple[str, str],
-        key: RequestKey,
-        enterprise: str | None,
+    async def _answer_later(
+        self, answer: asyncio.Task[Reply], client: AsyncWebClient, where: Where, enterprise: str | None
     ) -> None:
-        user_name, workspace_name = names
-        reply = await self.run_command(client, text, where, user_name, workspace_name=workspace_name, request=key)
+        await asyncio.wait({answer})
+        if not answer.cancelled() and answer.exception() is None:  # a failure is logged where it happened
+            await self._deliver(answer.result(), client, where, enterprise)
+
+    async def _deliver(self, reply: Reply, client: AsyncWebClient, where: Where, enterprise: str | None) -> None:
         if reply is IGNORED:
             return
         await respond.deliver(client, self.notifier, reply, where)
+        if where.home:
+            await self.publish_home(client, where.team_id, where.user_id)
         await grid.remember(self.sessions, team_id=where.team_id, enterprise_id=enterprise)
 
     async def on_action(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
     ) -> None:
-        async with self.work:
-            await ack()
-            clicked = body["actions"][0]
-            where = translate.action_where(body)
-            reply = await self.run_action(
+        """A click's answer goes to its response_url (Slack shows nothing from its ack), but the ack still waits
+        for the work up to ANSWER_BUDGET: a burst of clicks then queues at Slack, not in this process."""
+        clicked = body["actions"][0]
+        where = translate.action_where(body)
+        task = self.work.spawn(
+            self.run_action(
                 client,
                 where,
                 clicked["action_id"],
@@ -233,85 +242,87 @@ class SlackFace:
                 fallback_name=body["user"].get("name", ""),
                 request=request_key(body, request),
             )
-            if reply is IGNORED:
-                return
-            await respond.deliver(client, self.notifier, reply, where)
-            if where.home:
-                await self.publish_home(client, where.team_id, where.user_id)
+        )
+        await asyncio.wait({task}, timeout=ANSWER_BUDGET)
+        await ack()
+        self.work.spawn(self._answer_later(task, client, where, None))
 
     async def on_submit(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
     ) -> None:
-        async with self.work:
-            if not await self._first_request(body, request):
-                await ack()  # the form was already submitted: close it, change nothing
-                return
-            view = body["view"]
-            context = render.PromptContext.load(view.get("private_metadata", ""))
-            where = translate.submit_where(body, context)
-            typed = render.prompt_answer(view)
-            task = asyncio.ensure_future(
-                self.run_action(
-                    client,
-                    where,
-                    context.action_id,
-                    context.value,
-                    typed,
-                    fallback_name=body["user"].get("name", ""),
-                    picked=render.picked_person(view),
-                )
+        if not await self._first_request(body, request):
+            await ack()  # the form was already submitted: close it, change nothing
+            return
+        view = body["view"]
+        context = render.PromptContext.load(view.get("private_metadata", ""))
+        where = translate.submit_where(body, context)
+        task = self.work.spawn(
+            self.run_action(
+                client,
+                where,
+                context.action_id,
+                context.value,
+                render.prompt_answer(view),
+                fallback_name=body["user"].get("name", ""),
+                picked=render.picked_person(view),
             )
-            done, _ = await asyncio.wait({task}, timeout=SUBMIT_BUDGET)
-            if task in done:
-                reply = task.result()
-                if reply.error:  # nothing changed: keep the modal open and say why, on the field
-                    await ack(response_action="errors", errors={render.PROMPT_BLOCK: render.clip(reply.text, 300)})
-                    return
-                await ack()
-            else:  # slow database: close the modal now, answer when done
-                await ack()
-                reply = await task
-            await respond.deliver(client, self.notifier, reply, where)
-            if where.home:
-                await self.publish_home(client, where.team_id, where.user_id)
+        )
+        await asyncio.wait({task}, timeout=ANSWER_BUDGET)
+        if task.done() and task.exception() is None and task.result().error:
+            # nothing changed: keep the modal open and say why, on the field
+            await ack(response_action="errors", errors={render.PROMPT_BLOCK: render.clip(task.result().text, 300)})
+            return
+        await ack()  # done, or a slow database: close the modal now, answer when done
+        self.work.spawn(self._answer_later(task, client, where, None))
 
     async def on_message_event(
         self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: Any
     ) -> None:
-        async with self.work:
-            if not translate.is_for_us(event) or not await self._first_delivery(body):
-                return
-            bot_user = getattr(context, "bot_user_id", None) or (context or {}).get("bot_user_id")
-            where = translate.message_where(body, event)
-            if outsider(body, event):  # a member of another organisation (Slack Connect) never runs a command
-                await respond.deliver(client, self.notifier, Reply(CUSTOMER_REFUSED, error=True), where)
-                return
-            reply = await self.run_command(client, translate.message_text(event, bot_user), where)
-            await respond.deliver(client, self.notifier, reply, where)
-            await grid.remember(self.sessions, team_id=where.team_id, enterprise_id=grid.enterprise_of(body))
+        bot_user = getattr(context, "bot_user_id", None) or (context or {}).get("bot_user_id")
+        self.work.spawn(self._message_event(body, event, client, bot_user))
+
+    async def _message_event(
+        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, bot_user: str | None
+    ) -> None:
+        if not translate.is_for_us(event) or not await self._first_delivery(body):
+            return
+        where = translate.message_where(body, event)
+        if outsider(body, event):  # a member of another organisation (Slack Connect) never runs a command
+            await respond.deliver(client, self.notifier, Reply(CUSTOMER_REFUSED, error=True), where)
+            return
+        reply = await self.run_command(client, translate.message_text(event, bot_user), where)
+        await self._deliver(reply, client, where, grid.enterprise_of(body))
 
     async def on_home_opened(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
-        async with self.work:
-            if event.get("tab", "home") != "home" or not await self._first_delivery(body):
-                return
-            await self.publish_home(client, translate.team_of(body), event["user"])
+        if event.get("tab", "home") == "home":
+            self.work.spawn(self._home_opened(body, event["user"], client))
+
+    async def _home_opened(self, body: dict[str, Any], user_id: str, client: AsyncWebClient) -> None:
+        if await self._first_delivery(body):
+            await self.publish_home(client, translate.team_of(body), user_id)
 
     async def on_user_change(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        async with self.work:
-            if await self._first_delivery(body):
-                await members.refresh_known(
-                    self.sessions, team_id=translate.team_of(body), user=event.get("user") or {}, now=self.clock()
-                )
+        self.work.spawn(self._user_change(body, event))
+
+    async def _user_change(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if await self._first_delivery(body):
+            await members.refresh_known(
+                self.sessions, team_id=translate.team_of(body), user=event.get("user") or {}, now=self.clock()
+            )
 
     async def on_app_uninstalled(self, body: dict[str, Any]) -> None:
-        async with self.work:
-            if await self._first_delivery(body):
-                await uninstall.forget_workspace(self.sessions, self.notifier.installation_store, body)
+        self.work.spawn(self._app_uninstalled(body))
+
+    async def _app_uninstalled(self, body: dict[str, Any]) -> None:
+        if await self._first_delivery(body):
+            await uninstall.forget_workspace(self.sessions, self.notifier.installation_store, body)
 
     async def on_tokens_revoked(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        async with self.work:
-            if await self._first_delivery(body):
-                await uninstall.forget_tokens(self.sessions, self.notifier.installation_store, body, event)
+        self.work.spawn(self._tokens_revoked(body, event))
+
+    async def _tokens_revoked(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if await self._first_delivery(body):
+            await uninstall.forget_tokens(self.sessions, self.notifier.installation_store, body, event)
 
     async def _first_request(self, body: dict[str, Any], request: AsyncBoltRequest) -> bool:
         """A form submit seen for the first time, in a transaction of its own (its ack depends on it)."""
@@ -372,7 +383,7 @@ def build_bolt_app(face: SlackFace, settings: SlackSettings, engine: AsyncEngine
         client=client,
         signing_secret=settings.signing_secret or "",
         request_verification_enabled=True,
-        process_before_response=False,
+        process_before_response=True,  # every listener returns at its ack; what follows runs on (`work`)
         **options,
     )
     bolt.command(COMMAND_RE)(face.on_command)

@@ -40,12 +40,22 @@ async def deliver(client: AsyncWebClient, notifier: SlackNotifier, reply: Reply,
         await answer(client, notifier, reply, where)
 
 
+def command_answer(reply: Reply) -> dict[str, Any]:
+    """A command's answer as Slack shows it, in its ack or posted to its response_url."""
+    return {**render.message(reply), "response_type": "ephemeral" if reply.ephemeral else "in_channel"}
+
+
+def fits_in_ack(reply: Reply, where: Where) -> bool:
+    """A command's reply can ride in its ack: it has text to show, and no modal to open instead."""
+    return bool(reply.text) and where.response_url is not None and not (reply.prompt is not None and where.trigger_id)
+
+
 async def answer(client: AsyncWebClient, notifier: SlackNotifier, reply: Reply, where: Where) -> None:
     """The reply to the invoker, on the surface they used."""
     body = render.message(reply)
     try:
         if where.response_url:
-            payload = {**body, "response_type": "ephemeral" if reply.ephemeral else "in_channel"}
+            payload = command_answer(reply)
             if where.message_ts is not None:  # a button on a message: replace it, or answer beside it
                 payload["replace_original"] = reply.replace_original and not reply.error
             await post_to_response_url(where.response_url, payload, timing=notifier.timing, session=notifier.http())

@@ -117,7 +117,7 @@ class Server:
         raise AssertionError("the server did not start")
 
     async def command(self, user: str, command: str, text: str = "") -> list[dict[str, Any]]:
-        """A signed slash command; returns its answer (what ownerbot posted to the response_url)."""
+        """A signed slash command; returns its answer (in its ack, or posted to its response_url)."""
         Server.sent += 1
         key = f"{user}-{Server.sent}"
         body = urlencode(
@@ -148,6 +148,7 @@ class Server:
             ) as response,
         ):
             assert response.status == 200
+            self.fake.answered_in_ack(key, await response.read())
         return await answered(self.fake, key)
 
     def kill(self) -> None:

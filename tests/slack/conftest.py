@@ -128,6 +128,12 @@ class FakeSlack:
     def attempts(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
+    def answered_in_ack(self, key: str, body: bytes) -> None:
+        """A command answered in its HTTP response: Slack shows it as it would a post to the response_url."""
+        answer = json.loads(body) if body.strip().startswith(b"{") else {}
+        if isinstance(answer, dict) and ("text" in answer or "blocks" in answer):
+            self.posts.append({"key": key, "body": answer, "status": 200, "in_ack": True})
+
     def posts_to(self, key: str) -> list[dict[str, Any]]:
         return [p["body"] for p in self.posts if p["key"] == key and p["status"] == 200]
 
@@ -326,7 +332,9 @@ class SlackDriver:
         signature: str | None = None,
         headers: dict[str, str] | None = None,
         drain: bool = True,
+        answer_key: str | None = None,
     ) -> web.Response:
+        """Post a signed request; `answer_key`: a command's, under which an answer in its ack is recorded."""
         timestamp = int(time.time()) if timestamp is None else timestamp
         response = await self.client.post(
             "/slack/events",
@@ -338,6 +346,8 @@ class SlackDriver:
                 **(headers or {}),
             },
         )
+        if answer_key is not None:
+            self.fake.answered_in_ack(answer_key, await response.read())
         await response.read()
         if drain:
             await self.face.work.drain()
@@ -377,7 +387,7 @@ class SlackDriver:
                 "trigger_id": f"trigger.{next(self.triggers)}",
             }
         )
-        return await self.post(body, "application/x-www-form-urlencoded", **post), key
+        return await self.post(body, "application/x-www-form-urlencoded", answer_key=key, **post), key
 
     async def interact(self, payload: dict[str, Any], **post: Any) -> web.Response:
         return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **post)

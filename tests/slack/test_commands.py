@@ -1,11 +1,14 @@
-"""Slash commands through the real /slack/events endpoint, answered via response_url."""
+"""Slash commands through the real /slack/events endpoint, answered in their ack (or on response_url when slow)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 
+import pytest
 from sqlalchemy import func, select
 
+from bot.slack import listeners
 from db.models import Customer, HandoffRequest, Member, OwnershipEvent, Tier
 
 from ..conftest import Database
@@ -15,9 +18,9 @@ from .conftest import SlackDriver, owner_of, seeded, text_of
 async def test_claim_is_one_slash_command_and_names_come_from_users_info(slack: SlackDriver, db: Database) -> None:
     await seeded(slack, "Acme Corp")
     response, key = await slack.command("U1", "/claim", '"acme corp"')
-    assert response.status == 200 and await response.text() == ""  # the ack: empty and immediate
-    [answer] = slack.fake.posts_to(key)
-    assert answer["response_type"] == "in_channel"
+    assert response.status == 200 and response.content_type == "application/json"
+    [answer] = slack.fake.posts_to(key)  # the answer is the ack itself: nothing goes to the response_url
+    assert answer == await response.json() and answer["response_type"] == "in_channel"
     assert "<@U1> now owns Acme Corp." in text_of(answer) and "<@U1> now owns Acme Corp." in answer["text"]
     assert await owner_of(db, "Acme Corp") == "U1"
     assert [c["user"] for c in slack.fake.called("users.info")] == ["U1"]
@@ -62,16 +65,22 @@ async def test_two_agents_claiming_at_once_leaves_exactly_one_owner(slack: Slack
     assert claims == 1
 
 
-async def test_the_ack_comes_before_the_slow_work(slack: SlackDriver, db: Database) -> None:
+async def test_a_command_slower_than_its_answer_budget_is_acked_empty_and_answered_on_its_response_url(
+    slack: SlackDriver, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await seeded(slack, "Acme")
+    monkeypatch.setattr(listeners, "ANSWER_BUDGET", 0.3)  # Slack waits 3 s for an ack; ownerbot waits 2 at most
     slow = slack.fake.hold("users.info")  # Slack takes its time telling us who U1 is
+    began = time.monotonic()
     response, key = await slack.command("U1", "/claim", "acme", drain=False)
-    assert response.status == 200 and await response.text() == ""  # acked while the work waits
+    assert response.status == 200 and await response.text() == ""  # acked empty while the work waits
+    assert 0.3 <= time.monotonic() - began < 1.5
     assert slack.fake.posts_to(key) == [] and await owner_of(db, "Acme") is None
     slow.set()
     await slack.face.work.drain()
     assert await owner_of(db, "Acme") == "U1"
-    assert "<@U1> now owns Acme." in text_of(slack.fake.posts_to(key)[0])
+    [answer] = [p for p in slack.fake.posts if p["key"] == key]
+    assert "in_ack" not in answer and "<@U1> now owns Acme." in text_of(answer["body"])
 
 
 async def test_handoff_of_an_unquoted_two_word_customer_before_a_mention(slack: SlackDriver, db: Database) -> None:

@@ -7,6 +7,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from sqlalchemy import select
 
 from bot.slack import render
@@ -79,3 +82,14 @@ def test_any_reply_fits_a_message_and_keeps_its_buttons() -> None:
     assert [b["type"] for b in message["blocks"][-2:]] == ["actions", "actions"]  # the buttons survive the cut
     home = render.home_view(huge, updated="now")
     assert len(home["blocks"]) <= 100 and home["blocks"][-1]["type"] == "context"
+
+
+@given(st.text(max_size=4000), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_a_one_section_reply_is_what_slack_sdk_writes_and_fits(typed: str, error: bool) -> None:
+    """The plain-text path skips slack_sdk's models: the block must be exactly theirs, within Slack's limits."""
+    reply = Reply(typed, error=error)
+    [block] = render.message_blocks(reply)
+    text = render.clip(("⚠️ " if error else "") + render.escape(typed), render.MAX_SECTION)
+    assert block == SectionBlock(text=MarkdownTextObject(text=text)).to_dict()
+    within_slack_limits(render.message(reply))
