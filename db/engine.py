@@ -42,8 +42,9 @@ def normalize_database_url(url: str) -> str:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
-        path = make_url(url).database or ":memory:"
-        engine = create_async_engine(url, async_creator=sqlite_inline.connector(path, SQLITE_WAIT_SECONDS), **kwargs)
+        inline = make_url(url).set(drivername=sqlite_inline.DRIVER)
+        connect_args = {**kwargs.pop("connect_args", {}), "wait": SQLITE_WAIT_SECONDS}
+        engine = create_async_engine(inline, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine)
     else:
         kwargs.setdefault("pool_pre_ping", False)  # a lost connection is retried instead (Handlers)

@@ -1,18 +1,18 @@
-"""SQLite on the event loop's own thread: the driver SQLAlchemy's aiosqlite dialect talks to, without the thread.
+"""SQLite on the event loop's own thread, as an async SQLAlchemy dialect (`sqlite+inline`).
 
 aiosqlite runs every call (cursor, execute, fetchall, close, commit) on a worker thread and wakes the event loop
-for each answer: about 26 thread round trips per command, which cost more CPU than the statements themselves
-(an indexed SQLite statement takes microseconds). Here the same calls run inline, as coroutines that finish at
-once, so SQLAlchemy's async engine, sessions and pool work unchanged.
+for each answer; SQLAlchemy's asyncio adapter then switches greenlets for each of those calls. An indexed SQLite
+statement takes microseconds, so both cost more than the SQL. Here SQLAlchemy's pysqlite dialect runs as an
+async dialect: the async engine, sessions and pool work as with any other driver (every database call runs in
+SQLAlchemy's greenlet), but a statement is a plain sqlite3 call that leaves the greenlet only to wait.
 
-Statements run without handing the loop back, so a statement hands it over (`asyncio.sleep(0)`) when 2 ms have
-passed since one last did: a long transaction never holds up acks for longer than that.
-
-What inline gives up is waiting in SQLite: a statement that finds the database locked by another connection must
-not sleep in C (that would stop the event loop, and with it the connection that holds the lock). The
-connection's busy timeout is 0; a "database is locked" answer is retried here, sleeping with `asyncio.sleep`,
-until `timeout` seconds have passed (the same 30 s SQLite would wait). A statement that failed with SQLITE_BUSY
-did nothing, so trying it again is safe.
+It waits in two cases, both with `asyncio.sleep` on the loop (`await_`):
+- a statement hands the loop over when 2 ms have passed since one last did, so a long transaction (a sweep batch)
+  never holds up acks for longer than that;
+- a statement that finds the database locked by another connection must not sleep in C (that would stop the
+  event loop, and with it the connection that holds the lock): the connection's busy timeout is 0, and a
+  "database is locked" answer is retried, backing off from 1 to 50 ms, until `wait` seconds have passed (the
+  same 30 s SQLite would wait). A statement that failed with SQLITE_BUSY did nothing, so trying it again is safe.
 """
 
 from __future__ import annotations
@@ -20,16 +20,32 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+import types
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
+from sqlalchemy import pool
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.engine import URL
+from sqlalchemy.util.concurrency import await_
+
+DRIVER = "sqlite+inline"
 FIRST_PAUSE = 0.001
 LONGEST_PAUSE = 0.05
-# A statement that finishes at once never hands the loop back, so a long transaction (a sweep batch) would hold
-# every other task, acks included, until it ends: a statement hands the loop over first once this long has passed
-# since the last time one did.
-TURN_SECONDS = 0.002
+TURN_SECONDS = 0.002  # a statement hands the loop over first once this long has passed since one last did
 _turn = {"last": 0.0}
+
+
+class _Done:
+    """An awaitable that is already done: awaiting it hands nothing to the loop."""
+
+    def __await__(self) -> Any:
+        return None
+        yield  # a generator that returns at once
+
+
+_DONE = _Done()
 
 
 def _locked(error: sqlite3.OperationalError) -> bool:
@@ -38,46 +54,40 @@ def _locked(error: sqlite3.OperationalError) -> bool:
 
 
 class InlineCursor:
-    """The aiosqlite.Cursor calls SQLAlchemy makes, answered at once."""
+    """A sqlite3 cursor whose execute waits for a locked database on the event loop."""
 
     __slots__ = ("_connection", "_cursor")
 
     def __init__(self, connection: InlineConnection) -> None:
         self._connection = connection
-        self._cursor = connection._conn.cursor()
+        self._cursor = connection.raw.cursor()
 
-    async def __aenter__(self) -> InlineCursor:
+    def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> InlineCursor:
+        self._connection.retry(self._cursor.execute, sql, parameters)
         return self
 
-    async def __aexit__(self, *_: object) -> None:
-        self._cursor.close()
-
-    async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> InlineCursor:
-        await self._connection._retry(self._cursor.execute, sql, parameters)
+    def executemany(self, sql: str, parameters: Iterable[Any]) -> InlineCursor:
+        self._connection.retry(self._cursor.executemany, sql, list(parameters))
         return self
 
-    async def executemany(self, sql: str, parameters: Iterable[Any]) -> InlineCursor:
-        rows = list(parameters)
-        await self._connection._retry(self._cursor.executemany, sql, rows)
-        return self
-
-    async def fetchone(self) -> Any:
+    def fetchone(self) -> Any:
         return self._cursor.fetchone()
 
-    async def fetchmany(self, size: int | None = None) -> list[Any]:
+    def fetchmany(self, size: int | None = None) -> list[Any]:
         return self._cursor.fetchmany(size if size is not None else self._cursor.arraysize)
 
-    async def fetchall(self) -> list[Any]:
+    def fetchall(self) -> list[Any]:
         return self._cursor.fetchall()
 
-    async def close(self) -> None:
+    def close(self) -> None:
         self._cursor.close()
 
-    async def nextset(self) -> None:
+    def setinputsizes(self, *_: Any) -> None:
         return None
 
-    async def setinputsizes(self, *_: Any) -> None:
-        return None
+    async def _async_soft_close(self) -> None:
+        """SQLAlchemy's async results call this after executing; the rows stay with sqlite3, read when asked for,
+        as with the pysqlite driver (nothing in them waits on anything)."""
 
     @property
     def description(self) -> Any:
@@ -100,38 +110,22 @@ class InlineCursor:
         self._cursor.arraysize = value
 
 
-class _NoThread:
-    """aiosqlite's request queue, which SQLAlchemy's dialect uses to set `isolation_level`: run at once."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._conn = connection
-
-    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
-        future, function = item
-        try:
-            result = function()
-        except BaseException as error:  # handed to whoever awaits the future
-            if future is not None:
-                future.set_exception(error)
-            return
-        if future is not None:
-            future.set_result(result)
-
-
 class InlineConnection:
-    """The aiosqlite.Connection calls SQLAlchemy makes, on a sqlite3 connection used from the loop's thread."""
+    """A sqlite3 connection (opened in autocommit mode, busy timeout 0) used from the loop's own thread."""
 
-    def __init__(self, connection: sqlite3.Connection, timeout: float) -> None:
-        self._conn = connection
-        self._connection: sqlite3.Connection | None = connection
-        self._tx = _NoThread(connection)
-        self.timeout = timeout
+    __slots__ = ("raw", "wait")
 
-    async def _retry(self, call: Callable[..., Any], *args: Any) -> Any:
+    def __init__(self, raw: sqlite3.Connection, wait: float) -> None:
+        self.raw = raw
+        self.wait = wait
+
+    def retry(self, call: Callable[..., Any], *args: Any) -> Any:
         started = time.monotonic()
         if started - _turn["last"] > TURN_SECONDS:
             _turn["last"] = started
-            await asyncio.sleep(0)  # the other tasks' turn (an ack waiting to be written)
+            await_(asyncio.sleep(0))  # the other tasks' turn (an ack waiting to be written)
+        else:  # SQLAlchemy's AsyncConnection checks that the driver left the greenlet: an awaitable that is done
+            await_(_DONE)
         deadline: float | None = None
         pause = FIRST_PAUSE
         while True:
@@ -141,43 +135,62 @@ class InlineConnection:
                 if not _locked(error):
                     raise
                 now = time.monotonic()
-                deadline = deadline if deadline is not None else now + self.timeout
+                deadline = deadline if deadline is not None else now + self.wait
                 if now >= deadline:
                     raise
-                await asyncio.sleep(pause)
+                await_(asyncio.sleep(pause))
                 pause = min(pause * 2, LONGEST_PAUSE)
 
     def cursor(self) -> InlineCursor:
         return InlineCursor(self)
 
-    async def commit(self) -> None:
-        await self._retry(self._conn.commit)
+    def commit(self) -> None:
+        self.retry(self.raw.commit)
 
-    async def rollback(self) -> None:
-        self._conn.rollback()
+    def rollback(self) -> None:
+        self.raw.rollback()
 
-    async def close(self) -> None:
-        self.stop()
+    def close(self) -> None:
+        self.raw.close()
 
-    def stop(self) -> None:
-        if self._connection is not None:
-            self._connection = None
-            self._conn.close()
-
-    async def create_function(self, *args: Any, **kwargs: Any) -> None:
-        self._conn.create_function(*args, **kwargs)
+    def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self.raw.create_function(*args, **kwargs)
 
     @property
     def isolation_level(self) -> str | None:
-        return self._conn.isolation_level
+        return self.raw.isolation_level
+
+    @isolation_level.setter
+    def isolation_level(self, value: Literal["DEFERRED", "EXCLUSIVE", "IMMEDIATE"] | None) -> None:
+        self.raw.isolation_level = value
 
 
-def connector(path: str, timeout: float) -> Callable[[], Any]:
-    """`create_async_engine(..., async_creator=connector(path, 30))`: each pooled connection, opened inline in
-    autocommit mode (SQLAlchemy begins transactions itself: db.engine) and with SQLite's own waiting off."""
+def connect(database: str, *, wait: float = 30.0, **options: Any) -> InlineConnection:
+    """sqlite3.connect in autocommit mode (SQLAlchemy begins transactions itself: db.engine), usable from any
+    thread the loop runs on, with SQLite's own waiting off (`wait` is ours)."""
+    options.update(timeout=0, isolation_level=None, check_same_thread=False)
+    return InlineConnection(sqlite3.connect(database, **options), wait)
 
-    async def connect() -> InlineConnection:
-        raw = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
-        return InlineConnection(raw, timeout)
 
-    return connect
+DBAPI = types.ModuleType("ownerbot_sqlite_inline")
+DBAPI.__dict__.update({name: getattr(sqlite3, name) for name in dir(sqlite3) if not name.startswith("__")})
+DBAPI.connect = connect  # type: ignore[attr-defined]
+
+
+class SQLiteDialectInline(SQLiteDialect_pysqlite):
+    """SQLAlchemy's pysqlite dialect, on `InlineConnection`s, for the async engine."""
+
+    driver = "inline"
+    is_async = True
+    supports_statement_cache = True
+
+    @classmethod
+    def import_dbapi(cls) -> Any:
+        return DBAPI
+
+    @classmethod
+    def get_pool_class(cls, url: URL) -> type[pool.Pool]:
+        return pool.AsyncAdaptedQueuePool if cls._is_url_file_db(url) else pool.StaticPool
+
+
+registry.register("sqlite.inline", __name__, SQLiteDialectInline.__name__)

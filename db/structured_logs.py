@@ -71,6 +71,8 @@ def log_event(
     **fields: str | int | float | None,
 ) -> None:
     """One line for one command / delivery / sweep / webhook. `fields` are extra ids and counts (never text)."""
+    if not logger.isEnabledFor(level):  # a server logging warnings only builds no line per command
+        return
     record = {
         "event": kind,
         kind: name,  # {"event": "command", "command": "claim"}

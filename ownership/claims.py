@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -26,7 +26,6 @@ from db.models import (
     Platform,
     Ticket,
 )
-from db.models.nudges import recheck_customer_and_tickets_now
 
 from .claim_views import ACTIVE_STATUSES, pending_handoff
 from .errors import AlreadyOwned, Conflict, InvalidInput, NotFound, NotOwner, ReasonRequired
@@ -77,7 +76,9 @@ CUSTOMERS, TICKETS, EVENTS = (cast(Table, model.__table__) for model in (Custome
 # Built once (Core, not the ORM's bulk path): a claim's statements cost what SQLite takes to run them.
 _MOVE = {
     counts: update(TICKETS)
-    .where(TICKETS.c.customer_id == bindparam("moved_customer"), TICKETS.c.status.in_(ACTIVE_STATUSES))
+    .where(  # OR, not IN: a list parameter is expanded again at every execution
+        TICKETS.c.customer_id == bindparam("moved_customer"), or_(*(TICKETS.c.status == s for s in ACTIVE_STATUSES))
+    )
     .values(owner_id=bindparam("new_owner"), **({"reassign_count": TICKETS.c.reassign_count + 1} if counts else {}))
     for counts in (False, True)
 }
@@ -117,11 +118,10 @@ async def _set_owner(
 
 
 async def record_event(session: AsyncSession, event: OwnershipEvent) -> None:
-    """The audit row, written with Core (no unit-of-work flush), and its nudge re-check, which the ORM hook
-    (`db.models.nudges`) would have written."""
+    """The audit row, written with Core (no unit-of-work flush). The database puts the customer and its active
+    tickets up for a nudge re-check (migration 0015's trigger)."""
     row = {column.key: getattr(event, column.key) for column in EVENTS.columns if column.key != "id"}
     await session.execute(_EVENT, row)
-    await recheck_customer_and_tickets_now(session, event.customer_id)
 
 
 async def _owner_name(session: AsyncSession, member_id: int | None) -> str:

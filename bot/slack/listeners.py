@@ -206,7 +206,8 @@ class SlackFace:
         reply = answer.result() if answer.done() and answer.exception() is None else None
         if reply is not None and reply is not IGNORED and respond.fits_in_ack(reply, where):
             await ack(respond.command_answer(reply))
-            self.work.spawn(grid.remember(self.sessions, team_id=where.team_id, enterprise_id=enterprise))
+            if enterprise:  # an Enterprise Grid workspace: keep its organization, after the ack
+                self.work.spawn(grid.remember(self.sessions, team_id=where.team_id, enterprise_id=enterprise))
             return
         await ack()
         self.work.spawn(self._answer_later(answer, client, where, enterprise))

@@ -3,7 +3,9 @@
 `nudge_checks` is the planner's to-do list: one row per watched subject (ticket, customer, handoff, lead) with
 the moment it must be looked at again (`check_at`, indexed). The ORM hooks at the bottom put a subject back on
 that list (check_at = EPOCH, "as soon as possible") whenever a row that could change its nudges is written
-through the ORM, so the planner never has to scan all tickets: it reads only the rows that are due.
+through the ORM, and a database trigger does the same for every ownership event (claims, handoffs, reassigns
+and releases move customers with bulk UPDATEs; their audit event is the signal: migration 0015), so the planner
+never has to scan all tickets: it reads only the rows that are due.
 """
 
 from __future__ import annotations
@@ -24,16 +26,16 @@ from sqlalchemy import (
     bindparam,
     event,
     literal,
+    or_,
     select,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from .base import Base, str_enum
-from .core import Customer, HandoffRequest, Member, OwnershipEvent, Team, Ticket, TicketStatus, Tier
+from .core import Customer, HandoffRequest, Member, Team, Ticket, TicketStatus, Tier
 
 # "Look at this subject at the next tick": sorts before every real moment, and needs no clock.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -170,7 +172,7 @@ class NudgeDelivery(Base):
     why: Mapped[str | None] = mapped_column(Text)  # why it came to this person ("Sam is off until 09:00 Berlin")
 
 
-# --- ORM hooks: whatever writes a ticket, customer, handoff or ownership event asks for a re-check -------
+# --- ORM hooks: whatever writes a ticket, customer or handoff asks for a re-check (ownership events: a trigger)
 
 ACTIVE = (TicketStatus.OPEN.value, TicketStatus.PENDING.value)
 
@@ -203,7 +205,8 @@ def _customer_and_tickets(dialect: str) -> Any:
     rows = union_all(
         select(literal(SubjectKind.CUSTOMER.value), customer_id, check_at),
         select(literal(SubjectKind.TICKET.value), tickets.c.id, check_at).where(
-            tickets.c.customer_id == customer_id, tickets.c.status.in_(ACTIVE)
+            tickets.c.customer_id == customer_id,
+            or_(*(tickets.c.status == s for s in ACTIVE)),  # OR, not IN: an IN list is expanded at every execution
         ),
     )
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -216,11 +219,6 @@ def _customer_and_tickets(dialect: str) -> Any:
 def recheck_customer_and_tickets(connection: Connection, customer_id: int) -> None:
     """The customer and its active tickets, in one INSERT … SELECT (one write per ownership change)."""
     connection.execute(_customer_and_tickets(connection.dialect.name), {"customer_id": customer_id})
-
-
-async def recheck_customer_and_tickets_now(session: AsyncSession, customer_id: int) -> None:
-    """The same, from async code that wrote the change with Core (no ORM hook fires for it)."""
-    await session.execute(_customer_and_tickets(session.get_bind().dialect.name), {"customer_id": customer_id})
 
 
 def recheck_workspace_tickets(connection: Connection, workspace_id: int) -> None:
@@ -248,13 +246,6 @@ def _customer_written(_mapper: Mapper[Any], connection: Connection, target: Cust
 @event.listens_for(HandoffRequest, "after_update")
 def _handoff_written(_mapper: Mapper[Any], connection: Connection, target: HandoffRequest) -> None:
     recheck(connection, SubjectKind.HANDOFF, target.id)
-
-
-@event.listens_for(OwnershipEvent, "after_insert")
-def _ownership_changed(_mapper: Mapper[Any], connection: Connection, target: OwnershipEvent) -> None:
-    """Claims, handoffs, reassigns and releases move customers with bulk UPDATEs; their audit event is the
-    one ORM write each of them makes, so it is the signal: the customer and its tickets are re-checked."""
-    recheck_customer_and_tickets(connection, target.customer_id)
 
 
 @event.listens_for(Member, "after_insert")
