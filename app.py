@@ -28,6 +28,7 @@ from dataclasses import astuple
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import uvloop
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
@@ -335,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
         return fail(problem)
     if args.command == "serve":
         try:
-            asyncio.run(serve(settings))
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:  # the server's loop: uvloop's
+                runner.run(serve(settings))
         except KeyboardInterrupt:
             pass
         except PortInUse as error:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -73,15 +73,14 @@ def customer_event(
 
 
 CUSTOMERS, TICKETS, EVENTS = (cast(Table, model.__table__) for model in (Customer, Ticket, OwnershipEvent))
+# The customer's active tickets: they follow its owner (the database moves them: migration 0015's trigger). OR, not
+# IN: an IN list is expanded again at every execution.
+_ACTIVE_TICKETS = (
+    select(func.count())
+    .where(TICKETS.c.customer_id == CUSTOMERS.c.id, or_(*(TICKETS.c.status == s for s in ACTIVE_STATUSES)))
+    .scalar_subquery()
+)
 # Built once (Core, not the ORM's bulk path): a claim's statements cost what SQLite takes to run them.
-_MOVE = {
-    counts: update(TICKETS)
-    .where(  # OR, not IN: a list parameter is expanded again at every execution
-        TICKETS.c.customer_id == bindparam("moved_customer"), or_(*(TICKETS.c.status == s for s in ACTIVE_STATUSES))
-    )
-    .values(owner_id=bindparam("new_owner"), **({"reassign_count": TICKETS.c.reassign_count + 1} if counts else {}))
-    for counts in (False, True)
-}
 _SET_OWNER = {
     free: update(CUSTOMERS)
     .where(
@@ -89,32 +88,28 @@ _SET_OWNER = {
         CUSTOMERS.c.owner_id.is_(None) if free else CUSTOMERS.c.owner_id == bindparam("expected_owner"),
     )
     .values(owner_id=bindparam("new_owner"), owned_since=bindparam("since"))
-    .returning(CUSTOMERS.c.owner_id, CUSTOMERS.c.owned_since)
+    .returning(CUSTOMERS.c.owner_id, CUSTOMERS.c.owned_since, _ACTIVE_TICKETS.label("tickets"))
     for free in (True, False)
 }
 _EVENT = insert(EVENTS)
 
 
-async def _move_tickets(session: AsyncSession, customer: Customer, to_id: int | None, *, counts: bool) -> int:
-    """Open and pending tickets follow the customer's owner; a move between people counts as a re-assign.
-    Returns how many moved."""
-    result = await session.execute(_MOVE[counts], {"moved_customer": customer.id, "new_owner": to_id})
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
 async def _set_owner(
     session: AsyncSession, customer: Customer, *, expected: int | None, to_id: int | None, now: datetime
-) -> bool:
+) -> int | None:
+    """The customer's new owner, if it still had the `expected` one (None: nobody). The database moves its open
+    and pending tickets along and counts a move away from someone as a re-assign (migration 0015's trigger).
+    Returns how many tickets followed, or None when the customer had changed hands."""
     values = {"changed_customer": customer.id, "new_owner": to_id, "since": now if to_id else None}
     if expected is not None:
         values["expected_owner"] = expected
     changed = (await session.execute(_SET_OWNER[expected is None], values)).first()
     if changed is None:
-        return False
+        return None
     # what the row now holds, without another SELECT (and without marking the customer as changed)
     set_committed_value(customer, "owner_id", changed.owner_id)
     set_committed_value(customer, "owned_since", changed.owned_since)
-    return True
+    return int(changed.tickets)
 
 
 async def record_event(session: AsyncSession, event: OwnershipEvent) -> None:
@@ -165,12 +160,12 @@ class ClaimResult:
 async def claim_customer(
     session: AsyncSession, *, actor: Member, customer: Customer, platform: Platform, now: datetime
 ) -> ClaimResult:
-    if not await _set_owner(session, customer, expected=None, to_id=actor.id, now=now):
+    moved = await _set_owner(session, customer, expected=None, to_id=actor.id, now=now)
+    if moved is None:
         await session.refresh(customer)
         if customer.owner_id == actor.id:
             return ClaimResult(customer, already_yours=True, tickets_moved=0)
         raise AlreadyOwned(customer.name, await _owner_name(session, customer.owner_id))
-    moved = await _move_tickets(session, customer, actor.id, counts=False)
     await record_event(
         session, customer_event(customer, EventKind.CLAIM, actor=actor, platform=platform, now=now, to_id=actor.id)
     )
@@ -265,9 +260,8 @@ async def accept_handoff(
     await _decide(session, handoff, actor, HandoffStatus.ACCEPTED, now)
     customer = await session.get(Customer, handoff.customer_id, populate_existing=True)
     assert customer is not None
-    if not await _set_owner(session, customer, expected=handoff.from_member_id, to_id=actor.id, now=now):
+    if await _set_owner(session, customer, expected=handoff.from_member_id, to_id=actor.id, now=now) is None:
         raise Conflict(f"{customer.name} changed hands since this handoff was offered; it no longer applies.")
-    await _move_tickets(session, customer, actor.id, counts=True)
     await record_event(
         session,
         customer_event(
@@ -338,9 +332,8 @@ async def reassign_customer(
     await _cancel_pending(
         session, customer, actor=actor, platform=platform, now=now, why="superseded by a reassignment"
     )
-    if not await _set_owner(session, customer, expected=previous, to_id=to.id, now=now):
+    if await _set_owner(session, customer, expected=previous, to_id=to.id, now=now) is None:
         raise Conflict(f"{customer.name} changed hands just now; look again and retry.")
-    await _move_tickets(session, customer, to.id, counts=previous is not None)
     await record_event(
         session,
         customer_event(
@@ -374,9 +367,8 @@ async def release_customer(
     _require_owner_or_lead(actor, customer, "release it")
     previous = customer.owner_id
     await _cancel_pending(session, customer, actor=actor, platform=platform, now=now, why="customer released")
-    if not await _set_owner(session, customer, expected=previous, to_id=None, now=now):
+    if await _set_owner(session, customer, expected=previous, to_id=None, now=now) is None:
         raise Conflict(f"{customer.name} changed hands just now; look again and retry.")
-    await _move_tickets(session, customer, None, counts=True)
     await record_event(
         session,
         customer_event(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -21,12 +21,11 @@ from db.models import (
     Member,
     OwnershipEvent,
     Platform,
-    Ticket,
     Tier,
     Workspace,
 )
 
-from .claim_views import ACTIVE_STATUSES, pending_handoff
+from .claim_views import pending_handoff
 from .claims import customer_event
 from .errors import DomainError, InvalidInput
 from .people import MENTION, clean_name
@@ -246,16 +245,7 @@ async def _update(
                 customer, EventKind.HANDOFF_CANCELLED, pending.from_member_id, pending.to_member_id, platform, now
             )
         )
-    customer.owner_id, customer.owned_since = owner.id, now
-    values: dict[str, object] = {"owner_id": owner.id}
-    if previous is not None:  # a move between people is a re-assign
-        values["reassign_count"] = Ticket.reassign_count + 1
-    await session.execute(
-        update(Ticket)
-        .where(Ticket.customer_id == customer.id, Ticket.status.in_(ACTIVE_STATUSES))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    customer.owner_id, customer.owned_since = owner.id, now  # its tickets follow (migration 0015's trigger)
     kind = EventKind.REASSIGN if previous is not None else EventKind.CLAIM
     session.add(_imported(customer, kind, previous, owner.id, platform, now))
 
