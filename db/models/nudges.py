@@ -178,22 +178,31 @@ ACTIVE = (TicketStatus.OPEN.value, TicketStatus.PENDING.value)
 
 
 def _upsert(connection: Connection, rows: Any) -> None:
-    """Set check_at = EPOCH for these subjects (`rows` is a list of dicts or an INSERT-able SELECT)."""
+    """Set check_at = EPOCH for these subjects (`rows`: an INSERT-able SELECT of kind, id, check_at)."""
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     table = NudgeCheck.__table__
     assert isinstance(table, Table)
-    if isinstance(rows, list):
-        if not rows:
-            return
-        statement = insert(table).values(rows)
-    else:
-        statement = insert(table).from_select(["subject_kind", "subject_id", "check_at"], rows)
+    statement = insert(table).from_select(["subject_kind", "subject_id", "check_at"], rows)
     statement = statement.on_conflict_do_update(index_elements=["subject_kind", "subject_id"], set_={"check_at": EPOCH})
     connection.execute(statement)
 
 
+@functools.cache
+def _one(dialect: str) -> Any:
+    """One subject (`kind`, `subject_id`), built once per dialect: a statement built at every write has no cache
+    key, so SQLAlchemy would compile it anew each time (more CPU than the write)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = NudgeCheck.__table__
+    assert isinstance(table, Table)
+    check_at = literal(EPOCH, table.c.check_at.type)
+    statement = insert(table).values(
+        subject_kind=bindparam("kind"), subject_id=bindparam("subject_id"), check_at=check_at
+    )
+    return statement.on_conflict_do_update(index_elements=["subject_kind", "subject_id"], set_={"check_at": check_at})
+
+
 def recheck(connection: Connection, kind: SubjectKind, subject_id: int) -> None:
-    _upsert(connection, [{"subject_kind": kind.value, "subject_id": subject_id, "check_at": EPOCH}])
+    connection.execute(_one(connection.dialect.name), {"kind": kind.value, "subject_id": subject_id})
 
 
 @functools.cache
