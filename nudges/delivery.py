@@ -36,7 +36,7 @@ from db.models import (
 from .escalation import HELD_BY_CAP
 from .hours import local_day_bounds, next_work_start
 from .levels import ServiceLevels
-from .preload import preload_tickets
+from .preload import preload_customers, preload_tickets
 from .rerouting import reroute
 from .rules import Evaluation, evaluate
 from .settings import NudgeSettings
@@ -184,10 +184,9 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy
             .execution_options(populate_existing=True)
         )
         episodes = {e.id: e for e in found}
-        await preload_tickets(
-            session,
-            [e.subject_id for e in episodes.values() if e.subject_kind == SubjectKind.TICKET and e.done_at is None],
-        )
+        open_ = [e for e in episodes.values() if e.done_at is None]
+        await preload_tickets(session, [e.subject_id for e in open_ if e.subject_kind == SubjectKind.TICKET])
+        await preload_customers(session, [e.subject_id for e in open_ if e.subject_kind == SubjectKind.CUSTOMER])
     keep: list[NudgeDelivery] = []
     cancelled = 0
     for delivery in rows:

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
     Customer,
-    EventKind,
     HandoffRequest,
     HandoffStatus,
     Member,
@@ -39,7 +38,7 @@ from .business_time import BusinessCalendar
 from .clocks import Clock, Pauses, pauses_of, show_due, ticket_clocks
 from .hours import today_window
 from .levels import ServiceLevels, Targets
-from .preload import ticket_with_customer
+from .preload import customer_facts, ticket_with_customer
 from .settings import NudgeSettings
 
 # Who hears about each kind, step by step. "owner" falls back to the lead when nobody owns the subject.
@@ -280,17 +279,13 @@ async def follow_up_rules(
 async def evaluate_customer(
     session: AsyncSession, customer_id: int, *, now: datetime, policy: NudgeSettings
 ) -> Evaluation:
-    customer = await session.get(Customer, customer_id, populate_existing=True)
-    if customer is None:
+    facts = await customer_facts(session, customer_id)
+    if facts is None:
         return Evaluation(None, gone=True)
+    customer = facts.customer
     out = Evaluation(customer.workspace_id, tier=customer.tier, customer=customer)
     if customer.owner_id is None:
-        released = await session.scalar(
-            select(func.max(OwnershipEvent.at)).where(
-                OwnershipEvent.customer_id == customer.id, OwnershipEvent.kind == EventKind.RELEASE
-            )
-        )
-        since = released or customer.created_at
+        since = facts.released or customer.created_at
         due = since + timedelta(minutes=policy.unowned_grace_minutes)
         if now >= due:
             out.needs.append(
@@ -300,14 +295,13 @@ async def evaluate_customer(
             )
         else:
             out.later(due)
-    moves = await customer_moves(session, customer.id)
-    if moves > policy.hot_potato_after:
+    if facts.moves > policy.hot_potato_after:
         out.needs.append(
             Need(
                 NudgeKind.HOT_POTATO,
                 f"reassigned>{policy.hot_potato_after}",
                 now,
-                f"customer changed hands {moves} times",
+                f"customer changed hands {facts.moves} times",
             )
         )
     return out
