@@ -28,7 +28,6 @@ from db.models import (
     NudgeDelivery,
     NudgeEpisode,
     NudgeKind,
-    SubjectKind,
     Ticket,
     Workspace,
 )
@@ -36,7 +35,7 @@ from db.models import (
 from .escalation import HELD_BY_CAP
 from .hours import local_day_bounds, next_work_start
 from .levels import ServiceLevels
-from .preload import preload_customers, preload_tickets
+from .preload import preload
 from .rerouting import reroute
 from .rules import Evaluation, evaluate
 from .settings import NudgeSettings
@@ -184,9 +183,7 @@ async def claim_due(session: AsyncSession, *, now: datetime, worker: str, policy
             .execution_options(populate_existing=True)
         )
         episodes = {e.id: e for e in found}
-        open_ = [e for e in episodes.values() if e.done_at is None]
-        await preload_tickets(session, [e.subject_id for e in open_ if e.subject_kind == SubjectKind.TICKET])
-        await preload_customers(session, [e.subject_id for e in open_ if e.subject_kind == SubjectKind.CUSTOMER])
+        await preload(session, [(e.subject_kind, e.subject_id) for e in episodes.values() if e.done_at is None])
     keep: list[NudgeDelivery] = []
     cancelled = 0
     for delivery in rows:

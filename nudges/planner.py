@@ -36,7 +36,7 @@ from .business_time import BusinessCalendar
 from .escalation import away_words, why_it_came
 from .hours import next_working_moment
 from .levels import ServiceLevels
-from .preload import preload_customers, preload_tickets
+from .preload import preload
 from .rules import LADDERS, Evaluation, Need, evaluate
 from .settings import NudgeSettings
 from .statements import new_delivery
@@ -65,8 +65,7 @@ async def plan_due(session: AsyncSession, *, now: datetime, policy: NudgeSetting
         .all()
     )
     levels = ServiceLevels(session)
-    await preload_tickets(session, [c.subject_id for c in checks if c.subject_kind == SubjectKind.TICKET])
-    await preload_customers(session, [c.subject_id for c in checks if c.subject_kind == SubjectKind.CUSTOMER])
+    await preload(session, [(c.subject_kind, c.subject_id) for c in checks])
     planned = 0
     for check in checks:
         evaluation = await evaluate(

@@ -38,7 +38,7 @@ from .business_time import BusinessCalendar
 from .clocks import Clock, Pauses, pauses_of, show_due, ticket_clocks
 from .hours import today_window
 from .levels import ServiceLevels, Targets
-from .preload import customer_facts, ticket_with_customer
+from .preload import customer_facts, handoff_with_customer, ticket_with_customer
 from .settings import NudgeSettings
 
 # Who hears about each kind, step by step. "owner" falls back to the lead when nobody owns the subject.
@@ -310,13 +310,11 @@ async def evaluate_customer(
 async def evaluate_handoff(
     session: AsyncSession, handoff_id: int, *, now: datetime, policy: NudgeSettings
 ) -> Evaluation:
-    handoff = await session.get(HandoffRequest, handoff_id, populate_existing=True)
-    if handoff is None:
+    found = await handoff_with_customer(session, handoff_id)
+    if found is None:
         return Evaluation(None, gone=True)
-    customer = await session.get(Customer, handoff.customer_id)
-    out = Evaluation(
-        handoff.workspace_id, tier=customer.tier if customer else Tier.STANDARD, handoff=handoff, customer=customer
-    )
+    handoff, customer = found
+    out = Evaluation(handoff.workspace_id, tier=customer.tier, handoff=handoff, customer=customer)
     if handoff.status == HandoffStatus.PENDING:
         due = handoff.requested_at + timedelta(minutes=policy.handoff_accept_minutes)
         if now >= due:
