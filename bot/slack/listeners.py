@@ -54,7 +54,7 @@ BOT_SCOPES = [
     "reactions:read",
 ]
 KNOWN_LIMIT = 100_000  # known members remembered per process (then forgotten at once, and read again)
-ANSWER_BUDGET = 2.0  # seconds a command or a modal submit may take to be answered in its ack (Slack waits 3)
+ANSWER_BUDGET = 2.0  # seconds a command, click or modal submit may take before its ack (Slack waits 3)
 COMMAND_RE = re.compile(r"^/(" + "|".join(SLASH_COMMANDS) + r")$")
 ACTION_RE = re.compile(r"^ownerbot\.")
 
@@ -203,7 +203,7 @@ class SlackFace:
         )
         enterprise = grid.enterprise_of(body)
         await asyncio.wait({answer}, timeout=ANSWER_BUDGET)
-        reply = answer.result() if answer.done() and answer.exception() is None else None
+        reply = respond.outcome(answer)
         if reply is not None and reply is not IGNORED and respond.fits_in_ack(reply, where):
             await ack(respond.command_answer(reply))
             if enterprise:  # an Enterprise Grid workspace: keep its organization, after the ack
@@ -216,8 +216,9 @@ class SlackFace:
         self, answer: asyncio.Task[Reply], client: AsyncWebClient, where: Where, enterprise: str | None
     ) -> None:
         await asyncio.wait({answer})
-        if not answer.cancelled() and answer.exception() is None:  # a failure is logged where it happened
-            await self._deliver(answer.result(), client, where, enterprise)
+        reply = respond.outcome(answer)
+        if reply is not None:
+            await self._deliver(reply, client, where, enterprise)
 
     async def _deliver(self, reply: Reply, client: AsyncWebClient, where: Where, enterprise: str | None) -> None:
         if reply is IGNORED:
@@ -230,8 +231,7 @@ class SlackFace:
     async def on_action(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, request: AsyncBoltRequest
     ) -> None:
-        """A click's answer goes to its response_url (Slack shows nothing from its ack), but the ack still waits
-        for the work up to ANSWER_BUDGET: a burst of clicks then queues at Slack, not in this process."""
+        """Answered on its response_url; the ack waits for the work up to ANSWER_BUDGET (bursts queue at Slack)."""
         clicked = body["actions"][0]
         where = translate.action_where(body)
         task = self.work.spawn(

@@ -3,6 +3,7 @@ other people are not sent here: the handlers wrote them to the outbox, and its s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from typing import Any
@@ -12,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers import Reply
 from handlers.admission import BUSY
+from handlers.dispatch import SORRY
 from handlers.ports import DeliveryFailed
 
 from . import render
@@ -38,6 +40,14 @@ async def deliver(client: AsyncWebClient, notifier: SlackNotifier, reply: Reply,
             log.warning("views.open failed: %s", error.response.get("error"))
     if reply.text:
         await answer(client, notifier, reply, where)
+
+
+def outcome(task: asyncio.Task[Reply]) -> Reply | None:
+    """A finished command's answer: its reply, or "something went wrong" if it failed before the handlers could
+    answer (BackgroundWork logs the error; nothing was changed); None while it runs or once it is cancelled."""
+    if not task.done() or task.cancelled():
+        return None
+    return task.result() if task.exception() is None else Reply(SORRY, error=True)
 
 
 def command_answer(reply: Reply) -> dict[str, Any]:

@@ -114,3 +114,23 @@ async def test_customer_add_with_a_quoted_name_and_a_bare_tier(slack: SlackDrive
     async with db.sessions() as session:
         [customer] = (await session.execute(select(Customer))).scalars().all()
     assert (customer.name, customer.tier) == ("Acme Corp", Tier.PREMIUM)
+
+
+async def test_a_command_that_fails_before_the_handlers_answer_says_so_and_changes_nothing(
+    slack: SlackDriver, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack answers users.info with a shape it never documented: the stranger still hears back, and nothing is
+    claimed."""
+    await seeded(slack, "Acme")
+    answer = slack.fake.answer
+
+    def odd(method: str, args: dict[str, object]) -> dict[str, object]:
+        return {"ok": True, "user": "U9"} if method == "users.info" else answer(method, args)
+
+    monkeypatch.setattr(slack.fake, "answer", odd)
+    response, key = await slack.command("U9", "/claim", "acme")
+    assert response.status == 200
+    [reply] = slack.fake.posts_to(key)
+    assert "Something went wrong on our side and nothing was changed" in text_of(reply)
+    assert reply["response_type"] == "ephemeral"
+    assert await owner_of(db, "Acme") is None
