@@ -1,6 +1,7 @@
-"""ownership triggers: what must follow a change of owner is done by the database, for every code path and with
-no statement of its own (claims, handoffs, reassigns, releases and imports each write one fewer or two fewer)
+"""ownership triggers: a customer's open tickets follow its owner; an ownership event asks for a nudge re-check
 
+What must follow a change of owner is done by the database, for every code path and with no statement of its
+own (claims, handoffs, reassigns, releases and imports each write one or two fewer):
 - a customer's open and pending tickets follow its owner; a move away from someone counts as a re-assign
   (claiming an unowned customer does not);
 - an ownership event puts its customer and the customer's active tickets up for a nudge re-check.
