@@ -251,7 +251,8 @@ async def _decide(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         await session.refresh(handoff)
         raise Conflict(f"This handoff was already {handoff.status.value}.")
-    await session.refresh(handoff)
+    set_committed_value(handoff, "status", status)  # what the row now holds, without reading it back
+    set_committed_value(handoff, "decided_at", now)
 
 
 async def accept_handoff(
