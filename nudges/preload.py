@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Customer, EventKind, HandoffRequest, OwnershipEvent, SubjectKind, Ticket
+from db.models.base import one_of
 from ownership.claim_views import REASSIGN_KINDS
 
 
@@ -25,8 +26,8 @@ class CustomerFacts:
     released: datetime | None  # when it was last put back in the team queue
 
 
-def _events(*kinds: EventKind) -> Any:  # OR, not IN: an IN list is expanded again at every execution
-    return (OwnershipEvent.customer_id == Customer.id) & or_(*(OwnershipEvent.kind == kind for kind in kinds))
+def _events(*kinds: EventKind) -> Any:
+    return (OwnershipEvent.customer_id == Customer.id) & one_of(OwnershipEvent.kind, kinds)
 
 
 @dataclass(frozen=True)

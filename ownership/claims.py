@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -26,6 +26,7 @@ from db.models import (
     Platform,
     Ticket,
 )
+from db.models.base import one_of
 
 from .claim_views import ACTIVE_STATUSES, pending_handoff
 from .errors import AlreadyOwned, Conflict, InvalidInput, NotFound, NotOwner, ReasonRequired
@@ -73,11 +74,10 @@ def customer_event(
 
 
 CUSTOMERS, TICKETS, EVENTS = (cast(Table, model.__table__) for model in (Customer, Ticket, OwnershipEvent))
-# The customer's active tickets: they follow its owner (the database moves them: migration 0015's trigger). OR, not
-# IN: an IN list is expanded again at every execution.
+# The customer's active tickets: they follow its owner (the database moves them: migration 0015's trigger).
 _ACTIVE_TICKETS = (
     select(func.count())
-    .where(TICKETS.c.customer_id == CUSTOMERS.c.id, or_(*(TICKETS.c.status == s for s in ACTIVE_STATUSES)))
+    .where(TICKETS.c.customer_id == CUSTOMERS.c.id, one_of(TICKETS.c.status, ACTIVE_STATUSES))
     .scalar_subquery()
 )
 # Built once (Core, not the ORM's bulk path): a claim's statements cost what SQLite takes to run them.

@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Enum, MetaData
+from sqlalchemy import ColumnElement, DateTime, Enum, MetaData, or_
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -56,3 +56,9 @@ def str_enum(enum_cls: type[enum.Enum], length: int = 24) -> Enum:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+def one_of(column: Any, values: Any) -> ColumnElement[bool]:
+    """`column = a OR column = b …` for a fixed list of constants: compiled once with the statement, where
+    `column IN (…)` is a list parameter that SQLAlchemy expands again at every execution (hot statements)."""
+    return or_(*(column == value for value in values))

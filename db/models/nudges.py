@@ -26,7 +26,6 @@ from sqlalchemy import (
     bindparam,
     event,
     literal,
-    or_,
     select,
     union_all,
 )
@@ -34,7 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
-from .base import Base, str_enum
+from .base import Base, one_of, str_enum
 from .core import Customer, HandoffRequest, Member, Team, Ticket, TicketStatus, Tier
 
 # "Look at this subject at the next tick": sorts before every real moment, and needs no clock.
@@ -177,28 +176,25 @@ class NudgeDelivery(Base):
 ACTIVE = (TicketStatus.OPEN.value, TicketStatus.PENDING.value)
 
 
-def _upsert(connection: Connection, rows: Any) -> None:
-    """Set check_at = EPOCH for these subjects (`rows`: an INSERT-able SELECT of kind, id, check_at)."""
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    table = NudgeCheck.__table__
-    assert isinstance(table, Table)
-    statement = insert(table).from_select(["subject_kind", "subject_id", "check_at"], rows)
-    statement = statement.on_conflict_do_update(index_elements=["subject_kind", "subject_id"], set_={"check_at": EPOCH})
-    connection.execute(statement)
-
-
-@functools.cache
-def _one(dialect: str) -> Any:
-    """One subject (`kind`, `subject_id`), built once per dialect: a statement built at every write has no cache
-    key, so SQLAlchemy would compile it anew each time (more CPU than the write)."""
+def _upsert(dialect: str, rows: Any = None) -> Any:
+    """INSERT … ON CONFLICT (subject) DO UPDATE SET check_at = EPOCH: of `rows` (a SELECT of kind, id, check_at),
+    else of one subject whose `kind` and `subject_id` are bound at execution."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = NudgeCheck.__table__
     assert isinstance(table, Table)
     check_at = literal(EPOCH, table.c.check_at.type)
-    statement = insert(table).values(
-        subject_kind=bindparam("kind"), subject_id=bindparam("subject_id"), check_at=check_at
-    )
+    if rows is None:
+        statement = insert(table).values(
+            subject_kind=bindparam("kind"), subject_id=bindparam("subject_id"), check_at=check_at
+        )
+    else:
+        statement = insert(table).from_select(["subject_kind", "subject_id", "check_at"], rows)
     return statement.on_conflict_do_update(index_elements=["subject_kind", "subject_id"], set_={"check_at": check_at})
+
+
+# Built once per dialect: a statement built at every write has no cache key, so SQLAlchemy would compile it anew
+# each time (more CPU than the write).
+_one = functools.cache(_upsert)
 
 
 def recheck(connection: Connection, kind: SubjectKind, subject_id: int) -> None:
@@ -214,15 +210,10 @@ def _customer_and_tickets(dialect: str) -> Any:
     rows = union_all(
         select(literal(SubjectKind.CUSTOMER.value), customer_id, check_at),
         select(literal(SubjectKind.TICKET.value), tickets.c.id, check_at).where(
-            tickets.c.customer_id == customer_id,
-            or_(*(tickets.c.status == s for s in ACTIVE)),  # OR, not IN: an IN list is expanded at every execution
+            tickets.c.customer_id == customer_id, one_of(tickets.c.status, ACTIVE)
         ),
     )
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = NudgeCheck.__table__
-    assert isinstance(table, Table)
-    statement = insert(table).from_select(["subject_kind", "subject_id", "check_at"], rows)
-    return statement.on_conflict_do_update(index_elements=["subject_kind", "subject_id"], set_={"check_at": EPOCH})
+    return _upsert(dialect, rows)
 
 
 def recheck_customer_and_tickets(connection: Connection, customer_id: int) -> None:
@@ -236,7 +227,7 @@ def recheck_workspace_tickets(connection: Connection, workspace_id: int) -> None
     rows = select(
         literal(SubjectKind.TICKET.value), tickets.c.id, literal(EPOCH, NudgeCheck.__table__.c.check_at.type)
     ).where(tickets.c.workspace_id == workspace_id, tickets.c.status.in_(ACTIVE))
-    _upsert(connection, rows)
+    connection.execute(_upsert(connection.dialect.name, rows))
 
 
 @event.listens_for(Ticket, "after_insert")
