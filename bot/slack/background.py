@@ -28,6 +28,12 @@ class BackgroundWork:
         task.add_done_callback(self._finished)
         return task
 
+    async def spawn_within(self, work: Coroutine[Any, Any, Done], seconds: float) -> asyncio.Task[Done]:
+        """`spawn`, then wait up to `seconds` for it to finish (an ack that can carry, or wait for, its answer)."""
+        task = self.spawn(work)
+        await asyncio.wait({task}, timeout=seconds)
+        return task
+
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not self._tasks:

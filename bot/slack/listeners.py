@@ -191,7 +191,7 @@ class SlackFace:
         acked empty and answered on its response_url when done. Either way the listener returns at the ack, and
         what runs on keeps only what the command needs (bolt's request, body and context stay behind)."""
         where = translate.command_where(body)
-        answer = self.work.spawn(
+        answer = await self.work.spawn_within(
             self.run_command(
                 client,
                 translate.command_text(body),
@@ -199,10 +199,10 @@ class SlackFace:
                 str(body.get("user_name", "")),
                 workspace_name=str(body.get("team_domain", "")),
                 request=request_key(body, request),
-            )
+            ),
+            ANSWER_BUDGET,
         )
         enterprise = grid.enterprise_of(body)
-        await asyncio.wait({answer}, timeout=ANSWER_BUDGET)
         reply = respond.outcome(answer)
         if reply is not None and reply is not IGNORED and respond.fits_in_ack(reply, where):
             await ack(respond.command_answer(reply))
@@ -234,7 +234,7 @@ class SlackFace:
         """Answered on its response_url; the ack waits for the work up to ANSWER_BUDGET (bursts queue at Slack)."""
         clicked = body["actions"][0]
         where = translate.action_where(body)
-        task = self.work.spawn(
+        task = await self.work.spawn_within(
             self.run_action(
                 client,
                 where,
@@ -242,9 +242,9 @@ class SlackFace:
                 clicked.get("value", ""),
                 fallback_name=body["user"].get("name", ""),
                 request=request_key(body, request),
-            )
+            ),
+            ANSWER_BUDGET,
         )
-        await asyncio.wait({task}, timeout=ANSWER_BUDGET)
         await ack()
         self.work.spawn(self._answer_later(task, client, where, None))
 
@@ -257,7 +257,7 @@ class SlackFace:
         view = body["view"]
         context = render.PromptContext.load(view.get("private_metadata", ""))
         where = translate.submit_where(body, context)
-        task = self.work.spawn(
+        task = await self.work.spawn_within(
             self.run_action(
                 client,
                 where,
@@ -266,9 +266,9 @@ class SlackFace:
                 render.prompt_answer(view),
                 fallback_name=body["user"].get("name", ""),
                 picked=render.picked_person(view),
-            )
+            ),
+            ANSWER_BUDGET,
         )
-        await asyncio.wait({task}, timeout=ANSWER_BUDGET)
         if task.done() and task.exception() is None and task.result().error:
             # nothing changed: keep the modal open and say why, on the field
             await ack(response_action="errors", errors={render.PROMPT_BLOCK: render.clip(task.result().text, 300)})
